@@ -1,0 +1,330 @@
+/**
+ * The autoscaler's one configuration object: its schema, its cross-field rules and the
+ * helpers that derive per-region values from it. Pure TypeScript (zod only): the CDK app,
+ * the Lambdas, the CLI and the simulator all validate with this module.
+ */
+import { z } from 'zod';
+import { AWS_REGIONS, isAwsRegion } from './aws-regions';
+
+const REGION_FIX = `use an AWS region code such as us-east-1 (known codes: ${AWS_REGIONS.join(', ')})`;
+
+const region = z.string().refine((value): boolean => isAwsRegion(value), {
+  error: `is not an AWS region code; fix: ${REGION_FIX}`,
+});
+
+const positiveSeconds = (example: number) =>
+  z
+    .number({ error: `must be a number of seconds; fix: use for example ${example}` })
+    .int({ error: `must be a whole number of seconds; fix: use for example ${example}` })
+    .positive({ error: `must be greater than 0 seconds; fix: use for example ${example}` });
+
+const positiveInt = (what: string, example: number) =>
+  z
+    .number({ error: `must be a number (${what}); fix: use for example ${example}` })
+    .int({ error: `must be a whole number (${what}); fix: use for example ${example}` })
+    .positive({ error: `must be greater than 0 (${what}); fix: use for example ${example}` });
+
+/** CloudWatch accepts 10 s and 30 s (high-resolution metrics) or any multiple of 60 s. */
+const alarmPeriodSeconds = positiveSeconds(60).refine((p) => p === 10 || p === 30 || p % 60 === 0, {
+  error: 'is not a CloudWatch alarm period; fix: use 10 or 30 (high resolution) or a multiple of 60',
+});
+
+const alarmRule = z.strictObject({
+  /** Demand (users) that the alarm compares against. */
+  users: z
+    .number({ error: 'must be a number of users; fix: use for example 500' })
+    .nonnegative({ error: 'must be 0 or more users; fix: use for example 500' }),
+  /** M: how many breaching datapoints within the evaluation range trigger the alarm. */
+  datapointsToAlarm: positiveInt('datapoints M of N', 3),
+  /** N: how many most recent periods are evaluated. */
+  evaluationPeriods: positiveInt('evaluation periods N', 5),
+});
+
+const thresholds = z.strictObject({
+  periodSeconds: alarmPeriodSeconds,
+  scaleUp: alarmRule,
+  scaleDown: alarmRule,
+});
+
+const thresholdOverride = z.strictObject({
+  periodSeconds: alarmPeriodSeconds.optional(),
+  scaleUp: alarmRule.partial().optional(),
+  scaleDown: alarmRule.partial().optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    /** Prefix of every stack, cluster, role, table and parameter name; also the ownership tag value. */
+    prefix: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
+      error:
+        'must be 3-20 characters of lower-case letters, digits and hyphens, starting with a letter; fix: use for example "edgescale"',
+    }),
+    /** Account to deploy to; defaults to the CLI's credentials (CDK_DEFAULT_ACCOUNT). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id; fix: remove it or use e.g. "123456789012"' })
+      .optional(),
+    /** Region of the control plane: state table, workflows, Lambdas, alarms, dashboard. */
+    homeRegion: region,
+    regions: z.strictObject({
+      alwaysOn: z.array(region).min(1, {
+        error: 'must list at least one region; fix: add the region(s) that must always serve, e.g. ["us-east-1"]',
+      }),
+      elastic: z.array(region),
+    }),
+    dns: z.strictObject({
+      hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, {
+        error: 'is not a Route53 hosted zone id; fix: use the id without "/hostedzone/", e.g. "Z0123456789ABCDEFGHIJ"',
+      }),
+      recordName: z.string().regex(/^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/, {
+        error: 'is not a DNS name; fix: use a lower-case fully qualified name such as "edge.cdn.example.com"',
+      }),
+      ttlSeconds: positiveSeconds(60),
+    }),
+    scaling: z.strictObject({
+      thresholds,
+      /** Per-region overrides of the thresholds, keyed by elastic region code. */
+      regionOverrides: z.record(z.string(), thresholdOverride).default({}),
+      /** Minimum time between two transitions of one region. */
+      cooldownSeconds: positiveSeconds(1800),
+      /** A region scaled up stays at least this long before an automatic scale-down. */
+      minActiveSeconds: positiveSeconds(3600),
+      /** At most this many elastic regions serving or provisioning at once. */
+      maxElasticActive: positiveInt('elastic regions', 2),
+      /** Time between withdrawing a record (after TTL) and deleting the cluster. */
+      drainSeconds: positiveSeconds(300),
+      /** How often the reconciler runs. */
+      reconcileIntervalMinutes: positiveInt('minutes', 5).default(5),
+    }),
+    cluster: z.strictObject({
+      kubernetesVersion: z.string().regex(/^1\.\d{2}$/, {
+        error: 'is not an EKS Kubernetes version; fix: use for example "1.33"',
+      }),
+      instanceTypes: z
+        .array(
+          z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
+            error: 'is not an EC2 instance type; fix: use for example "t3.medium"',
+          }),
+        )
+        .min(1, { error: 'must list at least one instance type; fix: use for example ["t3.medium"]' }),
+      nodes: z.strictObject({
+        min: positiveInt('nodes', 2),
+        desired: positiveInt('nodes', 2),
+        max: positiveInt('nodes', 4),
+      }),
+    }),
+    edge: z.strictObject({
+      /** Where the edge caches fetch from. */
+      originUrl: z.url({
+        protocol: /^https?$/,
+        error: 'is not an http(s) URL; fix: use the origin the caches fetch from, e.g. "https://origin.example.com"',
+      }),
+      /** Optional file of Kubernetes manifests (JSON array) that replaces the default nginx edge. */
+      manifestsPath: z.string().min(1).optional(),
+      namespace: z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+          error: 'is not a Kubernetes namespace name; fix: use for example "edge"',
+        })
+        .default('edge'),
+      image: z.string().min(1).default('public.ecr.aws/nginx/nginx:1.27-alpine'),
+      replicas: positiveInt('pods', 2).default(2),
+    }),
+    /** Provisioning model used by the simulator (defaults from published EKS timings). */
+    provisioning: z
+      .strictObject({
+        scaleUpSeconds: positiveSeconds(900).default(900),
+        scaleDownSeconds: positiveSeconds(900).default(900),
+      })
+      .default({ scaleUpSeconds: 900, scaleDownSeconds: 900 }),
+  })
+  .superRefine((config, ctx) => {
+    const { alwaysOn, elastic } = config.regions;
+    for (const [listName, list] of [
+      ['alwaysOn', alwaysOn],
+      ['elastic', elastic],
+    ] as const) {
+      list.forEach((r, i) => {
+        if (list.indexOf(r) !== i) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regions', listName, i],
+            input: r,
+            message: `lists ${r} twice; fix: keep one entry`,
+          });
+        }
+      });
+    }
+    elastic.forEach((r, i) => {
+      if (alwaysOn.includes(r)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['regions', 'elastic', i],
+          input: r,
+          message: `${r} is in both regions.alwaysOn and regions.elastic; fix: keep it in one list only`,
+        });
+      }
+    });
+    const { scaling } = config;
+    const defaultProblems = thresholdProblems(scaling.thresholds);
+    for (const problem of defaultProblems) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaling', 'thresholds', ...problem.path],
+        input: problem.input,
+        message: problem.message,
+      });
+    }
+    for (const [r, override] of Object.entries(scaling.regionOverrides)) {
+      if (!elastic.includes(r)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scaling', 'regionOverrides', r],
+          input: override,
+          message: `overrides thresholds for ${r}, which is not in regions.elastic (only elastic regions scale); fix: remove the override or add ${r} to regions.elastic`,
+        });
+        continue;
+      }
+      // Report only what the override itself breaks; problems of the defaults are reported once, above.
+      for (const problem of thresholdProblems(mergeThresholds(scaling.thresholds, override))) {
+        if (defaultProblems.some((d) => d.message === problem.message)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scaling', 'regionOverrides', r, ...problem.path],
+          input: problem.input,
+          message: problem.message,
+        });
+      }
+    }
+
+    if (scaling.drainSeconds < config.dns.ttlSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaling', 'drainSeconds'],
+        input: scaling.drainSeconds,
+        message: `is shorter than dns.ttlSeconds (${config.dns.ttlSeconds}): resolvers would still send users to a deleted edge; fix: set it to at least ${config.dns.ttlSeconds}`,
+      });
+    }
+
+    const { min, desired, max } = config.cluster.nodes;
+    if (!(min <= desired && desired <= max)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'nodes'],
+        input: config.cluster.nodes,
+        message: `must satisfy min <= desired <= max (got ${min}/${desired}/${max}); fix: for example {"min":2,"desired":2,"max":4}`,
+      });
+    }
+  });
+
+interface ThresholdProblem {
+  path: string[];
+  input: number;
+  message: string;
+}
+
+function thresholdProblems(t: Thresholds): ThresholdProblem[] {
+  const problems: ThresholdProblem[] = [];
+  if (t.scaleDown.users >= t.scaleUp.users) {
+    problems.push({
+      path: ['scaleDown', 'users'],
+      input: t.scaleDown.users,
+      message: `must be below scaleUp.users (${t.scaleUp.users}), or regions would flap up and down; fix: set it lower than ${t.scaleUp.users}`,
+    });
+  }
+  for (const direction of ['scaleUp', 'scaleDown'] as const) {
+    const { datapointsToAlarm, evaluationPeriods } = t[direction];
+    if (datapointsToAlarm > evaluationPeriods) {
+      problems.push({
+        path: [direction, 'datapointsToAlarm'],
+        input: datapointsToAlarm,
+        message: `M (${datapointsToAlarm}) is greater than evaluationPeriods N (${evaluationPeriods}): the alarm could never fire; fix: set it to at most ${evaluationPeriods}`,
+      });
+    }
+  }
+  return problems;
+}
+
+export type AutoscalerConfigInput = z.input<typeof configSchema>;
+export type AutoscalerConfig = z.output<typeof configSchema>;
+export type Thresholds = z.output<typeof thresholds>;
+type ThresholdOverride = z.output<typeof thresholdOverride>;
+
+function mergeThresholds(base: Thresholds, override: ThresholdOverride): Thresholds {
+  return {
+    periodSeconds: override.periodSeconds ?? base.periodSeconds,
+    scaleUp: { ...base.scaleUp, ...definedOnly(override.scaleUp) },
+    scaleDown: { ...base.scaleDown, ...definedOnly(override.scaleDown) },
+  };
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Thrown with every problem of a configuration; each problem names the field, the value and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: string[],
+    source: string,
+  ) {
+    super(`Invalid autoscaler configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Returns every problem of a raw configuration, as one line each; empty when it is valid. */
+export function configProblems(raw: unknown): string[] {
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return [];
+  return result.error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    const field = ['autoscaler', ...path].join('.');
+    const value = issue.input !== undefined ? issue.input : valueAt(raw, path);
+    const shown = value === undefined ? 'missing' : JSON.stringify(value);
+    let message = issue.message;
+    if (issue.code === 'invalid_type' && value === undefined)
+      message = 'is required; fix: add it (see cdk.json for an example)';
+    else if (issue.code === 'invalid_type') message = `${message}; fix: give it the documented type (see cdk.json)`;
+    else if (issue.code === 'unrecognized_keys')
+      message = `${message}; fix: remove it or correct its spelling (see README "Configure")`;
+    return `${field} = ${shown}: ${message}`;
+  });
+}
+
+/** Validates a raw configuration, or throws a ConfigError listing every problem. */
+export function parseConfig(raw: unknown, source = 'configuration'): AutoscalerConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(configProblems(raw), source);
+  return result.data;
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+// ---- Derived values: one place for every per-region rule ----
+
+export type RegionList = 'always-on' | 'elastic';
+
+export function approvedRegions(config: AutoscalerConfig): string[] {
+  return [...config.regions.alwaysOn, ...config.regions.elastic];
+}
+
+/** The list a region belongs to, or undefined when it is not approved (never touched). */
+export function regionList(config: AutoscalerConfig, region: string): RegionList | undefined {
+  if (config.regions.alwaysOn.includes(region)) return 'always-on';
+  if (config.regions.elastic.includes(region)) return 'elastic';
+  return undefined;
+}
+
+/** The thresholds of one region: the defaults with its override applied. */
+export function thresholdsFor(config: AutoscalerConfig, region: string): Thresholds {
+  const override = config.scaling.regionOverrides[region];
+  return override ? mergeThresholds(config.scaling.thresholds, override) : config.scaling.thresholds;
+}

@@ -1,0 +1,23 @@
+/**
+ * Every name the autoscaler gives to something in AWS, derived from the prefix in one place,
+ * so that the CDK app, the workflows, the CLI and the tests can never disagree.
+ */
+
+/** Tag that marks a resource as created (and so deletable) by this autoscaler. */
+export const OWNER_TAG_KEY = 'edge-autoscaler:owner';
+
+export const controlStackName = (prefix: string) => `${prefix}-control`;
+export const regionStackName = (prefix: string, region: string) => `${prefix}-region-${region}`;
+
+export const clusterName = (prefix: string, region: string) => `${prefix}-edge-${region}`;
+export const nodegroupName = (prefix: string) => `${prefix}-edge-nodes`;
+
+export const clusterRoleName = (prefix: string, region: string) => `${prefix}-${region}-eks-cluster`;
+export const nodeRoleName = (prefix: string, region: string) => `${prefix}-${region}-eks-node`;
+
+/** SSM parameter (in the region itself) holding that region's foundation: subnets, roles, security group. */
+export const foundationParameterName = (prefix: string, region: string) => `/${prefix}/foundation/${region}`;
+
+export const stateTableName = (prefix: string) => `${prefix}-region-state`;
+export const scaleUpStateMachineName = (prefix: string) => `${prefix}-scale-up`;
+export const scaleDownStateMachineName = (prefix: string) => `${prefix}-scale-down`;

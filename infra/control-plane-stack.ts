@@ -1,0 +1,65 @@
+/**
+ * The control plane in the home region: region state and locks, notifications, and (added by
+ * later constructs) the workflows, the decision Lambda, the reconciler, alarms and dashboard.
+ * Everything here is pay-per-use and costs (close to) nothing while idle.
+ */
+import { Stack, Tags, type StackProps, RemovalPolicy, CfnOutput } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { OWNER_TAG_KEY, stateTableName } from '../functions/domain/naming';
+
+export interface ControlPlaneStackProps extends StackProps {
+  config: AutoscalerConfig;
+}
+
+/** Log retention of every log group the autoscaler creates. */
+export const LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
+
+export class ControlPlaneStack extends Stack {
+  readonly config: AutoscalerConfig;
+  readonly stateTable: dynamodb.TableV2;
+  readonly notifications: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
+    super(scope, id, props);
+    this.config = props.config;
+    const { prefix } = props.config;
+    Tags.of(this).add(OWNER_TAG_KEY, prefix);
+
+    // One item per region (sk "state"), one per region lock (sk "lock") and the region's
+    // decision history (sk "decision#<time>#<id>", expiring through the TTL attribute).
+    this.stateTable = new dynamodb.TableV2(this, 'RegionStateTable', {
+      tableName: stateTableName(prefix),
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.notifications = new sns.Topic(this, 'Notifications', {
+      topicName: `${prefix}-notifications`,
+      displayName: 'Edge autoscaler notifications',
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    });
+
+    new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topicArn });
+  }
+
+  /** A log group with the autoscaler's retention; removed with the stack. */
+  newLogGroup(id: string, logGroupName: string): logs.LogGroup {
+    return new logs.LogGroup(this, id, {
+      logGroupName,
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+}

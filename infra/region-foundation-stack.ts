@@ -1,0 +1,107 @@
+/**
+ * What one approved region needs before the scale-up workflow can create a cluster there, and
+ * that costs nothing while idle: a VPC with public subnets in two availability zones (no NAT
+ * gateway), the EKS cluster and node roles, and a security group. The workflow reads these
+ * from the SSM parameter `/<prefix>/foundation/<region>` in that region.
+ */
+import { Stack, Tags, Validations, type StackProps, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { OWNER_TAG_KEY, clusterRoleName, foundationParameterName, nodeRoleName } from '../functions/domain/naming';
+
+export interface RegionFoundationStackProps extends StackProps {
+  config: AutoscalerConfig;
+  region: string;
+}
+
+/** The JSON document stored in the foundation parameter. */
+export interface RegionFoundation {
+  vpcId: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  clusterRoleArn: string;
+  nodeRoleArn: string;
+}
+
+export class RegionFoundationStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  readonly clusterRole: iam.Role;
+  readonly nodeRole: iam.Role;
+  readonly foundationParameter: ssm.StringParameter;
+
+  constructor(scope: Construct, id: string, props: RegionFoundationStackProps) {
+    super(scope, id, props);
+    const { config, region } = props;
+    Tags.of(this).add(OWNER_TAG_KEY, config.prefix);
+
+    this.vpc = new ec2.Vpc(this, 'EdgeVpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.80.0.0/16'),
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [
+        { name: 'edge-public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 20, mapPublicIpOnLaunch: true },
+      ],
+    });
+    // Kubernetes places internet-facing load balancers in subnets carrying this tag.
+    for (const subnet of this.vpc.publicSubnets) Tags.of(subnet).add('kubernetes.io/role/elb', '1');
+
+    const flowLogGroup = new logs.LogGroup(this, 'VpcFlowLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc.addFlowLog('RejectedTraffic', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+
+    const controlPlaneSecurityGroup = new ec2.SecurityGroup(this, 'ClusterSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Additional security group of the edge EKS control plane (EKS adds its own cluster group)',
+      allowAllOutbound: true,
+    });
+
+    this.clusterRole = new iam.Role(this, 'EksClusterRole', {
+      roleName: clusterRoleName(config.prefix, region),
+      assumedBy: new iam.ServicePrincipal('eks.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSClusterPolicy')],
+    });
+    this.nodeRole = new iam.Role(this, 'EksNodeRole', {
+      roleName: nodeRoleName(config.prefix, region),
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKS_CNI_Policy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryReadOnly'),
+      ],
+    });
+    const requiredByEks: [iam.Role, string[]][] = [
+      [this.clusterRole, ['AmazonEKSClusterPolicy']],
+      [this.nodeRole, ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly']],
+    ];
+    for (const [role, policies] of requiredByEks) {
+      for (const policy of policies) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy}]`,
+          reason: `EKS requires the AWS-managed ${policy} on this role; AWS keeps it current as EKS evolves.`,
+        });
+      }
+    }
+
+    const foundation: RegionFoundation = {
+      vpcId: this.vpc.vpcId,
+      subnetIds: this.vpc.publicSubnets.map((s) => s.subnetId),
+      securityGroupIds: [controlPlaneSecurityGroup.securityGroupId],
+      clusterRoleArn: this.clusterRole.roleArn,
+      nodeRoleArn: this.nodeRole.roleArn,
+    };
+    this.foundationParameter = new ssm.StringParameter(this, 'FoundationParameter', {
+      parameterName: foundationParameterName(config.prefix, region),
+      description: `Edge autoscaler foundation of ${region}: VPC, subnets, security groups, EKS roles (JSON)`,
+      stringValue: this.toJsonString(foundation),
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Two projects: fast unit tests (domain, handlers with mocked SDK, CDK assertions, workflows run
+ * locally with mocked tasks) and slower integration tests against a moto server the run starts.
+ * TypeScript runs as ESM because @middy/core 7 is ESM-only.
+ */
+const shared = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+};
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/moto-global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/moto-global-teardown.ts',
+    },
+  ],
+};

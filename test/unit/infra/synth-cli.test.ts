@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exampleRawConfig } from '../../support/config-fixtures';
+
+function synthWithConfigFile(config: unknown) {
+  const dir = mkdtempSync(join(tmpdir(), 'autoscaler-synth-'));
+  const path = join(dir, 'autoscaler.json');
+  writeFileSync(path, JSON.stringify(config));
+  return spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      CDK_DISABLE_VERSION_CHECK: '1',
+    },
+    timeout: 120_000,
+  });
+}
+
+describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no credentials)', () => {
+  it('synthesizes the stacks of a valid configuration file', () => {
+    const raw = exampleRawConfig();
+    raw.prefix = 'filecfg';
+    const result = synthWithConfigFile(raw);
+    expect(result.stderr).toContain('Successfully synthesized');
+    expect(result.stderr).toContain('filecfg-control');
+    expect(result.status).toBe(0);
+  }, 120_000);
+
+  it('exits non-zero with the field, the value and the fix for a bad configuration, and no stack trace', () => {
+    const raw = exampleRawConfig();
+    raw.scaling.thresholds.scaleDown.users = 900;
+    const result = synthWithConfigFile(raw);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      'autoscaler.scaling.thresholds.scaleDown.users = 900: must be below scaleUp.users (500), or regions would flap up and down; fix: set it lower than 500',
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
+  }, 120_000);
+});
