@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './aws-regions';
+import { valueAt } from './validation';
 
 const REGION_FIX = `use an AWS region code such as us-east-1 (known codes: ${AWS_REGIONS.join(', ')})`;
 
@@ -297,15 +298,6 @@ export function parseConfig(raw: unknown, source = 'configuration'): AutoscalerC
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(configProblems(raw), source);
   return result.data;
-}
-
-function valueAt(root: unknown, path: string[]): unknown {
-  let current: unknown = root;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
 }
 
 // ---- Derived values: one place for every per-region rule ----

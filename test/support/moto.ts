@@ -32,3 +32,16 @@ export const describeWithMoto: typeof describe = (
 export async function resetEmulator(): Promise<void> {
   await resetMoto(motoEndpoint());
 }
+
+/**
+ * Points every SDK client created from now on at the emulator (SDK v3 reads AWS_ENDPOINT_URL)
+ * with dummy credentials, and forgets cached clients.
+ */
+export async function useEmulator(): Promise<void> {
+  process.env.AWS_ENDPOINT_URL = motoEndpoint();
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  process.env.AWS_REGION = process.env.AWS_REGION ?? 'us-east-1';
+  const { resetClients } = await import('../../functions/commons/aws-clients');
+  resetClients();
+}
