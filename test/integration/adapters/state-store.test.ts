@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
 import { RegionLockedError } from '../../../functions/domain/errors';

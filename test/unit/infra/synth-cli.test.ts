@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleRawConfig } from '../../support/config-fixtures';
@@ -9,7 +9,7 @@ function synthWithConfigFile(config: unknown) {
   const dir = mkdtempSync(join(tmpdir(), 'autoscaler-synth-'));
   const path = join(dir, 'autoscaler.json');
   writeFileSync(path, JSON.stringify(config));
-  return spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`], {
+  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`], {
     encoding: 'utf8',
     env: {
       ...process.env,
@@ -20,6 +20,8 @@ function synthWithConfigFile(config: unknown) {
     },
     timeout: 120_000,
   });
+  // The CDK CLI writes its messages to stdout when CI=true and to stderr otherwise.
+  return { status: result.status, output: `${result.stdout}\n${result.output}`, outDir: join(dir, 'cdk.out') };
 }
 
 describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no credentials)', () => {
@@ -27,9 +29,10 @@ describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no cred
     const raw = exampleRawConfig();
     raw.prefix = 'filecfg';
     const result = synthWithConfigFile(raw);
-    expect(result.stderr).toContain('Successfully synthesized');
-    expect(result.stderr).toContain('filecfg-control');
+    expect(result.output).toContain('Successfully synthesized');
     expect(result.status).toBe(0);
+    expect(existsSync(join(result.outDir, 'filecfg-control.template.json'))).toBe(true);
+    expect(existsSync(join(result.outDir, 'filecfg-region-sa-east-1.template.json'))).toBe(true);
   }, 120_000);
 
   it('exits non-zero with the field, the value and the fix for a bad configuration, and no stack trace', () => {
@@ -37,9 +40,9 @@ describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no cred
     raw.scaling.thresholds.scaleDown.users = 900;
     const result = synthWithConfigFile(raw);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain(
+    expect(result.output).toContain(
       'autoscaler.scaling.thresholds.scaleDown.users = 900: must be below scaleUp.users (500), or regions would flap up and down; fix: set it lower than 500',
     );
-    expect(result.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
+    expect(result.output).not.toMatch(/\n\s+at .*\.ts:\d+/);
   }, 120_000);
 });
