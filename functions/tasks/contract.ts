@@ -1,0 +1,150 @@
+/**
+ * The contract between the workflow definitions (workflows/*.asl.json) and the task Lambdas:
+ * for each task Lambda, the actions it accepts (zod, parsed before any AWS call) and what each
+ * returns. The definitions build these inputs with Parameters and store the results with
+ * ResultPath; change both sides together.
+ *
+ * Every result that the workflow must wait on carries `waitSeconds`: the task decides how long
+ * the next Wait state lasts (long first waits that match AWS's published timings, then short
+ * polls), so that a 10-minute cluster creation costs a handful of state transitions.
+ */
+import { z } from 'zod';
+
+const region = z.string().min(1);
+/** The execution that owns the region's lock: `$$.Execution.Id` (its ARN). */
+const owner = z.string().min(1);
+
+export const regionFoundationSchema = z.object({
+  vpcId: z.string(),
+  subnetIds: z.array(z.string()).min(1),
+  securityGroupIds: z.array(z.string()),
+  clusterRoleArn: z.string(),
+  nodeRoleArn: z.string(),
+});
+export type RegionFoundationDoc = z.output<typeof regionFoundationSchema>;
+
+// ---------- region-task: validation, lock, state, notifications (DynamoDB, SNS, EKS reads, SSM) ----------
+
+export const regionTaskSchema = z.discriminatedUnion('action', [
+  /** Scale-up step 1: input shape and approved region; reads the foundation. Throws InvalidRequestError. */
+  z.object({ action: z.literal('validateScaleUp'), request: z.unknown() }),
+  /**
+   * Scale-down step 1: input shape, approved region, not always-on, not the last serving region,
+   * cluster (if any) tagged as ours. Throws InvalidRequestError / RefusedError / NotOwnedError.
+   */
+  z.object({ action: z.literal('validateScaleDown'), request: z.unknown() }),
+  /**
+   * Takes the lock (owner = execution) and marks the region PROVISIONING (up) or DRAINING (down);
+   * for a scale-down it re-checks the last-serving-region rule under the lock. Throws RegionLockedError.
+   */
+  z.object({ action: z.literal('lockRegion'), region, owner, direction: z.enum(['up', 'down']) }),
+  /** Marks ACTIVE (up) or INACTIVE (down), releases the lock, notifies. */
+  z.object({
+    action: z.literal('finishScaling'),
+    region,
+    owner,
+    direction: z.enum(['up', 'down']),
+    recordTarget: z.object({ dnsName: z.string(), hostedZoneId: z.string() }).optional(),
+  }),
+  /** Marks FAILED with the cause (after a rollback), releases the lock if held by owner, notifies. */
+  z.object({
+    action: z.literal('failScaling'),
+    region,
+    owner,
+    direction: z.enum(['up', 'down']),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+  }),
+  /** A refused or invalid request: nothing was changed; only notifies why (no lock is held). */
+  z.object({
+    action: z.literal('notifyRefusal'),
+    request: z.unknown(),
+    direction: z.enum(['up', 'down']),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+  }),
+]);
+export type RegionTaskInput = z.output<typeof regionTaskSchema>;
+
+/** validateScaleUp / validateScaleDown result, stored at `$.plan`. */
+export interface ScalingPlan {
+  region: string;
+  reason: string;
+  requestedBy: 'alarm' | 'reconciler' | 'operator';
+  clusterName: string;
+  nodegroupName: string;
+  foundation: RegionFoundationDoc;
+  /** Scale-down only: true when there is nothing to do (region inactive and no cluster). */
+  noop: boolean;
+  /** Scale-down only: record TTL + configured drain time, for the Drain wait state. */
+  drainWaitSeconds: number;
+}
+
+// ---------- cluster-task: EKS cluster and nodegroup in the target region ----------
+
+export const clusterTaskSchema = z.discriminatedUnion('action', [
+  /** Creates the cluster (tagged, STANDARD support, logging on) or adopts ours. NotOwnedError if not ours. */
+  z.object({ action: z.literal('ensureCluster'), region }),
+  z.object({ action: z.literal('describeCluster'), region }),
+  /** Creates the managed nodegroup from the cluster spec, or adopts ours. */
+  z.object({ action: z.literal('ensureNodegroup'), region }),
+  z.object({ action: z.literal('describeNodegroup'), region }),
+  /** Deletes the nodegroup if it exists and is ours; a missing one is done. */
+  z.object({ action: z.literal('deleteNodegroup'), region }),
+  /** Deletes the cluster if it exists and is ours; a missing one is done. */
+  z.object({ action: z.literal('deleteCluster'), region }),
+]);
+export type ClusterTaskInput = z.output<typeof clusterTaskSchema>;
+
+/**
+ * Result of every cluster-task action, stored at `$.cluster` or `$.nodegroup`.
+ * `status` is EKS's status, or `DELETED` when the resource does not exist.
+ * `created` is true only when this call created the resource (ensure*); the workflow keeps it
+ * to roll back only what this execution created.
+ */
+export interface ResourceStatus {
+  status: 'CREATING' | 'ACTIVE' | 'DELETING' | 'FAILED' | 'CREATE_FAILED' | 'DELETE_FAILED' | 'UPDATING' | 'DEGRADED' | 'DELETED' | string;
+  created?: boolean;
+  waitSeconds: number;
+}
+
+// ---------- edge-task: the edge workload through the Kubernetes API ----------
+
+export const edgeTaskSchema = z.discriminatedUnion('action', [
+  /** Applies the edge manifests (namespace, config, deployment, LoadBalancer Service); idempotent. */
+  z.object({ action: z.literal('applyEdge'), region }),
+  /** Reads the Service's load balancer; when ready, resolves the LB's canonical hosted zone id (ELBv2). */
+  z.object({ action: z.literal('readEdgeEndpoint'), region }),
+  /** Deletes the edge Service (so the LB is deleted, not orphaned) and the namespace; missing cluster = done. */
+  z.object({ action: z.literal('deleteEdge'), region }),
+]);
+export type EdgeTaskInput = z.output<typeof edgeTaskSchema>;
+
+/** applyEdge / readEdgeEndpoint / deleteEdge result, stored at `$.edge`. */
+export interface EdgeStatus {
+  /** readEdgeEndpoint: true when the Service has its LB hostname. deleteEdge: true when the Service is gone. */
+  ready: boolean;
+  dnsName?: string;
+  hostedZoneId?: string;
+  waitSeconds: number;
+}
+
+// ---------- dns-task: the region's own latency record in Route53 ----------
+
+export const dnsTaskSchema = z.discriminatedUnion('action', [
+  /** UPSERT of the record with SetIdentifier = region, Region = region, alias to the target. */
+  z.object({
+    action: z.literal('upsertRecord'),
+    region,
+    target: z.object({ dnsName: z.string().min(1), hostedZoneId: z.string().min(1) }),
+  }),
+  /** DELETE of the region's record only; a missing record is done (`changeId` absent). */
+  z.object({ action: z.literal('deleteRecord'), region }),
+  z.object({ action: z.literal('getChange'), changeId: z.string().min(1) }),
+]);
+export type DnsTaskInput = z.output<typeof dnsTaskSchema>;
+
+/** Result stored at `$.dns`: `status` is PENDING or INSYNC (INSYNC at once when nothing changed). */
+export interface DnsChangeStatus {
+  changeId?: string;
+  status: 'PENDING' | 'INSYNC';
+  waitSeconds: number;
+}
