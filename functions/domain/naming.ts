@@ -21,3 +21,14 @@ export const foundationParameterName = (prefix: string, region: string) => `/${p
 export const stateTableName = (prefix: string) => `${prefix}-region-state`;
 export const scaleUpStateMachineName = (prefix: string) => `${prefix}-scale-up`;
 export const scaleDownStateMachineName = (prefix: string) => `${prefix}-scale-down`;
+
+/**
+ * Step Functions execution name (max 80 characters of [A-Za-z0-9-_]). Deterministic for one
+ * trigger, so that a duplicate delivery of the same event starts no second execution:
+ * StartExecution with the same name and input returns the running execution.
+ * `trigger` is e.g. a hash of the alarm event, `reconcile-<time bucket>` or `manual-<time>`.
+ */
+export function executionName(direction: 'up' | 'down', region: string, trigger: string): string {
+  const safe = trigger.replace(/[^A-Za-z0-9_-]/g, '-');
+  return `${direction}-${region}-${safe}`.slice(0, 80);
+}
