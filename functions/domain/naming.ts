@@ -32,3 +32,16 @@ export function executionName(direction: 'up' | 'down', region: string, trigger:
   const safe = trigger.replace(/[^A-Za-z0-9_-]/g, '-');
   return `${direction}-${region}-${safe}`.slice(0, 80);
 }
+
+/** SSM parameter (home region) holding the deployed configuration as JSON, for regionctl. */
+export const configParameterName = (prefix: string) => `/${prefix}/config`;
+
+/** Outputs of the control-plane stack: how regionctl finds a deployed autoscaler (no ARNs to copy). */
+export const CONTROL_OUTPUTS = {
+  stateTableName: 'StateTableName',
+  notificationTopicArn: 'NotificationTopicArn',
+  scaleUpStateMachineArn: 'ScaleUpStateMachineArn',
+  scaleDownStateMachineArn: 'ScaleDownStateMachineArn',
+  configParameterName: 'ConfigParameterName',
+  dashboardName: 'DashboardName',
+} as const;

@@ -1,0 +1,1 @@
+console.log('regionctl placeholder', process.version, process.argv.slice(2));
