@@ -3,7 +3,8 @@
  * a log group with the autoscaler's retention, the configuration in its environment, X-Ray off
  * (Powertools logs and metrics are the observability), and a name after its handler file.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,10 +24,13 @@ export interface AutoscalerFunctionProps {
   memorySize?: number;
   environment?: Record<string, string>;
   description: string;
+  /** A role shared with other functions (e.g. the EKS operator role); by default the function gets its own. */
+  role?: iam.Role;
 }
 
 export class AutoscalerFunction extends Construct {
   readonly function: NodejsFunction;
+  readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: AutoscalerFunctionProps) {
     super(scope, id);
@@ -36,7 +40,17 @@ export class AutoscalerFunction extends Construct {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // An explicit role with write access to this function's log group only (instead of the
+    // AWS-managed AWSLambdaBasicExecutionRole, which may write to every log group).
+    this.role =
+      props.role ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Role of the ${functionName} Lambda`,
+      });
+    logGroup.grantWrite(this.role);
     this.function = new NodejsFunction(this, 'Function', {
+      role: this.role,
       functionName,
       description: props.description,
       entry: fileURLToPath(new URL(`../functions/${props.entry}.ts`, import.meta.url)),
@@ -63,6 +77,11 @@ export class AutoscalerFunction extends Construct {
         // ESM bundles of CommonJS dependencies need require().
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'The project targets the nodejs22.x runtime on purpose (LTS, the version its dependencies and tests are pinned to).',
     });
   }
 }

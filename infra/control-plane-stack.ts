@@ -10,7 +10,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AutoscalerConfig } from '../functions/domain/config';
-import { OWNER_TAG_KEY, stateTableName } from '../functions/domain/naming';
+import { CONTROL_OUTPUTS, OWNER_TAG_KEY, configParameterName, stateTableName } from '../functions/domain/naming';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { RegionWorkflows } from './region-workflows';
 
 export interface ControlPlaneStackProps extends StackProps {
   config: AutoscalerConfig;
@@ -23,6 +25,7 @@ export class ControlPlaneStack extends Stack {
   readonly config: AutoscalerConfig;
   readonly stateTable: dynamodb.TableV2;
   readonly notifications: sns.Topic;
+  readonly workflows: RegionWorkflows;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -50,8 +53,31 @@ export class ControlPlaneStack extends Stack {
       masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
     });
 
-    new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });
-    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topicArn });
+    this.workflows = new RegionWorkflows(this, 'Workflows', {
+      config: props.config,
+      stateTable: this.stateTable,
+      notifications: this.notifications,
+    });
+
+    // The deployed configuration, for regionctl (it finds this stack by name, then reads this).
+    const configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
+      parameterName: configParameterName(prefix),
+      description: 'Edge autoscaler configuration (JSON), as validated at synth time',
+      stringValue: JSON.stringify(props.config),
+      tier: ssm.ParameterTier.ADVANCED,
+    });
+
+    const outputs: Record<keyof typeof CONTROL_OUTPUTS, string> = {
+      stateTableName: this.stateTable.tableName,
+      notificationTopicArn: this.notifications.topicArn,
+      scaleUpStateMachineArn: this.workflows.scaleUp.stateMachineArn,
+      scaleDownStateMachineArn: this.workflows.scaleDown.stateMachineArn,
+      configParameterName: configParameter.parameterName,
+      dashboardName: `${prefix}-autoscaler`,
+    };
+    for (const [key, value] of Object.entries(outputs)) {
+      new CfnOutput(this, CONTROL_OUTPUTS[key as keyof typeof CONTROL_OUTPUTS], { value });
+    }
   }
 
   /** A log group with the autoscaler's retention; removed with the stack. */

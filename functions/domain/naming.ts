@@ -1,3 +1,5 @@
+import { isAwsRegion } from './aws-regions';
+
 /**
  * Every name the autoscaler gives to something in AWS, derived from the prefix in one place,
  * so that the CDK app, the workflows, the CLI and the tests can never disagree.
@@ -45,3 +47,23 @@ export const CONTROL_OUTPUTS = {
   configParameterName: 'ConfigParameterName',
   dashboardName: 'DashboardName',
 } as const;
+
+/** Every scaling alarm's name starts with this (the EventBridge rule matches on it). */
+export const scalingAlarmNamePrefix = (prefix: string) => `${prefix}-scale-`;
+/** The alarm that fires when an elastic region's demand is above its scale-up threshold. */
+export const scaleUpAlarmName = (prefix: string, region: string) => `${scalingAlarmNamePrefix(prefix)}up-${region}`;
+/** The alarm that fires when an elastic region's demand is below its scale-down threshold. */
+export const scaleDownAlarmName = (prefix: string, region: string) =>
+  `${scalingAlarmNamePrefix(prefix)}down-${region}`;
+
+/** The (region, direction) of a scaling alarm of this prefix, or undefined for any other name. */
+export function parseScalingAlarmName(
+  prefix: string,
+  alarmName: string,
+): { region: string; direction: 'up' | 'down' } | undefined {
+  const start = scalingAlarmNamePrefix(prefix);
+  if (!alarmName.startsWith(start)) return undefined;
+  const match = /^(up|down)-(.+)$/.exec(alarmName.slice(start.length));
+  if (!match || !isAwsRegion(match[2]!)) return undefined;
+  return { direction: match[1] as 'up' | 'down', region: match[2]! };
+}

@@ -9,17 +9,21 @@ function synthWithConfigFile(config: unknown) {
   const dir = mkdtempSync(join(tmpdir(), 'autoscaler-synth-'));
   const path = join(dir, 'autoscaler.json');
   writeFileSync(path, JSON.stringify(config));
-  const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      CDK_DISABLE_VERSION_CHECK: '1',
+  const result = spawnSync(
+    'npx',
+    ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        CDK_DISABLE_VERSION_CHECK: '1',
+      },
+      timeout: 120_000,
     },
-    timeout: 120_000,
-  });
+  );
   // The CDK CLI writes its messages to stdout when CI=true and to stderr otherwise.
   return { status: result.status, output: `${result.stdout}\n${result.output}`, outDir: join(dir, 'cdk.out') };
 }

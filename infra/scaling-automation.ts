@@ -1,0 +1,260 @@
+/**
+ * Automatic scaling in the home region: per elastic region a scale-up and a scale-down alarm on
+ * the demand metric, an EventBridge rule that hands their state changes to the decision Lambda
+ * (with a dead-letter queue and an alarm on it), and the scheduled reconciler.
+ */
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/commons/runtime';
+import { approvedRegions, thresholdsFor, type AutoscalerConfig } from '../functions/domain/config';
+import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
+import {
+  clusterName,
+  scaleDownAlarmName,
+  scaleDownStateMachineName,
+  scaleUpAlarmName,
+  scaleUpStateMachineName,
+  scalingAlarmNamePrefix,
+} from '../functions/domain/naming';
+import { AutoscalerFunction } from './autoscaler-function';
+
+export interface ScalingAutomationProps {
+  config: AutoscalerConfig;
+  stateTable: dynamodb.ITableV2;
+  notifications: sns.ITopic;
+  scaleUp: sfn.IStateMachine;
+  scaleDown: sfn.IStateMachine;
+}
+
+export interface RegionScalingAlarms {
+  region: string;
+  scaleUp: cloudwatch.Alarm;
+  scaleDown: cloudwatch.Alarm;
+}
+
+/**
+ * The statistic the alarms read: one datapoint per region per period is the contract, and
+ * Maximum keeps a publisher that retries or reports more often than the period from inflating
+ * demand (Sum would add the duplicates up).
+ */
+export const DEMAND_STATISTIC = cloudwatch.Stats.MAXIMUM;
+
+export class ScalingAutomation extends Construct {
+  readonly alarms: RegionScalingAlarms[];
+  readonly decisionFunction: NodejsFunction;
+  readonly reconcilerFunction: NodejsFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ScalingAutomationProps) {
+    super(scope, id);
+    const { config, stateTable, notifications, scaleUp, scaleDown } = props;
+
+    this.alarms = config.regions.elastic.map((region) => this.regionAlarms(config, region));
+
+    // Events EventBridge could not deliver, and decisions that failed after Lambda's retries.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `${config.prefix}-scaling-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the scaling rule, the schedule and the two Lambdas.',
+    });
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmName: `${config.prefix}-scaling-dead-letters`,
+      alarmDescription:
+        'Alarm state changes or reconciler runs could not be processed; read the messages in the scaling dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(notifications));
+
+    const environment = {
+      [ENV.scaleUp]: scaleUp.stateMachineArn,
+      [ENV.scaleDown]: scaleDown.stateMachineArn,
+      [ENV.topic]: notifications.topicArn,
+    };
+    this.decisionFunction = new AutoscalerFunction(this, 'DecisionFunction', {
+      config,
+      entry: 'decide/decision-handler',
+      stateTableName: stateTable.tableName,
+      environment,
+      timeout: Duration.seconds(30),
+      description: 'Decides on scaling alarm state changes and starts the scale-up or scale-down workflow',
+    }).function;
+    this.reconcilerFunction = new AutoscalerFunction(this, 'ReconcilerFunction', {
+      config,
+      entry: 'reconcile/reconcile-handler',
+      stateTableName: stateTable.tableName,
+      environment,
+      timeout: Duration.minutes(2),
+      description: 'Retries what alarms still ask for, keeps always-on regions up and repairs drift',
+    }).function;
+
+    for (const fn of [this.decisionFunction, this.reconcilerFunction]) {
+      fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      });
+      this.grantScaling(fn, props);
+    }
+    this.grantReconcilerReads(this.reconcilerFunction, config);
+
+    new events.Rule(this, 'AlarmStateChangeRule', {
+      ruleName: `${config.prefix}-scaling-alarm-changes`,
+      description: 'Scaling alarm state changes to the decision Lambda',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: events.Match.prefix(scalingAlarmNamePrefix(config.prefix)) },
+      },
+      targets: [
+        new targets.LambdaFunction(this.decisionFunction, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+    new events.Rule(this, 'ReconcileSchedule', {
+      ruleName: `${config.prefix}-reconcile`,
+      description: `Runs the reconciler every ${config.scaling.reconcileIntervalMinutes} minutes`,
+      schedule: events.Schedule.rate(Duration.minutes(config.scaling.reconcileIntervalMinutes)),
+      targets: [
+        new targets.LambdaFunction(this.reconcilerFunction, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          // A run older than one interval is superseded by the next one.
+          maxEventAge: Duration.minutes(Math.max(1, config.scaling.reconcileIntervalMinutes)),
+        }),
+      ],
+    });
+  }
+
+  /**
+   * Missing data never tears a region down (a broken publisher is not "zero users"):
+   * - scale-down treats a missing datapoint as NOT_BREACHING: only real datapoints below the
+   *   threshold count towards its M of N, so silence keeps the alarm OK and the region up.
+   * - scale-up treats it as MISSING: real datapoints above the threshold still fire it when some
+   *   are missing, and a publisher that went silent shows as INSUFFICIENT_DATA (visible in
+   *   `regionctl status` and on the dashboard) rather than passing for low demand. Only a change
+   *   into ALARM acts, so INSUFFICIENT_DATA starts nothing.
+   */
+  private regionAlarms(config: AutoscalerConfig, region: string): RegionScalingAlarms {
+    const t = thresholdsFor(config, region);
+    const metric = new cloudwatch.Metric({
+      namespace: DEMAND_NAMESPACE,
+      metricName: DEMAND_METRIC_NAME,
+      dimensionsMap: { [DEMAND_DIMENSION]: region },
+      period: Duration.seconds(t.periodSeconds),
+      statistic: DEMAND_STATISTIC,
+    });
+    const scaleUp = new cloudwatch.Alarm(this, `ScaleUp-${region}`, {
+      alarmName: scaleUpAlarmName(config.prefix, region),
+      alarmDescription: `Scale ${region} up: more than ${t.scaleUp.users} users in ${t.scaleUp.datapointsToAlarm} of ${t.scaleUp.evaluationPeriods} periods of ${t.periodSeconds} s`,
+      metric,
+      threshold: t.scaleUp.users,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: t.scaleUp.evaluationPeriods,
+      datapointsToAlarm: t.scaleUp.datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+    const scaleDown = new cloudwatch.Alarm(this, `ScaleDown-${region}`, {
+      alarmName: scaleDownAlarmName(config.prefix, region),
+      alarmDescription: `Scale ${region} down: fewer than ${t.scaleDown.users} users in ${t.scaleDown.datapointsToAlarm} of ${t.scaleDown.evaluationPeriods} periods of ${t.periodSeconds} s (missing data is not low demand)`,
+      metric,
+      threshold: t.scaleDown.users,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: t.scaleDown.evaluationPeriods,
+      datapointsToAlarm: t.scaleDown.datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return { region, scaleUp, scaleDown };
+  }
+
+  /** What both Lambdas need: read the fleet, start the workflows, write state and decisions. */
+  private grantScaling(fn: NodejsFunction, props: ScalingAutomationProps): void {
+    const { prefix } = props.config;
+    for (const machine of [props.scaleUp, props.scaleDown]) {
+      machine.grantStartExecution(fn);
+      machine.grant(fn, 'states:ListExecutions');
+    }
+    // DescribeExecution (the reconciler checks a lock's owner) on the executions of the two
+    // workflows only; execution names are generated per trigger, hence the wildcard.
+    const executions = [scaleUpStateMachineName(prefix), scaleDownStateMachineName(prefix)].map((name) =>
+      stackArn(this, 'states', 'execution', `${name}:*`),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions.map((a) => a.arn) }),
+    );
+    for (const { nag } of executions) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nag}]`,
+        reason:
+          'states:DescribeExecution on the executions of one scaling workflow; execution names are generated per trigger.',
+      });
+    }
+    props.stateTable.grantReadWriteData(fn);
+    props.notifications.grantPublish(fn);
+  }
+
+  /** The reconciler also reads alarm states, EKS clusters and the latency records. */
+  private grantReconcilerReads(fn: NodejsFunction, config: AutoscalerConfig): void {
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: this.alarms.flatMap((a) => [a.scaleUp.alarmArn, a.scaleDown.alarmArn]),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['eks:DescribeCluster'],
+        resources: approvedRegions(config).map((region) =>
+          stack.formatArn({
+            service: 'eks',
+            region,
+            resource: 'cluster',
+            resourceName: clusterName(config.prefix, region),
+          }),
+        ),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['route53:ListResourceRecordSets'],
+        resources: [`arn:${stack.partition}:route53:::hostedzone/${config.dns.hostedZoneId}`],
+      }),
+    );
+  }
+}
+
+/** An ARN in the construct's stack, and how cdk-nag prints it (for a specific acknowledgement). */
+function stackArn(scope: Construct, service: string, resource: string, resourceName: string) {
+  const stack = Stack.of(scope);
+  const arn = stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return { arn, nag: `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}:${resourceName}` };
+}

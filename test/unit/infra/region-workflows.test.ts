@@ -1,0 +1,118 @@
+import { describe, expect, it } from '@jest/globals';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { WORKFLOWS } from '../../../workflows/definitions';
+import { buildTestApp } from '../../support/app-factory';
+
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Effect: string;
+};
+
+describe('workflows in the control-plane stack', () => {
+  const { control, config } = buildTestApp();
+  const template = Template.fromStack(control);
+  const statements: Statement[] = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement as Statement[],
+  );
+  const allowing = (action: string) =>
+    statements.filter(
+      (s) =>
+        s.Effect === 'Allow' &&
+        ([] as string[])
+          .concat(s.Action)
+          .some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1)))),
+    );
+  const resourcesOf = (s: Statement) => ([] as unknown[]).concat(s.Resource).map((r) => JSON.stringify(r));
+
+  it('deploys each definition file as it is, with the task Lambdas substituted', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(2);
+    for (const file of Object.values(WORKFLOWS)) {
+      const deployed = machines.find((m) => m.Properties.DefinitionString === readFileSync(file, 'utf8'));
+      expect(deployed).toBeDefined();
+      expect(Object.keys(deployed!.Properties.DefinitionSubstitutions).sort()).toEqual([
+        'ClusterTaskFunctionArn',
+        'DnsTaskFunctionArn',
+        'EdgeTaskFunctionArn',
+        'RegionTaskFunctionArn',
+      ]);
+    }
+  });
+
+  it('logs every execution and traces it', () => {
+    template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [Match.anyValue()] },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('runs every Lambda on nodejs22.x', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    for (const f of functions) expect(f.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('allows route53:ChangeResourceRecordSets only on the configured zone, for our record name and type', () => {
+    const changes = allowing('route53:ChangeResourceRecordSets');
+    expect(changes).toHaveLength(1);
+    expect(resourcesOf(changes[0]!)).toEqual([
+      JSON.stringify({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${config.dns.hostedZoneId}`]],
+      }),
+    ]);
+    expect(changes[0]!.Condition).toEqual({
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': [config.dns.recordName],
+        'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
+      },
+    });
+  });
+
+  it('allows iam:PassRole only for the EKS cluster and node roles, only to eks.amazonaws.com', () => {
+    const passRole = allowing('iam:PassRole');
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'eks.amazonaws.com' } });
+    const resources = resourcesOf(passRole[0]!);
+    const regions = [...config.regions.alwaysOn, ...config.regions.elastic];
+    expect(resources).toHaveLength(regions.length * 2);
+    for (const r of resources) expect(r).toMatch(/:role\/edgescale-[a-z0-9-]+-eks-(cluster|node)"/);
+  });
+
+  it('allows EKS mutations only on clusters named with the project prefix, in approved regions', () => {
+    for (const action of [
+      'eks:CreateCluster',
+      'eks:DeleteCluster',
+      'eks:CreateNodegroup',
+      'eks:DeleteNodegroup',
+      'eks:TagResource',
+    ]) {
+      const granted = allowing(action);
+      expect(granted.length).toBeGreaterThan(0);
+      for (const s of granted) {
+        for (const r of resourcesOf(s))
+          expect(r).toMatch(/:eks:[a-z0-9-]+:.*:(cluster|nodegroup)\/edgescale-edge-[a-z0-9-]+/);
+      }
+    }
+    expect(
+      allowing('eks:CreateCluster')
+        .flatMap(resourcesOf)
+        .some((r) => r.includes('eu-north-1')),
+    ).toBe(false);
+  });
+
+  it('exposes what regionctl needs as stack outputs', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'StateTableName',
+        'NotificationTopicArn',
+        'ScaleUpStateMachineArn',
+        'ScaleDownStateMachineArn',
+        'ConfigParameterName',
+      ]),
+    );
+  });
+});

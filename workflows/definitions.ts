@@ -1,0 +1,39 @@
+/**
+ * The workflow definition files: one per workflow, deployed by CDK (DefinitionBody.fromFile with
+ * substitutions) and executed by the tests and the local sandbox. One source of truth.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const WORKFLOWS = {
+  scaleUp: fileURLToPath(new URL('./scale-up.asl.json', import.meta.url)),
+  scaleDown: fileURLToPath(new URL('./scale-down.asl.json', import.meta.url)),
+} as const;
+
+export type WorkflowName = keyof typeof WORKFLOWS;
+
+/** The placeholders each definition uses for its task Lambdas (`${...}` in Resource fields). */
+export const TASK_SUBSTITUTIONS = {
+  regionTask: 'RegionTaskFunctionArn',
+  clusterTask: 'ClusterTaskFunctionArn',
+  edgeTask: 'EdgeTaskFunctionArn',
+  dnsTask: 'DnsTaskFunctionArn',
+} as const;
+
+export type TaskLambda = keyof typeof TASK_SUBSTITUTIONS;
+
+export function readDefinitionText(workflow: WorkflowName): string {
+  return readFileSync(WORKFLOWS[workflow], 'utf8');
+}
+
+/** The definition with each `${Placeholder}` replaced, as CloudFormation would at deploy time. */
+export function substitutedDefinition(
+  workflow: WorkflowName,
+  arns: Record<TaskLambda, string>,
+): Record<string, unknown> {
+  let text = readDefinitionText(workflow);
+  for (const [task, placeholder] of Object.entries(TASK_SUBSTITUTIONS)) {
+    text = text.replaceAll(`\${${placeholder}}`, arns[task as TaskLambda]);
+  }
+  return JSON.parse(text);
+}
