@@ -3,12 +3,12 @@
  * a log group with the autoscaler's retention, the configuration in its environment, X-Ray off
  * (Powertools logs and metrics are the observability), and a name after its handler file.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { ENV } from '../functions/commons/runtime';
@@ -29,7 +29,7 @@ export interface AutoscalerFunctionProps {
 }
 
 export class AutoscalerFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: AutoscalerFunctionProps) {
@@ -49,12 +49,12 @@ export class AutoscalerFunction extends Construct {
         description: `Role of the ${functionName} Lambda`,
       });
     logGroup.grantWrite(this.role);
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       role: this.role,
       functionName,
       description: props.description,
-      entry: fileURLToPath(new URL(`../functions/${props.entry}.ts`, import.meta.url)),
-      handler: 'handler',
+      code: bundledCode(props.entry),
+      handler: 'index.handler',
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -65,17 +65,7 @@ export class AutoscalerFunction extends Construct {
         [ENV.stateTable]: props.stateTableName,
         POWERTOOLS_SERVICE_NAME: 'edge-autoscaler',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // ESM bundles of CommonJS dependencies need require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
     });
     Validations.of(this.function).acknowledge({
@@ -84,4 +74,35 @@ export class AutoscalerFunction extends Construct {
         'The project targets the nodejs22.x runtime on purpose (LTS, the version its dependencies and tests are pinned to).',
     });
   }
+}
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The handler bundled by infra/lambda-bundling.ts (the same bundle the benchmark measures), built
+ * locally by esbuild: no Docker. Skipped, like any CDK bundling, for stacks excluded with the
+ * `aws:cdk:bundling-stacks` context (the unit tests).
+ */
+function bundledCode(entry: string): lambda.Code {
+  const entryFile = fileURLToPath(new URL(`../functions/${entry}.ts`, import.meta.url));
+  return lambda.Code.fromAsset(fileURLToPath(new URL('../functions', import.meta.url)), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      // Part of CDK's bundling cache key, which ignores `local`: without it every function would
+      // share the first function's bundle.
+      command: ['bundle-lambda', entry],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const result = spawnSync(
+            `${projectRoot}node_modules/.bin/tsx`,
+            [`${projectRoot}infra/bundle-lambda-cli.ts`, entryFile, outputDir],
+            { stdio: 'inherit' },
+          );
+          if (result.status !== 0) throw new Error(`Bundling ${entry} failed (exit ${result.status})`);
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -209,7 +209,7 @@ export class ScalingAutomation extends Construct {
       new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions.map((a) => a.arn) }),
     );
     for (const { nag } of executions) {
-      Validations.of(fn).acknowledge({
+      Validations.of(fn.role!).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nag}]`,
         reason:
           'states:DescribeExecution on the executions of one scaling workflow; execution names are generated per trigger.',

@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: the project's speed and cost figures. Prints a readable table and, as its
+ * last line, one JSON object with every figure (targets in brackets in the table).
+ */
+import { measureBundles } from './bundle-bench';
+import { measureWorkflows } from './workflow-bench';
+
+interface Row {
+  figure: string;
+  value: number;
+  target?: string;
+}
+
+const rows: Row[] = [];
+const figures: Record<string, number> = {};
+const record = (figure: string, value: number, target?: string) => {
+  rows.push({ figure, value, target });
+  figures[figure] = value;
+};
+
+const workflows = await measureWorkflows();
+record('transitionsPerScaleUp', workflows.transitionsPerScaleUp, '<= 40');
+record('transitionsPerScaleDown', workflows.transitionsPerScaleDown);
+record('lambdaInvocationsPerScaleUp', workflows.lambdaInvocationsPerScaleUp);
+record('lambdaInvocationsPerScaleDown', workflows.lambdaInvocationsPerScaleDown);
+record('scaleUpSimulatedMinutes', workflows.scaleUpSimulatedMinutes);
+
+const bundles = await measureBundles();
+for (const b of bundles) {
+  rows.push({ figure: `  ${b.name}: bytes`, value: b.bytes });
+  rows.push({ figure: `  ${b.name}: cold load ms`, value: b.coldLoadMs });
+}
+record('maxBundleBytes', Math.max(...bundles.map((b) => b.bytes)), '<= 1000000');
+record('maxColdLoadMs', Math.max(...bundles.map((b) => b.coldLoadMs)), '<= 150');
+
+const width = Math.max(...rows.map((r) => r.figure.length));
+console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(12)}  target`);
+for (const r of rows) console.log(`${r.figure.padEnd(width)}  ${String(r.value).padStart(12)}  ${r.target ?? ''}`);
+console.log(JSON.stringify(figures));
