@@ -16,13 +16,9 @@ export interface LocalRunOptions {
   tasks: Record<TaskLambda, TaskHandler>;
   /** Execution name; `$$.Execution.Id` becomes a Step Functions-style ARN made from it. */
   executionName: string;
-  /** Real milliseconds each Wait state lasts locally (default 1). */
-  waitMs?: number;
-  /**
-   * Called when a Wait state begins, with the seconds it asks for, before the state after it
-   * runs (the local Wait lasts `waitMs`, a timer, while this runs in the same microtask queue):
-   * a virtual clock advances here.
-   */
+  /** Real milliseconds that one second of a Wait state lasts locally (default 0: a Wait takes ~1 ms). */
+  msPerWaitSecond?: number;
+  /** Called as each Wait state begins, with the seconds it asks for (a virtual clock advances here). */
   onWait?: (seconds: number, stateName: string) => void;
   /** Called with each state entered (for live timelines). */
   onStateEntered?: (stateName: string) => void;
@@ -40,6 +36,14 @@ export interface LocalRunResult {
   events: EventLog[];
 }
 
+interface StateDefinition {
+  Type: string;
+  Resource?: string;
+  ResultPath?: string | null;
+  SecondsPath?: string;
+  Seconds?: number;
+}
+
 const LOCAL_ARN = (task: TaskLambda) => `arn:aws:lambda:us-east-1:000000000000:function:local-${task}`;
 
 export async function runWorkflowLocally(
@@ -50,26 +54,38 @@ export async function runWorkflowLocally(
   const arns = Object.fromEntries(
     Object.keys(TASK_SUBSTITUTIONS).map((t) => [t, LOCAL_ARN(t as TaskLambda)]),
   ) as Record<TaskLambda, string>;
-  const definition = substitutedDefinition(workflow, arns) as {
-    States: Record<string, { Type: string; Resource?: string }>;
-  };
+  const definition = substitutedDefinition(workflow, arns) as { States: Record<string, StateDefinition> };
   const taskOfArn = new Map(Object.entries(arns).map(([task, arn]) => [arn, task as TaskLambda]));
 
+  // The latest result stored at each ResultPath, to evaluate Wait states' SecondsPath (all of the
+  // form `$.<result path>.<field>`) at the moment the Wait begins.
+  const resultsByPath = new Map<string, unknown>([['$', input]]);
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const waitTimeOverrides: Record<string, number> = {};
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Wait') waitTimeOverrides[name] = Math.max(1, options.waitMs ?? 1);
-    if (state.Type === 'Task') {
-      const task = taskOfArn.get(state.Resource ?? '');
-      if (!task) throw new Error(`State ${name} of ${workflow} calls an unknown resource ${state.Resource}`);
-      taskResourceLocalHandlers[name] = (taskInput) => options.tasks[task](taskInput);
-    }
+    if (state.Type !== 'Task') continue;
+    const task = taskOfArn.get(state.Resource ?? '');
+    if (!task) throw new Error(`State ${name} of ${workflow} calls an unknown resource ${state.Resource}`);
+    taskResourceLocalHandlers[name] = async (taskInput) => {
+      const result = await options.tasks[task](taskInput);
+      if (state.ResultPath) resultsByPath.set(state.ResultPath, result);
+      return result;
+    };
   }
 
   let waitedSeconds = 0;
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
-  const statesEntered: string[] = [];
+  // The library reads a Wait state's override as the state begins: this is where the clock moves.
+  const waitTimeOverrides = new Proxy({} as Record<string, number>, {
+    get(_target, stateName) {
+      const state = definition.States[String(stateName)];
+      if (!state || state.Type !== 'Wait') return undefined;
+      const seconds = waitSecondsOf(state, resultsByPath);
+      waitedSeconds += seconds;
+      options.onWait?.(seconds, String(stateName));
+      return Math.max(1, seconds * (options.msPerWaitSecond ?? 0));
+    },
+  });
 
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: taskResourceLocalHandlers as never,
@@ -87,18 +103,13 @@ export async function runWorkflowLocally(
     } as never,
   });
 
-  // Follow the event log as it grows, to learn each Wait state's requested duration.
   const events: EventLog[] = [];
+  const statesEntered: string[] = [];
   for await (const event of execution.eventLogs) {
     events.push(event);
     if (event.type === 'StateEntered') {
       statesEntered.push(event.state.name);
       options.onStateEntered?.(event.state.name);
-      if (event.state.type === 'Wait') {
-        const seconds = waitSecondsOf(definition.States[event.state.name] as WaitState, event.state.input);
-        waitedSeconds += seconds;
-        options.onWait?.(seconds, event.state.name);
-      }
     }
   }
   try {
@@ -118,19 +129,13 @@ export async function runWorkflowLocally(
   }
 }
 
-interface WaitState {
-  Seconds?: number;
-  SecondsPath?: string;
-}
-
-function waitSecondsOf(state: WaitState, input: unknown): number {
+function waitSecondsOf(state: StateDefinition, resultsByPath: Map<string, unknown>): number {
   if (state.Seconds !== undefined) return state.Seconds;
-  if (!state.SecondsPath) return 0;
-  let value: unknown = input;
-  for (const key of state.SecondsPath.replace(/^\$\.?/, '')
-    .split('.')
-    .filter(Boolean)) {
-    value = (value as Record<string, unknown> | undefined)?.[key];
-  }
-  return typeof value === 'number' ? value : 0;
+  const path = state.SecondsPath ?? '';
+  const cut = path.lastIndexOf('.');
+  const holder = resultsByPath.get(path.slice(0, cut)) as Record<string, unknown> | undefined;
+  const value = holder?.[path.slice(cut + 1)];
+  if (typeof value !== 'number')
+    throw new Error(`Wait state: ${path} is not a number of seconds (got ${JSON.stringify(value)})`);
+  return value;
 }
