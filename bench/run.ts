@@ -3,6 +3,7 @@
  * last line, one JSON object with every figure (targets in brackets in the table).
  */
 import { measureBundles } from './bundle-bench';
+import { measureSimulate } from './simulate-bench';
 import { measureWorkflows } from './workflow-bench';
 
 interface Row {
@@ -32,6 +33,11 @@ for (const b of bundles) {
 }
 record('maxBundleBytes', Math.max(...bundles.map((b) => b.bytes)), '<= 1000000');
 record('maxColdLoadMs', Math.max(...bundles.map((b) => b.coldLoadMs)), '<= 150');
+
+const simulation = await measureSimulate();
+record('simulateSeconds', simulation.simulateSeconds, '<= 2 (864,000 rows)');
+record('parseSeconds', simulation.parseSeconds);
+record('simulateVsParse', simulation.simulateVsParse, '<= 3');
 
 const width = Math.max(...rows.map((r) => r.figure.length));
 console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(12)}  target`);

@@ -68,7 +68,11 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-export async function measureSimulate(): Promise<{ simulateSeconds: number; parseSeconds: number; simulateVsParse: number }> {
+export async function measureSimulate(): Promise<{
+  simulateSeconds: number;
+  parseSeconds: number;
+  simulateVsParse: number;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'simulate-bench-'));
   try {
     const path = join(dir, 'trace.csv');

@@ -1,0 +1,161 @@
+/**
+ * `regionctl simulate --trace FILE [--config PATH] [--json] [--html FILE]`: replays a demand trace
+ * through the configuration, CloudWatch alarm evaluation and the decision rules of the deployed
+ * system, offline (no AWS call, no emulator), and reports cost and far user-minutes against two
+ * baselines: every region always on, and an oracle with perfect foresight.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, parseConfig, type AutoscalerConfig } from '../../functions/domain/config';
+import { formatSummary, renderHtmlReport } from '../../functions/domain/simulation/report';
+import { simulate, type Pause } from '../../functions/domain/simulation/simulate';
+import { parseTrace, TraceError } from '../../functions/domain/simulation/trace';
+import { CONFIG_CONTEXT_KEY } from '../../infra/config-source';
+import { reportingFailures } from '../command-env';
+import { CliError } from '../cli-error';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { processOutput, type Output } from '../output';
+
+export interface SimulateOptions {
+  trace: string;
+  /** JSON file holding the configuration; default: ./cdk.json context "autoscaler". */
+  config?: string;
+  json?: boolean;
+  html?: string;
+  pause?: Pause[];
+  nodePriceUsd?: number;
+}
+
+export interface SimulateIo {
+  out: Output;
+  cwd: string;
+}
+
+/** Runs one simulation and writes its outputs; returns the exit code. */
+export function runSimulation(io: SimulateIo, options: SimulateOptions): Promise<ExitCode> {
+  return reportingFailures(io.out, async () => {
+    const config = loadConfig(io.cwd, options.config);
+    const tracePath = resolve(io.cwd, options.trace);
+    let text: string;
+    try {
+      text = readFileSync(tracePath, 'utf8');
+    } catch (error) {
+      throw new CliError(
+        `Cannot read the trace ${options.trace}: ${(error as Error).message}; fix: pass a readable CSV file with --trace`,
+        EXIT.failed,
+      );
+    }
+    let run;
+    try {
+      run = simulate(config, parseTrace(text, options.trace), {
+        pauses: options.pause,
+        nodeUsdPerHour: options.nodePriceUsd,
+      });
+    } catch (error) {
+      if (error instanceof TraceError) throw new CliError(error.message, EXIT.failed);
+      throw new CliError((error as Error).message, EXIT.failed);
+    }
+    if (options.html) {
+      const htmlPath = resolve(io.cwd, options.html);
+      writeFileSync(htmlPath, renderHtmlReport(run));
+      if (!options.json) io.out.line(`HTML report written to ${htmlPath}`);
+    }
+    if (options.json) io.out.line(JSON.stringify(run.report));
+    else io.out.line(formatSummary(run));
+    return EXIT.ok;
+  });
+}
+
+function loadConfig(cwd: string, path: string | undefined): AutoscalerConfig {
+  const shown = path ?? 'cdk.json';
+  let raw: unknown;
+  try {
+    const json = JSON.parse(readFileSync(resolve(cwd, shown), 'utf8')) as { context?: Record<string, unknown> };
+    raw = path ? json : json.context?.[CONFIG_CONTEXT_KEY];
+  } catch (error) {
+    throw new CliError(
+      `Cannot read the configuration ${shown}: ${(error as Error).message}; fix: run in the project folder or pass --config PATH`,
+      EXIT.failed,
+    );
+  }
+  if (raw === undefined) {
+    throw new CliError(
+      `cdk.json has no context "${CONFIG_CONTEXT_KEY}"; fix: add the configuration there or pass --config PATH`,
+      EXIT.failed,
+    );
+  }
+  try {
+    return parseConfig(raw, path ?? `cdk.json context "${CONFIG_CONTEXT_KEY}"`);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.failed);
+    throw error;
+  }
+}
+
+/** "ap-south-1,2026-03-02T00:00:00Z,2026-03-02T06:00:00Z" (repeatable). */
+function collectPause(value: string, previous: Pause[] = []): Pause[] {
+  const [region, from, until, ...rest] = value.split(',').map((s) => s.trim());
+  if (!region || !from || !until || rest.length) {
+    throw new InvalidArgumentError(
+      `"${value}" is not REGION,FROM,UNTIL; use e.g. ap-south-1,2026-03-02T00:00:00Z,2026-03-02T06:00:00Z`,
+    );
+  }
+  return [...previous, { region, from, until }];
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a price in USD per hour; use e.g. 0.0416`);
+  }
+  return n;
+}
+
+export interface SimulateCommandDeps {
+  out?: Output;
+  cwd?: string;
+  /** Receives the exit code (default: process.exitCode). */
+  setExitCode?: (code: ExitCode) => void;
+}
+
+export function simulateCommand(deps: SimulateCommandDeps = {}): Command {
+  const io = { out: deps.out ?? processOutput(), cwd: deps.cwd ?? process.cwd() };
+  const setExitCode =
+    deps.setExitCode ??
+    ((code: ExitCode) => {
+      process.exitCode = code;
+    });
+  return new Command('simulate')
+    .description(
+      'Replay a demand trace through the configuration, alarms and decision rules, offline; report cost and far users',
+    )
+    .requiredOption(
+      '--trace <file>',
+      'CSV with header timestamp,region,users (ISO-8601 UTC; one row per region per period)',
+    )
+    .option('--config <path>', 'JSON file holding the configuration (default: ./cdk.json context "autoscaler")')
+    .option('--json', 'print one JSON object: events, regions, totals, baselines')
+    .option('--html <file>', 'also write a self-contained HTML report (charts of demand and serving periods)')
+    .addOption(
+      new Option(
+        '--pause <region,from,until>',
+        'autoscaling of the region paused in that window (repeatable)',
+      ).argParser(collectPause),
+    )
+    .addOption(
+      new Option('--node-price-usd <n>', 'node price per hour, for an instance type the price table lacks').argParser(
+        positiveNumber,
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ regionctl simulate --trace demand.csv\n' +
+        '  $ regionctl simulate --trace demand.csv --config ./prod-autoscaler.json --html report.html\n' +
+        "  $ regionctl simulate --trace demand.csv --json | jq '.totals'\n" +
+        '\nA missing row is a missing datapoint (the scale-down alarm treats it as not breaching).\n' +
+        'Costs: EKS control plane plus nodes.desired on-demand nodes of the first instance type, us-east-1 prices.\n',
+    )
+    .action(async (options: SimulateOptions) => setExitCode(await runSimulation(io, options)));
+}

@@ -1,0 +1,127 @@
+/**
+ * Creates in the emulator what the deployed stacks would: the region state table and the
+ * notification topic in the home region, the hosted zone, and for each approved region a VPC
+ * with two subnets, the EKS roles and the foundation parameter the workflows read.
+ * Used by integration tests and by the local sandbox. Clients honour AWS_ENDPOINT_URL.
+ */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateSubnetCommand, CreateVpcCommand, CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
+import { clusterRoleName, foundationParameterName, nodeRoleName, stateTableName } from '../../functions/domain/naming';
+
+export interface EmulatedControlPlane {
+  stateTableName: string;
+  notificationTopicArn: string;
+  /** The hosted zone id the emulator gave (moto makes its own ids). */
+  hostedZoneId: string;
+}
+
+const clientConfig = (region: string) => ({ region, maxAttempts: 1 });
+
+export async function createStateTable(region: string, tableName: string): Promise<void> {
+  const dynamo = new DynamoDBClient(clientConfig(region));
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+}
+
+/**
+ * Provisions the control plane and every foundation. Returns the configuration with the
+ * emulator's hosted zone id in place of the configured one, and the control plane's names.
+ */
+export async function provisionEmulatedDeployment(
+  config: AutoscalerConfig,
+): Promise<{ config: AutoscalerConfig; controlPlane: EmulatedControlPlane }> {
+  const home = config.homeRegion;
+  const tableName = stateTableName(config.prefix);
+  await createStateTable(home, tableName);
+  const { TopicArn } = await new SNSClient(clientConfig(home)).send(
+    new CreateTopicCommand({ Name: `${config.prefix}-notifications` }),
+  );
+  const { HostedZone } = await new Route53Client(clientConfig('us-east-1')).send(
+    new CreateHostedZoneCommand({
+      Name: zoneNameOf(config.dns.recordName),
+      CallerReference: `${config.prefix}-${Date.now()}`,
+    }),
+  );
+  const hostedZoneId = HostedZone!.Id!.replace('/hostedzone/', '');
+
+  const iam = new IAMClient(clientConfig('us-east-1'));
+  for (const region of approvedRegions(config)) {
+    const trust = (service: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+      });
+    const clusterRole = await iam.send(
+      new CreateRoleCommand({
+        RoleName: clusterRoleName(config.prefix, region),
+        AssumeRolePolicyDocument: trust('eks.amazonaws.com'),
+      }),
+    );
+    const nodeRole = await iam.send(
+      new CreateRoleCommand({
+        RoleName: nodeRoleName(config.prefix, region),
+        AssumeRolePolicyDocument: trust('ec2.amazonaws.com'),
+      }),
+    );
+    const ec2 = new EC2Client(clientConfig(region));
+    const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.80.0.0/16' }));
+    const subnetIds: string[] = [];
+    for (const [i, az] of ['a', 'b'].entries()) {
+      const { Subnet } = await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: Vpc!.VpcId!,
+          CidrBlock: `10.80.${i * 16}.0/20`,
+          AvailabilityZone: `${region}${az}`,
+        }),
+      );
+      subnetIds.push(Subnet!.SubnetId!);
+    }
+    const { GroupId } = await ec2.send(
+      new CreateSecurityGroupCommand({
+        VpcId: Vpc!.VpcId!,
+        GroupName: `${config.prefix}-cluster`,
+        Description: 'edge control plane',
+      }),
+    );
+    await new SSMClient(clientConfig(region)).send(
+      new PutParameterCommand({
+        Name: foundationParameterName(config.prefix, region),
+        Type: 'String',
+        Overwrite: true,
+        Value: JSON.stringify({
+          vpcId: Vpc!.VpcId,
+          subnetIds,
+          securityGroupIds: [GroupId],
+          clusterRoleArn: clusterRole.Role!.Arn,
+          nodeRoleArn: nodeRole.Role!.Arn,
+        }),
+      }),
+    );
+  }
+  return {
+    config: { ...config, dns: { ...config.dns, hostedZoneId } },
+    controlPlane: { stateTableName: tableName, notificationTopicArn: TopicArn!, hostedZoneId },
+  };
+}
+
+/** The zone that holds a record name: `edge.cdn.example.com` -> `cdn.example.com`. */
+export function zoneNameOf(recordName: string): string {
+  return recordName.split('.').slice(1).join('.');
+}

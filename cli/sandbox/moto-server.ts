@@ -1,0 +1,72 @@
+/**
+ * Starts and stops a moto server (an independent AWS emulator) on a free loopback port.
+ * Used by the integration tests' global setup and by the local sandbox (`npm start`).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export const MOTO_INSTALL_HINT =
+  'moto_server was not found on PATH. Install it with: pip install "moto[server]" (moto 5.2 or later), then re-run.';
+
+export interface MotoServer {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function motoServerInstalled(): boolean {
+  return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export async function startMotoServer(timeoutMs = 30_000): Promise<MotoServer> {
+  if (!motoServerInstalled()) throw new Error(MOTO_INSTALL_HINT);
+  const port = await freeLoopbackPort();
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: false });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok || response.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode} before it listened`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return {
+    endpoint,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+/** Wipes every resource of the emulator (between tests). */
+export async function resetMoto(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+  if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
+}

@@ -1,0 +1,66 @@
+/**
+ * What one edge cluster costs per hour, for the simulator's cost figures.
+ *
+ * Prices: US East (N. Virginia) us-east-1, on-demand, Linux, USD per hour, as published in 2025 on
+ * https://aws.amazon.com/eks/pricing/ (control plane, standard support) and
+ * https://aws.amazon.com/ec2/pricing/on-demand/ (instances). Other regions usually cost 0-30 %
+ * more; re-check the pages before relying on absolute numbers. Not counted: load balancer, data
+ * transfer, EBS volumes, Route53 queries, CloudWatch, Step Functions (small next to the nodes).
+ */
+import type { AutoscalerConfig } from './config';
+
+/** When the prices below were published. */
+export const PRICES_AS_OF = '2025';
+
+/** EKS control plane under standard support (the workflows create clusters with supportType STANDARD). */
+export const EKS_CONTROL_PLANE_USD_PER_HOUR = 0.1;
+
+/** On-demand price of common node instance types, USD per hour. */
+export const INSTANCE_USD_PER_HOUR: Readonly<Record<string, number>> = {
+  't3.medium': 0.0416,
+  't3.large': 0.0832,
+  't3.xlarge': 0.1664,
+  't3a.medium': 0.0376,
+  't3a.large': 0.0752,
+  't4g.medium': 0.0336,
+  't4g.large': 0.0672,
+  'm5.large': 0.096,
+  'm5.xlarge': 0.192,
+  'm6i.large': 0.096,
+  'm6i.xlarge': 0.192,
+  'm6g.large': 0.077,
+  'm7i.large': 0.1008,
+  'm7g.large': 0.0816,
+  'm7g.xlarge': 0.1632,
+  'c5.large': 0.085,
+  'c6i.large': 0.085,
+  'c6g.large': 0.068,
+  'c7g.large': 0.0725,
+  'r6i.large': 0.126,
+};
+
+export interface ClusterPrice {
+  usdPerHour: number;
+  /** How the hourly price is made up, for reports. */
+  breakdown: string;
+}
+
+/**
+ * Hourly cost of one cluster of the configuration: control plane plus `nodes.desired` nodes of the
+ * first instance type (a managed node group launches on-demand capacity in the listed order).
+ * `nodeUsdPerHour` replaces the table's price, e.g. for a type it does not list.
+ */
+export function clusterPrice(config: AutoscalerConfig, nodeUsdPerHour?: number): ClusterPrice {
+  const type = config.cluster.instanceTypes[0]!;
+  const node = nodeUsdPerHour ?? INSTANCE_USD_PER_HOUR[type];
+  if (node === undefined) {
+    throw new Error(
+      `No price for instance type ${type} (autoscaler.cluster.instanceTypes[0]); fix: pass its on-demand USD per hour (regionctl simulate --node-price-usd 0.1) or use one of ${Object.keys(INSTANCE_USD_PER_HOUR).join(', ')}`,
+    );
+  }
+  const nodes = config.cluster.nodes.desired;
+  return {
+    usdPerHour: EKS_CONTROL_PLANE_USD_PER_HOUR + nodes * node,
+    breakdown: `EKS control plane $${EKS_CONTROL_PLANE_USD_PER_HOUR.toFixed(2)}/h + ${nodes} x ${type} $${node}/h (us-east-1 on-demand prices of ${PRICES_AS_OF})`,
+  };
+}

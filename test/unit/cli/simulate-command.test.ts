@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulateCommand } from '../../../cli/commands/simulate';
+import type { ExitCode } from '../../../cli/exit-codes';
+import type { Output } from '../../../cli/output';
+import { generateDiurnalTrace, traceToCsv } from '../../../functions/domain/simulation/diurnal-trace';
+import { exampleRawConfig } from '../../support/config-fixtures';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'simulate-command-'));
+  const config = exampleRawConfig();
+  writeFileSync(join(dir, 'autoscaler.json'), JSON.stringify(config));
+  writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ context: { autoscaler: config } }));
+  const trace = generateDiurnalTrace({
+    start: '2026-03-01T00:00:00Z',
+    days: 2,
+    regions: [
+      { region: 'us-east-1', peakUsers: 1500, baseUsers: 80, peakHourUtc: 1 },
+      { region: 'eu-west-1', peakUsers: 1200, baseUsers: 60, peakHourUtc: 19 },
+      { region: 'ap-southeast-1', peakUsers: 1100, baseUsers: 50, peakHourUtc: 12 },
+      { region: 'sa-east-1', peakUsers: 600, baseUsers: 30, peakHourUtc: 23 },
+    ],
+    gaps: [{ region: 'sa-east-1', from: '2026-03-01T12:00:00Z', minutes: 60 }],
+    seed: 3,
+  });
+  writeFileSync(join(dir, 'trace.csv'), traceToCsv(trace));
+  writeFileSync(
+    join(dir, 'bad.csv'),
+    'timestamp,region,users\n2026-03-01T00:00:00Z,us-east-1,10\nnoon,us-east-1,5\n2026-03-01T00:01:00Z,mars-1,5\n',
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(...args: string[]): Promise<{ code: ExitCode | undefined; stdout: string[]; stderr: string[] }> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const out: Output = {
+    line: (text = '') => void stdout.push(text),
+    error: (text) => void stderr.push(text),
+    isTTY: false,
+    status: () => undefined,
+    clearStatus: () => undefined,
+  };
+  let code: ExitCode | undefined;
+  await simulateCommand({ out, cwd: dir, setExitCode: (c) => (code = c) }).parseAsync(args, { from: 'user' });
+  return { code, stdout, stderr };
+}
+
+describe('regionctl simulate', () => {
+  it('--json prints one object with events, regions, totals and both baselines', async () => {
+    const { code, stdout, stderr } = await run('--trace', 'trace.csv', '--config', 'autoscaler.json', '--json');
+    expect(stderr).toEqual([]);
+    expect(code).toBe(0);
+    expect(stdout).toHaveLength(1);
+    const report = JSON.parse(stdout[0]!);
+    expect(Object.keys(report).sort()).toEqual(['baselines', 'events', 'regions', 'totals']);
+    const totalsShape = {
+      clusterHours: expect.any(Number),
+      costUsd: expect.any(Number),
+      userMinutes: expect.any(Number),
+      farUserMinutes: expect.any(Number),
+      scaleEvents: expect.any(Number),
+    };
+    expect(report.totals).toEqual(totalsShape);
+    expect(report.baselines).toEqual({ allOn: totalsShape, oracle: totalsShape });
+    expect(Object.keys(report.regions)).toEqual([
+      'us-east-1',
+      'eu-west-1',
+      'ap-southeast-1',
+      'ap-northeast-1',
+      'sa-east-1',
+      'ap-south-1',
+    ]);
+    expect(report.regions['us-east-1']).toEqual({
+      list: 'always-on',
+      servingMinutes: 2880,
+      clusterHours: 48,
+      costUsd: expect.any(Number),
+    });
+    expect(report.regions['ap-southeast-1'].list).toBe('elastic');
+    expect(report.events.length).toBeGreaterThan(0);
+    for (const event of report.events) {
+      expect(Object.keys(event).sort()).toEqual(['action', 'at', 'reason', 'region']);
+      expect(['scale-up-start', 'scale-up-done', 'scale-down-start', 'scale-down-done', 'rejected']).toContain(
+        event.action,
+      );
+      expect(event.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+    }
+    expect(report.events.map((e: { action: string }) => e.action)).toContain('scale-up-start');
+  });
+
+  it('without --json prints a readable summary; reads cdk.json by default', async () => {
+    const { code, stdout } = await run('--trace', 'trace.csv');
+    expect(code).toBe(0);
+    const text = stdout.join('\n');
+    expect(text).toContain('Simulated 2026-03-01T00:00:00Z .. 2026-03-03T00:00:00Z');
+    expect(text).toMatch(/simulated\s+[\d,.]+\s+[\d,.]+/);
+    expect(text).toContain('all on');
+    expect(text).toContain('oracle');
+    expect(text).toContain('ap-southeast-1');
+  });
+
+  it('--html writes a self-contained report with a chart per region', async () => {
+    const { code, stdout } = await run('--trace', 'trace.csv', '--html', 'report.html');
+    expect(code).toBe(0);
+    expect(stdout[0]).toContain('report.html');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.match(/<svg /g)).toHaveLength(6); // every approved region, with or without data
+    expect(html).toContain('<path class="demand" d="M');
+    expect(html).toContain('class="serving"');
+    expect(html).not.toMatch(/<script|<link|@import|url\(|src=|https?:\/\//i);
+  });
+
+  it('reports the bad rows of a trace with their line numbers and exits 1', async () => {
+    const { code, stderr, stdout } = await run('--trace', 'bad.csv', '--json');
+    expect(code).toBe(1);
+    expect(stdout).toEqual([]);
+    const message = stderr.join('\n');
+    expect(message).toContain('line 3: timestamp "noon" is not ISO-8601 UTC');
+    expect(message).toContain('line 4: region "mars-1" is not an AWS region code');
+  });
+
+  it('says how to fix a missing trace file and an invalid configuration', async () => {
+    expect((await run('--trace', 'nope.csv')).stderr.join('\n')).toMatch(
+      /Cannot read the trace nope.csv: .*; fix: pass a readable CSV file with --trace/,
+    );
+    writeFileSync(join(dir, 'broken.json'), JSON.stringify({ ...exampleRawConfig(), prefix: 'X' }));
+    const broken = await run('--trace', 'trace.csv', '--config', 'broken.json');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr.join('\n')).toContain('autoscaler.prefix = "X"');
+  });
+
+  it('applies --pause windows', async () => {
+    const { stdout } = await run(
+      '--trace',
+      'trace.csv',
+      '--json',
+      '--pause',
+      'ap-southeast-1,2026-03-01T00:00:00Z,2026-03-03T00:00:00Z',
+    );
+    const report = JSON.parse(stdout[0]!);
+    expect(report.regions['ap-southeast-1'].servingMinutes).toBe(0);
+    expect(
+      report.events.some(
+        (e: { region: string; reason: string }) => e.region === 'ap-southeast-1' && e.reason.includes('paused'),
+      ),
+    ).toBe(true);
+  });
+});
