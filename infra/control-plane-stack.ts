@@ -3,7 +3,8 @@
  * later constructs) the workflows, the decision Lambda, the reconciler, alarms and dashboard.
  * Everything here is pay-per-use and costs (close to) nothing while idle.
  */
-import { Stack, Tags, type StackProps, RemovalPolicy, CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +14,7 @@ import type { AutoscalerConfig } from '../functions/domain/config';
 import { CONTROL_OUTPUTS, OWNER_TAG_KEY, configParameterName, stateTableName } from '../functions/domain/naming';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { RegionWorkflows } from './region-workflows';
+import { ScalingAutomation } from './scaling-automation';
 
 export interface ControlPlaneStackProps extends StackProps {
   config: AutoscalerConfig;
@@ -26,6 +28,7 @@ export class ControlPlaneStack extends Stack {
   readonly stateTable: dynamodb.TableV2;
   readonly notifications: sns.Topic;
   readonly workflows: RegionWorkflows;
+  readonly scaling: ScalingAutomation;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -46,17 +49,38 @@ export class ControlPlaneStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // A customer-managed key ($1/month): CloudWatch alarm actions cannot publish to a topic
+    // encrypted with the AWS-managed alias/aws/sns key, and the DLQ and failure alarms notify here.
+    const topicKey = new kms.Key(this, 'NotificationsKey', {
+      description: 'Encrypts the edge autoscaler notification topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    topicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the encrypted topic (grantPublish) needs kms:GenerateDataKey* on its one key; SNS picks the variant.',
+    });
     this.notifications = new sns.Topic(this, 'Notifications', {
       topicName: `${prefix}-notifications`,
       displayName: 'Edge autoscaler notifications',
       enforceSSL: true,
-      masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      masterKey: topicKey,
     });
 
     this.workflows = new RegionWorkflows(this, 'Workflows', {
       config: props.config,
       stateTable: this.stateTable,
       notifications: this.notifications,
+    });
+
+    this.scaling = new ScalingAutomation(this, 'ScalingAutomation', {
+      config: props.config,
+      stateTable: this.stateTable,
+      notifications: this.notifications,
+      scaleUp: this.workflows.scaleUp,
+      scaleDown: this.workflows.scaleDown,
     });
 
     // The deployed configuration, for regionctl (it finds this stack by name, then reads this).

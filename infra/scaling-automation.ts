@@ -11,13 +11,15 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AlarmDefinition } from '../functions/domain/alarm-evaluation';
+import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../functions/domain/alarm-policy';
 import { ENV } from '../functions/commons/runtime';
-import { approvedRegions, thresholdsFor, type AutoscalerConfig } from '../functions/domain/config';
+import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
 import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
 import {
   clusterName,
@@ -43,17 +45,10 @@ export interface RegionScalingAlarms {
   scaleDown: cloudwatch.Alarm;
 }
 
-/**
- * The statistic the alarms read: one datapoint per region per period is the contract, and
- * Maximum keeps a publisher that retries or reports more often than the period from inflating
- * demand (Sum would add the duplicates up).
- */
-export const DEMAND_STATISTIC = cloudwatch.Stats.MAXIMUM;
-
 export class ScalingAutomation extends Construct {
   readonly alarms: RegionScalingAlarms[];
-  readonly decisionFunction: NodejsFunction;
-  readonly reconcilerFunction: NodejsFunction;
+  readonly decisionFunction: lambda.Function;
+  readonly reconcilerFunction: lambda.Function;
   readonly deadLetterQueue: sqs.Queue;
   readonly deadLetterAlarm: cloudwatch.Alarm;
 
@@ -162,39 +157,46 @@ export class ScalingAutomation extends Construct {
    *   into ALARM acts, so INSUFFICIENT_DATA starts nothing.
    */
   private regionAlarms(config: AutoscalerConfig, region: string): RegionScalingAlarms {
-    const t = thresholdsFor(config, region);
+    // The same alarm definitions the simulator and the sandbox evaluate (functions/domain/alarm-policy.ts).
+    const alarms = demandAlarmsFor(config, region);
     const metric = new cloudwatch.Metric({
       namespace: DEMAND_NAMESPACE,
       metricName: DEMAND_METRIC_NAME,
       dimensionsMap: { [DEMAND_DIMENSION]: region },
-      period: Duration.seconds(t.periodSeconds),
-      statistic: DEMAND_STATISTIC,
+      period: Duration.seconds(alarms.periodSeconds),
+      statistic: DEMAND_ALARM_STATISTIC,
     });
-    const scaleUp = new cloudwatch.Alarm(this, `ScaleUp-${region}`, {
-      alarmName: scaleUpAlarmName(config.prefix, region),
-      alarmDescription: `Scale ${region} up: more than ${t.scaleUp.users} users in ${t.scaleUp.datapointsToAlarm} of ${t.scaleUp.evaluationPeriods} periods of ${t.periodSeconds} s`,
-      metric,
-      threshold: t.scaleUp.users,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: t.scaleUp.evaluationPeriods,
-      datapointsToAlarm: t.scaleUp.datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.MISSING,
-    });
-    const scaleDown = new cloudwatch.Alarm(this, `ScaleDown-${region}`, {
-      alarmName: scaleDownAlarmName(config.prefix, region),
-      alarmDescription: `Scale ${region} down: fewer than ${t.scaleDown.users} users in ${t.scaleDown.datapointsToAlarm} of ${t.scaleDown.evaluationPeriods} periods of ${t.periodSeconds} s (missing data is not low demand)`,
-      metric,
-      threshold: t.scaleDown.users,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: t.scaleDown.evaluationPeriods,
-      datapointsToAlarm: t.scaleDown.datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    return { region, scaleUp, scaleDown };
+    const alarm = (id: string, alarmName: string, definition: AlarmDefinition, alarmDescription: string) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmName,
+        alarmDescription,
+        metric,
+        threshold: definition.threshold,
+        comparisonOperator: COMPARISON[definition.comparisonOperator],
+        evaluationPeriods: definition.evaluationPeriods,
+        datapointsToAlarm: definition.datapointsToAlarm,
+        treatMissingData: MISSING_DATA[definition.treatMissingData],
+      });
+    const { scaleUp: up, scaleDown: down } = alarms;
+    return {
+      region,
+      scaleUp: alarm(
+        `ScaleUp-${region}`,
+        scaleUpAlarmName(config.prefix, region),
+        up,
+        `Scale ${region} up: more than ${up.threshold} users in ${up.datapointsToAlarm} of ${up.evaluationPeriods} periods of ${alarms.periodSeconds} s`,
+      ),
+      scaleDown: alarm(
+        `ScaleDown-${region}`,
+        scaleDownAlarmName(config.prefix, region),
+        down,
+        `Scale ${region} down: fewer than ${down.threshold} users in ${down.datapointsToAlarm} of ${down.evaluationPeriods} periods of ${alarms.periodSeconds} s (missing data is not low demand)`,
+      ),
+    };
   }
 
   /** What both Lambdas need: read the fleet, start the workflows, write state and decisions. */
-  private grantScaling(fn: NodejsFunction, props: ScalingAutomationProps): void {
+  private grantScaling(fn: lambda.Function, props: ScalingAutomationProps): void {
     const { prefix } = props.config;
     for (const machine of [props.scaleUp, props.scaleDown]) {
       machine.grantStartExecution(fn);
@@ -220,7 +222,7 @@ export class ScalingAutomation extends Construct {
   }
 
   /** The reconciler also reads alarm states, EKS clusters and the latency records. */
-  private grantReconcilerReads(fn: NodejsFunction, config: AutoscalerConfig): void {
+  private grantReconcilerReads(fn: lambda.Function, config: AutoscalerConfig): void {
     const stack = Stack.of(this);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -258,3 +260,17 @@ function stackArn(scope: Construct, service: string, resource: string, resourceN
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   return { arn, nag: `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}:${resourceName}` };
 }
+
+const COMPARISON: Record<AlarmDefinition['comparisonOperator'], cloudwatch.ComparisonOperator> = {
+  GreaterThanThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  GreaterThanOrEqualToThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  LessThanThreshold: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+  LessThanOrEqualToThreshold: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+};
+
+const MISSING_DATA: Record<AlarmDefinition['treatMissingData'], cloudwatch.TreatMissingData> = {
+  missing: cloudwatch.TreatMissingData.MISSING,
+  ignore: cloudwatch.TreatMissingData.IGNORE,
+  breaching: cloudwatch.TreatMissingData.BREACHING,
+  notBreaching: cloudwatch.TreatMissingData.NOT_BREACHING,
+};

@@ -5,9 +5,15 @@
  * Used by integration tests and by the local sandbox. Clients honour AWS_ENDPOINT_URL.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSubnetCommand, CreateVpcCommand, CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeAvailabilityZonesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
@@ -119,6 +125,23 @@ export async function provisionEmulatedDeployment(
     config: { ...config, dns: { ...config.dns, hostedZoneId } },
     controlPlane: { stateTableName: tableName, notificationTopicArn: TopicArn!, hostedZoneId },
   };
+}
+
+/**
+ * Creates the hosted zone and returns its id. Route53 ids start with "Z" (the configuration
+ * schema checks it); moto draws random ids, so draw again until one has that shape.
+ */
+async function createHostedZone(name: string, prefix: string): Promise<string> {
+  const route53 = new Route53Client(clientConfig('us-east-1'));
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const { HostedZone } = await route53.send(
+      new CreateHostedZoneCommand({ Name: name, CallerReference: `${prefix}-${Date.now()}-${attempt}` }),
+    );
+    const id = HostedZone!.Id!.replace('/hostedzone/', '');
+    if (/^Z[A-Z0-9]{4,31}$/.test(id)) return id;
+    await route53.send(new DeleteHostedZoneCommand({ Id: id }));
+  }
+  throw new Error('the emulator gave no hosted zone id of the Route53 shape in 1000 attempts');
 }
 
 /** The zone that holds a record name: `edge.cdn.example.com` -> `cdn.example.com`. */

@@ -25,8 +25,13 @@ export const SCALE_UP_COMPARISON: ComparisonOperator = 'GreaterThanThreshold';
 /** Scale down when demand is below the scale-down threshold. */
 export const SCALE_DOWN_COMPARISON: ComparisonOperator = 'LessThanThreshold';
 
-/** Statistic the alarms apply to the demand metric within one period. */
-export const DEMAND_ALARM_STATISTIC = 'Average';
+/**
+ * Statistic the alarms apply to the demand metric within one period. The contract is one
+ * datapoint per region per period; Maximum keeps a publisher that retries, or reports more often
+ * than the period, from inflating demand (Sum would add duplicates up), and makes a scale-down
+ * need every sample of the period to be low.
+ */
+export const DEMAND_ALARM_STATISTIC = 'Maximum';
 
 export interface DemandAlarms {
   periodSeconds: number;

@@ -53,8 +53,7 @@ export const scalingAlarmNamePrefix = (prefix: string) => `${prefix}-scale-`;
 /** The alarm that fires when an elastic region's demand is above its scale-up threshold. */
 export const scaleUpAlarmName = (prefix: string, region: string) => `${scalingAlarmNamePrefix(prefix)}up-${region}`;
 /** The alarm that fires when an elastic region's demand is below its scale-down threshold. */
-export const scaleDownAlarmName = (prefix: string, region: string) =>
-  `${scalingAlarmNamePrefix(prefix)}down-${region}`;
+export const scaleDownAlarmName = (prefix: string, region: string) => `${scalingAlarmNamePrefix(prefix)}down-${region}`;
 
 /** The (region, direction) of a scaling alarm of this prefix, or undefined for any other name. */
 export function parseScalingAlarmName(

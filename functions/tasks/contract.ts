@@ -9,10 +9,13 @@
  * polls), so that a 10-minute cluster creation costs a handful of state transitions.
  */
 import { z } from 'zod';
+import { REQUESTERS } from '../domain/workflow-input';
 
 const region = z.string().min(1);
 /** The execution that owns the region's lock: `$$.Execution.Id` (its ARN). */
 const owner = z.string().min(1);
+/** Who asked and why (the workflow passes `$.plan.reason` / `$.plan.requestedBy`): the "why" of a notification. */
+const requestContext = { reason: z.string().optional(), requestedBy: z.enum(REQUESTERS).optional() };
 
 export const regionFoundationSchema = z.object({
   vpcId: z.string(),
@@ -45,6 +48,7 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     owner,
     direction: z.enum(['up', 'down']),
     recordTarget: z.object({ dnsName: z.string(), hostedZoneId: z.string() }).optional(),
+    ...requestContext,
   }),
   /** Marks FAILED with the cause (after a rollback), releases the lock if held by owner, notifies. */
   z.object({
@@ -53,6 +57,7 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     owner,
     direction: z.enum(['up', 'down']),
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+    ...requestContext,
   }),
   /** A refused or invalid request: nothing was changed; only notifies why (no lock is held). */
   z.object({
@@ -101,7 +106,17 @@ export type ClusterTaskInput = z.output<typeof clusterTaskSchema>;
  * to roll back only what this execution created.
  */
 export interface ResourceStatus {
-  status: 'CREATING' | 'ACTIVE' | 'DELETING' | 'FAILED' | 'CREATE_FAILED' | 'DELETE_FAILED' | 'UPDATING' | 'DEGRADED' | 'DELETED' | string;
+  status:
+    | 'CREATING'
+    | 'ACTIVE'
+    | 'DELETING'
+    | 'FAILED'
+    | 'CREATE_FAILED'
+    | 'DELETE_FAILED'
+    | 'UPDATING'
+    | 'DEGRADED'
+    | 'DELETED'
+    | string;
   created?: boolean;
   waitSeconds: number;
 }

@@ -15,7 +15,7 @@
  *   region is DRAINING for provisioning.scaleDownSeconds, then INACTIVE. The workflows set
  *   lastTransitionAt at the start and at the end of each, and activeSince when serving starts.
  * - While a workflow runs, its region is locked.
- * - Alarm datapoints are the Average of the trace's values within an alarm period (periods counted
+ * - Alarm datapoints are the Maximum of the trace's values within an alarm period (periods counted
  *   from the trace's first timestamp); the trace's step must divide the alarm period.
  *
  * Accounting is per trace step: a region serves during a step when it is ACTIVE at its start; a
@@ -316,7 +316,7 @@ interface RegionAlarms {
   alarms: DemandAlarms;
   /** Trace steps per alarm period. */
   stepsPerPeriod: number;
-  /** Alarm datapoints (Average per period; NaN = missing). */
+  /** Alarm datapoints (Maximum per period; NaN = missing). */
   datapoints: Float64Array;
   upRange: number;
   downRange: number;
@@ -410,7 +410,7 @@ function regionAlarms(config: AutoscalerConfig, trace: DemandTrace, machine: Reg
     machine,
     alarms,
     stepsPerPeriod,
-    datapoints: stepsPerPeriod === 1 ? users : averagePerPeriod(users, stepsPerPeriod),
+    datapoints: stepsPerPeriod === 1 ? users : maximumPerPeriod(users, stepsPerPeriod),
     upRange: evaluationRangeLength(alarms.scaleUp.evaluationPeriods),
     downRange: evaluationRangeLength(alarms.scaleDown.evaluationPeriods),
     up: 'INSUFFICIENT_DATA',
@@ -418,21 +418,17 @@ function regionAlarms(config: AutoscalerConfig, trace: DemandTrace, machine: Reg
   };
 }
 
-/** The Average statistic per alarm period over the trace steps it holds (NaN when all are missing). */
-function averagePerPeriod(users: Float64Array, stepsPerPeriod: number): Float64Array {
+/** The Maximum statistic (DEMAND_ALARM_STATISTIC) per alarm period over the trace steps it holds (NaN when all are missing). */
+function maximumPerPeriod(users: Float64Array, stepsPerPeriod: number): Float64Array {
   const periods = Math.floor(users.length / stepsPerPeriod);
   const out = new Float64Array(periods);
   for (let p = 0; p < periods; p++) {
-    let sum = 0;
-    let count = 0;
+    let max = NaN;
     for (let i = p * stepsPerPeriod; i < (p + 1) * stepsPerPeriod; i++) {
       const u = users[i]!;
-      if (u === u) {
-        sum += u;
-        count++;
-      }
+      if (u === u && !(u <= max)) max = u;
     }
-    out[p] = count ? sum / count : NaN;
+    out[p] = max;
   }
   return out;
 }

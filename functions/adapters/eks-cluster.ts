@@ -1,0 +1,288 @@
+/**
+ * The edge cluster and its managed nodegroup in one region (EKS API, regional client).
+ * Every call is idempotent: ensure* adopts what already exists when it carries our owner tag,
+ * delete* treats a missing resource as done, and nothing without our tag is ever changed.
+ * Results carry `waitSeconds` from the poll schedule, so the workflow waits long once and then
+ * polls briefly instead of polling a 10-minute creation every 30 seconds.
+ */
+import {
+  CreateClusterCommand,
+  CreateNodegroupCommand,
+  DeleteClusterCommand,
+  DeleteNodegroupCommand,
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  type EKSClient,
+} from '@aws-sdk/client-eks';
+import type { AutoscalerConfig } from '../domain/config';
+import { NotOwnedError, ResourceFailedError } from '../domain/errors';
+import { isOwned } from '../domain/lifecycle-rules';
+import { OWNER_TAG_KEY } from '../domain/naming';
+import { nextWaitSeconds, POLL_PLANS, type PollPlan } from '../domain/poll-schedule';
+import type { RegionFoundationDoc, ResourceStatus } from '../tasks/contract';
+import { callAws, isAwsError } from './aws-errors';
+
+/** EKS answers these while a resource settles (another operation in progress, already being created). */
+const EKS_SETTLING = ['ResourceInUseException'];
+
+const eksCall = <T>(operation: string, call: () => Promise<T>) => callAws(operation, call, EKS_SETTLING);
+
+/** Control-plane logs that matter for an audit of who did what to the cluster. */
+const CONTROL_PLANE_LOG_TYPES = ['api', 'audit', 'authenticator'] as const;
+
+export interface EdgeCluster {
+  name: string;
+  status: string;
+  createdAt?: Date;
+  /** API server URL, once the cluster is ACTIVE. */
+  endpoint?: string;
+  /** Base64 PEM of the cluster's certificate authority. */
+  certificateAuthority?: string;
+  tags: Record<string, string>;
+}
+
+interface WaitPlans {
+  creating: PollPlan;
+  deleting: PollPlan;
+}
+const CLUSTER_PLANS: WaitPlans = { creating: POLL_PLANS.clusterCreate, deleting: POLL_PLANS.clusterDelete };
+const NODEGROUP_PLANS: WaitPlans = { creating: POLL_PLANS.nodegroupCreate, deleting: POLL_PLANS.nodegroupDelete };
+
+/**
+ * How long to wait before looking again at a resource in `status`. A creation is timed from
+ * the resource's createdAt; AWS does not say when a deletion began, so a deletion seen by a
+ * describe is polled at the short interval (the long first wait comes from delete*).
+ */
+function waitFor(status: string, createdAt: Date | undefined, plans: WaitPlans, now: Date): number {
+  switch (status) {
+    case 'CREATING':
+    case 'PENDING':
+      return nextWaitSeconds(plans.creating, createdAt, now);
+    case 'DELETING':
+    case 'UPDATING':
+      return nextWaitSeconds(plans.deleting, undefined, now);
+    default:
+      return 0;
+  }
+}
+
+// ---------- cluster ----------
+
+export async function describeEdgeCluster(eks: EKSClient, name: string): Promise<EdgeCluster | undefined> {
+  try {
+    const { cluster } = await eksCall('DescribeCluster', () => eks.send(new DescribeClusterCommand({ name })));
+    return {
+      name,
+      status: cluster?.status ?? 'UNKNOWN',
+      createdAt: cluster?.createdAt,
+      endpoint: cluster?.endpoint,
+      certificateAuthority: cluster?.certificateAuthority?.data,
+      tags: cluster?.tags ?? {},
+    };
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+export interface ClusterSpec {
+  name: string;
+  prefix: string;
+  config: AutoscalerConfig;
+  /** Read only when the cluster has to be created. */
+  foundation: () => Promise<RegionFoundationDoc>;
+}
+
+/** Creates the cluster, or adopts it when it exists and carries our tag (`created: false`). */
+export async function ensureCluster(eks: EKSClient, spec: ClusterSpec, now = new Date()): Promise<ResourceStatus> {
+  const existing = await describeEdgeCluster(eks, spec.name);
+  if (existing) return adoptCluster(existing, spec.prefix, now);
+  const foundation = await spec.foundation();
+  const { cluster } = await eksCall('CreateCluster', () =>
+    eks.send(
+      new CreateClusterCommand({
+        name: spec.name,
+        version: spec.config.cluster.kubernetesVersion,
+        roleArn: foundation.clusterRoleArn,
+        resourcesVpcConfig: {
+          subnetIds: foundation.subnetIds,
+          securityGroupIds: foundation.securityGroupIds,
+          // The task Lambdas run outside the VPC and reach the API server over its public endpoint.
+          endpointPublicAccess: true,
+          endpointPrivateAccess: true,
+        },
+        logging: { clusterLogging: [{ types: [...CONTROL_PLANE_LOG_TYPES], enabled: true }] },
+        // Clusters created through the API default to extended support, six times the price.
+        upgradePolicy: { supportType: 'STANDARD' },
+        // The creating role (the task Lambdas' role) becomes cluster admin, so it can deploy the edge.
+        accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
+        tags: { [OWNER_TAG_KEY]: spec.prefix },
+      }),
+    ),
+  );
+  const status = cluster?.status ?? 'CREATING';
+  return { status, created: true, waitSeconds: waitFor(status, cluster?.createdAt ?? now, CLUSTER_PLANS, now) };
+}
+
+function adoptCluster(cluster: EdgeCluster, prefix: string, now: Date): ResourceStatus {
+  if (!isOwned(cluster.tags, prefix)) throw notOwned('cluster', cluster.name, cluster.tags, prefix);
+  if (cluster.status === 'DELETING') {
+    throw new ResourceFailedError(
+      `Cluster ${cluster.name} is being deleted (status DELETING) and cannot be adopted; fix: run the scale-up again once it is gone`,
+    );
+  }
+  return {
+    status: cluster.status,
+    created: false,
+    waitSeconds: waitFor(cluster.status, cluster.createdAt, CLUSTER_PLANS, now),
+  };
+}
+
+export async function clusterStatus(eks: EKSClient, name: string, now = new Date()): Promise<ResourceStatus> {
+  const cluster = await describeEdgeCluster(eks, name);
+  if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
+  return { status: cluster.status, waitSeconds: waitFor(cluster.status, cluster.createdAt, CLUSTER_PLANS, now) };
+}
+
+/**
+ * Deletes the cluster if it exists and is ours. EKS refuses while a nodegroup still exists
+ * (ResourceInUseException -> TransientError, retried by the workflow).
+ */
+export async function deleteCluster(
+  eks: EKSClient,
+  name: string,
+  prefix: string,
+  now = new Date(),
+): Promise<ResourceStatus> {
+  const cluster = await describeEdgeCluster(eks, name);
+  if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
+  if (!isOwned(cluster.tags, prefix)) throw notOwned('cluster', name, cluster.tags, prefix);
+  if (cluster.status === 'DELETING')
+    return { status: 'DELETING', waitSeconds: waitFor('DELETING', undefined, CLUSTER_PLANS, now) };
+  try {
+    await eksCall('DeleteCluster', () => eks.send(new DeleteClusterCommand({ name })));
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) return { status: 'DELETED', waitSeconds: 0 };
+    throw error;
+  }
+  return { status: 'DELETING', waitSeconds: nextWaitSeconds(POLL_PLANS.clusterDelete, now, now) };
+}
+
+// ---------- nodegroup ----------
+
+export interface NodegroupSpec {
+  clusterName: string;
+  nodegroupName: string;
+  prefix: string;
+  config: AutoscalerConfig;
+  foundation: () => Promise<RegionFoundationDoc>;
+}
+
+interface EdgeNodegroup {
+  status: string;
+  createdAt?: Date;
+  tags: Record<string, string>;
+}
+
+async function describeNodegroup(
+  eks: EKSClient,
+  clusterName: string,
+  nodegroupName: string,
+): Promise<EdgeNodegroup | undefined> {
+  try {
+    const { nodegroup } = await eksCall('DescribeNodegroup', () =>
+      eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
+    );
+    return { status: nodegroup?.status ?? 'UNKNOWN', createdAt: nodegroup?.createdAt, tags: nodegroup?.tags ?? {} };
+  } catch (error) {
+    // Also when the cluster itself is gone: then its nodegroups are too.
+    if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+/** Creates the managed nodegroup from `config.cluster`, or adopts ours (`created: false`). */
+export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now = new Date()): Promise<ResourceStatus> {
+  const { clusterName, nodegroupName, prefix } = spec;
+  const existing = await describeNodegroup(eks, clusterName, nodegroupName);
+  if (existing) {
+    if (!isOwned(existing.tags, prefix)) throw notOwned('nodegroup', nodegroupName, existing.tags, prefix);
+    return {
+      status: existing.status,
+      created: false,
+      waitSeconds: waitFor(existing.status, existing.createdAt, NODEGROUP_PLANS, now),
+    };
+  }
+  const foundation = await spec.foundation();
+  const { instanceTypes, nodes } = spec.config.cluster;
+  try {
+    const { nodegroup } = await eksCall('CreateNodegroup', () =>
+      eks.send(
+        new CreateNodegroupCommand({
+          clusterName,
+          nodegroupName,
+          nodeRole: foundation.nodeRoleArn,
+          subnets: foundation.subnetIds,
+          instanceTypes,
+          capacityType: 'ON_DEMAND',
+          scalingConfig: { minSize: nodes.min, desiredSize: nodes.desired, maxSize: nodes.max },
+          tags: { [OWNER_TAG_KEY]: prefix },
+        }),
+      ),
+    );
+    const status = nodegroup?.status ?? 'CREATING';
+    return { status, created: true, waitSeconds: waitFor(status, nodegroup?.createdAt ?? now, NODEGROUP_PLANS, now) };
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) {
+      throw new ResourceFailedError(
+        `Cannot create nodegroup ${nodegroupName}: cluster ${clusterName} does not exist; fix: run the scale-up from the start`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+export async function nodegroupStatus(
+  eks: EKSClient,
+  clusterName: string,
+  nodegroupName: string,
+  now = new Date(),
+): Promise<ResourceStatus> {
+  const nodegroup = await describeNodegroup(eks, clusterName, nodegroupName);
+  if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
+  return {
+    status: nodegroup.status,
+    waitSeconds: waitFor(nodegroup.status, nodegroup.createdAt, NODEGROUP_PLANS, now),
+  };
+}
+
+export async function deleteNodegroup(
+  eks: EKSClient,
+  clusterName: string,
+  nodegroupName: string,
+  prefix: string,
+  now = new Date(),
+): Promise<ResourceStatus> {
+  const nodegroup = await describeNodegroup(eks, clusterName, nodegroupName);
+  if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
+  if (!isOwned(nodegroup.tags, prefix)) throw notOwned('nodegroup', nodegroupName, nodegroup.tags, prefix);
+  if (nodegroup.status === 'DELETING') {
+    return { status: 'DELETING', waitSeconds: waitFor('DELETING', undefined, NODEGROUP_PLANS, now) };
+  }
+  try {
+    await eksCall('DeleteNodegroup', () => eks.send(new DeleteNodegroupCommand({ clusterName, nodegroupName })));
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) return { status: 'DELETED', waitSeconds: 0 };
+    throw error;
+  }
+  return { status: 'DELETING', waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupDelete, now, now) };
+}
+
+function notOwned(kind: string, name: string, tags: Record<string, string>, prefix: string): NotOwnedError {
+  const found = tags[OWNER_TAG_KEY] === undefined ? 'has no such tag' : `has ${OWNER_TAG_KEY}=${tags[OWNER_TAG_KEY]}`;
+  return new NotOwnedError(
+    `The EKS ${kind} ${name} exists but is not owned by this autoscaler (expected tag ${OWNER_TAG_KEY}=${prefix}; it ${found}); ` +
+      `it is never adopted or deleted; fix: delete or rename it by hand, or tag it ${OWNER_TAG_KEY}=${prefix} if it really is ours`,
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Reads a region's foundation (subnets, security groups, EKS roles) from the SSM parameter that
+ * the region's foundation stack writes in that region.
+ */
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { InvalidRequestError } from '../domain/errors';
+import { foundationParameterName, regionStackName } from '../domain/naming';
+import { describeIssues } from '../domain/validation';
+import { regionFoundationSchema, type RegionFoundationDoc } from '../tasks/contract';
+import { callAws, isAwsError } from './aws-errors';
+
+/** `ssm` must be a client of `region` itself: each foundation parameter lives in its own region. */
+export async function loadFoundation(ssm: SSMClient, prefix: string, region: string): Promise<RegionFoundationDoc> {
+  const name = foundationParameterName(prefix, region);
+  const stack = regionStackName(prefix, region);
+  const fix = `fix: deploy the stack ${stack} (npx cdk deploy ${stack})`;
+  let value: string | undefined;
+  try {
+    const { Parameter } = await callAws('GetParameter', () => ssm.send(new GetParameterCommand({ Name: name })));
+    value = Parameter?.Value;
+  } catch (error) {
+    if (isAwsError(error, 'ParameterNotFound')) {
+      throw new InvalidRequestError(
+        `The foundation of ${region} is missing: no SSM parameter ${name} in ${region}; ${fix}`,
+      );
+    }
+    throw error;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value ?? '');
+  } catch {
+    throw new InvalidRequestError(`The foundation parameter ${name} in ${region} is not JSON; ${fix}`);
+  }
+  const parsed = regionFoundationSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = describeIssues(parsed.error, name, raw).join('; ');
+    throw new InvalidRequestError(`The foundation parameter ${name} in ${region} is invalid: ${problems}; ${fix}`);
+  }
+  return parsed.data;
+}

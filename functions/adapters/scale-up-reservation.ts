@@ -1,0 +1,166 @@
+/**
+ * The elastic-slot guard: two different elastic regions decided at the same moment must not
+ * both take the last slot (scaling.maxElasticActive).
+ *
+ * Why a transaction over the region state items (and not a separate `slots` counter): the slot
+ * count is derived from the region states (ACTIVE or PROVISIONING), which the workflows already
+ * keep up to date; a counter would have to be released by every path out of a slot (success,
+ * failure, rollback, drift repair) and would drift itself. Instead the decision marks its own
+ * region PROVISIONING (with the planned execution's ARN) in one DynamoDB transaction that also
+ * checks that every elastic region it counted as free is still free, and that its own region
+ * still has the status it decided on. DynamoDB serializes transactions on shared items, so of two
+ * concurrent reservations of the last slot one fails its condition (or conflicts); the caller
+ * then reads the fleet again and decides anew (max-elastic now refuses). A duplicate delivery of
+ * the same event fails the own-status condition the same way.
+ */
+import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RegionStatus } from '../domain/region-state';
+import { isAwsError } from './aws-errors';
+
+const key = (region: string) => ({ pk: `region#${region}`, sk: 'state' });
+
+export interface ScaleUpReservation {
+  region: string;
+  /** The status the decision saw (the reservation fails if it changed meanwhile). */
+  observedStatus: RegionStatus;
+  /** The execution about to be started; stored as the region's executionArn. */
+  executionArn: string;
+  /** The elastic regions the decision counted as not occupying a slot (must still be free). */
+  freeElasticRegions: string[];
+  now: Date;
+}
+
+/** Marks the region PROVISIONING if nothing changed since the decision; false when something did. */
+export async function reserveScaleUp(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  reservation: ScaleUpReservation,
+): Promise<boolean> {
+  const { region, observedStatus, executionArn, freeElasticRegions, now } = reservation;
+  try {
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: key(region),
+              UpdateExpression:
+                'SET #status = :provisioning, since = :now, executionArn = :arn, #region = :region, consecutiveFailures = if_not_exists(consecutiveFailures, :zero)',
+              ConditionExpression:
+                observedStatus === 'INACTIVE'
+                  ? 'attribute_not_exists(#status) OR #status = :observed'
+                  : '#status = :observed',
+              ExpressionAttributeNames: { '#status': 'status', '#region': 'region' },
+              ExpressionAttributeValues: {
+                ':provisioning': 'PROVISIONING',
+                ':observed': observedStatus,
+                ':now': now.toISOString(),
+                ':arn': executionArn,
+                ':region': region,
+                ':zero': 0,
+              },
+            },
+          },
+          ...freeElasticRegions
+            .filter((r) => r !== region)
+            .map((r) => ({
+              ConditionCheck: {
+                TableName: tableName,
+                Key: key(r),
+                ConditionExpression: 'attribute_not_exists(#status) OR NOT (#status IN (:active, :provisioning))',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':active': 'ACTIVE', ':provisioning': 'PROVISIONING' },
+              },
+            })),
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isAwsError(error, 'TransactionCanceledException', 'TransactionConflictException')) return false;
+    throw error;
+  }
+}
+
+/**
+ * Undoes a reservation whose execution never started (or never took over): back to `status`,
+ * only while the region is still PROVISIONING for that execution. Returns whether it did.
+ */
+export async function releaseScaleUpReservation(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  region: string,
+  executionArn: string,
+  status: RegionStatus,
+  now: Date,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key(region),
+        UpdateExpression: 'SET #status = :status, since = :now REMOVE executionArn',
+        ConditionExpression: '#status = :provisioning AND executionArn = :arn',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':provisioning': 'PROVISIONING',
+          ':arn': executionArn,
+          ':now': now.toISOString(),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
+    throw error;
+  }
+}
+
+export interface AbandonedTransition {
+  region: string;
+  /** PROVISIONING or DRAINING: the status the abandoned execution left. */
+  fromStatus: RegionStatus;
+  executionArn: string;
+  toStatus: RegionStatus;
+  cause?: string;
+  /** A scale-up that never finished counts as a failed attempt (backoff, three strikes). */
+  countFailure: boolean;
+  now: Date;
+}
+
+/**
+ * Settles a region left PROVISIONING or DRAINING by an execution that is no longer running
+ * (refused before it took over, aborted, or timed out), only if nothing touched it meanwhile.
+ */
+export async function settleAbandonedTransition(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  t: AbandonedTransition,
+): Promise<boolean> {
+  const at = t.now.toISOString();
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key(t.region),
+        UpdateExpression: `SET #status = :to, since = :now, lastTransitionAt = :now${t.cause ? ', lastFailureCause = :cause' : ''}${t.countFailure ? ', consecutiveFailures = consecutiveFailures + :one' : ''} REMOVE executionArn`,
+        ConditionExpression: '#status = :from AND executionArn = :arn',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': t.toStatus,
+          ':from': t.fromStatus,
+          ':arn': t.executionArn,
+          ':now': at,
+          ...(t.cause ? { ':cause': t.cause.slice(0, 500) } : {}),
+          ...(t.countFailure ? { ':one': 1 } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
+    throw error;
+  }
+}

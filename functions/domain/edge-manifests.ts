@@ -1,0 +1,252 @@
+/**
+ * The edge workload that a scale-up deploys on a new cluster, as Kubernetes manifests (plain
+ * objects, sent as JSON to the API server). By default: an nginx caching reverse proxy in front
+ * of `config.edge.originUrl`, exposed by an internet-facing network load balancer. An operator
+ * can replace the whole set with a JSON file (`config.edge.manifestsPath`), validated here.
+ */
+import { z } from 'zod';
+import type { AutoscalerConfig } from './config';
+import { InvalidRequestError } from './errors';
+import { describeIssues } from './validation';
+
+/** The Service whose load balancer the latency record points at; custom manifest sets must keep this name. */
+export const EDGE_SERVICE_NAME = 'edge';
+const APP_NAME = 'edge-cache';
+const CONFIG_MAP_NAME = 'edge-cache-config';
+const CACHE_DIR = '/var/cache/nginx/edge';
+
+export interface KubernetesManifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+const labels = { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/managed-by': 'edge-autoscaler' };
+
+/** Namespace, nginx configuration, Deployment and LoadBalancer Service of the default edge. */
+export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManifest[] {
+  const { namespace, image, replicas } = config.edge;
+  const nginxConf = nginxEdgeConfig(config.edge.originUrl);
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: CONFIG_MAP_NAME, namespace, labels },
+      data: { 'default.conf': nginxConf },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: APP_NAME, namespace, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME } },
+        template: {
+          metadata: {
+            labels,
+            // A changed configuration changes the pod template, so the pods roll and load it.
+            annotations: { 'edge-autoscaler/config-hash': fnv1a(nginxConf) },
+          },
+          spec: {
+            // Spread the caches over the availability zones the nodes are in.
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: 'topology.kubernetes.io/zone',
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME } },
+              },
+            ],
+            containers: [
+              {
+                name: 'nginx',
+                image,
+                ports: [{ name: 'http', containerPort: 80 }],
+                readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
+                livenessProbe: {
+                  httpGet: { path: '/health', port: 'http' },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 10,
+                  failureThreshold: 3,
+                },
+                resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+                volumeMounts: [
+                  { name: 'config', mountPath: '/etc/nginx/conf.d', readOnly: true },
+                  { name: 'cache', mountPath: CACHE_DIR },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'config', configMap: { name: CONFIG_MAP_NAME } },
+              { name: 'cache', emptyDir: { sizeLimit: '2Gi' } },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: EDGE_SERVICE_NAME,
+        namespace,
+        labels,
+        annotations: {
+          'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+          'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+        },
+      },
+      spec: {
+        type: 'LoadBalancer',
+        selector: { 'app.kubernetes.io/name': APP_NAME },
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      },
+    },
+  ];
+}
+
+/**
+ * nginx server configuration (mounted as conf.d/default.conf, so it sits in the `http` block)
+ * of a caching reverse proxy. Cache rules by content type: images and video by URI only and
+ * long, CSS/JS/fonts by URI and query (versioned assets), HTML and API answers briefly,
+ * admin/auth never. A stale copy is served while the origin fails. Origin headers
+ * (Cache-Control, Expires, Set-Cookie) still take precedence over these defaults.
+ */
+export function nginxEdgeConfig(originUrl: string): string {
+  const origin = new URL(originUrl);
+  // `$` starts a variable in nginx strings; a URL may legally contain one in its path.
+  const base = `${origin.protocol}//${origin.host}${origin.pathname.replace(/\/+$/, '')}`.replaceAll('$', '%24');
+  const tls = origin.protocol === 'https:';
+  const cacheUriOnly = 'proxy_cache_key "$scheme$host$uri";';
+  return [
+    `# Edge cache in front of ${base} (generated by edge-autoscaler; changes here are overwritten).`,
+    `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=edge_cache:64m max_size=1g inactive=7d use_temp_path=off;`,
+    '',
+    'server {',
+    '    listen 80 default_server;',
+    '    server_name _;',
+    '',
+    '    # The origin is resolved at request time (its addresses change, e.g. behind a load balancer).',
+    '    resolver kube-dns.kube-system.svc.cluster.local valid=30s ipv6=off;',
+    `    set $origin "${base}";`,
+    `    proxy_set_header Host ${origin.host};`,
+    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Connection "";',
+    ...(tls ? ['    proxy_ssl_server_name on;', `    proxy_ssl_name ${origin.hostname};`] : []),
+    '',
+    '    proxy_cache edge_cache;',
+    '    proxy_cache_key "$scheme$request_method$host$request_uri";',
+    '    proxy_cache_lock on;',
+    '    proxy_cache_background_update on;',
+    '    # Serve a stale copy while the origin fails or is being refreshed.',
+    '    proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;',
+    '    add_header X-Cache-Status $upstream_cache_status always;',
+    '',
+    '    # Load balancer and kubelet probes: answered here, never sent to the origin.',
+    '    location = /health {',
+    '        access_log off;',
+    '        default_type text/plain;',
+    '        return 200 "OK\\n";',
+    '    }',
+    '',
+    '    # Images: by URI only, one day.',
+    '    location ~* \\.(?:jpe?g|png|gif|ico|webp|avif|svg)$ {',
+    `        ${cacheUriOnly}`,
+    '        proxy_cache_valid 200 301 302 24h;',
+    '        proxy_cache_valid 404 1m;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '',
+    '    # CSS, JavaScript, fonts: versioned by query string, one day.',
+    '    location ~* \\.(?:css|js|mjs|woff2?|ttf|otf)$ {',
+    '        proxy_cache_valid 200 301 302 24h;',
+    '        proxy_cache_valid 404 1m;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '',
+    '    # Video: by URI only, seven days.',
+    '    location ~* \\.(?:mp4|webm|m4s|m3u8|ts)$ {',
+    `        ${cacheUriOnly}`,
+    '        proxy_cache_valid 200 206 7d;',
+    '        proxy_cache_valid 404 1m;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '',
+    '    # API answers: five minutes, keyed with their arguments, never stale.',
+    '    location ^~ /api/ {',
+    '        proxy_cache_valid 200 5m;',
+    '        proxy_cache_use_stale off;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '',
+    '    # Personal pages: never cached.',
+    '    location ^~ /admin/ {',
+    '        proxy_cache off;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '    location ^~ /auth/ {',
+    '        proxy_cache off;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '',
+    '    # HTML and everything else: five minutes.',
+    '    location / {',
+    '        proxy_cache_valid 200 301 302 5m;',
+    '        proxy_cache_valid 404 1m;',
+    '        proxy_pass $origin$request_uri;',
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+const manifestSchema = z.looseObject({
+  apiVersion: z.string().min(1, { error: 'is required, e.g. "v1" or "apps/v1"' }),
+  kind: z.string().min(1, { error: 'is required, e.g. "Deployment"' }),
+  metadata: z.looseObject({
+    name: z.string().min(1, { error: 'is required: every object needs metadata.name' }),
+    namespace: z.string().min(1).optional(),
+  }),
+});
+const manifestListSchema = z.array(manifestSchema).min(1, { error: 'must hold at least one object' });
+
+/**
+ * Validates a custom manifest set (the parsed content of `config.edge.manifestsPath`): a
+ * non-empty JSON array of Kubernetes objects, one of them the LoadBalancer Service named
+ * `edge` whose load balancer the latency record points at.
+ */
+export function parseEdgeManifests(raw: unknown, source: string): KubernetesManifest[] {
+  const result = manifestListSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = describeIssues(result.error, 'manifests', raw);
+    throw new InvalidRequestError(
+      `Invalid edge manifests in ${source}: ${problems.join('; ')}; fix: give a JSON array of Kubernetes objects, each with apiVersion, kind and metadata.name`,
+    );
+  }
+  const manifests = result.data as KubernetesManifest[];
+  if (!manifests.some(isEdgeLoadBalancerService)) {
+    throw new InvalidRequestError(
+      `Invalid edge manifests in ${source}: no Service named "${EDGE_SERVICE_NAME}" of type LoadBalancer; fix: add one, ` +
+        'the latency record points at its load balancer',
+    );
+  }
+  return manifests;
+}
+
+function isEdgeLoadBalancerService(manifest: KubernetesManifest): boolean {
+  const spec = manifest.spec as { type?: unknown } | undefined;
+  return manifest.kind === 'Service' && manifest.metadata.name === EDGE_SERVICE_NAME && spec?.type === 'LoadBalancer';
+}
+
+/** 32-bit FNV-1a, hex: a short, stable fingerprint (not a security hash). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,147 @@
+/**
+ * The rules of a region's lifecycle that the scale-up and scale-down workflows enforce: which
+ * regions may be touched, when a scale-down is refused or has nothing to do, and how the region
+ * state changes at each step. Pure: the task Lambdas read and write what these functions decide.
+ */
+import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from './config';
+import { InvalidRequestError, RefusedError } from './errors';
+import { OWNER_TAG_KEY } from './naming';
+import { isServing, type RegionState, type ScaleDirection } from './region-state';
+
+/** The list the region belongs to; InvalidRequestError naming both lists when it is in neither. */
+export function requireApprovedRegion(config: AutoscalerConfig, region: string): RegionList {
+  const list = regionList(config, region);
+  if (list) return list;
+  throw new InvalidRequestError(
+    `Region ${region} is not approved: it is in neither regions.alwaysOn [${config.regions.alwaysOn.join(', ')}] ` +
+      `nor regions.elastic [${config.regions.elastic.join(', ')}]; fix: use one of these regions, or add it to ` +
+      `regions.elastic in the configuration and deploy (its foundation stack too)`,
+  );
+}
+
+/** True when the resource's tags mark it as created by this autoscaler (deployment `prefix`). */
+export function isOwned(tags: Record<string, string> | undefined, prefix: string): boolean {
+  return tags?.[OWNER_TAG_KEY] === prefix;
+}
+
+/**
+ * True when taking `region` out of DNS would leave no region serving: it serves now and no
+ * other approved region does. Regions outside the configuration do not count.
+ */
+export function isLastServingRegion(config: AutoscalerConfig, region: string, states: RegionState[]): boolean {
+  const approved = new Set(approvedRegions(config));
+  const serving = states.filter((s) => approved.has(s.region) && isServing(s)).map((s) => s.region);
+  return serving.includes(region) && serving.length === 1;
+}
+
+/** Throws RefusedError for an always-on region: it is never torn down. */
+export function refuseAlwaysOnScaleDown(config: AutoscalerConfig, region: string): void {
+  if (regionList(config, region) === 'always-on') {
+    throw new RefusedError(
+      `Scale-down of ${region} refused: it is an always-on region (regions.alwaysOn), which is never torn down; ` +
+        `fix: move it to regions.elastic in the configuration first if it really should scale`,
+    );
+  }
+}
+
+/** Throws RefusedError when `region` is the last region serving users (see isLastServingRegion). */
+export function refuseLastServingScaleDown(config: AutoscalerConfig, region: string, states: RegionState[]): void {
+  if (isLastServingRegion(config, region, states)) {
+    throw new RefusedError(
+      `Scale-down of ${region} refused: it is the last region serving users (the only ACTIVE region); ` +
+        `fix: bring another region up first`,
+    );
+  }
+}
+
+/**
+ * A scale-down has nothing to do when the region is INACTIVE and no cluster exists. A region in
+ * any other state is walked through every step (each finds its work done or does it), so that
+ * a FAILED, half-built or half-drained region ends INACTIVE.
+ */
+export function scaleDownIsNoop(state: Pick<RegionState, 'status'>, clusterExists: boolean): boolean {
+  return state.status === 'INACTIVE' && !clusterExists;
+}
+
+/** Resolvers may cache the withdrawn record for its TTL; the drain time comes on top of it. */
+export function drainWaitSeconds(config: AutoscalerConfig): number {
+  return config.dns.ttlSeconds + config.scaling.drainSeconds;
+}
+
+// ---- State transitions of the workflow steps ----
+
+/** lockRegion: the region is on its way up (PROVISIONING) or down (DRAINING), worked on by `owner`. */
+export function startedState(state: RegionState, direction: ScaleDirection, owner: string, now: Date): RegionState {
+  const at = now.toISOString();
+  return {
+    ...state,
+    status: direction === 'up' ? 'PROVISIONING' : 'DRAINING',
+    since: at,
+    lastTransitionAt: at,
+    executionArn: owner,
+  };
+}
+
+/** finishScaling: ACTIVE with its record target (up), or INACTIVE without one (down). */
+export function finishedState(
+  state: RegionState,
+  direction: ScaleDirection,
+  now: Date,
+  recordTarget?: RegionState['recordTarget'],
+): RegionState {
+  const at = now.toISOString();
+  const { executionArn: _done, lastFailureCause: _cleared, ...rest } = state;
+  if (direction === 'up') {
+    return {
+      ...rest,
+      status: 'ACTIVE',
+      since: at,
+      activeSince: at,
+      lastTransitionAt: at,
+      consecutiveFailures: 0,
+      recordTarget: recordTarget ?? state.recordTarget,
+    };
+  }
+  const { activeSince: _gone, recordTarget: _withdrawn, ...inactive } = rest;
+  return { ...inactive, status: 'INACTIVE', since: at, lastTransitionAt: at };
+}
+
+/** failScaling: FAILED with its cause; a failed scale-up counts towards consecutive failures. */
+export function failedState(state: RegionState, direction: ScaleDirection, cause: string, now: Date): RegionState {
+  const at = now.toISOString();
+  const { executionArn: _done, ...rest } = state;
+  return {
+    ...rest,
+    status: 'FAILED',
+    since: at,
+    lastTransitionAt: at,
+    lastFailureCause: cause,
+    consecutiveFailures: direction === 'up' ? state.consecutiveFailures + 1 : state.consecutiveFailures,
+  };
+}
+
+const MAX_CAUSE_LENGTH = 500;
+
+/**
+ * One readable line from a Step Functions error (`{ Error, Cause }`). A Lambda's Cause is JSON
+ * (`{"errorType":..., "errorMessage":..., "trace":[...]}`): keep its message, drop the trace.
+ */
+export function describeFailure(error: { Error?: string; Cause?: string }): string {
+  const name = error.Error ?? 'Error';
+  const message = causeMessage(error.Cause);
+  const line = message ? `${name}: ${message}` : name;
+  return line.length > MAX_CAUSE_LENGTH ? `${line.slice(0, MAX_CAUSE_LENGTH - 1)}…` : line;
+}
+
+function causeMessage(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      return parsed.errorMessage;
+    }
+  } catch {
+    // not JSON: a plain-text cause
+  }
+  return cause.replace(/\s+/g, ' ').trim();
+}

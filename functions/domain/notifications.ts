@@ -1,0 +1,86 @@
+/**
+ * The text of the SNS notifications the workflows send: one line that says what happened, in
+ * which region and why, readable in an e-mail subject, a chat channel or a pager.
+ */
+import type { ScaleDirection } from './region-state';
+
+export interface Notification {
+  /** SNS subjects are ASCII, shorter than 100 characters. */
+  subject: string;
+  message: string;
+}
+
+/** Who asked and why, when the workflow passed it on. */
+export interface RequestContext {
+  reason?: string;
+  requestedBy?: string;
+}
+
+const SUBJECT_LIMIT = 99;
+
+const verb = (direction: ScaleDirection) => (direction === 'up' ? 'Scale-up' : 'Scale-down');
+
+function why({ reason, requestedBy }: RequestContext): string {
+  if (!reason && !requestedBy) return '';
+  return ` Requested by ${requestedBy ?? 'unknown'}: ${reason ?? 'no reason given'}.`;
+}
+
+function notification(prefix: string, subject: string, message: string): Notification {
+  const fullSubject = `[${prefix}] ${subject}`;
+  return {
+    subject: fullSubject.length > SUBJECT_LIMIT ? `${fullSubject.slice(0, SUBJECT_LIMIT - 3)}...` : fullSubject,
+    message: `[${prefix}] ${message}`,
+  };
+}
+
+export function scalingFinished(
+  prefix: string,
+  region: string,
+  direction: ScaleDirection,
+  request: RequestContext,
+  recordTarget?: { dnsName: string },
+): Notification {
+  if (direction === 'up') {
+    const target = recordTarget ? ` (latency record -> ${recordTarget.dnsName})` : '';
+    return notification(
+      prefix,
+      `${region} is serving`,
+      `Scale-up of ${region} finished: the region is ACTIVE and in DNS${target}.${why(request)}`,
+    );
+  }
+  return notification(
+    prefix,
+    `${region} is down`,
+    `Scale-down of ${region} finished: record withdrawn, edge cluster deleted, region INACTIVE.${why(request)}`,
+  );
+}
+
+export function scalingFailed(
+  prefix: string,
+  region: string,
+  direction: ScaleDirection,
+  cause: string,
+  request: RequestContext,
+): Notification {
+  const aftermath = direction === 'up' ? 'what this run created was rolled back' : 'the region may be partly torn down';
+  return notification(
+    prefix,
+    `${verb(direction)} of ${region} FAILED`,
+    `${verb(direction)} of ${region} FAILED, region marked FAILED (${aftermath}): ${cause}.${why(request)}`,
+  );
+}
+
+export function scalingRefused(
+  prefix: string,
+  region: string | undefined,
+  direction: ScaleDirection,
+  cause: string,
+  request: RequestContext,
+): Notification {
+  const where = region ?? 'an unnamed region';
+  return notification(
+    prefix,
+    `${verb(direction)} of ${where} refused`,
+    `${verb(direction)} of ${where} refused, nothing was changed: ${cause}.${why(request)}`,
+  );
+}

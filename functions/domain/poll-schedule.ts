@@ -1,0 +1,59 @@
+/**
+ * How long a workflow waits before it looks at a slow AWS resource again. Every wait is a Wait
+ * state (two state transitions with the poll that follows), so polling a 10-minute cluster
+ * creation every 30 s would cost ~40 transitions. Instead the first wait lasts until the time by
+ * which the resource is typically ready (measured from when its operation started), and only
+ * then does the workflow poll, briefly and often.
+ *
+ * Typical times are AWS's published figures and reports (see ../../../shared/TOOLCHAIN.md):
+ * CreateCluster 9-16 min, CreateNodegroup 1.5-3.5 min, DeleteNodegroup 2-10, DeleteCluster 3-9.
+ */
+
+export interface PollPlan {
+  /** Seconds after the operation started by which the resource is typically done. */
+  readonly typicalSeconds: number;
+  /** Seconds between two polls once the typical time has passed. */
+  readonly pollSeconds: number;
+}
+
+export const POLL_PLANS = {
+  clusterCreate: { typicalSeconds: 540, pollSeconds: 60 },
+  clusterDelete: { typicalSeconds: 180, pollSeconds: 60 },
+  nodegroupCreate: { typicalSeconds: 150, pollSeconds: 30 },
+  nodegroupDelete: { typicalSeconds: 120, pollSeconds: 30 },
+  /** From the Service's creation to an active network load balancer. */
+  loadBalancerCreate: { typicalSeconds: 120, pollSeconds: 20 },
+  /** From the Service's deletion request until the controller has deleted the load balancer. */
+  loadBalancerDelete: { typicalSeconds: 30, pollSeconds: 15 },
+  /** Route53 propagates a change to all its name servers within about 60 s. */
+  dnsChange: { typicalSeconds: 45, pollSeconds: 15 },
+} as const satisfies Record<string, PollPlan>;
+
+export type PollPlanName = keyof typeof POLL_PLANS;
+
+/**
+ * Seconds to wait before the next look: what remains of the typical time, but never less than
+ * one poll interval (a resource late beyond its typical time is polled at the short interval).
+ * `startedAt` unknown (AWS does not report when a deletion began) means: poll now and then.
+ */
+export function nextWaitSeconds(plan: PollPlan, startedAt: Date | undefined, now: Date): number {
+  if (!startedAt) return plan.pollSeconds;
+  const elapsedSeconds = Math.max(0, (now.getTime() - startedAt.getTime()) / 1000);
+  return Math.max(plan.pollSeconds, Math.ceil(plan.typicalSeconds - elapsedSeconds));
+}
+
+/**
+ * The instants at which a workflow following `plan` looks at a resource that becomes ready
+ * `readyAfterSeconds` after it started (the last one sees it ready). For the bench and tests:
+ * the number of looks is the number of poll cycles the workflow pays for.
+ */
+export function pollInstants(plan: PollPlan, readyAfterSeconds: number): number[] {
+  const start = new Date(0);
+  const instants: number[] = [];
+  let at = 0;
+  for (;;) {
+    at += nextWaitSeconds(plan, start, new Date(at * 1000));
+    instants.push(at);
+    if (at >= readyAfterSeconds) return instants;
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The scaling policy: may this region be scaled up or down right now? One pure function used by
+ * the decision Lambda, the reconciler, `regionctl` and the simulator, so that the deployed system
+ * and the what-if simulator apply exactly the same guardrails.
+ *
+ * Rules, checked in this order (the first that refuses wins):
+ *   not-approved        the region is in neither list (never touched, whoever asks)
+ *   always-on           an always-on region is never scaled down; only an operator scales one up
+ *   stale-event         an alarm event older than the region's newest decision is dropped
+ *   paused              `regionctl pause` (operators are not bound by a pause)
+ *   held                `regionctl up --hold` suppresses scale-downs (unless an operator forces)
+ *   locked / execution-running   one execution per region at a time (even forced)
+ *   already-in-state    up: ACTIVE or PROVISIONING; down: INACTIVE or DRAINING
+ *   failed-needs-operator / failed-backoff   a FAILED region is retried with exponential backoff,
+ *                       and left for an operator after MAX_CONSECUTIVE_FAILURES failures in a row
+ *   cooldown            time since the region's last transition (not for a forced request)
+ *   min-active-time     a region stays up this long before a scale-down (not for a forced request)
+ *   max-elastic         elastic regions ACTIVE or PROVISIONING (unless allowOverMax)
+ *   last-serving-region never withdraw the last region that serves users (even forced)
+ */
+import { regionList, type AutoscalerConfig } from './config';
+import { initialRegionState, isServing, occupiesElasticSlot, type RegionState } from './region-state';
+
+export type RequestSource = 'alarm' | 'reconciler' | 'operator';
+
+export interface ScalingRequest {
+  region: string;
+  direction: 'up' | 'down';
+  source: RequestSource;
+  /** When the triggering event happened (alarm state-change time, schedule time, or now for an operator). */
+  eventAt: Date;
+  /** Operator force: skips demand, cooldown, minimum active time, hold and pause; never the safety rules. */
+  force?: boolean;
+  /** Operator only: allows a scale-up beyond scaling.maxElasticActive. */
+  allowOverMax?: boolean;
+}
+
+/** A region's state plus what the policy must know about it right now. */
+export interface RegionSnapshot extends RegionState {
+  locked: boolean; // its lock item exists
+  executionRunning: boolean; // a workflow execution for it is RUNNING
+}
+
+export type RejectionRule =
+  | 'not-approved'
+  | 'always-on'
+  | 'paused'
+  | 'held'
+  | 'locked'
+  | 'execution-running'
+  | 'already-in-state'
+  | 'cooldown'
+  | 'min-active-time'
+  | 'max-elastic'
+  | 'last-serving-region'
+  | 'stale-event'
+  | 'failed-backoff'
+  | 'failed-needs-operator';
+
+export type Verdict = { allowed: true; reason: string } | { allowed: false; rule: RejectionRule; reason: string };
+
+/** After this many failed transitions in a row a region stays FAILED until an operator acts. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+
+const reject = (rule: RejectionRule, reason: string): Verdict => ({ allowed: false, rule, reason });
+
+/** A snapshot for a region the table has never seen: INACTIVE, unlocked, nothing running. */
+export function emptySnapshot(region: string, now: Date): RegionSnapshot {
+  return { ...initialRegionState(region, now), locked: false, executionRunning: false };
+}
+
+/** Pure decision. `regions` holds a snapshot of EVERY approved region (always-on and elastic). */
+export function decideScaling(
+  request: ScalingRequest,
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+): Verdict {
+  const { region, direction, source } = request;
+  const operator = source === 'operator';
+  const forced = operator && request.force === true;
+  const verb = direction === 'up' ? 'scale-up' : 'scale-down';
+  const list = regionList(config, region);
+  if (!list) {
+    return reject(
+      'not-approved',
+      `not approved: ${region} is in neither regions.alwaysOn nor regions.elastic, so it is never touched`,
+    );
+  }
+  if (list === 'always-on' && direction === 'down') {
+    return reject('always-on', `always-on: ${region} is an always-on region and is never scaled down`);
+  }
+  if (list === 'always-on' && !operator) {
+    return reject(
+      'always-on',
+      `always-on: ${region} is an always-on region; only elastic regions are scaled by demand (the reconciler keeps always-on regions up)`,
+    );
+  }
+  const snapshot = regions.find((r) => r.region === region) ?? emptySnapshot(region, now);
+
+  if (source === 'alarm' && snapshot.lastDecisionEventAt) {
+    const mark = new Date(snapshot.lastDecisionEventAt);
+    if (request.eventAt.getTime() < mark.getTime()) {
+      return reject(
+        'stale-event',
+        `stale event: it happened at ${request.eventAt.toISOString()}, before the newest decision on ${region} (${mark.toISOString()})`,
+      );
+    }
+  }
+  const paused = activeUntil(snapshot.pausedUntil, now);
+  if (paused && !operator) {
+    return reject('paused', `paused: autoscaling of ${region} is paused until ${paused.toISOString()}`);
+  }
+  const held = activeUntil(snapshot.holdUntil, now);
+  if (held && direction === 'down' && !forced) {
+    return reject(
+      'held',
+      `held: ${region} is held up until ${held.toISOString()} (regionctl up --hold); automatic scale-down is suppressed`,
+    );
+  }
+  const guard = exclusiveAccessProblem(snapshot);
+  if (guard) return guard;
+
+  if (direction === 'up' && occupiesElasticSlot(snapshot)) {
+    return reject('already-in-state', `already ${snapshot.status.toLowerCase()}: ${region} needs no scale-up`);
+  }
+  if (direction === 'down' && (snapshot.status === 'INACTIVE' || snapshot.status === 'DRAINING')) {
+    return reject('already-in-state', `already ${snapshot.status.toLowerCase()}: ${region} needs no scale-down`);
+  }
+
+  if (!forced) {
+    const failure = failureProblem(snapshot, config, now);
+    if (failure) return failure;
+    if (snapshot.status !== 'FAILED' && snapshot.lastTransitionAt) {
+      const elapsed = secondsSince(snapshot.lastTransitionAt, now);
+      if (elapsed < config.scaling.cooldownSeconds) {
+        return reject(
+          'cooldown',
+          `cooldown: last transition of ${region} ${formatDuration(elapsed)} ago, cooldown is ${formatDuration(config.scaling.cooldownSeconds)}`,
+        );
+      }
+    }
+    if (direction === 'down' && snapshot.status === 'ACTIVE' && snapshot.activeSince) {
+      const active = secondsSince(snapshot.activeSince, now);
+      if (active < config.scaling.minActiveSeconds) {
+        return reject(
+          'min-active-time',
+          `min active time: ${region} has been active for ${formatDuration(active)}, minimum is ${formatDuration(config.scaling.minActiveSeconds)}`,
+        );
+      }
+    }
+  }
+
+  if (direction === 'up') {
+    const occupied = elasticSlotsInUse(regions, config, region);
+    const max = config.scaling.maxElasticActive;
+    if (list === 'elastic' && occupied.length >= max && !(operator && request.allowOverMax)) {
+      return reject(
+        'max-elastic',
+        `max elastic: ${occupied.length} of ${max} elastic regions already active or provisioning (${occupied.join(', ')})`,
+      );
+    }
+    const slots = list === 'elastic' ? `; ${occupied.length + 1} of ${max} elastic slots in use after it` : '';
+    return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})${slots}` };
+  }
+
+  if (isServing(snapshot)) {
+    const otherServing = regions.filter((r) => r.region !== region && regionList(config, r.region) && isServing(r));
+    if (otherServing.length === 0) {
+      return reject('last-serving-region', `last serving region: ${region} is the only region serving users`);
+    }
+  }
+  return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})` };
+}
+
+/**
+ * The reconciler's rule for an always-on region that is not serving: bring it up unless an
+ * execution is at work, an operator paused it, or it keeps failing (same backoff as elastic regions).
+ * No cooldown: an always-on region must serve.
+ */
+export function decideAlwaysOnRestore(
+  region: string,
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+): Verdict {
+  if (regionList(config, region) !== 'always-on') {
+    return reject('not-approved', `not always-on: ${region} is not in regions.alwaysOn`);
+  }
+  const snapshot = regions.find((r) => r.region === region) ?? emptySnapshot(region, now);
+  const paused = activeUntil(snapshot.pausedUntil, now);
+  if (paused) return reject('paused', `paused: autoscaling of ${region} is paused until ${paused.toISOString()}`);
+  const guard = exclusiveAccessProblem(snapshot);
+  if (guard) return guard;
+  if (occupiesElasticSlot(snapshot)) {
+    return reject('already-in-state', `already ${snapshot.status.toLowerCase()}: ${region} needs no scale-up`);
+  }
+  const failure = failureProblem(snapshot, config, now);
+  if (failure) return failure;
+  return {
+    allowed: true,
+    reason: `always-on region ${region} is ${snapshot.status.toLowerCase()}: bringing it up (reconciler)`,
+  };
+}
+
+/** The elastic regions other than `except` that are ACTIVE or PROVISIONING. */
+export function elasticSlotsInUse(regions: RegionSnapshot[], config: AutoscalerConfig, except?: string): string[] {
+  return regions
+    .filter((r) => r.region !== except && regionList(config, r.region) === 'elastic' && occupiesElasticSlot(r))
+    .map((r) => r.region);
+}
+
+/** Seconds a FAILED region waits before its next attempt: cooldown * 2^(failures - 1). */
+export function failureBackoffSeconds(consecutiveFailures: number, config: AutoscalerConfig): number {
+  return config.scaling.cooldownSeconds * 2 ** (Math.max(1, consecutiveFailures) - 1);
+}
+
+function exclusiveAccessProblem(snapshot: RegionSnapshot): Verdict | undefined {
+  if (snapshot.locked) {
+    return reject('locked', `locked: another execution holds the lock of ${snapshot.region}`);
+  }
+  if (snapshot.executionRunning) {
+    return reject('execution-running', `execution running: a workflow is already working on ${snapshot.region}`);
+  }
+  return undefined;
+}
+
+function failureProblem(snapshot: RegionSnapshot, config: AutoscalerConfig, now: Date): Verdict | undefined {
+  if (snapshot.status !== 'FAILED') return undefined;
+  const failures = snapshot.consecutiveFailures;
+  const cause = snapshot.lastFailureCause ? ` (last cause: ${snapshot.lastFailureCause})` : '';
+  if (failures >= MAX_CONSECUTIVE_FAILURES) {
+    return reject(
+      'failed-needs-operator',
+      `failed ${failures} times in a row: ${snapshot.region} is left FAILED for an operator${cause}`,
+    );
+  }
+  if (snapshot.lastTransitionAt) {
+    const elapsed = secondsSince(snapshot.lastTransitionAt, now);
+    const backoff = failureBackoffSeconds(failures, config);
+    if (elapsed < backoff) {
+      return reject(
+        'failed-backoff',
+        `failure backoff: ${snapshot.region} failed ${failures} time(s) in a row, last ${formatDuration(elapsed)} ago; next attempt after ${formatDuration(backoff)}${cause}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function describeSource(request: ScalingRequest): string {
+  if (request.source === 'operator') {
+    const flags = [request.force && 'forced', request.allowOverMax && 'over max allowed'].filter(Boolean);
+    return flags.length ? `operator request, ${flags.join(', ')}` : 'operator request';
+  }
+  return request.source === 'alarm' ? 'demand alarm' : 'reconciler: demand alarm still in ALARM';
+}
+
+function activeUntil(iso: string | undefined, now: Date): Date | undefined {
+  if (!iso) return undefined;
+  const until = new Date(iso);
+  return until.getTime() > now.getTime() ? until : undefined;
+}
+
+function secondsSince(iso: string, now: Date): number {
+  return Math.max(0, Math.floor((now.getTime() - new Date(iso).getTime()) / 1000));
+}
+
+/** 45 -> "45 s", 720 -> "12 min", 5400 -> "90 min", 7200 -> "2 h", 9000 -> "2 h 30 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)} min`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  return minutes ? `${hours} h ${minutes} min` : `${hours} h`;
+}

@@ -1,0 +1,33 @@
+/**
+ * The reconciler Lambda, run by an EventBridge schedule every scaling.reconcileIntervalMinutes.
+ * The schedule's time names the pass, so a duplicate delivery of one tick starts nothing new.
+ */
+import { z } from 'zod';
+import { cloudWatchClient, eksClient, route53Client, snsClient } from '../commons/aws-clients';
+import { lambdaHandler } from '../commons/observability';
+import { runtime } from '../commons/runtime';
+import { scalingDeps } from '../decide/decision-handler';
+import { reconcile, type ReconcileDeps } from './reconciler';
+
+export const scheduledEventSchema = z.object({
+  source: z.literal('aws.events', { error: 'must be "aws.events": the reconciler runs on its schedule' }),
+  'detail-type': z.literal('Scheduled Event', { error: 'must be "Scheduled Event"' }),
+  time: z.iso.datetime({ offset: true, error: 'must be the ISO-8601 time of the schedule tick' }),
+});
+
+export function reconcileDeps(): ReconcileDeps {
+  const rt = runtime();
+  return {
+    ...scalingDeps(rt),
+    cloudWatch: cloudWatchClient(rt.homeRegion),
+    route53: route53Client(),
+    eks: eksClient,
+    sns: snsClient(rt.homeRegion),
+    topicArn: rt.notificationTopicArn,
+  };
+}
+
+export const handler = lambdaHandler(scheduledEventSchema, async (event) => {
+  const actions = await reconcile(reconcileDeps(), new Date(event.time), new Date());
+  return { actions };
+});

@@ -1,0 +1,285 @@
+/**
+ * One reconciler pass. Alarms act only on state transitions, so what a guardrail refused once
+ * (a cooldown, a full set of elastic slots) would never be retried; and the world drifts from
+ * the state table. Each pass, in this order:
+ *   1. releases locks whose owning execution has finished;
+ *   2. settles regions left PROVISIONING/DRAINING by an execution that no longer runs;
+ *   3. brings up every always-on region that is not ACTIVE;
+ *   4. repairs drift: an ACTIVE region without its latency record is scaled up again (the
+ *      workflow is idempotent and re-adds the record); a cluster tagged as ours in an INACTIVE
+ *      elastic region is reported and scaled down;
+ *   5. re-decides the elastic regions whose scale-up or scale-down alarm is still in ALARM;
+ *   6. notifies an operator, once, of a region left FAILED after three failures in a row.
+ * It never acts on a region while one of its executions runs or its lock is held, and never on
+ * a paused region.
+ */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { regionsWithLatencyRecords } from '../adapters/latency-records';
+import { claimNotice, notify } from '../adapters/operator-notices';
+import { findCluster } from '../adapters/owned-clusters';
+import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
+import { settleAbandonedTransition } from '../adapters/scale-up-reservation';
+import { describeAlarmStates } from '../adapters/scaling-alarms';
+import {
+  executionStatus,
+  recentFailureCauses,
+  startScalingExecution,
+  type ScalingStateMachines,
+} from '../adapters/scaling-executions';
+import { logger } from '../commons/observability';
+import { requestScaling, type ScalingDeps } from '../decide/scaling-requests';
+import { regionList } from '../domain/config';
+import {
+  clusterName,
+  executionName,
+  parseScalingAlarmName,
+  scaleDownAlarmName,
+  scaleUpAlarmName,
+} from '../domain/naming';
+import { MAX_CONSECUTIVE_FAILURES, type RegionSnapshot } from '../domain/scaling-policy';
+
+export interface ReconcileDeps extends ScalingDeps {
+  cloudWatch: CloudWatchClient;
+  route53: Route53Client;
+  eks: (region: string) => EKSClient;
+  sns: SNSClient;
+  topicArn?: string;
+}
+
+export interface ReconcileAction {
+  region: string;
+  action:
+    | 'lock-released'
+    | 'transition-settled'
+    | 'scale-up-started'
+    | 'scale-down-started'
+    | 'rejected'
+    | 'drift-reported'
+    | 'operator-notified';
+  detail: string;
+}
+
+/** A PROVISIONING/DRAINING mark younger than this may belong to a decision still starting its execution. */
+export const ABANDONED_AFTER_SECONDS = 120;
+
+/** `reconcile-<UTC minute of the schedule slot>`: one execution name per region per direction per slot. */
+export function reconcileTrigger(scheduledAt: Date, intervalMinutes: number): string {
+  const slotMs = intervalMinutes * 60_000;
+  const slot = new Date(Math.floor(scheduledAt.getTime() / slotMs) * slotMs);
+  return `reconcile-${slot.toISOString().slice(0, 16).replace(/[-:]/g, '')}`;
+}
+
+export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Date): Promise<ReconcileAction[]> {
+  const { config } = deps;
+  const trigger = reconcileTrigger(scheduledAt, config.scaling.reconcileIntervalMinutes);
+  const actions: ReconcileAction[] = [];
+  const touched = new Set<string>();
+  const act = (action: ReconcileAction) => {
+    actions.push(action);
+    logger.info(`Reconciler: ${action.action} ${action.region}: ${action.detail}`, { ...action });
+  };
+
+  let view = await loadFleetView(deps.store, deps.sfn, config, deps.machines, now);
+  const idle = (s: RegionSnapshot) => !s.executionRunning && !pausedAt(s, now);
+
+  // 1. Locks whose owner finished.
+  for (const s of view.snapshots.filter((x) => x.locked && !x.executionRunning)) {
+    const lock = await deps.store.getLock(s.region);
+    if (!lock) continue;
+    const status = await executionStatus(deps.sfn, lock.owner);
+    if (status === 'RUNNING') continue;
+    if (await deps.store.releaseLock(s.region, lock.owner)) {
+      act({ region: s.region, action: 'lock-released', detail: `owner ${lock.owner} is ${status}` });
+    }
+  }
+
+  // 2. Transitions abandoned by an execution that no longer runs.
+  for (const s of view.snapshots) {
+    if (!(s.status === 'PROVISIONING' || s.status === 'DRAINING') || s.executionRunning || !s.executionArn) continue;
+    if ((now.getTime() - Date.parse(s.since)) / 1000 < ABANDONED_AFTER_SECONDS) continue;
+    const status = await executionStatus(deps.sfn, s.executionArn);
+    if (status === 'RUNNING') continue;
+    const neverStarted = status === 'MISSING';
+    const up = s.status === 'PROVISIONING';
+    const settled = await settleAbandonedTransition(deps.dynamo, deps.tableName, {
+      region: s.region,
+      fromStatus: s.status,
+      executionArn: s.executionArn,
+      toStatus: neverStarted ? (up ? (s.consecutiveFailures > 0 ? 'FAILED' : 'INACTIVE') : 'ACTIVE') : 'FAILED',
+      cause: neverStarted
+        ? undefined
+        : `execution ${s.executionArn} ended ${status} without finishing the ${up ? 'scale-up' : 'scale-down'}`,
+      countFailure: up && !neverStarted,
+      now,
+    });
+    if (settled) {
+      act({
+        region: s.region,
+        action: 'transition-settled',
+        detail: neverStarted
+          ? `${s.status} mark of an execution that never started was undone`
+          : `left ${s.status} by an execution that ended ${status}: now FAILED`,
+      });
+    }
+  }
+  if (actions.length) view = await loadFleetView(deps.store, deps.sfn, config, deps.machines, now);
+
+  // 3. Always-on regions that do not serve.
+  for (const region of config.regions.alwaysOn) {
+    const s = snapshotOf(view, region);
+    // ACTIVE: nothing to do; on its way: its execution decides; failed too often: step 6.
+    if (!s || !(s.status === 'INACTIVE' || s.status === 'FAILED')) continue;
+    if (s.status === 'FAILED' && s.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) continue;
+    const outcome = await requestScaling(
+      {
+        request: { region, direction: 'up', source: 'reconciler', eventAt: scheduledAt },
+        trigger,
+        reason: `reconciler: always-on region ${region} is ${s.status}, bringing it up`,
+        eventId: `${trigger}-up`,
+        policy: 'always-on-restore',
+      },
+      deps,
+      now,
+      view,
+    );
+    touched.add(region);
+    recordOutcome(act, outcome);
+  }
+
+  // 4. Drift between the state table and the world.
+  const withRecord = await regionsWithLatencyRecords(deps.route53, config.dns.hostedZoneId, config.dns.recordName);
+  for (const s of view.snapshots) {
+    if (touched.has(s.region) || !idle(s) || s.locked) continue;
+    if (s.status === 'ACTIVE' && !withRecord.has(s.region)) {
+      touched.add(s.region);
+      await startRepair(
+        deps,
+        act,
+        s.region,
+        'up',
+        trigger,
+        now,
+        scheduledAt,
+        `drift: ${s.region} is ACTIVE but its latency record (SetIdentifier ${s.region}) is missing; the scale-up workflow re-adds it`,
+      );
+    } else if (s.status === 'INACTIVE' && regionList(config, s.region) === 'elastic') {
+      const cluster = await findCluster(deps.eks(s.region), clusterName(config.prefix, s.region), config.prefix);
+      if (!cluster?.owned) continue;
+      touched.add(s.region);
+      const detail = `drift: cluster ${cluster.name} (tagged as ours, ${cluster.status ?? 'unknown status'}) runs in ${s.region}, which is INACTIVE; scaling it down`;
+      act({ region: s.region, action: 'drift-reported', detail });
+      if (deps.topicArn) {
+        await notify(
+          deps.sns,
+          deps.topicArn,
+          `[${config.prefix}] drift in ${s.region}: cluster without a serving region`,
+          `[${config.prefix}] ${detail}.`,
+        );
+      }
+      await startRepair(deps, act, s.region, 'down', trigger, now, scheduledAt, detail);
+    }
+  }
+
+  // 5. Elastic regions whose alarm still asks for a transition.
+  const alarmNames = config.regions.elastic.flatMap((r) => [
+    scaleUpAlarmName(config.prefix, r),
+    scaleDownAlarmName(config.prefix, r),
+  ]);
+  const inAlarm = (await describeAlarmStates(deps.cloudWatch, alarmNames)).filter((a) => a.state === 'ALARM');
+  for (const alarm of inAlarm) {
+    const target = parseScalingAlarmName(config.prefix, alarm.alarmName);
+    if (!target || touched.has(target.region)) continue;
+    touched.add(target.region);
+    const outcome = await requestScaling(
+      {
+        request: { region: target.region, direction: target.direction, source: 'reconciler', eventAt: scheduledAt },
+        trigger,
+        reason: `reconciler: alarm ${alarm.alarmName} still in ALARM${alarm.updatedAt ? ` since ${alarm.updatedAt.toISOString()}` : ''}`,
+        eventId: `${trigger}-${target.direction}`,
+      },
+      deps,
+      now,
+    );
+    recordOutcome(act, outcome);
+  }
+
+  // 6. Regions that failed too often: tell an operator once, with the causes.
+  for (const s of view.snapshots) {
+    if (s.status !== 'FAILED' || s.consecutiveFailures < MAX_CONSECUTIVE_FAILURES || !deps.topicArn) continue;
+    const occurrence = s.lastTransitionAt ?? s.since;
+    if (!(await claimNotice(deps.dynamo, deps.tableName, s.region, 'failed-needs-operator', occurrence, now))) continue;
+    const causes = await recentFailureCauses(deps.sfn, deps.machines.up, s.region, MAX_CONSECUTIVE_FAILURES);
+    const listed = causes.length ? causes : [s.lastFailureCause ?? 'cause not recorded'];
+    await notify(
+      deps.sns,
+      deps.topicArn,
+      `[${config.prefix}] ${s.region} left FAILED after ${s.consecutiveFailures} failures`,
+      [
+        `[${config.prefix}] Scale-up of ${s.region} failed ${s.consecutiveFailures} times in a row; autoscaling leaves it FAILED until an operator acts (regionctl up ${s.region} --force after fixing the cause).`,
+        'Causes, newest first:',
+        ...listed.map((c) => `  - ${c}`),
+      ].join('\n'),
+    );
+    act({
+      region: s.region,
+      action: 'operator-notified',
+      detail: `left FAILED after ${s.consecutiveFailures} failures`,
+    });
+  }
+  return actions;
+}
+
+/** Starts a drift-repair execution (the policy's state rules do not apply: the state is what is wrong). */
+async function startRepair(
+  deps: ReconcileDeps,
+  act: (a: ReconcileAction) => void,
+  region: string,
+  direction: 'up' | 'down',
+  trigger: string,
+  now: Date,
+  scheduledAt: Date,
+  reason: string,
+): Promise<void> {
+  const machines: ScalingStateMachines = deps.machines;
+  const name = executionName(direction, region, trigger);
+  const started = await startScalingExecution(deps.sfn, direction === 'up' ? machines.up : machines.down, name, {
+    region,
+    reason: reason.slice(0, 500),
+    requestedBy: 'reconciler',
+    requestedAt: scheduledAt.toISOString(),
+  });
+  await deps.store.recordDecision(
+    {
+      region,
+      at: now.toISOString(),
+      direction,
+      source: 'reconciler',
+      outcome: started.alreadyStarted ? 'dropped' : 'started',
+      reason: started.alreadyStarted ? `duplicate: execution ${name} was already started for this pass` : reason,
+      executionArn: started.executionArn,
+      eventId: `${trigger}-${direction}`,
+    },
+    now,
+  );
+  act({ region, action: direction === 'up' ? 'scale-up-started' : 'scale-down-started', detail: reason });
+}
+
+function recordOutcome(act: (a: ReconcileAction) => void, outcome: Awaited<ReturnType<typeof requestScaling>>): void {
+  if (outcome.outcome === 'started') {
+    const direction = outcome.executionName.startsWith('up-') ? 'scale-up-started' : 'scale-down-started';
+    act({ region: outcome.region, action: direction, detail: outcome.reason });
+  } else if (outcome.outcome === 'rejected' || outcome.outcome === 'dropped') {
+    act({ region: outcome.region, action: 'rejected', detail: `${outcome.rule}: ${outcome.reason}` });
+  }
+}
+
+function snapshotOf(view: FleetView, region: string): RegionSnapshot | undefined {
+  return view.snapshots.find((s) => s.region === region);
+}
+
+function pausedAt(s: RegionSnapshot, now: Date): boolean {
+  return !!s.pausedUntil && Date.parse(s.pausedUntil) > now.getTime();
+}

@@ -1,0 +1,49 @@
+/**
+ * Task Lambda of the scale-up / scale-down workflows: the region's EKS cluster and nodegroup,
+ * through an EKS client of that region. See contract.ts for the actions and their results.
+ */
+import {
+  ensureCluster,
+  ensureNodegroup,
+  clusterStatus,
+  deleteCluster,
+  deleteNodegroup,
+  nodegroupStatus,
+} from '../adapters/eks-cluster';
+import { loadFoundation } from '../adapters/foundation';
+import { eksClient, ssmClient } from '../commons/aws-clients';
+import { lambdaHandler, logger } from '../commons/observability';
+import { runtime } from '../commons/runtime';
+import { requireApprovedRegion } from '../domain/lifecycle-rules';
+import { clusterName, nodegroupName } from '../domain/naming';
+import { clusterTaskSchema, type ClusterTaskInput, type ResourceStatus } from './contract';
+
+export const handler = lambdaHandler(clusterTaskSchema, async (input: ClusterTaskInput): Promise<ResourceStatus> => {
+  const { config } = runtime();
+  const { region, action } = input;
+  requireApprovedRegion(config, region);
+  const { prefix } = config;
+  const eks = eksClient(region);
+  const cluster = clusterName(prefix, region);
+  const nodegroup = nodegroupName(prefix);
+  const foundation = () => loadFoundation(ssmClient(region), prefix, region);
+
+  const result = await (() => {
+    switch (action) {
+      case 'ensureCluster':
+        return ensureCluster(eks, { name: cluster, prefix, config, foundation });
+      case 'describeCluster':
+        return clusterStatus(eks, cluster);
+      case 'ensureNodegroup':
+        return ensureNodegroup(eks, { clusterName: cluster, nodegroupName: nodegroup, prefix, config, foundation });
+      case 'describeNodegroup':
+        return nodegroupStatus(eks, cluster, nodegroup);
+      case 'deleteNodegroup':
+        return deleteNodegroup(eks, cluster, nodegroup, prefix);
+      case 'deleteCluster':
+        return deleteCluster(eks, cluster, prefix);
+    }
+  })();
+  logger.info('Cluster task done', { action, region, cluster, ...result });
+  return result;
+});

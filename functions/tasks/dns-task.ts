@@ -1,0 +1,25 @@
+/**
+ * Task Lambda of the scale-up / scale-down workflows: the region's own latency record in the
+ * configured hosted zone (Route53 is global). See contract.ts for the actions and their results.
+ */
+import { deleteLatencyRecord, getChangeStatus, upsertLatencyRecord } from '../adapters/route53-record';
+import { route53Client } from '../commons/aws-clients';
+import { lambdaHandler, logger } from '../commons/observability';
+import { runtime } from '../commons/runtime';
+import { requireApprovedRegion } from '../domain/lifecycle-rules';
+import { dnsTaskSchema, type DnsChangeStatus, type DnsTaskInput } from './contract';
+
+export const handler = lambdaHandler(dnsTaskSchema, async (input: DnsTaskInput): Promise<DnsChangeStatus> => {
+  const { config } = runtime();
+  const route53 = route53Client();
+  if (input.action === 'getChange') return getChangeStatus(route53, input.changeId);
+
+  requireApprovedRegion(config, input.region);
+  const record = { hostedZoneId: config.dns.hostedZoneId, recordName: config.dns.recordName, region: input.region };
+  const result =
+    input.action === 'upsertRecord'
+      ? await upsertLatencyRecord(route53, record, input.target)
+      : await deleteLatencyRecord(route53, record);
+  logger.info('DNS task done', { action: input.action, ...record, ...result });
+  return result;
+});

@@ -1,0 +1,86 @@
+/**
+ * Task Lambda of the scale-up / scale-down workflows: the edge workload on the region's cluster,
+ * through the Kubernetes API, and the load balancer it gets (ELBv2 of that region).
+ * See contract.ts for the actions and their results.
+ */
+import { readFileSync } from 'node:fs';
+import { describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
+import { findLoadBalancerByDnsName } from '../adapters/load-balancers';
+import { eksClient, elbClient } from '../commons/aws-clients';
+import { lambdaHandler, logger } from '../commons/observability';
+import { runtime } from '../commons/runtime';
+import type { AutoscalerConfig } from '../domain/config';
+import { defaultEdgeManifests, parseEdgeManifests, type KubernetesManifest } from '../domain/edge-manifests';
+import { InvalidRequestError, NotOwnedError, ResourceFailedError, TransientError } from '../domain/errors';
+import { isOwned, requireApprovedRegion } from '../domain/lifecycle-rules';
+import { clusterName, OWNER_TAG_KEY } from '../domain/naming';
+import { kubernetesClientFor } from '../kubernetes/cluster-access';
+import { applyEdgeWorkload, deleteEdgeWorkload, edgeServicePath, readEdgeEndpoint } from '../kubernetes/edge-workload';
+import { placeManifests } from '../kubernetes/resource-paths';
+import { edgeTaskSchema, type EdgeStatus, type EdgeTaskInput } from './contract';
+
+/** The cluster's API answers in these states; in any other the workload cannot be reached (or is gone). */
+const API_SERVING_STATUSES = new Set(['ACTIVE', 'UPDATING']);
+
+export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput): Promise<EdgeStatus> => {
+  const { config } = runtime();
+  const { region, action } = input;
+  requireApprovedRegion(config, region);
+  // Bad manifests fail here, before any AWS or Kubernetes call.
+  const manifests = placeManifests(edgeManifests(config), config.edge.namespace);
+  const servicePath = edgeServicePath(manifests);
+  const name = clusterName(config.prefix, region);
+  const cluster = await describeEdgeCluster(eksClient(region), name);
+
+  if (action === 'deleteEdge') {
+    // A cluster that is missing, or not serving its API (creating, failed, deleting), has no workload to remove.
+    if (!cluster || !API_SERVING_STATUSES.has(cluster.status)) return { ready: true, waitSeconds: 0 };
+    assertOurs(cluster, config.prefix);
+    const result = await deleteEdgeWorkload(await kubernetesClientFor(cluster, region), manifests);
+    logger.info('Edge deletion', { region, cluster: name, ...result });
+    return result;
+  }
+
+  const serving = requireServingCluster(cluster, name, config.prefix);
+  const kube = await kubernetesClientFor(serving, region);
+  const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(elbClient(region), dnsName);
+  const result =
+    action === 'applyEdge'
+      ? await applyEdgeWorkload(kube, manifests, findLoadBalancer)
+      : await readEdgeEndpoint(kube, servicePath, findLoadBalancer);
+  logger.info('Edge task done', { action, region, cluster: name, ...result });
+  return result;
+});
+
+/** The default nginx edge, or the operator's manifest file (`config.edge.manifestsPath`, JSON). */
+function edgeManifests(config: AutoscalerConfig): KubernetesManifest[] {
+  const path = config.edge.manifestsPath;
+  if (!path) return defaultEdgeManifests(config);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidRequestError(
+      `Cannot read the edge manifests ${path} (edge.manifestsPath): ${(error as Error).message}; fix: point it at a JSON array of Kubernetes objects shipped with the Lambda`,
+    );
+  }
+  return parseEdgeManifests(raw, path);
+}
+
+function assertOurs(cluster: EdgeCluster, prefix: string): void {
+  if (!isOwned(cluster.tags, prefix)) {
+    throw new NotOwnedError(
+      `Cluster ${cluster.name} is not tagged ${OWNER_TAG_KEY}=${prefix}: the autoscaler never deploys to or deletes from a cluster it does not own`,
+    );
+  }
+}
+
+function requireServingCluster(cluster: EdgeCluster | undefined, name: string, prefix: string): EdgeCluster {
+  if (!cluster) throw new ResourceFailedError(`Cluster ${name} does not exist; fix: run the scale-up from the start`);
+  assertOurs(cluster, prefix);
+  if (API_SERVING_STATUSES.has(cluster.status)) return cluster;
+  if (cluster.status === 'CREATING' || cluster.status === 'PENDING') {
+    throw new TransientError(`Cluster ${name} is still ${cluster.status}; its API is not reachable yet`);
+  }
+  throw new ResourceFailedError(`Cluster ${name} is ${cluster.status}; the edge workload cannot be deployed on it`);
+}

@@ -1,0 +1,221 @@
+/**
+ * Task Lambda of the scale-up / scale-down workflows: validation and refusals before any
+ * change, the region's lock and state (DynamoDB, home region), and the notifications (SNS).
+ * See contract.ts for the actions and their results.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { callAws } from '../adapters/aws-errors';
+import { describeEdgeCluster } from '../adapters/eks-cluster';
+import { loadFoundation } from '../adapters/foundation';
+import { publishNotification } from '../adapters/notifier';
+import { StateStore } from '../adapters/state-store';
+import { documentClient, eksClient, snsClient, ssmClient } from '../commons/aws-clients';
+import { lambdaHandler, logger, metrics } from '../commons/observability';
+import { runtime, type Runtime } from '../commons/runtime';
+import { approvedRegions } from '../domain/config';
+import { InvalidRequestError, NotOwnedError, RegionLockedError } from '../domain/errors';
+import {
+  describeFailure,
+  drainWaitSeconds,
+  failedState,
+  finishedState,
+  isOwned,
+  refuseAlwaysOnScaleDown,
+  refuseLastServingScaleDown,
+  requireApprovedRegion,
+  scaleDownIsNoop,
+  startedState,
+} from '../domain/lifecycle-rules';
+import { clusterName, nodegroupName, OWNER_TAG_KEY } from '../domain/naming';
+import {
+  scalingFailed,
+  scalingFinished,
+  scalingRefused,
+  type Notification,
+  type RequestContext,
+} from '../domain/notifications';
+import type { RegionState, ScaleDirection } from '../domain/region-state';
+import { describeIssues } from '../domain/validation';
+import { workflowInputSchema, type WorkflowInput } from '../domain/workflow-input';
+import { regionTaskSchema, type RegionTaskInput, type ScalingPlan } from './contract';
+
+type Action<A extends RegionTaskInput['action']> = Extract<RegionTaskInput, { action: A }>;
+
+export type RegionTaskResult = ScalingPlan | RegionState | { notified: boolean };
+
+export const handler = lambdaHandler(regionTaskSchema, async (input: RegionTaskInput): Promise<RegionTaskResult> => {
+  const rt = runtime();
+  // The state store and the notifier call DynamoDB and SNS directly: map their transient failures here.
+  return callAws(`region-task ${input.action}`, () => dispatch(rt, input));
+});
+
+function dispatch(rt: Runtime, input: RegionTaskInput): Promise<RegionTaskResult> {
+  switch (input.action) {
+    case 'validateScaleUp':
+      return validateScaleUp(rt, input.request);
+    case 'validateScaleDown':
+      return validateScaleDown(rt, input.request);
+    case 'lockRegion':
+      return lockRegion(rt, input);
+    case 'finishScaling':
+      return finishScaling(rt, input);
+    case 'failScaling':
+      return failScaling(rt, input);
+    case 'notifyRefusal':
+      return notifyRefusal(rt, input);
+  }
+}
+
+const stateStore = (rt: Runtime) => new StateStore(documentClient(rt.homeRegion), rt.stateTableName);
+
+/** The documented workflow input; InvalidRequestError naming each bad field. */
+function parseRequest(raw: unknown): WorkflowInput {
+  const parsed = workflowInputSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRequestError(
+    `Invalid workflow input: ${describeIssues(parsed.error, 'input', raw).join('; ')}; ` +
+      'fix: send { "region": "<approved region>", "reason": "...", "requestedBy": "operator" } (see README)',
+  );
+}
+
+async function plan(rt: Runtime, request: WorkflowInput, noop: boolean): Promise<ScalingPlan> {
+  const { prefix } = rt.config;
+  return {
+    region: request.region,
+    reason: request.reason,
+    requestedBy: request.requestedBy,
+    clusterName: clusterName(prefix, request.region),
+    nodegroupName: nodegroupName(prefix),
+    foundation: await loadFoundation(ssmClient(request.region), prefix, request.region),
+    noop,
+    drainWaitSeconds: drainWaitSeconds(rt.config),
+  };
+}
+
+async function validateScaleUp(rt: Runtime, raw: unknown): Promise<ScalingPlan> {
+  const request = parseRequest(raw);
+  requireApprovedRegion(rt.config, request.region);
+  return plan(rt, request, false);
+}
+
+/** Refuses (changing nothing) an always-on region, the last serving region, a cluster not ours. */
+async function validateScaleDown(rt: Runtime, raw: unknown): Promise<ScalingPlan> {
+  const request = parseRequest(raw);
+  const { config } = rt;
+  const { region } = request;
+  requireApprovedRegion(config, region);
+  refuseAlwaysOnScaleDown(config, region);
+  const states = await stateStore(rt).getRegionStates(approvedRegions(config));
+  refuseLastServingScaleDown(config, region, states);
+  const cluster = await describeEdgeCluster(eksClient(region), clusterName(config.prefix, region));
+  if (cluster && !isOwned(cluster.tags, config.prefix)) {
+    throw new NotOwnedError(
+      `Scale-down of ${region} refused: cluster ${cluster.name} is not tagged ${OWNER_TAG_KEY}=${config.prefix}, ` +
+        'so the autoscaler did not create it and will not delete it; fix: remove it by hand if it should go',
+    );
+  }
+  const state = states.find((s) => s.region === region);
+  const noop = scaleDownIsNoop(state ?? { status: 'INACTIVE' }, cluster !== undefined);
+  return plan(rt, request, noop);
+}
+
+async function lockRegion(rt: Runtime, { region, owner, direction }: Action<'lockRegion'>): Promise<RegionState> {
+  requireApprovedRegion(rt.config, region);
+  const store = stateStore(rt);
+  await store.acquireLock(region, owner);
+  if (direction === 'down') {
+    // Another region may have gone down since validation: re-check now that no one else can change this one.
+    const states = await store.getRegionStates(approvedRegions(rt.config));
+    try {
+      refuseLastServingScaleDown(rt.config, region, states);
+    } catch (refusal) {
+      await store.releaseLock(region, owner);
+      throw refusal;
+    }
+  }
+  const state = await store.updateRegionState(region, (s) => startedState(s, direction, owner, new Date()));
+  logger.info('Region locked', { region, owner, direction, status: state.status });
+  return state;
+}
+
+async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promise<RegionState> {
+  const { region, owner, direction, recordTarget } = input;
+  requireApprovedRegion(rt.config, region);
+  const store = stateStore(rt);
+  await assertNotLockedByOther(store, region, owner);
+  const state = await store.updateRegionState(region, (s) => finishedState(s, direction, new Date(), recordTarget));
+  await store.releaseLock(region, owner);
+  countOutcome(direction, 'Finished');
+  await notify(rt, scalingFinished(rt.config.prefix, region, direction, input, recordTarget));
+  return state;
+}
+
+/**
+ * Marks the region FAILED and releases the lock, only when this execution holds the lock (or
+ * nobody does): a failure of an execution that never got the lock must not touch the state of
+ * the execution that has it. Notifies in every case.
+ */
+async function failScaling(rt: Runtime, input: Action<'failScaling'>): Promise<RegionState | { notified: boolean }> {
+  const { region, owner, direction } = input;
+  requireApprovedRegion(rt.config, region);
+  const cause = describeFailure(input.error);
+  const store = stateStore(rt);
+  const lock = await store.getLock(region);
+  countOutcome(direction, 'Failed');
+  if (lock && lock.owner !== owner) {
+    logger.warn('Failure of an execution that does not hold the lock: state left as is', {
+      region,
+      owner,
+      holder: lock.owner,
+    });
+    return { notified: await notify(rt, scalingFailed(rt.config.prefix, region, direction, cause, input)) };
+  }
+  const state = await store.updateRegionState(region, (s) => failedState(s, direction, cause, new Date()));
+  await store.releaseLock(region, owner);
+  await notify(rt, scalingFailed(rt.config.prefix, region, direction, cause, input));
+  return state;
+}
+
+async function notifyRefusal(rt: Runtime, input: Action<'notifyRefusal'>): Promise<{ notified: boolean }> {
+  const request = requestFields(input.request);
+  countOutcome(input.direction, 'Refused');
+  const message = scalingRefused(
+    rt.config.prefix,
+    request.region,
+    input.direction,
+    describeFailure(input.error),
+    request,
+  );
+  return { notified: await notify(rt, message) };
+}
+
+async function assertNotLockedByOther(store: StateStore, region: string, owner: string): Promise<void> {
+  const lock = await store.getLock(region);
+  if (lock && lock.owner !== owner) {
+    throw new RegionLockedError(
+      `Region ${region} is locked by ${lock.owner}, not by ${owner}: its state is left to that execution`,
+    );
+  }
+}
+
+/** What can be read from a request that may have been refused for its shape. */
+function requestFields(raw: unknown): RequestContext & { region?: string } {
+  if (!raw || typeof raw !== 'object') return {};
+  const { region, reason, requestedBy } = raw as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { region: text(region), reason: text(reason), requestedBy: text(requestedBy) };
+}
+
+async function notify(rt: Runtime, notification: Notification): Promise<boolean> {
+  logger.info('Notification', { ...notification });
+  if (!rt.notificationTopicArn) {
+    logger.warn('NOTIFICATION_TOPIC_ARN is not set: notification only logged');
+    return false;
+  }
+  await publishNotification(snsClient(rt.homeRegion), rt.notificationTopicArn, notification);
+  return true;
+}
+
+function countOutcome(direction: ScaleDirection, outcome: 'Finished' | 'Failed' | 'Refused'): void {
+  metrics.addMetric(`${direction === 'up' ? 'ScaleUp' : 'ScaleDown'}${outcome}`, MetricUnit.Count, 1);
+}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { StateStore } from '../../../functions/adapters/state-store';
+import { releaseScaleUpReservation, reserveScaleUp } from '../../../functions/adapters/scale-up-reservation';
+import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
+import { createStateTable } from '../../support/emulator-fixture';
+import { describeWithMoto, useEmulator } from '../../support/moto';
+
+const TABLE = 'scale-up-reservation-test';
+const now = new Date('2026-11-21T12:00:00Z');
+const arn = (region: string) => `arn:aws:states:us-east-1:123456789012:execution:edgescale-scale-up:up-${region}-abc`;
+
+describeWithMoto('elastic slot reservation against the emulator (DynamoDB transactions)', () => {
+  let store: StateStore;
+  beforeAll(async () => {
+    await useEmulator();
+    await createStateTable('us-east-1', TABLE);
+    store = new StateStore(documentClient('us-east-1'), TABLE);
+  });
+  afterAll(() => resetClients());
+
+  it('lets only one of two regions that counted the same free slot take it', async () => {
+    // Max 2 elastic regions; ap-south-1 is active, so one slot is left for two candidates.
+    await store.putRegionState({
+      region: 'ap-south-1',
+      status: 'ACTIVE',
+      since: now.toISOString(),
+      consecutiveFailures: 0,
+    });
+    const reserve = (region: string, other: string) =>
+      reserveScaleUp(documentClient('us-east-1'), TABLE, {
+        region,
+        observedStatus: 'INACTIVE',
+        executionArn: arn(region),
+        freeElasticRegions: [region, other, 'sa-east-1'],
+        now,
+      });
+    const first = await reserve('ap-southeast-1', 'ap-northeast-1');
+    const second = await reserve('ap-northeast-1', 'ap-southeast-1');
+    expect([first, second]).toEqual([true, false]);
+    expect(await store.getRegionState('ap-southeast-1')).toMatchObject({
+      status: 'PROVISIONING',
+      executionArn: arn('ap-southeast-1'),
+    });
+    expect((await store.getRegionState('ap-northeast-1')).status).toBe('INACTIVE');
+  });
+
+  it('refuses a second reservation of the same region (a duplicate delivery)', async () => {
+    const again = await reserveScaleUp(documentClient('us-east-1'), TABLE, {
+      region: 'ap-southeast-1',
+      observedStatus: 'INACTIVE',
+      executionArn: arn('ap-southeast-1'),
+      freeElasticRegions: [],
+      now,
+    });
+    expect(again).toBe(false);
+  });
+
+  it('gives the slot back only for the execution that reserved it', async () => {
+    const db = documentClient('us-east-1');
+    expect(await releaseScaleUpReservation(db, TABLE, 'ap-southeast-1', arn('other'), 'INACTIVE', now)).toBe(false);
+    expect(await releaseScaleUpReservation(db, TABLE, 'ap-southeast-1', arn('ap-southeast-1'), 'INACTIVE', now)).toBe(
+      true,
+    );
+    const state = await store.getRegionState('ap-southeast-1');
+    expect(state.status).toBe('INACTIVE');
+    expect(state.executionArn).toBeUndefined();
+  });
+});

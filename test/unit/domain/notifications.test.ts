@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { scalingFailed, scalingFinished, scalingRefused } from '../../../functions/domain/notifications';
+
+const request = { reason: 'demand above 500 users', requestedBy: 'alarm' };
+
+describe('notification text', () => {
+  it('says a scaled-up region serves, where its record points and why', () => {
+    const n = scalingFinished('edgescale', 'ap-southeast-1', 'up', request, { dnsName: 'abc.elb.amazonaws.com' });
+    expect(n.subject).toBe('[edgescale] ap-southeast-1 is serving');
+    expect(n.message).toBe(
+      '[edgescale] Scale-up of ap-southeast-1 finished: the region is ACTIVE and in DNS (latency record -> abc.elb.amazonaws.com). Requested by alarm: demand above 500 users.',
+    );
+  });
+
+  it('says a scaled-down region is down', () => {
+    const n = scalingFinished('edgescale', 'sa-east-1', 'down', { reason: 'quiet night', requestedBy: 'reconciler' });
+    expect(n.subject).toBe('[edgescale] sa-east-1 is down');
+    expect(n.message).toContain('record withdrawn, edge cluster deleted, region INACTIVE');
+    expect(n.message).toContain('Requested by reconciler: quiet night.');
+  });
+
+  it('names the failed direction, the region and the cause, on one line', () => {
+    const n = scalingFailed('edgescale', 'ap-south-1', 'up', 'ResourceFailedError: cluster CREATE_FAILED', request);
+    expect(n.subject).toBe('[edgescale] Scale-up of ap-south-1 FAILED');
+    expect(n.message).toContain('rolled back');
+    expect(n.message).toContain('ResourceFailedError: cluster CREATE_FAILED');
+    expect(n.message).not.toContain('\n');
+  });
+
+  it('says a refusal changed nothing, and copes with a request that had no region', () => {
+    const n = scalingRefused('edgescale', 'us-east-1', 'down', 'RefusedError: always-on', {});
+    expect(n.message).toBe(
+      '[edgescale] Scale-down of us-east-1 refused, nothing was changed: RefusedError: always-on.',
+    );
+    expect(scalingRefused('edgescale', undefined, 'up', 'InvalidRequestError: x', {}).subject).toBe(
+      '[edgescale] Scale-up of an unnamed region refused',
+    );
+  });
+
+  it('keeps subjects ASCII and under the 100 characters SNS accepts', () => {
+    const n = scalingRefused('edgescale', 'x'.repeat(150), 'up', 'cause', {});
+    expect(n.subject.length).toBeLessThan(100);
+    expect(n.subject).toMatch(/^[\x20-\x7e]+$/);
+    expect(n.subject.endsWith('...')).toBe(true);
+  });
+});

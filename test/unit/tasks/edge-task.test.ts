@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import { InvalidRequestError, NotOwnedError } from '../../../functions/domain/errors';
+import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
+import { exampleConfig } from '../../support/config-fixtures';
+import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
+import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
+
+const eks = mockClient(EKSClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const api = new KubernetesApiDouble();
+const config = exampleConfig();
+const region = 'ap-northeast-1';
+const servicePath = '/api/v1/namespaces/edge/services/edge';
+const lbHostname = 'a0123-456.elb.ap-northeast-1.amazonaws.com';
+const ourCluster = {
+  cluster: {
+    name: 'edgescale-edge-ap-northeast-1',
+    status: 'ACTIVE' as const,
+    tags: { 'edge-autoscaler:owner': 'edgescale' },
+  },
+};
+
+type EdgeResult = { ready: boolean; dnsName?: string; hostedZoneId?: string; waitSeconds: number };
+let handler: (input: unknown) => Promise<EdgeResult>;
+
+beforeAll(async () => {
+  process.env[KUBERNETES_API_OVERRIDE_ENV] = await api.start();
+  setTaskEnvironment(config, { stateTableName: 'unused' });
+  const module = await import('../../../functions/tasks/edge-task');
+  handler = (input) => module.handler(input, lambdaContext('edge-task')) as Promise<EdgeResult>;
+});
+afterAll(async () => {
+  delete process.env[KUBERNETES_API_OVERRIDE_ENV];
+  await api.stop();
+});
+beforeEach(() => {
+  eks.reset();
+  elb.reset();
+  api.reset();
+  eks.on(DescribeClusterCommand).resolves(ourCluster);
+});
+
+describe('applyEdge and readEdgeEndpoint', () => {
+  it('applies the default manifests, then reports the load balancer once ELBv2 has it active', async () => {
+    const applied = await handler({ action: 'applyEdge', region });
+    expect(applied).toEqual({ ready: false, waitSeconds: 120 });
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PATCH /api/v1/namespaces/edge',
+      'PATCH /api/v1/namespaces/edge/configmaps/edge-cache-config',
+      'PATCH /apis/apps/v1/namespaces/edge/deployments/edge-cache',
+      `PATCH ${servicePath}`,
+    ]);
+
+    api.provisionLoadBalancer(servicePath, lbHostname);
+    elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [] });
+    expect((await handler({ action: 'readEdgeEndpoint', region })).ready).toBe(false);
+
+    elb.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancers: [
+        { DNSName: 'other.elb.amazonaws.com', CanonicalHostedZoneId: 'ZOTHER', State: { Code: 'active' } },
+        { DNSName: lbHostname, CanonicalHostedZoneId: 'Z31USIVHYNEOWT', State: { Code: 'provisioning' } },
+      ],
+    });
+    expect((await handler({ action: 'readEdgeEndpoint', region })).ready).toBe(false);
+
+    elb.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancers: [{ DNSName: lbHostname, CanonicalHostedZoneId: 'Z31USIVHYNEOWT', State: { Code: 'active' } }],
+    });
+    expect(await handler({ action: 'readEdgeEndpoint', region })).toEqual({
+      ready: true,
+      dnsName: lbHostname,
+      hostedZoneId: 'Z31USIVHYNEOWT',
+      waitSeconds: 0,
+    });
+  });
+
+  it('never deploys onto a cluster that is not ours', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { ...ourCluster.cluster, tags: {} } });
+    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(NotOwnedError);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('fails clearly when the cluster is gone', async () => {
+    eks.on(DescribeClusterCommand).rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
+    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe('deleteEdge', () => {
+  it('deletes the Service, waits while its load balancer goes, then deletes the namespace', async () => {
+    await handler({ action: 'applyEdge', region });
+    api.provisionLoadBalancer(servicePath, lbHostname);
+    api.requests.length = 0;
+
+    const first = await handler({ action: 'deleteEdge', region });
+    expect(first.ready).toBe(false);
+    expect(first.waitSeconds).toBeGreaterThanOrEqual(15);
+    const second = await handler({ action: 'deleteEdge', region });
+    expect(second).toEqual({ ready: true, waitSeconds: 0 });
+    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      servicePath,
+      servicePath,
+      '/api/v1/namespaces/edge',
+    ]);
+    expect(api.objects.size).toBe(0);
+  });
+
+  it('is done at once when the cluster is missing or not serving its API', async () => {
+    eks.on(DescribeClusterCommand).rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
+    expect(await handler({ action: 'deleteEdge', region })).toEqual({ ready: true, waitSeconds: 0 });
+    eks.on(DescribeClusterCommand).resolves({ cluster: { ...ourCluster.cluster, status: 'CREATING' as const } });
+    expect(await handler({ action: 'deleteEdge', region })).toEqual({ ready: true, waitSeconds: 0 });
+    expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('custom manifests (edge.manifestsPath)', () => {
+  const useManifests = async (content: string | undefined) => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-manifests-'));
+    const path = join(dir, 'edge.json');
+    if (content !== undefined) writeFileSync(path, content);
+    setTaskEnvironment(
+      exampleConfig((raw) => void (raw.edge.manifestsPath = path)),
+      { stateTableName: 'unused' },
+    );
+    return path;
+  };
+  afterAll(() => setTaskEnvironment(config, { stateTableName: 'unused' }));
+
+  it.each([
+    ['a missing file', undefined, /Cannot read the edge manifests .*edge\.json/],
+    ['a file that is not JSON', 'kind: Service', /Cannot read the edge manifests/],
+    ['objects without a name', '[{"apiVersion":"v1","kind":"Service","metadata":{}}]', /manifests\.0\.metadata\.name/],
+  ])('rejects %s before any AWS or Kubernetes call', async (_what, content, message) => {
+    await useManifests(content);
+    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(InvalidRequestError);
+    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(message);
+    expect(eks.calls()).toHaveLength(0);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('applies the file content instead of the default edge', async () => {
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge' }, spec: { type: 'LoadBalancer' } };
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'varnish' }, spec: {} };
+    await useManifests(JSON.stringify([deployment, service]));
+    await handler({ action: 'applyEdge', region });
+    expect(api.requests.map((r) => r.path)).toEqual(['/apis/apps/v1/namespaces/edge/deployments/varnish', servicePath]);
+  });
+});
