@@ -16,6 +16,8 @@ export interface LocalRunOptions {
   tasks: Record<TaskLambda, TaskHandler>;
   /** Execution name; `$$.Execution.Id` becomes a Step Functions-style ARN made from it. */
   executionName: string;
+  /** `$$.Execution.Id` (the region lock's owner), e.g. the ARN of an execution started in an emulator. */
+  executionId?: string;
   /** Real milliseconds that one second of a Wait state lasts locally (default 0: a Wait takes ~1 ms). */
   msPerWaitSecond?: number;
   /** Called as each Wait state begins, with the seconds it asks for (a virtual clock advances here). */
@@ -95,7 +97,7 @@ export async function runWorkflowLocally(
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:us-east-1:000000000000:execution:local-${workflow}:${options.executionName}`,
+        Id: options.executionId ?? `arn:aws:states:us-east-1:000000000000:execution:local-${workflow}:${options.executionName}`,
         Name: options.executionName,
         Input: input,
         StartTime: new Date().toISOString(),
