@@ -59,13 +59,7 @@ export async function provisionEmulatedDeployment(
   const { TopicArn } = await new SNSClient(clientConfig(home)).send(
     new CreateTopicCommand({ Name: `${config.prefix}-notifications` }),
   );
-  const { HostedZone } = await new Route53Client(clientConfig('us-east-1')).send(
-    new CreateHostedZoneCommand({
-      Name: zoneNameOf(config.dns.recordName),
-      CallerReference: `${config.prefix}-${Date.now()}`,
-    }),
-  );
-  const hostedZoneId = HostedZone!.Id!.replace('/hostedzone/', '');
+  const hostedZoneId = await createHostedZone(zoneNameOf(config.dns.recordName), config.prefix);
 
   const iam = new IAMClient(clientConfig('us-east-1'));
   for (const region of approvedRegions(config)) {
@@ -89,12 +83,15 @@ export async function provisionEmulatedDeployment(
     const ec2 = new EC2Client(clientConfig(region));
     const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.80.0.0/16' }));
     const subnetIds: string[] = [];
-    for (const [i, az] of ['a', 'b'].entries()) {
+    // The region's first two availability zones, as the foundation stack's VPC takes them (not
+    // every region has a "b": ap-northeast-1 has a, c and d).
+    const { AvailabilityZones = [] } = await ec2.send(new DescribeAvailabilityZonesCommand({}));
+    for (const [i, az] of AvailabilityZones.slice(0, 2).entries()) {
       const { Subnet } = await ec2.send(
         new CreateSubnetCommand({
           VpcId: Vpc!.VpcId!,
           CidrBlock: `10.80.${i * 16}.0/20`,
-          AvailabilityZone: `${region}${az}`,
+          AvailabilityZone: az.ZoneName,
         }),
       );
       subnetIds.push(Subnet!.SubnetId!);
