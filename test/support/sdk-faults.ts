@@ -44,3 +44,24 @@ export function failNextCalls(client: WithMiddleware, commandName: string, error
   );
   return () => void client.middlewareStack.remove(name);
 }
+
+/**
+ * Rewrites the output of every call of `commandName` on `client` (e.g. to play a state the
+ * emulator never reports, such as a CREATING cluster); returns a remover.
+ */
+export function rewriteOutputs<O>(
+  client: WithMiddleware,
+  commandName: string,
+  rewrite: (output: O) => void,
+): () => void {
+  const name = `rewrite-output-${++counter}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = (await next(args)) as { output: O };
+      if (context.commandName === commandName) rewrite(result.output);
+      return result;
+    },
+    { step: 'initialize', name },
+  );
+  return () => void client.middlewareStack.remove(name);
+}

@@ -33,7 +33,7 @@ import { provisionEmulatedDeployment } from '../../support/emulator-fixture';
 import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { describeWithMoto, useEmulator } from '../../support/moto';
-import { awsError, failNextCalls } from '../../support/sdk-faults';
+import { awsError, failNextCalls, rewriteOutputs } from '../../support/sdk-faults';
 
 const ELASTIC = 'ap-southeast-1';
 const ALWAYS_ON = 'us-east-1';
@@ -205,24 +205,19 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
   it('waits for a cluster that takes several polls to become ACTIVE', async () => {
     // moto's clusters are ACTIVE at once: report CREATING for the first three reads.
     let reads = 0;
-    const client = eksClient(ELASTIC);
-    const name = 'delay-cluster-readiness';
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = (await next(args)) as { output: { cluster?: { status?: string } } };
-        if (context.commandName === 'DescribeClusterCommand' && result.output.cluster && reads++ < 3) {
-          result.output.cluster.status = 'CREATING';
-        }
-        return result;
+    const restore = rewriteOutputs<{ cluster?: { status?: string } }>(
+      eksClient(ELASTIC) as never,
+      'DescribeClusterCommand',
+      (output) => {
+        if (output.cluster && reads++ < 3) output.cluster.status = 'CREATING';
       },
-      { step: 'initialize', name },
     );
     try {
       const up = await run('scaleUp', ELASTIC);
       expect(up.status).toBe('SUCCEEDED');
       expect(up.statesEntered.filter((s) => s === 'PollCluster').length).toBeGreaterThanOrEqual(2);
     } finally {
-      client.middlewareStack.remove(name);
+      restore();
     }
   }, 60_000);
 
@@ -301,18 +296,13 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
 
   /** moto's Route53 changes are INSYNC at once: report them PENDING so that the workflow polls GetChange. */
   function reportRecordChangesAsPending(): () => void {
-    const name = `pending-changes-${++runs}`;
-    route53Client().middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = (await next(args)) as { output: { ChangeInfo?: { Status?: string } } };
-        if (context.commandName === 'ChangeResourceRecordSetsCommand' && result.output.ChangeInfo) {
-          result.output.ChangeInfo.Status = 'PENDING';
-        }
-        return result;
+    return rewriteOutputs<{ ChangeInfo?: { Status?: string } }>(
+      route53Client() as never,
+      'ChangeResourceRecordSetsCommand',
+      (output) => {
+        if (output.ChangeInfo) output.ChangeInfo.Status = 'PENDING';
       },
-      { step: 'initialize', name },
     );
-    return () => void route53Client().middlewareStack.remove(name);
   }
 
   it.each(steps)(
