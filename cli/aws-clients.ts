@@ -1,0 +1,41 @@
+/**
+ * The SDK clients regionctl uses, all in the autoscaler's home region (Route53's API lives in
+ * us-east-1), with the standard credential chain: environment, --profile / AWS_PROFILE, SSO,
+ * container and instance roles. AWS_ENDPOINT_URL (read by the SDK) points them at an emulator.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface AwsClients {
+  cloudFormation: CloudFormationClient;
+  ssm: SSMClient;
+  sfn: SFNClient;
+  dynamo: DynamoDBDocumentClient;
+  cloudWatch: CloudWatchClient;
+  route53: Route53Client;
+}
+
+export interface ClientOptions {
+  /** The home region; undefined lets the SDK take it from the profile's configuration. */
+  region?: string;
+  profile?: string;
+}
+
+export function createAwsClients({ region, profile }: ClientOptions): AwsClients {
+  const config = { region, profile };
+  return {
+    cloudFormation: new CloudFormationClient(config),
+    ssm: new SSMClient(config),
+    sfn: new SFNClient(config),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    cloudWatch: new CloudWatchClient(config),
+    route53: new Route53Client({ region: 'us-east-1', profile }),
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * `regionctl up <region>` and `regionctl down <region>`: an operator forces a scale-up or a
+ * scale-down. A forced request skips demand thresholds, cooldowns, minimum active time, pause and
+ * hold, but never the safety rules: the same decideScaling() as the decision Lambda refuses what
+ * the deployed system would refuse (approved region, always-on never down, last serving region,
+ * maximum elastic regions unless --allow-over-max, lock, running execution).
+ */
+import { loadFleetView } from '../../functions/adapters/region-snapshots';
+import { isExecutionFor, startScalingExecution } from '../../functions/adapters/scaling-executions';
+import { StateStore } from '../../functions/adapters/state-store';
+import { parseDuration } from '../../functions/domain/duration';
+import { InvalidRequestError } from '../../functions/domain/errors';
+import { executionName } from '../../functions/domain/naming';
+import type { ScaleDirection } from '../../functions/domain/region-state';
+import { decideScaling, formatDuration, type Verdict } from '../../functions/domain/scaling-policy';
+import type { WorkflowInput } from '../../functions/domain/workflow-input';
+import { stateMachinesOf } from '../aws-reads';
+import { CliError } from '../cli-error';
+import { reportingFailures, type CommandEnv } from '../command-env';
+import { discoverDeployment, requireApprovedRegion, type Deployment } from '../discovery';
+import { watchExecution } from '../execution-watch';
+import { EXIT, type ExitCode } from '../exit-codes';
+
+export interface ScaleDownOptions {
+  reason?: string;
+  /** Follow the workflow until it ends; the exit code is its outcome. */
+  wait?: boolean;
+}
+
+export interface ScaleUpOptions extends ScaleDownOptions {
+  /** Keep the region up (automatic scale-down suppressed) for this long, e.g. "2h". */
+  hold?: string;
+  /** Exceed scaling.maxElasticActive deliberately. */
+  allowOverMax?: boolean;
+}
+
+/** The workflow input's reason is at most 500 characters (functions/domain/workflow-input.ts). */
+const MAX_REASON_LENGTH = 500;
+
+export function scaleUp(env: CommandEnv, region: string, options: ScaleUpOptions = {}): Promise<ExitCode> {
+  return reportingFailures(env.out, async () => {
+    const holdSeconds = options.hold === undefined ? undefined : parseDuration(options.hold, '--hold');
+    return forceScaling(env, 'up', region, options, holdSeconds);
+  });
+}
+
+export function scaleDown(env: CommandEnv, region: string, options: ScaleDownOptions = {}): Promise<ExitCode> {
+  return reportingFailures(env.out, () => forceScaling(env, 'down', region, options, undefined));
+}
+
+async function forceScaling(
+  env: CommandEnv,
+  direction: ScaleDirection,
+  region: string,
+  options: ScaleUpOptions,
+  holdSeconds: number | undefined,
+): Promise<ExitCode> {
+  const reason = checkedReason(options.reason, direction);
+  const deployment = await discoverDeployment(env.clients, env.target);
+  const { config } = deployment;
+  requireApprovedRegion(config, region);
+
+  const now = env.now();
+  const store = new StateStore(env.clients.dynamo, deployment.stateTableName);
+  const fleet = await loadFleetView(store, env.clients.sfn, config, stateMachinesOf(deployment), now);
+  const running = fleet.running.find((e) => isExecutionFor(e.name, region));
+  if (running) {
+    await recordRefusal(store, region, direction, `execution ${running.name} is already running`, now);
+    throw new CliError(
+      `An execution is already running for ${region}: ${running.name}; fix: wait for it to end (regionctl status), or stop it in the Step Functions console`,
+      EXIT.refused,
+    );
+  }
+  const verdict = decideScaling(
+    { region, direction, source: 'operator', eventAt: now, force: true, allowOverMax: options.allowOverMax === true },
+    fleet.snapshots,
+    config,
+    now,
+  );
+  if (!verdict.allowed) {
+    await recordRefusal(store, region, direction, verdict.reason, now);
+    throw new CliError(refusalMessage(verdict, direction), EXIT.refused);
+  }
+
+  const name = executionName(direction, region, `manual-${compactTime(now)}`);
+  const input: WorkflowInput = { region, reason, requestedBy: 'operator', requestedAt: now.toISOString() };
+  // The hold is written before the workflow starts, so the workflow's own state writes keep it.
+  const previousHold = holdSeconds === undefined ? undefined : await setHold(store, region, holdSeconds, now);
+  let executionArn: string;
+  try {
+    ({ executionArn } = await startScalingExecution(
+      env.clients.sfn,
+      stateMachineOf(deployment, direction),
+      name,
+      input,
+    ));
+  } catch (error) {
+    if (previousHold) await store.updateRegionState(region, (s) => ({ ...s, holdUntil: previousHold.value }), now);
+    throw error;
+  }
+  await store.recordDecision(
+    {
+      region,
+      at: now.toISOString(),
+      direction,
+      source: 'operator',
+      outcome: 'started',
+      reason,
+      executionArn,
+      eventId: name,
+    },
+    now,
+  );
+
+  const { out } = env;
+  out.line(`Started ${direction === 'up' ? 'scale-up' : 'scale-down'} of ${region}: ${name}`);
+  out.line(`  ${verdict.reason}`);
+  out.line(`  execution: ${executionArn}`);
+  if (direction === 'up') {
+    const minActive = formatDuration(config.scaling.minActiveSeconds);
+    if (holdSeconds !== undefined) {
+      const until = new Date(now.getTime() + holdSeconds * 1000).toISOString();
+      out.line(
+        `  hold: automatic scale-down of ${region} is suppressed until ${until} (${formatDuration(holdSeconds)})`,
+      );
+    } else if (config.regions.elastic.includes(region)) {
+      out.line(
+        `  note: autoscaling may take ${region} down once its minimum active time (${minActive}) has passed; keep it up with --hold DURATION`,
+      );
+    }
+  }
+  return options.wait ? watchExecution(env, { arn: executionArn, name }) : EXIT.ok;
+}
+
+function checkedReason(reason: string | undefined, direction: ScaleDirection): string {
+  const text = reason?.trim() || `forced ${direction === 'up' ? 'scale-up' : 'scale-down'} by an operator (regionctl)`;
+  if (text.length > MAX_REASON_LENGTH) {
+    throw new InvalidRequestError(
+      `--reason is ${text.length} characters long; fix: keep it within ${MAX_REASON_LENGTH} characters`,
+    );
+  }
+  return text;
+}
+
+function refusalMessage(verdict: Extract<Verdict, { allowed: false }>, direction: ScaleDirection): string {
+  const hint =
+    verdict.rule === 'max-elastic' && direction === 'up' ? '; pass --allow-over-max to exceed it deliberately' : '';
+  return `Refused by rule "${verdict.rule}": ${verdict.reason}${hint}`;
+}
+
+/** Sets holdUntil; returns the previous value (to restore it if the workflow cannot start). */
+async function setHold(
+  store: StateStore,
+  region: string,
+  holdSeconds: number,
+  now: Date,
+): Promise<{ value: string | undefined }> {
+  let previous: string | undefined;
+  await store.updateRegionState(
+    region,
+    (state) => {
+      previous = state.holdUntil;
+      return { ...state, holdUntil: new Date(now.getTime() + holdSeconds * 1000).toISOString() };
+    },
+    now,
+  );
+  return { value: previous };
+}
+
+async function recordRefusal(
+  store: StateStore,
+  region: string,
+  direction: ScaleDirection,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await store.recordDecision(
+    { region, at: now.toISOString(), direction, source: 'operator', outcome: 'rejected', reason },
+    now,
+  );
+}
+
+const stateMachineOf = (deployment: Deployment, direction: ScaleDirection) =>
+  direction === 'up' ? deployment.scaleUpStateMachineArn : deployment.scaleDownStateMachineArn;
+
+/** 2026-11-21T10:00:00.123Z -> 20261121T100000Z (execution names allow no colons). */
+const compactTime = (at: Date) =>
+  at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
