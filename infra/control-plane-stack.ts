@@ -1,6 +1,6 @@
 /**
- * The control plane in the home region: region state and locks, notifications, and (added by
- * later constructs) the workflows, the decision Lambda, the reconciler, alarms and dashboard.
+ * The control plane in the home region: region state and locks, notifications, the workflows,
+ * the decision Lambda and the reconciler, the alarms and the dashboard.
  * Everything here is pay-per-use and costs (close to) nothing while idle.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
@@ -9,12 +9,20 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { AutoscalerConfig } from '../functions/domain/config';
-import { CONTROL_OUTPUTS, OWNER_TAG_KEY, configParameterName, stateTableName } from '../functions/domain/naming';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import {
+  CONTROL_OUTPUTS,
+  OWNER_TAG_KEY,
+  configParameterName,
+  dashboardName,
+  stateTableName,
+} from '../functions/domain/naming';
+import { AutoscalerDashboard } from './autoscaler-dashboard';
 import { RegionWorkflows } from './region-workflows';
 import { ScalingAutomation } from './scaling-automation';
+import { WorkflowFailureAlarm } from './workflow-failure-alarm';
 
 export interface ControlPlaneStackProps extends StackProps {
   config: AutoscalerConfig;
@@ -29,6 +37,8 @@ export class ControlPlaneStack extends Stack {
   readonly notifications: sns.Topic;
   readonly workflows: RegionWorkflows;
   readonly scaling: ScalingAutomation;
+  readonly workflowFailureAlarm: WorkflowFailureAlarm;
+  readonly dashboard: AutoscalerDashboard;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -60,7 +70,8 @@ export class ControlPlaneStack extends Stack {
     topicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: 'Publishing to the encrypted topic (grantPublish) needs kms:GenerateDataKey* on its one key; SNS picks the variant.',
+      reason:
+        'Publishing to the encrypted topic (grantPublish) needs kms:GenerateDataKey* on its one key; SNS picks the variant.',
     });
     this.notifications = new sns.Topic(this, 'Notifications', {
       topicName: `${prefix}-notifications`,
@@ -83,6 +94,22 @@ export class ControlPlaneStack extends Stack {
       scaleDown: this.workflows.scaleDown,
     });
 
+    const workflows = { scaleUp: this.workflows.scaleUp, scaleDown: this.workflows.scaleDown };
+    this.workflowFailureAlarm = new WorkflowFailureAlarm(this, 'WorkflowFailureAlarm', {
+      prefix,
+      ...workflows,
+      notifications: this.notifications,
+    });
+    this.dashboard = new AutoscalerDashboard(this, 'Dashboard', {
+      config: props.config,
+      ...workflows,
+      alarms: [
+        ...this.scaling.alarms.flatMap((a) => [a.scaleUp, a.scaleDown]),
+        this.scaling.deadLetterAlarm,
+        this.workflowFailureAlarm.alarm,
+      ],
+    });
+
     // The deployed configuration, for regionctl (it finds this stack by name, then reads this).
     const configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
       parameterName: configParameterName(prefix),
@@ -97,7 +124,7 @@ export class ControlPlaneStack extends Stack {
       scaleUpStateMachineArn: this.workflows.scaleUp.stateMachineArn,
       scaleDownStateMachineArn: this.workflows.scaleDown.stateMachineArn,
       configParameterName: configParameter.parameterName,
-      dashboardName: `${prefix}-autoscaler`,
+      dashboardName: dashboardName(prefix),
     };
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, CONTROL_OUTPUTS[key as keyof typeof CONTROL_OUTPUTS], { value });

@@ -141,7 +141,11 @@ function adoptCluster(cluster: EdgeCluster, prefix: string, now: Date): Resource
 export async function clusterStatus(eks: EKSClient, name: string, now = new Date()): Promise<ResourceStatus> {
   const cluster = await describeEdgeCluster(eks, name);
   if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
-  return { status: cluster.status, waitSeconds: waitFor(cluster.status, cluster.createdAt, CLUSTER_PLANS, now) };
+  return {
+    status: cluster.status,
+    createdAt: cluster.createdAt?.toISOString(),
+    waitSeconds: waitFor(cluster.status, cluster.createdAt, CLUSTER_PLANS, now),
+  };
 }
 
 /**
@@ -253,6 +257,7 @@ export async function nodegroupStatus(
   if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
   return {
     status: nodegroup.status,
+    createdAt: nodegroup.createdAt?.toISOString(),
     waitSeconds: waitFor(nodegroup.status, nodegroup.createdAt, NODEGROUP_PLANS, now),
   };
 }

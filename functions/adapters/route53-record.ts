@@ -131,8 +131,14 @@ export async function getChangeStatus(
 
 function changeStatus(info: ChangeInfo | undefined, now: Date): DnsChangeStatus {
   const changeId = info?.Id ? bareChangeId(info.Id) : undefined;
-  if (info?.Status === 'INSYNC') return { changeId, status: 'INSYNC', waitSeconds: 0 };
-  return { changeId, status: 'PENDING', waitSeconds: nextWaitSeconds(POLL_PLANS.dnsChange, info?.SubmittedAt, now) };
+  const submittedAt = info?.SubmittedAt?.toISOString();
+  if (info?.Status === 'INSYNC') return { changeId, status: 'INSYNC', submittedAt, waitSeconds: 0 };
+  return {
+    changeId,
+    status: 'PENDING',
+    submittedAt,
+    waitSeconds: nextWaitSeconds(POLL_PLANS.dnsChange, info?.SubmittedAt, now),
+  };
 }
 
 /** Route53 returns `/change/C123`; GetChange takes `C123`. */

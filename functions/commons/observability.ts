@@ -2,17 +2,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InvalidRequestError } from '../domain/errors';
+import { AUTOSCALER_NAMESPACE, SERVICE_NAME } from '../domain/metric-names';
 import { describeIssues } from '../domain/validation';
 
-export const METRICS_NAMESPACE = 'EdgeAutoscaler';
+export const METRICS_NAMESPACE = AUTOSCALER_NAMESPACE;
 
-export const logger = new Logger({ serviceName: 'edge-autoscaler' });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'edge-autoscaler' });
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 /**
  * A Lambda handler with the same middleware, in the same order, everywhere: Powertools context
@@ -33,5 +33,18 @@ export function lambdaHandler<S extends z.ZodType, R>(
     return handle(parsed.data, context);
   })
     .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+    .use(publishMetrics(metrics));
+}
+
+/**
+ * Flushes the buffered metrics after the handler, as Powertools' logMetrics middleware does, but
+ * only when there are some: logMetrics warns "No application metrics to publish" on every
+ * invocation that recorded none (also with `throwOnEmptyMetrics: false`), and most task
+ * invocations (a poll that sees CREATING) record none.
+ */
+function publishMetrics(target: Metrics): middy.MiddlewareObj {
+  const publish = async () => {
+    if (target.hasStoredMetrics()) target.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
 }

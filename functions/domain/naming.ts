@@ -48,6 +48,11 @@ export const CONTROL_OUTPUTS = {
   dashboardName: 'DashboardName',
 } as const;
 
+/** The CloudWatch dashboard of the autoscaler, in the home region. */
+export const dashboardName = (prefix: string) => `${prefix}-autoscaler`;
+/** The alarm on failed scaling executions; deliberately outside scalingAlarmNamePrefix (no decision acts on it). */
+export const workflowFailureAlarmName = (prefix: string) => `${prefix}-workflow-failures`;
+
 /** Every scaling alarm's name starts with this (the EventBridge rule matches on it). */
 export const scalingAlarmNamePrefix = (prefix: string) => `${prefix}-scale-`;
 /** The alarm that fires when an elastic region's demand is above its scale-up threshold. */

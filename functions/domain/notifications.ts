@@ -25,11 +25,20 @@ function why({ reason, requestedBy }: RequestContext): string {
   return ` Requested by ${requestedBy ?? 'unknown'}: ${reason ?? 'no reason given'}.`;
 }
 
+/** Line breaks and runs of spaces (a multi-line reason or error message) become one space. */
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * Request fields end up in the subject (e.g. the region of a refused request): anything but
+ * printable ASCII, which SNS rejects in a subject, becomes '?'.
+ */
+const asciiSubject = (text: string) => oneLine(text).replace(/[^\x20-\x7e]/g, '?');
+
 function notification(prefix: string, subject: string, message: string): Notification {
-  const fullSubject = `[${prefix}] ${subject}`;
+  const fullSubject = asciiSubject(`[${prefix}] ${subject}`);
   return {
     subject: fullSubject.length > SUBJECT_LIMIT ? `${fullSubject.slice(0, SUBJECT_LIMIT - 3)}...` : fullSubject,
-    message: `[${prefix}] ${message}`,
+    message: oneLine(`[${prefix}] ${message}`),
   };
 }
 

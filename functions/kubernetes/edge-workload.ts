@@ -65,7 +65,8 @@ async function endpointStatus(
   findLoadBalancer: FindLoadBalancer,
   now: Date,
 ): Promise<EdgeStatus> {
-  const createdAt = service.metadata?.creationTimestamp ? new Date(service.metadata.creationTimestamp) : now;
+  const serviceCreatedAt = service.metadata?.creationTimestamp;
+  const createdAt = serviceCreatedAt ? new Date(serviceCreatedAt) : now;
   const notReady: EdgeStatus = {
     ready: false,
     waitSeconds: nextWaitSeconds(POLL_PLANS.loadBalancerCreate, createdAt, now),
@@ -82,6 +83,7 @@ async function endpointStatus(
     ready: true,
     dnsName: loadBalancer.dnsName,
     hostedZoneId: loadBalancer.canonicalHostedZoneId,
+    serviceCreatedAt,
     waitSeconds: 0,
   };
 }

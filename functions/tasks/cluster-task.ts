@@ -14,7 +14,9 @@ import { loadFoundation } from '../adapters/foundation';
 import { eksClient, ssmClient } from '../commons/aws-clients';
 import { lambdaHandler, logger } from '../commons/observability';
 import { runtime } from '../commons/runtime';
+import { recordRegionDuration } from '../commons/workflow-metrics';
 import { requireApprovedRegion } from '../domain/lifecycle-rules';
+import { createdDuring, STEP_DURATION_METRICS } from '../domain/metric-names';
 import { clusterName, nodegroupName } from '../domain/naming';
 import { clusterTaskSchema, type ClusterTaskInput, type ResourceStatus } from './contract';
 
@@ -45,5 +47,15 @@ export const handler = lambdaHandler(clusterTaskSchema, async (input: ClusterTas
     }
   })();
   logger.info('Cluster task done', { action, region, cluster, ...result });
+  recordCreationTime(input, result);
   return result;
 });
+
+/** The scale-up's poll that sees a cluster or nodegroup it created ACTIVE records how long the creation took. */
+function recordCreationTime(input: ClusterTaskInput, result: ResourceStatus): void {
+  if (input.action !== 'describeCluster' && input.action !== 'describeNodegroup') return;
+  if (result.status !== 'ACTIVE' || !createdDuring(result.createdAt, input.executionStartedAt)) return;
+  const metric =
+    input.action === 'describeCluster' ? STEP_DURATION_METRICS.clusterCreate : STEP_DURATION_METRICS.nodegroupCreate;
+  recordRegionDuration(metric, input.region, result.createdAt);
+}

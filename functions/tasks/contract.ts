@@ -16,6 +16,12 @@ const region = z.string().min(1);
 const owner = z.string().min(1);
 /** Who asked and why (the workflow passes `$.plan.reason` / `$.plan.requestedBy`): the "why" of a notification. */
 const requestContext = { reason: z.string().optional(), requestedBy: z.enum(REQUESTERS).optional() };
+/**
+ * `$$.Execution.StartTime`, passed by the scale-up's polls: the task then records how long a
+ * resource created by this execution took to be ready (step-duration metrics, metric-names.ts).
+ * Without it (rollback and scale-down polls) nothing is timed.
+ */
+const executionStartedAt = z.iso.datetime({ offset: true }).optional();
 
 export const regionFoundationSchema = z.object({
   vpcId: z.string(),
@@ -88,10 +94,10 @@ export interface ScalingPlan {
 export const clusterTaskSchema = z.discriminatedUnion('action', [
   /** Creates the cluster (tagged, STANDARD support, logging on) or adopts ours. NotOwnedError if not ours. */
   z.object({ action: z.literal('ensureCluster'), region }),
-  z.object({ action: z.literal('describeCluster'), region }),
+  z.object({ action: z.literal('describeCluster'), region, executionStartedAt }),
   /** Creates the managed nodegroup from the cluster spec, or adopts ours. */
   z.object({ action: z.literal('ensureNodegroup'), region }),
-  z.object({ action: z.literal('describeNodegroup'), region }),
+  z.object({ action: z.literal('describeNodegroup'), region, executionStartedAt }),
   /** Deletes the nodegroup if it exists and is ours; a missing one is done. */
   z.object({ action: z.literal('deleteNodegroup'), region }),
   /** Deletes the cluster if it exists and is ours; a missing one is done. */
@@ -118,6 +124,8 @@ export interface ResourceStatus {
     | 'DELETED'
     | string;
   created?: boolean;
+  /** describeCluster / describeNodegroup: when EKS created the resource (ISO-8601). */
+  createdAt?: string;
   waitSeconds: number;
 }
 
@@ -127,7 +135,7 @@ export const edgeTaskSchema = z.discriminatedUnion('action', [
   /** Applies the edge manifests (namespace, config, deployment, LoadBalancer Service); idempotent. */
   z.object({ action: z.literal('applyEdge'), region }),
   /** Reads the Service's load balancer; when ready, resolves the LB's canonical hosted zone id (ELBv2). */
-  z.object({ action: z.literal('readEdgeEndpoint'), region }),
+  z.object({ action: z.literal('readEdgeEndpoint'), region, executionStartedAt }),
   /** Deletes the edge Service (so the LB is deleted, not orphaned) and the namespace; missing cluster = done. */
   z.object({ action: z.literal('deleteEdge'), region }),
 ]);
@@ -139,6 +147,8 @@ export interface EdgeStatus {
   ready: boolean;
   dnsName?: string;
   hostedZoneId?: string;
+  /** When ready: when the edge Service was created (its creationTimestamp, ISO-8601), if known. */
+  serviceCreatedAt?: string;
   waitSeconds: number;
 }
 
@@ -153,7 +163,8 @@ export const dnsTaskSchema = z.discriminatedUnion('action', [
   }),
   /** DELETE of the region's record only; a missing record is done (`changeId` absent). */
   z.object({ action: z.literal('deleteRecord'), region }),
-  z.object({ action: z.literal('getChange'), changeId: z.string().min(1) }),
+  /** `region` (optional) is the region whose record changed: the Region of the DnsInSyncSeconds metric. */
+  z.object({ action: z.literal('getChange'), changeId: z.string().min(1), region: region.optional() }),
 ]);
 export type DnsTaskInput = z.output<typeof dnsTaskSchema>;
 
@@ -161,5 +172,7 @@ export type DnsTaskInput = z.output<typeof dnsTaskSchema>;
 export interface DnsChangeStatus {
   changeId?: string;
   status: 'PENDING' | 'INSYNC';
+  /** When Route53 accepted the change (ISO-8601). */
+  submittedAt?: string;
   waitSeconds: number;
 }

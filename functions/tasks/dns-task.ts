@@ -6,13 +6,22 @@ import { deleteLatencyRecord, getChangeStatus, upsertLatencyRecord } from '../ad
 import { route53Client } from '../commons/aws-clients';
 import { lambdaHandler, logger } from '../commons/observability';
 import { runtime } from '../commons/runtime';
+import { recordRegionDuration } from '../commons/workflow-metrics';
 import { requireApprovedRegion } from '../domain/lifecycle-rules';
+import { STEP_DURATION_METRICS } from '../domain/metric-names';
 import { dnsTaskSchema, type DnsChangeStatus, type DnsTaskInput } from './contract';
 
 export const handler = lambdaHandler(dnsTaskSchema, async (input: DnsTaskInput): Promise<DnsChangeStatus> => {
   const { config } = runtime();
   const route53 = route53Client();
-  if (input.action === 'getChange') return getChangeStatus(route53, input.changeId);
+  if (input.action === 'getChange') {
+    const change = await getChangeStatus(route53, input.changeId);
+    // The poll that sees the region's record change INSYNC: how long Route53 took to propagate it.
+    if (input.region && change.status === 'INSYNC') {
+      recordRegionDuration(STEP_DURATION_METRICS.dnsInSync, input.region, change.submittedAt);
+    }
+    return change;
+  }
 
   requireApprovedRegion(config, input.region);
   const record = { hostedZoneId: config.dns.hostedZoneId, recordName: config.dns.recordName, region: input.region };

@@ -9,10 +9,12 @@ import { findLoadBalancerByDnsName } from '../adapters/load-balancers';
 import { eksClient, elbClient } from '../commons/aws-clients';
 import { lambdaHandler, logger } from '../commons/observability';
 import { runtime } from '../commons/runtime';
+import { recordRegionDuration } from '../commons/workflow-metrics';
 import type { AutoscalerConfig } from '../domain/config';
 import { defaultEdgeManifests, parseEdgeManifests, type KubernetesManifest } from '../domain/edge-manifests';
 import { InvalidRequestError, NotOwnedError, ResourceFailedError, TransientError } from '../domain/errors';
 import { isOwned, requireApprovedRegion } from '../domain/lifecycle-rules';
+import { createdDuring, STEP_DURATION_METRICS } from '../domain/metric-names';
 import { clusterName, OWNER_TAG_KEY } from '../domain/naming';
 import { kubernetesClientFor } from '../kubernetes/cluster-access';
 import { applyEdgeWorkload, deleteEdgeWorkload, edgeServicePath, readEdgeEndpoint } from '../kubernetes/edge-workload';
@@ -49,8 +51,16 @@ export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput
       ? await applyEdgeWorkload(kube, manifests, findLoadBalancer)
       : await readEdgeEndpoint(kube, servicePath, findLoadBalancer);
   logger.info('Edge task done', { action, region, cluster: name, ...result });
+  recordEndpointTime(input, result);
   return result;
 });
+
+/** The scale-up's poll that sees the endpoint of a Service it created ready records how long the load balancer took. */
+function recordEndpointTime(input: EdgeTaskInput, result: EdgeStatus): void {
+  if (input.action !== 'readEdgeEndpoint' || !result.ready) return;
+  if (!createdDuring(result.serviceCreatedAt, input.executionStartedAt)) return;
+  recordRegionDuration(STEP_DURATION_METRICS.edgeEndpoint, input.region, result.serviceCreatedAt);
+}
 
 /** The default nginx edge, or the operator's manifest file (`config.edge.manifestsPath`, JSON). */
 function edgeManifests(config: AutoscalerConfig): KubernetesManifest[] {

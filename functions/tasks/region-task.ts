@@ -3,15 +3,15 @@
  * change, the region's lock and state (DynamoDB, home region), and the notifications (SNS).
  * See contract.ts for the actions and their results.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { callAws } from '../adapters/aws-errors';
 import { describeEdgeCluster } from '../adapters/eks-cluster';
 import { loadFoundation } from '../adapters/foundation';
 import { publishNotification } from '../adapters/notifier';
 import { StateStore } from '../adapters/state-store';
 import { documentClient, eksClient, snsClient, ssmClient } from '../commons/aws-clients';
-import { lambdaHandler, logger, metrics } from '../commons/observability';
+import { lambdaHandler, logger } from '../commons/observability';
 import { runtime, type Runtime } from '../commons/runtime';
+import { countRefusal, countScaling, recordFleetGauges, recordRegionDuration } from '../commons/workflow-metrics';
 import { approvedRegions } from '../domain/config';
 import { InvalidRequestError, NotOwnedError, RegionLockedError } from '../domain/errors';
 import {
@@ -26,6 +26,7 @@ import {
   scaleDownIsNoop,
   startedState,
 } from '../domain/lifecycle-rules';
+import { fleetGauges, SCALE_UP_LEAD_TIME_METRIC } from '../domain/metric-names';
 import { clusterName, nodegroupName, OWNER_TAG_KEY } from '../domain/naming';
 import {
   scalingFailed,
@@ -34,7 +35,7 @@ import {
   type Notification,
   type RequestContext,
 } from '../domain/notifications';
-import type { RegionState, ScaleDirection } from '../domain/region-state';
+import type { RegionLock, RegionState } from '../domain/region-state';
 import { describeIssues } from '../domain/validation';
 import { workflowInputSchema, type WorkflowInput } from '../domain/workflow-input';
 import { regionTaskSchema, type RegionTaskInput, type ScalingPlan } from './contract';
@@ -135,6 +136,8 @@ async function lockRegion(rt: Runtime, { region, owner, direction }: Action<'loc
   }
   const state = await store.updateRegionState(region, (s) => startedState(s, direction, owner, new Date()));
   logger.info('Region locked', { region, owner, direction, status: state.status });
+  countScaling(region, direction, 'Started');
+  await recordFleet(rt, store);
   return state;
 }
 
@@ -142,10 +145,12 @@ async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promi
   const { region, owner, direction, recordTarget } = input;
   requireApprovedRegion(rt.config, region);
   const store = stateStore(rt);
-  await assertNotLockedByOther(store, region, owner);
+  const lock = await assertNotLockedByOther(store, region, owner);
   const state = await store.updateRegionState(region, (s) => finishedState(s, direction, new Date(), recordTarget));
   await store.releaseLock(region, owner);
-  countOutcome(direction, 'Finished');
+  countScaling(region, direction, 'Succeeded');
+  if (direction === 'up') recordRegionDuration(SCALE_UP_LEAD_TIME_METRIC, region, lock?.acquiredAt);
+  await recordFleet(rt, store);
   await notify(rt, scalingFinished(rt.config.prefix, region, direction, input, recordTarget));
   return state;
 }
@@ -161,7 +166,7 @@ async function failScaling(rt: Runtime, input: Action<'failScaling'>): Promise<R
   const cause = describeFailure(input.error);
   const store = stateStore(rt);
   const lock = await store.getLock(region);
-  countOutcome(direction, 'Failed');
+  countScaling(region, direction, 'Failed');
   if (lock && lock.owner !== owner) {
     logger.warn('Failure of an execution that does not hold the lock: state left as is', {
       region,
@@ -172,13 +177,14 @@ async function failScaling(rt: Runtime, input: Action<'failScaling'>): Promise<R
   }
   const state = await store.updateRegionState(region, (s) => failedState(s, direction, cause, new Date()));
   await store.releaseLock(region, owner);
+  await recordFleet(rt, store);
   await notify(rt, scalingFailed(rt.config.prefix, region, direction, cause, input));
   return state;
 }
 
 async function notifyRefusal(rt: Runtime, input: Action<'notifyRefusal'>): Promise<{ notified: boolean }> {
   const request = requestFields(input.request);
-  countOutcome(input.direction, 'Refused');
+  countRefusal(input.direction);
   const message = scalingRefused(
     rt.config.prefix,
     request.region,
@@ -189,12 +195,30 @@ async function notifyRefusal(rt: Runtime, input: Action<'notifyRefusal'>): Promi
   return { notified: await notify(rt, message) };
 }
 
-async function assertNotLockedByOther(store: StateStore, region: string, owner: string): Promise<void> {
+/** The region's lock (undefined when none is held); RegionLockedError when another execution holds it. */
+async function assertNotLockedByOther(
+  store: StateStore,
+  region: string,
+  owner: string,
+): Promise<RegionLock | undefined> {
   const lock = await store.getLock(region);
   if (lock && lock.owner !== owner) {
     throw new RegionLockedError(
       `Region ${region} is locked by ${lock.owner}, not by ${owner}: its state is left to that execution`,
     );
+  }
+  return lock;
+}
+
+/**
+ * The fleet gauges after a region changed state, read back from the state table. Best effort:
+ * a failed read is logged, never fails the scaling step.
+ */
+async function recordFleet(rt: Runtime, store: StateStore): Promise<void> {
+  try {
+    recordFleetGauges(fleetGauges(rt.config, await store.getRegionStates(approvedRegions(rt.config))));
+  } catch (error) {
+    logger.warn('Fleet gauges not recorded: the region states could not be read', { error });
   }
 }
 
@@ -214,8 +238,4 @@ async function notify(rt: Runtime, notification: Notification): Promise<boolean>
   }
   await publishNotification(snsClient(rt.homeRegion), rt.notificationTopicArn, notification);
   return true;
-}
-
-function countOutcome(direction: ScaleDirection, outcome: 'Finished' | 'Failed' | 'Refused'): void {
-  metrics.addMetric(`${direction === 'up' ? 'ScaleUp' : 'ScaleDown'}${outcome}`, MetricUnit.Count, 1);
 }

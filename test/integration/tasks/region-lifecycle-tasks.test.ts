@@ -169,7 +169,11 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       });
       const { clusters = [] } = await eks(region).send(new ListClustersCommand({}));
       expect(clusters.filter((c) => c === clusterName(config.prefix, region))).toHaveLength(1);
-      expect(await tasks.cluster({ action: 'describeCluster', region })).toEqual({ status: 'ACTIVE', waitSeconds: 0 });
+      expect(await tasks.cluster({ action: 'describeCluster', region })).toEqual({
+        status: 'ACTIVE',
+        createdAt: cluster?.createdAt?.toISOString(),
+        waitSeconds: 0,
+      });
     });
 
     it('creates the nodegroup from the cluster spec, once', async () => {
@@ -187,6 +191,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       expect((await eks(region).send(new ListNodegroupsCommand({ clusterName: name }))).nodegroups).toHaveLength(1);
       expect(await tasks.cluster({ action: 'describeNodegroup', region })).toEqual({
         status: 'ACTIVE',
+        createdAt: nodegroup?.createdAt?.toISOString(),
         waitSeconds: 0,
       });
     });
@@ -217,6 +222,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
         ready: true,
         dnsName: lbDnsName,
         hostedZoneId: LoadBalancers![0]!.CanonicalHostedZoneId,
+        serviceCreatedAt: api.objects.get(servicePath)?.metadata.creationTimestamp,
         waitSeconds: 0,
       });
     });

@@ -37,6 +37,22 @@ describe('notification text', () => {
     );
   });
 
+  it('keeps a multi-line reason and cause on one line', () => {
+    const n = scalingFailed('edgescale', 'sa-east-1', 'down', 'TransientError: throttled\n  retry later', {
+      reason: 'quiet\r\nnight',
+      requestedBy: 'operator',
+    });
+    expect(n.message).toBe(
+      '[edgescale] Scale-down of sa-east-1 FAILED, region marked FAILED (the region may be partly torn down): TransientError: throttled retry later. Requested by operator: quiet night.',
+    );
+  });
+
+  it('replaces what SNS refuses in a subject (a request may name any region)', () => {
+    const n = scalingRefused('edgescale', 'région\ninconnue', 'up', 'InvalidRequestError: not approved', {});
+    expect(n.subject).toBe('[edgescale] Scale-up of r?gion inconnue refused');
+    expect(n.message).toContain('Scale-up of région inconnue refused');
+  });
+
   it('keeps subjects ASCII and under the 100 characters SNS accepts', () => {
     const n = scalingRefused('edgescale', 'x'.repeat(150), 'up', 'cause', {});
     expect(n.subject.length).toBeLessThan(100);

@@ -54,6 +54,7 @@ describe('upsertRecord', () => {
     expect(await handler({ action: 'upsertRecord', region: 'sa-east-1', target })).toEqual({
       changeId: 'C1',
       status: 'PENDING',
+      submittedAt: submittedAt.toISOString(),
       waitSeconds: 45,
     });
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)[0]?.args[0].input).toEqual({
@@ -149,10 +150,11 @@ describe('deleteRecord', () => {
       .resolves({ ResourceRecordSets: [record('sa-east-1')], IsTruncated: false });
     route53
       .on(ChangeResourceRecordSetsCommand)
-      .resolves({ ChangeInfo: { Id: '/change/C3', Status: 'INSYNC', SubmittedAt: new Date() } });
+      .resolves({ ChangeInfo: { Id: '/change/C3', Status: 'INSYNC', SubmittedAt: new Date('2026-11-21T10:00:00Z') } });
     expect(await handler({ action: 'deleteRecord', region: 'sa-east-1' })).toEqual({
       changeId: 'C3',
       status: 'INSYNC',
+      submittedAt: '2026-11-21T10:00:00.000Z',
       waitSeconds: 0,
     });
     expect(route53.commandCalls(ListResourceRecordSetsCommand)[1]?.args[0].input).toMatchObject({
@@ -163,12 +165,14 @@ describe('deleteRecord', () => {
 
 describe('getChange', () => {
   it('polls a pending change at the short interval once its typical time has passed', async () => {
-    route53.on(GetChangeCommand).resolves({
-      ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(Date.now() - 120_000) },
-    });
+    const submittedAt = new Date(Date.now() - 120_000);
+    route53
+      .on(GetChangeCommand)
+      .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: submittedAt } });
     expect(await handler({ action: 'getChange', changeId: '/change/C1' })).toEqual({
       changeId: 'C1',
       status: 'PENDING',
+      submittedAt: submittedAt.toISOString(),
       waitSeconds: 15,
     });
     expect(route53.commandCalls(GetChangeCommand)[0]?.args[0].input).toEqual({ Id: 'C1' });

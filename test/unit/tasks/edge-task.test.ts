@@ -26,7 +26,13 @@ const ourCluster = {
   },
 };
 
-type EdgeResult = { ready: boolean; dnsName?: string; hostedZoneId?: string; waitSeconds: number };
+type EdgeResult = {
+  ready: boolean;
+  dnsName?: string;
+  hostedZoneId?: string;
+  serviceCreatedAt?: string;
+  waitSeconds: number;
+};
 let handler: (input: unknown) => Promise<EdgeResult>;
 
 beforeAll(async () => {
@@ -76,6 +82,7 @@ describe('applyEdge and readEdgeEndpoint', () => {
       ready: true,
       dnsName: lbHostname,
       hostedZoneId: 'Z31USIVHYNEOWT',
+      serviceCreatedAt: api.objects.get(servicePath)?.metadata?.creationTimestamp,
       waitSeconds: 0,
     });
   });

@@ -1,0 +1,228 @@
+/**
+ * The autoscaler's CloudWatch dashboard (`<prefix>-autoscaler`, home region), top to bottom:
+ *   1. the state of every alarm: scaling alarms per elastic region, dead letters, failed workflows;
+ *   2. demand per elastic region against its scale-up and scale-down thresholds (override applied),
+ *      and the demand of the always-on regions;
+ *   3. active regions over time and the executions of each workflow;
+ *   4. scale-up lead time and failed scalings per region;
+ *   5. how long each step of a scale-up took, per region.
+ * Metric names come from functions/domain/metric-names.ts (what the Lambdas emit) and
+ * demand-metric.ts; thresholds from alarm-policy.ts (what the alarms use).
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../functions/domain/alarm-policy';
+import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
+import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
+import {
+  AUTOSCALER_NAMESPACE,
+  FLEET_GAUGE_METRICS,
+  REGION_DIMENSION,
+  SCALE_UP_LEAD_TIME_METRIC,
+  SERVICE_DIMENSION,
+  SERVICE_NAME,
+  STEP_DURATION_METRICS,
+  scalingOutcomeMetric,
+} from '../functions/domain/metric-names';
+import { dashboardName } from '../functions/domain/naming';
+
+export interface AutoscalerDashboardProps {
+  config: AutoscalerConfig;
+  scaleUp: sfn.IStateMachine;
+  scaleDown: sfn.IStateMachine;
+  /** Every alarm of the autoscaler, shown in the alarm status widget in this order. */
+  alarms: cloudwatch.IAlarm[];
+}
+
+/** Events (executions, durations) are rare: one datapoint per 5 minutes keeps each one visible. */
+const EVENT_PERIOD = Duration.minutes(5);
+const FULL_WIDTH = 24;
+
+const COLORS = { up: cloudwatch.Color.RED, down: cloudwatch.Color.BLUE, ok: cloudwatch.Color.GREEN };
+
+export class AutoscalerDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: AutoscalerDashboardProps) {
+    super(scope, id);
+    const { config } = props;
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: dashboardName(config.prefix),
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [alarmStatus(props.alarms)],
+        demandOfElasticRegions(config),
+        [demandOfAlwaysOnRegions(config)],
+        [activeRegions(), ...workflowExecutions(props)],
+        [leadTime(config), failedScalings(config)],
+        stepDurations(config),
+      ],
+    });
+  }
+}
+
+/** A metric the autoscaler's Lambdas emit (Powertools adds the service dimension to each). */
+function autoscalerMetric(metricName: string, statistic: string, region?: string, period = EVENT_PERIOD) {
+  return new cloudwatch.Metric({
+    namespace: AUTOSCALER_NAMESPACE,
+    metricName,
+    dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAME, ...(region ? { [REGION_DIMENSION]: region } : {}) },
+    statistic,
+    period,
+    label: region,
+  });
+}
+
+/** The demand metric as the scaling alarms read it (same statistic and period). */
+function demandMetric(region: string, periodSeconds: number) {
+  return new cloudwatch.Metric({
+    namespace: DEMAND_NAMESPACE,
+    metricName: DEMAND_METRIC_NAME,
+    dimensionsMap: { [DEMAND_DIMENSION]: region },
+    statistic: DEMAND_ALARM_STATISTIC,
+    period: Duration.seconds(periodSeconds),
+    label: `${region} users`,
+  });
+}
+
+function alarmStatus(alarms: cloudwatch.IAlarm[]) {
+  return new cloudwatch.AlarmStatusWidget({
+    title: 'Alarms: scaling (per elastic region), dead letters, failed workflows',
+    alarms,
+    width: FULL_WIDTH,
+    height: 4,
+  });
+}
+
+/** One graph per elastic region: its demand and the thresholds its alarms compare it with. */
+function demandOfElasticRegions(config: AutoscalerConfig): cloudwatch.IWidget[] {
+  const width = Math.max(6, Math.floor(FULL_WIDTH / Math.max(1, config.regions.elastic.length)));
+  return config.regions.elastic.map((region) => {
+    const { periodSeconds, scaleUp, scaleDown } = demandAlarmsFor(config, region);
+    return new cloudwatch.GraphWidget({
+      title: `${region}: demand vs thresholds`,
+      left: [demandMetric(region, periodSeconds)],
+      leftAnnotations: [
+        {
+          value: scaleUp.threshold,
+          color: COLORS.up,
+          label: `scale up above ${scaleUp.threshold} (${scaleUp.datapointsToAlarm} of ${scaleUp.evaluationPeriods})`,
+        },
+        {
+          value: scaleDown.threshold,
+          color: COLORS.down,
+          label: `scale down below ${scaleDown.threshold} (${scaleDown.datapointsToAlarm} of ${scaleDown.evaluationPeriods})`,
+        },
+      ],
+      leftYAxis: { min: 0, label: 'users', showUnits: false },
+      width,
+    });
+  });
+}
+
+function demandOfAlwaysOnRegions(config: AutoscalerConfig) {
+  const { periodSeconds } = config.scaling.thresholds;
+  return new cloudwatch.GraphWidget({
+    title: 'Always-on regions: demand (they never scale down)',
+    left: config.regions.alwaysOn.map((region) => demandMetric(region, periodSeconds)),
+    leftYAxis: { min: 0, label: 'users', showUnits: false },
+    width: FULL_WIDTH,
+  });
+}
+
+/**
+ * The gauges are emitted only when a region changes state: FILL(…, REPEAT) carries the last
+ * value forward so the graph reads as "regions serving at that time".
+ */
+function activeRegions() {
+  const gauge = (metricName: string, label: string, color: string) =>
+    new cloudwatch.MathExpression({
+      expression: `FILL(${label}, REPEAT)`,
+      usingMetrics: { [label]: autoscalerMetric(metricName, cloudwatch.Stats.MAXIMUM) },
+      label,
+      color,
+      period: EVENT_PERIOD,
+    });
+  return new cloudwatch.GraphWidget({
+    title: 'Active regions (serving)',
+    left: [
+      gauge(FLEET_GAUGE_METRICS.activeRegions, 'all', COLORS.ok),
+      gauge(FLEET_GAUGE_METRICS.activeElasticRegions, 'elastic', COLORS.up),
+    ],
+    leftYAxis: { min: 0, showUnits: false },
+    width: 8,
+  });
+}
+
+function workflowExecutions(props: AutoscalerDashboardProps): cloudwatch.IWidget[] {
+  const sum = { period: EVENT_PERIOD, statistic: cloudwatch.Stats.SUM };
+  const machines = [
+    ['Scale-up', props.scaleUp],
+    ['Scale-down', props.scaleDown],
+  ] as const;
+  return machines.map(
+    ([name, machine]) =>
+      new cloudwatch.GraphWidget({
+        title: `${name} workflow executions`,
+        left: [
+          machine.metricStarted({ ...sum, label: 'started' }),
+          machine.metricSucceeded({ ...sum, label: 'succeeded', color: COLORS.ok }),
+          machine.metricFailed({ ...sum, label: 'failed', color: COLORS.up }),
+          machine.metricTimedOut({ ...sum, label: 'timed out' }),
+        ],
+        leftYAxis: { min: 0, showUnits: false },
+        view: cloudwatch.GraphWidgetView.BAR,
+        width: 8,
+      }),
+  );
+}
+
+function leadTime(config: AutoscalerConfig) {
+  return new cloudwatch.GraphWidget({
+    title: 'Scale-up lead time: region lock to ACTIVE and in DNS (seconds)',
+    left: approvedRegions(config).map((region) =>
+      autoscalerMetric(SCALE_UP_LEAD_TIME_METRIC, cloudwatch.Stats.MAXIMUM, region),
+    ),
+    leftYAxis: { min: 0, showUnits: false },
+    width: 12,
+  });
+}
+
+function failedScalings(config: AutoscalerConfig) {
+  const failed = (region: string) => [
+    autoscalerMetric(scalingOutcomeMetric('up', 'Failed'), cloudwatch.Stats.SUM, region).with({
+      label: `${region} scale-up`,
+    }),
+    autoscalerMetric(scalingOutcomeMetric('down', 'Failed'), cloudwatch.Stats.SUM, region).with({
+      label: `${region} scale-down`,
+    }),
+  ];
+  return new cloudwatch.GraphWidget({
+    title: 'Failed scalings per region (rolled back, region FAILED)',
+    left: approvedRegions(config).flatMap(failed),
+    leftYAxis: { min: 0, showUnits: false },
+    view: cloudwatch.GraphWidgetView.BAR,
+    width: 12,
+  });
+}
+
+/** One graph per step of a scale-up, one line per region. */
+function stepDurations(config: AutoscalerConfig): cloudwatch.IWidget[] {
+  const steps = [
+    [STEP_DURATION_METRICS.clusterCreate, 'EKS cluster created'],
+    [STEP_DURATION_METRICS.nodegroupCreate, 'Nodegroup created'],
+    [STEP_DURATION_METRICS.edgeEndpoint, 'Edge load balancer ready'],
+    [STEP_DURATION_METRICS.dnsInSync, 'DNS record in sync'],
+  ] as const;
+  return steps.map(
+    ([metricName, title]) =>
+      new cloudwatch.GraphWidget({
+        title: `${title} (seconds)`,
+        left: approvedRegions(config).map((region) => autoscalerMetric(metricName, cloudwatch.Stats.MAXIMUM, region)),
+        leftYAxis: { min: 0, showUnits: false },
+        width: FULL_WIDTH / steps.length,
+      }),
+  );
+}

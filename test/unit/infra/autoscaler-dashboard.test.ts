@@ -1,0 +1,162 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
+import { approvedRegions } from '../../../functions/domain/config';
+import { scalingAlarmNamePrefix } from '../../../functions/domain/naming';
+import { buildTestApp } from '../../support/app-factory';
+
+const { control, config } = buildTestApp();
+const template = Template.fromStack(control);
+const logicalId = (construct: Construct) => control.getLogicalId(construct.node.defaultChild as CfnElement);
+
+interface Widget {
+  type: string;
+  properties: {
+    title?: string;
+    alarms?: string[];
+    metrics?: unknown[][];
+    annotations?: { horizontal?: Array<{ value: number; label: string }> };
+  };
+}
+
+/**
+ * The dashboard body as CloudWatch receives it: the Fn::Join resolved, each CloudFormation
+ * reference written as `<LogicalId>` (or `<AWS::Region>`).
+ */
+function dashboardWidgets(): Widget[] {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = dashboard!.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1]
+          .map((part) => {
+            if (typeof part === 'string') return part;
+            const ref = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+            return `<${ref.Ref ?? ref['Fn::GetAtt']![0]}>`;
+          })
+          .join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+}
+
+const widgets = dashboardWidgets();
+const metricWidgets = widgets.filter((w) => w.type === 'metric');
+const widgetTitled = (pattern: RegExp) => {
+  const found = metricWidgets.filter((w) => pattern.test(w.properties.title ?? ''));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+/** Every metric of the dashboard as "Namespace MetricName Dim=Value ..." (dimensions sorted, options dropped). */
+const metricLines = metricWidgets.flatMap((w) =>
+  (w.properties.metrics ?? []).flatMap((line) => {
+    const [namespace, name, ...dims] = line.filter((f): f is string => typeof f === 'string');
+    if (!namespace || !name) return []; // a math expression
+    const pairs: string[] = [];
+    for (let i = 0; i + 1 < dims.length; i += 2) pairs.push(`${dims[i]}=${dims[i + 1]}`);
+    return [[namespace, name, ...pairs.sort()].join(' ')];
+  }),
+);
+
+describe('AutoscalerDashboard', () => {
+  it('is named <prefix>-autoscaler, the name the stack exports as DashboardName', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'edgescale-autoscaler' });
+    template.hasOutput('DashboardName', { Value: 'edgescale-autoscaler' });
+  });
+
+  it('graphs the demand of every approved region, as the alarms read it', () => {
+    for (const region of approvedRegions(config)) {
+      expect(metricLines).toContain(`EdgeAutoscaler ActiveUsers Region=${region}`);
+    }
+    const elastic = widgetTitled(/^ap-southeast-1: demand/);
+    expect(elastic.properties.metrics?.[0]?.at(-1)).toMatchObject({ stat: 'Maximum', period: 60 });
+  });
+
+  it.each([
+    ['sa-east-1', 300, 80], // the override in cdk.json
+    ['ap-southeast-1', 500, 150], // the defaults
+  ])('draws the scale-up and scale-down thresholds of %s on its demand graph', (region, up, down) => {
+    const annotations = widgetTitled(new RegExp(`^${region}: demand`)).properties.annotations?.horizontal ?? [];
+    expect(annotations.map((a) => a.value)).toEqual([up, down]);
+    expect(annotations[0]?.label).toMatch(new RegExp(`^scale up above ${up}`));
+    expect(annotations[1]?.label).toMatch(new RegExp(`^scale down below ${down}`));
+  });
+
+  it('shows the active regions, the executions of both workflows, lead time and every step duration', () => {
+    const service = 'service=edge-autoscaler';
+    expect(metricLines).toEqual(
+      expect.arrayContaining([
+        `EdgeAutoscaler ActiveRegions ${service}`,
+        `EdgeAutoscaler ActiveElasticRegions ${service}`,
+        ...approvedRegions(config).flatMap((region) =>
+          [
+            'ScaleUpLeadTimeSeconds',
+            'ScaleUpFailed',
+            'ScaleDownFailed',
+            'ClusterCreateSeconds',
+            'NodegroupCreateSeconds',
+            'EdgeEndpointSeconds',
+            'DnsInSyncSeconds',
+          ].map((name) => `EdgeAutoscaler ${name} Region=${region} ${service}`),
+        ),
+        ...[control.workflows.scaleUp, control.workflows.scaleDown].flatMap((machine) =>
+          ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'].map(
+            (name) => `AWS/States ${name} StateMachineArn=<${logicalId(machine)}>`,
+          ),
+        ),
+      ]),
+    );
+  });
+
+  it('shows the state of the scaling alarms, the dead-letter alarm and the workflow failure alarm', () => {
+    const statuses = widgets.filter((w) => w.type === 'alarm');
+    expect(statuses).toHaveLength(1);
+    const expected = [
+      ...control.scaling.alarms.flatMap((a) => [a.scaleUp, a.scaleDown]),
+      control.scaling.deadLetterAlarm,
+      control.workflowFailureAlarm.alarm,
+    ].map((alarm) => `<${logicalId(alarm)}>`);
+    expect(statuses[0]!.properties.alarms).toEqual(expected);
+    expect(expected).toHaveLength(2 * config.regions.elastic.length + 2);
+  });
+});
+
+describe('WorkflowFailureAlarm', () => {
+  const stateMachineMetric = (metricName: string, machine: Construct) =>
+    Match.objectLike({
+      MetricStat: Match.objectLike({
+        Metric: {
+          Namespace: 'AWS/States',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(machine) } }],
+        },
+        Stat: 'Sum',
+        Period: 300,
+      }),
+    });
+
+  it('fires on one failed or timed-out execution of either workflow in 5 minutes, and notifies the topic', () => {
+    const { scaleUp, scaleDown } = control.workflows;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'edgescale-workflow-failures',
+      Metrics: Match.arrayWith([
+        stateMachineMetric('ExecutionsFailed', scaleUp),
+        stateMachineMetric('ExecutionsFailed', scaleDown),
+        stateMachineMetric('ExecutionsTimedOut', scaleUp),
+        stateMachineMetric('ExecutionsTimedOut', scaleDown),
+      ]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: logicalId(control.notifications) }],
+    });
+  });
+
+  it('is outside the scaling alarms prefix, so the alarm state change rule never sends it to the decision Lambda', () => {
+    const name = 'edgescale-workflow-failures';
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: name });
+    expect(name.startsWith(scalingAlarmNamePrefix(config.prefix))).toBe(false);
+  });
+});
