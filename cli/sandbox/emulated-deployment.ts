@@ -128,7 +128,7 @@ export async function provisionEmulatedDeployment(
  * Creates the hosted zone and returns its id. Route53 ids start with "Z" (the configuration
  * schema checks it); moto draws random ids, so draw again until one has that shape.
  */
-async function createHostedZone(name: string, prefix: string): Promise<string> {
+export async function createHostedZone(name: string, prefix: string): Promise<string> {
   const route53 = new Route53Client(clientConfig('us-east-1'));
   for (let attempt = 0; attempt < 1000; attempt++) {
     const { HostedZone } = await route53.send(

@@ -5,7 +5,6 @@
  * parameter, the state table, and a hosted zone whose id replaces the configured one.
  */
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { Route53Client, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { AutoscalerConfig } from '../../functions/domain/config';
@@ -17,7 +16,7 @@ import {
   scaleUpStateMachineName,
   stateTableName,
 } from '../../functions/domain/naming';
-import { createStateTable, zoneNameOf } from './emulator-fixture';
+import { createHostedZone, createStateTable, zoneNameOf } from './emulator-fixture';
 
 export interface EmulatedControlStack {
   config: AutoscalerConfig;
@@ -40,10 +39,8 @@ const PASS_DEFINITION = JSON.stringify({ StartAt: 'Done', States: { Done: { Type
 export async function deployControlStack(config: AutoscalerConfig): Promise<EmulatedControlStack> {
   const region = config.homeRegion;
   const clientConfig = { region, maxAttempts: 1 };
-  const { HostedZone } = await new Route53Client({ region: 'us-east-1', maxAttempts: 1 }).send(
-    new CreateHostedZoneCommand({ Name: zoneNameOf(config.dns.recordName), CallerReference: `${config.prefix}-${Date.now()}` }),
-  );
-  const deployed: AutoscalerConfig = { ...config, dns: { ...config.dns, hostedZoneId: HostedZone!.Id!.replace('/hostedzone/', '') } };
+  const hostedZoneId = await createHostedZone(zoneNameOf(config.dns.recordName), config.prefix);
+  const deployed: AutoscalerConfig = { ...config, dns: { ...config.dns, hostedZoneId } };
 
   const tableName = stateTableName(config.prefix);
   await createStateTable(region, tableName);

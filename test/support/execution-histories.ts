@@ -12,5 +12,8 @@ export function recordedHistory(name: RecordedHistory): { executionArn: string; 
     events: Array<Omit<HistoryEvent, 'timestamp'> & { timestamp: string }>;
   };
   // The SDK parses timestamps into Dates.
-  return { executionArn: raw.executionArn, events: raw.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) })) };
+  return {
+    executionArn: raw.executionArn,
+    events: raw.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) })),
+  };
 }
