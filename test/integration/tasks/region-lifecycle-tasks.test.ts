@@ -15,8 +15,6 @@ import {
 import { CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   ChangeResourceRecordSetsCommand,
-  CreateHostedZoneCommand,
-  DeleteHostedZoneCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
   type ResourceRecordSet,
@@ -29,7 +27,7 @@ import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import type { RegionStatus } from '../../../functions/domain/region-state';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
-import { provisionEmulatedDeployment, zoneNameOf } from '../../support/emulator-fixture';
+import { provisionEmulatedDeployment } from '../../support/emulator-fixture';
 import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { describeWithMoto, useEmulator } from '../../support/moto';
@@ -49,17 +47,10 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
     const provisioned = await provisionEmulatedDeployment(
       exampleConfig((raw) => {
         raw.prefix = 'taskslife';
-        // moto has no ap-northeast-1b, where the emulator fixture would put a subnet.
         raw.regions.elastic = ['ap-southeast-1', 'eu-west-3', 'sa-east-1', 'ap-south-1'];
       }),
     );
-    config = {
-      ...provisioned.config,
-      dns: {
-        ...provisioned.config.dns,
-        hostedZoneId: await createZoneWithAwsStyleId(zoneNameOf(provisioned.config.dns.recordName)),
-      },
-    };
+    config = provisioned.config;
     process.env[KUBERNETES_API_OVERRIDE_ENV] = await api.start();
     setTaskEnvironment(config, provisioned.controlPlane);
     store = new StateStore(documentClient(config.homeRegion), provisioned.controlPlane.stateTableName);
@@ -77,23 +68,6 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
     delete process.env[KUBERNETES_API_OVERRIDE_ENV];
     await api.stop();
   });
-
-  /**
-   * moto's hosted zone ids are 22 random characters; AWS's start with "Z", and the configuration
-   * schema requires that. Draw zones until one looks like AWS's, and delete the others.
-   */
-  async function createZoneWithAwsStyleId(name: string): Promise<string> {
-    const route53 = new Route53Client(client('us-east-1'));
-    for (let attempt = 0; attempt < 500; attempt++) {
-      const { HostedZone } = await route53.send(
-        new CreateHostedZoneCommand({ Name: name, CallerReference: `taskslife-${Date.now()}-${attempt}` }),
-      );
-      const id = HostedZone!.Id!.replace('/hostedzone/', '');
-      if (id.startsWith('Z')) return id;
-      await route53.send(new DeleteHostedZoneCommand({ Id: id }));
-    }
-    throw new Error('moto never drew a hosted zone id starting with Z');
-  }
 
   const upsertRecordDirectly = (region: string, dnsName: string) =>
     new Route53Client(client('us-east-1')).send(
