@@ -1,0 +1,96 @@
+/**
+ * `npm start`: the local sandbox. See cli/sandbox/sandbox-run.ts for what it does; this entry
+ * reads the arguments, the configuration and the scenario, and turns the outcome into an exit
+ * code (0 done, 1 bad input or no moto_server, 130 interrupted by Ctrl-C / SIGTERM).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { parseConfig, type AutoscalerConfig } from '../functions/domain/config';
+import { CONFIG_CONTEXT_KEY, readConfigFile } from '../infra/config-source';
+import { readFileSync } from 'node:fs';
+import { MOTO_INSTALL_HINT, motoServerInstalled } from './sandbox/moto-server';
+import { builtInScenario, builtInStartMs, readScenarioFile, type Scenario } from './sandbox/scenario';
+import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox/sandbox-run';
+
+const EXIT_INTERRUPTED = 130;
+const BUILT_IN_HOURS = 24;
+
+interface SandboxArguments {
+  scenario?: string;
+  hours?: number;
+  speed: number;
+  report: string;
+  config?: string;
+}
+
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('must be a positive number.');
+  return number;
+}
+
+function loadConfig(path: string | undefined): AutoscalerConfig {
+  if (path) return readConfigFile(path);
+  const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Record<string, unknown> };
+  return parseConfig(cdkJson.context?.[CONFIG_CONTEXT_KEY], `cdk.json context "${CONFIG_CONTEXT_KEY}"`);
+}
+
+function loadScenario(args: SandboxArguments, config: AutoscalerConfig): Scenario {
+  const now = Date.now();
+  if (args.scenario) return readScenarioFile(args.scenario, config, now, args.hours);
+  const hours = args.hours ?? BUILT_IN_HOURS;
+  return builtInScenario(config, hours, builtInStartMs(now, hours));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = new Command('npm start --')
+    .description(
+      'Local sandbox: plays a demand scenario through the real autoscaler against the moto AWS emulator, on a simulated clock',
+    )
+    .option('--scenario <file>', 'play this trace CSV (timestamp,region,users) instead of the built-in day')
+    .option('--hours <n>', `play only the first N hours (built-in: ${BUILT_IN_HOURS})`, positiveNumber)
+    .option('--speed <ms>', 'real milliseconds per simulated minute', positiveNumber, DEFAULT_MS_PER_SIMULATED_MINUTE)
+    .option('--report <file>', 'where to write the HTML report', 'reports/sandbox.html')
+    .option('--config <path>', 'configuration JSON file (default: cdk.json context "autoscaler")')
+    .parse(argv)
+    .opts<SandboxArguments>();
+
+  let config: AutoscalerConfig;
+  let scenario: Scenario;
+  try {
+    config = loadConfig(args.config);
+    scenario = loadScenario(args, config);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 1;
+  }
+  if (!motoServerInstalled()) {
+    console.error(MOTO_INSTALL_HINT);
+    return 1;
+  }
+
+  const interrupt = new AbortController();
+  const stop = () => {
+    // A second Ctrl-C does not wait for the clean stop.
+    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    interrupt.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const result = await runSandbox({
+    config,
+    scenario,
+    msPerSimulatedMinute: args.speed,
+    reportPath: args.report,
+    write: (line) => console.log(line),
+    signal: interrupt.signal,
+  });
+  return result.status === 'completed' ? 0 : EXIT_INTERRUPTED;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`Sandbox failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);

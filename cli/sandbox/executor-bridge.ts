@@ -1,0 +1,158 @@
+/**
+ * moto's Step Functions records the executions the decision Lambda and the reconciler start, but
+ * cannot run their Lambda tasks. The bridge finds each new RUNNING execution in the emulator and
+ * runs it locally: the deployed definition file, the real task handlers, `$$.Execution.Id` = the
+ * emulator's execution ARN (the region lock's owner, so the reconciler's DescribeExecution of a
+ * lock owner answers RUNNING while it runs), Wait states in simulated proportion. When the local
+ * run ends, the bridge stops the execution in moto, which then reports it ABORTED: the sandbox
+ * marks every finished execution that way (moto offers no call to make one SUCCEEDED or FAILED),
+ * and the outcome the workflow really had is kept here and printed.
+ */
+import { DescribeExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  listRunningExecutions,
+  type RunningExecution,
+  type ScalingStateMachines,
+} from '../../functions/adapters/scaling-executions';
+import { readDefinitionText, type TaskLambda, type WorkflowName } from '../../workflows/definitions';
+import { runWorkflowLocally, type TaskHandler } from '../../workflows/run-locally';
+import type { Direction, Timeline } from './timeline';
+
+export interface ExecutionOutcome {
+  executionArn: string;
+  executionName: string;
+  region: string;
+  direction: Direction;
+  status: 'SUCCEEDED' | 'FAILED';
+  error?: string;
+  cause?: string;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface ExecutorBridgeDeps {
+  sfn: SFNClient;
+  machines: ScalingStateMachines;
+  tasks: Record<TaskLambda, TaskHandler>;
+  timeline: Timeline;
+  /** Real ms that one simulated second of a Wait state lasts. */
+  msPerWaitSecond: number;
+  /** Called after each batch of steps is shown (e.g. to show the Route53 changes they made). */
+  afterSteps?: () => Promise<void>;
+}
+
+/** Task state names of a workflow (the steps the timeline shows). */
+function taskStates(workflow: WorkflowName): Set<string> {
+  const { States } = JSON.parse(readDefinitionText(workflow)) as { States: Record<string, { Type: string }> };
+  return new Set(Object.entries(States).flatMap(([name, state]) => (state.Type === 'Task' ? [name] : [])));
+}
+
+export class ExecutorBridge {
+  readonly outcomes: ExecutionOutcome[] = [];
+  private readonly seen = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly steps = { scaleUp: taskStates('scaleUp'), scaleDown: taskStates('scaleDown') };
+
+  constructor(private readonly deps: ExecutorBridgeDeps) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Starts a local run of every RUNNING execution in the emulator that is not running yet. */
+  async pickUpNewExecutions(): Promise<void> {
+    const running = await listRunningExecutions(this.deps.sfn, this.deps.machines);
+    for (const execution of running) {
+      if (this.seen.has(execution.executionArn)) continue;
+      this.seen.add(execution.executionArn);
+      const run = this.run(execution).finally(() => this.running.delete(execution.executionArn));
+      this.running.set(execution.executionArn, run);
+    }
+  }
+
+  /** Waits until no execution runs, picking up those started meanwhile. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) {
+      await Promise.all(this.running.values());
+      await this.pickUpNewExecutions();
+    }
+  }
+
+  private async run(execution: RunningExecution): Promise<void> {
+    const { sfn, machines, timeline } = this.deps;
+    const direction: Direction = execution.stateMachineArn === machines.up ? 'up' : 'down';
+    const workflow: WorkflowName = direction === 'up' ? 'scaleUp' : 'scaleDown';
+    const startedAt = Date.now();
+    // executionName(): `<up|down>-<region>-<trigger>`; the input's region replaces it once read.
+    let region = /^(?:up|down)-([a-z]{2}(?:-[a-z]+)+-\d+)-/.exec(execution.name)?.[1] ?? execution.name;
+    let outcome: Pick<ExecutionOutcome, 'status' | 'error' | 'cause'>;
+    try {
+      const { input } = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      const parsed = JSON.parse(input ?? '{}') as { region?: unknown };
+      if (typeof parsed.region === 'string') region = parsed.region;
+      const entered: string[] = [];
+      // The steps since the last Wait state, on one line; a wait of 0 s (moto's EKS is ACTIVE at once) is not shown.
+      const flush = async (waitSeconds?: number) => {
+        if (entered.length === 0) return;
+        const states = entered.splice(0);
+        timeline.record({
+          kind: 'workflow',
+          at: Date.now(),
+          region,
+          direction,
+          states,
+          waitSeconds: waitSeconds || undefined,
+        });
+        await this.deps.afterSteps?.().catch(() => undefined);
+      };
+      const result = await runWorkflowLocally(workflow, parsed, {
+        tasks: this.deps.tasks,
+        executionName: execution.name,
+        executionId: execution.executionArn,
+        msPerWaitSecond: this.deps.msPerWaitSecond,
+        onStateEntered: (state) => {
+          if (this.steps[workflow].has(state)) entered.push(state);
+        },
+        onWait: (seconds) => void flush(seconds),
+      });
+      await flush();
+      outcome = { status: result.status, error: result.error, cause: result.cause };
+    } catch (error) {
+      outcome = { status: 'FAILED', error: (error as Error).name, cause: (error as Error).message };
+    }
+    const finished: ExecutionOutcome = {
+      executionArn: execution.executionArn,
+      executionName: execution.name,
+      region,
+      direction,
+      startedAt,
+      finishedAt: Date.now(),
+      ...outcome,
+    };
+    this.outcomes.push(finished);
+    const minutes = Math.round((finished.finishedAt - startedAt) / 60_000);
+    timeline.record({
+      kind: 'execution',
+      at: finished.finishedAt,
+      region,
+      direction,
+      executionName: execution.name,
+      status: finished.status,
+      detail:
+        finished.status === 'SUCCEEDED'
+          ? `after ${minutes} min`
+          : `${finished.error ?? 'error'}: ${(finished.cause ?? '').slice(0, 300)}`,
+    });
+    try {
+      await sfn.send(
+        new StopExecutionCommand({
+          executionArn: execution.executionArn,
+          error: finished.status === 'FAILED' ? finished.error?.slice(0, 256) : undefined,
+          cause: `sandbox: ran locally, ${finished.status}`,
+        }),
+      );
+    } catch {
+      // The emulator is gone (the sandbox is stopping): nothing left to mark.
+    }
+  }
+}

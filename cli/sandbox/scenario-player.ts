@@ -1,0 +1,164 @@
+/**
+ * Plays a demand trace on the simulated clock, period by period, as the deployed system would
+ * live it: the publisher puts each period's datapoints into CloudWatch (the emulator), the alarms
+ * are evaluated at the end of their periods, each state change goes to the real decision Lambda,
+ * the real reconciler runs on its schedule, and the executor bridge runs every workflow execution
+ * they start. The timeline shows it all as it happens.
+ */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { publishDemand } from '../../functions/adapters/demand-publisher';
+import type { AutoscalerConfig } from '../../functions/domain/config';
+import type { DemandSample } from '../../functions/domain/demand-metric';
+import type { DemandTrace } from '../../functions/domain/simulation/trace';
+import type { AlarmWatch } from './alarm-watch';
+import { alarmDecisionEvent, reconcileActionEvent } from './decision-events';
+import type { ExecutorBridge } from './executor-bridge';
+import type { LocalLambdas } from './local-lambdas';
+import type { SimulatedClock } from './simulated-clock';
+import type { Timeline } from './timeline';
+
+export interface ScenarioPlayerDeps {
+  config: AutoscalerConfig;
+  trace: DemandTrace;
+  clock: SimulatedClock;
+  cloudWatch: CloudWatchClient;
+  alarms: AlarmWatch;
+  lambdas: Pick<LocalLambdas, 'decide' | 'reconcile'>;
+  bridge: ExecutorBridge;
+  timeline: Timeline;
+  signal?: AbortSignal;
+}
+
+export class ScenarioPlayer {
+  /** The reconciler pass under way, beside the scenario (EventBridge invokes the Lambda on its own). */
+  private reconciler: Promise<void> = Promise.resolve();
+  private reconcilerBusy = false;
+  /** The newest schedule tick that came while a pass was under way. */
+  private pendingTick: number | undefined;
+  /** Elastic regions whose publisher is silent, since when. */
+  private silentSince = new Map<string, number>();
+
+  constructor(private readonly deps: ScenarioPlayerDeps) {}
+
+  /** Plays every period; returns false when interrupted. */
+  async play(): Promise<boolean> {
+    const { trace, clock, config, signal } = this.deps;
+    const stepMs = trace.stepSeconds * 1000;
+    const reconcileMs = config.scaling.reconcileIntervalMinutes * 60_000;
+    // The reconciler's first pass is what brings the always-on regions up: no manual step.
+    this.scheduleReconcile(trace.startMs);
+    for (let period = 0; period < trace.periods; period++) {
+      const endMs = trace.startMs + (period + 1) * stepMs;
+      try {
+        await sleep(clock.realMsUntil(endMs), undefined, { signal });
+      } catch {
+        return false; // aborted
+      }
+      clock.advanceTo(endMs, endMs + stepMs - 1);
+      await this.publish(period);
+      await this.evaluateAlarms(endMs);
+      if ((endMs - trace.startMs) % reconcileMs === 0) this.scheduleReconcile(endMs);
+    }
+    await this.reconciler;
+    return !signal?.aborted;
+  }
+
+  /** The datapoints of one period, with the real publisher (PutMetricData in the home region). */
+  private async publish(period: number): Promise<void> {
+    const { trace, config, timeline } = this.deps;
+    const at = trace.startMs + period * trace.stepSeconds * 1000;
+    const samples: DemandSample[] = [];
+    for (const region of trace.regions) {
+      const users = trace.users.get(region)![period]!;
+      if (!Number.isNaN(users)) samples.push({ region, users, timestamp: new Date(at) });
+      if (!config.regions.elastic.includes(region)) continue;
+      const silent = this.silentSince.get(region);
+      if (Number.isNaN(users) && silent === undefined) {
+        this.silentSince.set(region, at);
+        timeline.record({
+          kind: 'demand',
+          at: Date.now(),
+          region,
+          detail: 'publisher silent: no datapoint (the scale-down alarm treats missing data as not breaching)',
+        });
+      } else if (!Number.isNaN(users) && silent !== undefined) {
+        this.silentSince.delete(region);
+        timeline.record({
+          kind: 'demand',
+          at: Date.now(),
+          region,
+          detail: `datapoints again after ${Math.round((at - silent) / 60_000)} min of silence`,
+        });
+      }
+    }
+    if (samples.length) await publishDemand(this.deps.cloudWatch, config, samples);
+  }
+
+  /** Each alarm change goes to the decision Lambda as the EventBridge event CloudWatch sends. */
+  private async evaluateAlarms(endMs: number): Promise<void> {
+    const { alarms, lambdas, timeline, bridge } = this.deps;
+    for (const change of await alarms.evaluate(endMs)) {
+      const { region, alarmName, direction } = change.alarm;
+      timeline.record({ kind: 'alarm', at: change.at, region, alarmName, from: change.from, to: change.to });
+      try {
+        const event = alarmDecisionEvent(await lambdas.decide(change.event), direction, Date.now());
+        if (event) timeline.record(event);
+      } catch (error) {
+        timeline.record({
+          kind: 'failure',
+          at: Date.now(),
+          region,
+          detail: `decision Lambda failed (EventBridge would retry): ${(error as Error).message}`,
+        });
+      }
+      await bridge.pickUpNewExecutions();
+    }
+  }
+
+  /**
+   * Passes never overlap: a tick that comes while one runs waits for it, and a newer tick replaces
+   * it (the deployed schedule drops a tick older than the interval: maxEventAge). On a machine
+   * slower than the speed asks, the reconciler then runs less often than its interval, not later
+   * and later.
+   */
+  private scheduleReconcile(scheduledAt: number): void {
+    if (this.reconcilerBusy) {
+      this.pendingTick = scheduledAt;
+      return;
+    }
+    this.reconcilerBusy = true;
+    this.reconciler = (async () => {
+      let tick: number | undefined = scheduledAt;
+      while (tick !== undefined) {
+        this.pendingTick = undefined;
+        await this.reconcile(tick);
+        tick = this.pendingTick;
+      }
+      this.reconcilerBusy = false;
+    })();
+  }
+
+  private async reconcile(scheduledAt: number): Promise<void> {
+    const { lambdas, timeline, bridge, signal } = this.deps;
+    if (signal?.aborted) return;
+    try {
+      const { actions } = await lambdas.reconcile({
+        source: 'aws.events',
+        'detail-type': 'Scheduled Event',
+        time: new Date(scheduledAt).toISOString(),
+      });
+      for (const action of actions) {
+        timeline.record(reconcileActionEvent(action, Date.now(), this.deps.alarms.askedDirection(action.region)));
+      }
+      await bridge.pickUpNewExecutions();
+    } catch (error) {
+      timeline.record({
+        kind: 'failure',
+        at: Date.now(),
+        region: '-',
+        detail: `reconciler pass of ${new Date(scheduledAt).toISOString()} failed: ${(error as Error).message}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The sandbox's live timeline: one plain-text line per event, prefixed with the simulated time,
+ * readable in a terminal and in a CI log alike. Every event is kept (the summary, the report and
+ * the tests read them); a rejection that repeats for the same rule is printed once until its
+ * region next changes, as the reconciler asks again every few minutes.
+ */
+
+export type Direction = 'up' | 'down';
+
+export type TimelineEvent =
+  | { kind: 'alarm'; at: number; region: string; alarmName: string; from: string; to: string }
+  | {
+      kind: 'decision';
+      at: number;
+      region: string;
+      source: 'alarm' | 'reconciler';
+      direction?: Direction;
+      outcome: 'started' | 'duplicate' | 'rejected' | 'dropped';
+      rule?: string;
+      detail: string;
+      executionName?: string;
+    }
+  | { kind: 'reconciler'; at: number; region: string; action: string; detail: string }
+  | { kind: 'workflow'; at: number; region: string; direction: Direction; states: string[]; waitSeconds?: number }
+  | { kind: 'dns'; at: number; region: string; change: 'added' | 'removed' | 'changed'; target: string }
+  | {
+      kind: 'execution';
+      at: number;
+      region: string;
+      direction: Direction;
+      executionName: string;
+      status: 'SUCCEEDED' | 'FAILED';
+      detail: string;
+    }
+  | { kind: 'demand'; at: number; region: string; detail: string }
+  | { kind: 'failure'; at: number; region: string; detail: string };
+
+export type Writer = (line: string) => void;
+
+const KIND_WIDTH = 10;
+const REGION_WIDTH = 15;
+
+/** `2026-11-20 05:24` (UTC). */
+export function formatSimulatedTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+export function describeEvent(event: TimelineEvent): string {
+  switch (event.kind) {
+    case 'alarm':
+      return `${event.alarmName}: ${event.from} -> ${event.to}`;
+    case 'decision': {
+      const what = event.direction ? `scale-${event.direction}` : 'request';
+      const by = event.source === 'alarm' ? 'the alarm' : 'the reconciler';
+      return event.outcome === 'started'
+        ? `${what} started by ${by}${event.executionName ? ` (${event.executionName})` : ''}: ${event.detail}`
+        : `${what} ${event.outcome} (${by}): ${event.detail}`;
+    }
+    case 'reconciler':
+      return `reconciler ${event.action}: ${event.detail}`;
+    case 'workflow':
+      return `${event.direction}: ${event.states.join(' > ')}${event.waitSeconds !== undefined ? `, then waits ${event.waitSeconds} s` : ''}`;
+    case 'dns':
+      return `${{ added: '+', removed: '-', changed: '~' }[event.change]} latency record ${event.region} -> ${event.target}`;
+    case 'execution':
+      return `${event.executionName} ${event.status}${event.detail ? `: ${event.detail}` : ''}`;
+    case 'demand':
+    case 'failure':
+      return event.detail;
+  }
+}
+
+export function formatEvent(event: TimelineEvent): string {
+  return `${formatSimulatedTime(event.at)}  ${event.kind.padEnd(KIND_WIDTH)}${event.region.padEnd(REGION_WIDTH)} ${describeEvent(event)}`;
+}
+
+export class Timeline {
+  readonly events: TimelineEvent[] = [];
+  /** Per region, the rule of the last rejection printed since the region last changed. */
+  private lastRejection = new Map<string, string>();
+
+  constructor(private readonly write: Writer) {}
+
+  record(event: TimelineEvent): void {
+    this.events.push(event);
+    if (event.kind === 'decision' && event.outcome !== 'started') {
+      const key = `${event.direction ?? ''}|${event.rule ?? event.outcome}`;
+      if (this.lastRejection.get(event.region) === key) return;
+      this.lastRejection.set(event.region, key);
+    } else if (event.kind === 'decision' || event.kind === 'execution') {
+      this.lastRejection.delete(event.region);
+    }
+    this.write(formatEvent(event));
+  }
+
+  /** A line that is not an event (headings, notes). */
+  note(line: string): void {
+    this.write(line);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * A short sandbox run in-process against the integration project's moto server: four simulated
+ * hours in which one elastic region's demand spikes (with a publisher gap in the middle) and falls
+ * back, played through the real decision Lambda, reconciler, workflows and task handlers. The
+ * emulator's final state is then checked with the AWS APIs themselves. Unique prefix: other
+ * suites share the emulator.
+ */
+import { beforeAll, expect, it } from '@jest/globals';
+import { EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { loadBalancerName } from '../../../cli/sandbox/cloud-controller';
+import { runSandbox, type SandboxResult } from '../../../cli/sandbox/sandbox-run';
+import { readLatencyRecords } from '../../../cli/sandbox/latency-record-watch';
+import type { TimelineEvent } from '../../../cli/sandbox/timeline';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { clusterName, nodegroupName } from '../../../functions/domain/naming';
+import type { DemandTrace } from '../../../functions/domain/simulation/trace';
+import { exampleConfig } from '../../support/config-fixtures';
+import { uniquePrefix } from '../../support/control-stack-fixture';
+import { describeWithMoto, motoEndpoint, useEmulator } from '../../support/moto';
+
+const START = Date.parse('2026-03-01T00:00:00Z');
+const MINUTE = 60_000;
+const SPIKING = 'ap-southeast-1';
+const QUIET = 'sa-east-1';
+const ALWAYS_ON = ['us-east-1', 'eu-west-1'];
+
+/** Minutes of demand: `[users, minutes]` pieces, `null` users = the publisher is silent. */
+function series(...pieces: Array<[number | null, number]>): Float64Array {
+  return Float64Array.from(pieces.flatMap(([users, minutes]) => new Array<number>(minutes).fill(users ?? NaN)));
+}
+
+/** 4 hours: the spiking region goes from 100 to 900 users at 00:30, silent 01:00-01:20, and falls to 50 at 02:00. */
+const GAP = { from: START + 60 * MINUTE, to: START + 80 * MINUTE };
+const trace: DemandTrace = {
+  startMs: START,
+  stepSeconds: 60,
+  periods: 240,
+  regions: [...ALWAYS_ON, SPIKING, QUIET],
+  users: new Map([
+    ...ALWAYS_ON.map((r): [string, Float64Array] => [r, series([300, 240])]),
+    [SPIKING, series([100, 30], [900, 30], [null, 20], [900, 40], [50, 120])],
+    [QUIET, series([150, 240])], // between its thresholds (80 and 300): never scales
+  ]),
+};
+
+const decisions = (events: TimelineEvent[], region: string, direction: 'up' | 'down') =>
+  events.filter(
+    (e): e is Extract<TimelineEvent, { kind: 'decision' }> =>
+      e.kind === 'decision' && e.region === region && e.direction === direction && e.outcome === 'started',
+  );
+
+describeWithMoto('the local sandbox, a short run against the emulator', () => {
+  let result: SandboxResult;
+  let prefix: string;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    await useEmulator();
+    prefix = uniquePrefix('sandbox');
+    const config = exampleConfig((raw) => {
+      raw.prefix = prefix;
+      raw.regions.elastic = [SPIKING, QUIET];
+    });
+    result = await runSandbox({
+      config,
+      scenario: { name: 'test spike', trace, ignoredRegions: [], gaps: [] },
+      msPerSimulatedMinute: 10,
+      motoEndpoint: motoEndpoint(),
+      write: (line) => lines.push(line),
+    });
+  }, 120_000);
+
+  it('completes and prints a timeline and a summary', () => {
+    expect(result.status).toBe('completed');
+    expect(lines.some((l) => /^2026-03-01 \d\d:\d\d {2}alarm {5}ap-southeast-1 +\S+: OK -> ALARM$/.test(l))).toBe(true);
+    expect(lines).toContain('  Locks held: none');
+  });
+
+  it('brings every always-on region up through the reconciler: cluster, nodegroup and latency record', async () => {
+    for (const region of ALWAYS_ON) {
+      expect(decisions(result.events, region, 'up')[0]).toMatchObject({ source: 'reconciler' });
+      const eks = new EKSClient({ region });
+      const { clusters = [] } = await eks.send(new ListClustersCommand({}));
+      expect(clusters).toContain(clusterName(prefix, region));
+      const { nodegroups } = await eks.send(new ListNodegroupsCommand({ clusterName: clusterName(prefix, region) }));
+      expect(nodegroups).toEqual([nodegroupName(prefix)]);
+    }
+    const records = await readLatencyRecords(
+      new Route53Client({ region: 'us-east-1' }),
+      result.config.dns.hostedZoneId,
+      result.config.dns.recordName,
+    );
+    expect([...records.keys()].sort()).toEqual([...ALWAYS_ON].sort());
+    expect(result.emulator?.regions.filter((s) => s.status === 'ACTIVE').map((s) => s.region)).toEqual(ALWAYS_ON);
+  });
+
+  it('scaled the spiking region up on its alarm and down again after its demand fell, never in the publisher gap', () => {
+    const [up] = decisions(result.events, SPIKING, 'up');
+    const [down] = decisions(result.events, SPIKING, 'down');
+    expect(up).toMatchObject({ source: 'alarm' });
+    expect(up!.at).toBeGreaterThan(START + 30 * MINUTE);
+    expect(up!.at).toBeLessThan(GAP.from);
+    expect(down!.at).toBeGreaterThanOrEqual(START + 135 * MINUTE); // 15 low minutes after 02:00
+    const outcomes = result.executions.filter((e) => e.region === SPIKING).map((e) => [e.direction, e.status]);
+    expect(outcomes).toEqual([
+      ['up', 'SUCCEEDED'],
+      ['down', 'SUCCEEDED'],
+    ]);
+    const gapAlarms = result.events.filter(
+      (e) => e.kind === 'alarm' && e.region === SPIKING && e.at >= GAP.from && e.at <= GAP.to,
+    );
+    expect(gapAlarms).toContainEqual(
+      expect.objectContaining({ alarmName: `${prefix}-scale-up-${SPIKING}`, to: 'INSUFFICIENT_DATA' }),
+    );
+    expect(
+      gapAlarms.filter((e) => e.kind === 'alarm' && e.to === 'ALARM' && e.alarmName.includes('scale-down')),
+    ).toEqual([]);
+    expect(decisions(result.events, QUIET, 'up')).toEqual([]);
+  });
+
+  it('holds no cluster, record or load balancer for a region that is not ACTIVE, and no lock', async () => {
+    const emulator = result.emulator!;
+    const active = new Set(emulator.regions.filter((s) => s.status === 'ACTIVE').map((s) => s.region));
+    expect(emulator.clusters.map((c) => c.region).sort()).toEqual([...active].sort());
+    expect([...emulator.records.keys()].sort()).toEqual([...active].sort());
+    expect(emulator.regions.find((s) => s.region === SPIKING)?.status).toBe('INACTIVE');
+    const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client({ region: SPIKING }).send(
+      new DescribeLoadBalancersCommand({}),
+    );
+    expect(LoadBalancers.map((lb) => lb.LoadBalancerName)).not.toContain(loadBalancerName(prefix));
+    expect(emulator.locks).toEqual([]);
+  });
+
+  it('ran every execution to its end and marked it ABORTED in moto, which cannot run Lambda tasks', async () => {
+    expect(result.executions.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    const sfn = new SFNClient({ region: 'us-east-1' });
+    for (const stateMachineArn of [result.machines.up, result.machines.down]) {
+      const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+      expect(executions.map((e) => e.status)).toEqual(executions.map(() => 'ABORTED'));
+    }
+    expect(result.counts).toMatchObject({ scaleUps: 3, scaleDowns: 1, executionsSucceeded: 4, executionsFailed: 0 });
+  });
+});
