@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '*.js', '*.mjs', 'bin/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', 'reports/', '.work/', '*.js', '*.mjs', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
