@@ -97,7 +97,9 @@ export async function runWorkflowLocally(
     },
     context: {
       Execution: {
-        Id: options.executionId ?? `arn:aws:states:us-east-1:000000000000:execution:local-${workflow}:${options.executionName}`,
+        Id:
+          options.executionId ??
+          `arn:aws:states:us-east-1:000000000000:execution:local-${workflow}:${options.executionName}`,
         Name: options.executionName,
         Input: input,
         StartTime: new Date().toISOString(),

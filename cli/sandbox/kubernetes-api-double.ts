@@ -148,7 +148,8 @@ export class KubernetesApiDouble {
   private async delete(path: string) {
     const object = this.objects.get(path);
     if (!object) return { status: 404, body: { kind: 'Status', message: 'not found' } };
-    const hostname = (object.status?.loadBalancer as { ingress?: { hostname: string }[] } | undefined)?.ingress?.[0]?.hostname;
+    const hostname = (object.status?.loadBalancer as { ingress?: { hostname: string }[] } | undefined)?.ingress?.[0]
+      ?.hostname;
     if (object.kind === 'Service' && hostname && this.cloudController && !object.metadata.deletionTimestamp) {
       await this.cloudController.serviceDeleted(path, hostname);
     }

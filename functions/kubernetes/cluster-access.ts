@@ -22,7 +22,8 @@ export async function kubernetesClientFor(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<KubernetesClient> {
   const override = env[KUBERNETES_API_OVERRIDE_ENV];
-  if (override) return new KubernetesClient({ baseUrl: override.replace('{cluster}', cluster.name), bearerToken: 'local-sandbox' });
+  if (override)
+    return new KubernetesClient({ baseUrl: override.replace('{cluster}', cluster.name), bearerToken: 'local-sandbox' });
   if (!cluster.endpoint || !cluster.certificateAuthority) {
     // EKS publishes both once the cluster is ACTIVE.
     throw new TransientError(`Cluster ${cluster.name} has no API endpoint yet (status ${cluster.status})`);
