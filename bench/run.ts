@@ -3,6 +3,7 @@
  * last line, one JSON object with every figure (targets in brackets in the table).
  */
 import { measureBundles } from './bundle-bench';
+import { measureDecisionP50Ms } from './decision-bench';
 import { measureSimulate } from './simulate-bench';
 import { measureWorkflows } from './workflow-bench';
 
@@ -33,6 +34,8 @@ for (const b of bundles) {
 }
 record('maxBundleBytes', Math.max(...bundles.map((b) => b.bytes)), '<= 1000000');
 record('maxColdLoadMs', Math.max(...bundles.map((b) => b.coldLoadMs)), '<= 150');
+
+record('decisionP50Ms', await measureDecisionP50Ms(), '<= 20');
 
 const simulation = await measureSimulate();
 record('simulateSeconds', simulation.simulateSeconds, '<= 2 (864,000 rows)');

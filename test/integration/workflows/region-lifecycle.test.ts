@@ -13,18 +13,13 @@ import {
   ListClustersCommand,
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
-import {
-  CreateLoadBalancerCommand,
-  DeleteLoadBalancerCommand,
-  DescribeLoadBalancersCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { loadBalancerController, loadBalancerName } from '../../../cli/sandbox/cloud-controller';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient, eksClient, elbClient, route53Client } from '../../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
-import { clusterName, foundationParameterName, nodegroupName } from '../../../functions/domain/naming';
+import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import type { WorkflowName } from '../../../workflows/definitions';
 import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../../../workflows/run-locally';
@@ -58,11 +53,13 @@ function run(workflow: WorkflowName, region: string): Promise<LocalRunResult> {
 /** What the emulator holds for one region: clusters, their nodegroups, and the zone's latency records. */
 async function holdings(region: string) {
   const eks = new EKSClient({ region });
-  const { clusters = [] } = await eks.send(new ListClustersCommand({}));
+  const listed = await eks.send(new ListClustersCommand({}));
+  // Only this suite's clusters: other suites share the emulator.
+  const clusters = (listed.clusters ?? []).filter((c) => c.startsWith(`${config.prefix}-`));
   const nodegroups = [];
   for (const cluster of clusters) {
-    const listed = await eks.send(new ListNodegroupsCommand({ clusterName: cluster }));
-    nodegroups.push(...(listed.nodegroups ?? []));
+    const groups = await eks.send(new ListNodegroupsCommand({ clusterName: cluster }));
+    nodegroups.push(...(groups.nodegroups ?? []));
   }
   return { clusters, nodegroups };
 }
@@ -80,35 +77,8 @@ async function loadBalancers(region: string): Promise<string[]> {
   const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client({ region }).send(
     new DescribeLoadBalancersCommand({}),
   );
-  return LoadBalancers.map((lb) => lb.DNSName!);
-}
-
-/** The load-balancer controller of the clusters: a Service of type LoadBalancer gets a real NLB in moto. */
-function playLoadBalancerController(prefix: string): void {
-  const regionOf = (servicePath: string) => servicePath.split('/')[2]!.slice(`${prefix}-edge-`.length);
-  api.cloudController = {
-    async serviceCreated(servicePath) {
-      const region = regionOf(servicePath);
-      const { Parameter } = await new SSMClient({ region }).send(
-        new GetParameterCommand({ Name: foundationParameterName(prefix, region) }),
-      );
-      const { subnetIds } = JSON.parse(Parameter!.Value!) as { subnetIds: string[] };
-      const { LoadBalancers } = await new ElasticLoadBalancingV2Client({ region }).send(
-        new CreateLoadBalancerCommand({
-          Name: `edge-${runs}-${Date.now() % 100000}`,
-          Type: 'network',
-          Subnets: subnetIds,
-        }),
-      );
-      return LoadBalancers![0]!.DNSName!;
-    },
-    async serviceDeleted(servicePath, hostname) {
-      const elb = new ElasticLoadBalancingV2Client({ region: regionOf(servicePath) });
-      const { LoadBalancers = [] } = await elb.send(new DescribeLoadBalancersCommand({}));
-      const lb = LoadBalancers.find((l) => l.DNSName === hostname);
-      if (lb) await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
-    },
-  };
+  // Only this suite's load balancers: other suites share the emulator.
+  return LoadBalancers.filter((lb) => lb.LoadBalancerName === loadBalancerName(config.prefix)).map((lb) => lb.DNSName!);
 }
 
 async function scaleDownEverything(): Promise<void> {
@@ -131,7 +101,8 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
     const provisioned = await provisionEmulatedDeployment(exampleConfig((raw) => void (raw.prefix = 'wflife')));
     config = provisioned.config;
     process.env[KUBERNETES_API_OVERRIDE_ENV] = `${await api.start()}/clusters/{cluster}`;
-    playLoadBalancerController(config.prefix);
+    // The clusters' load-balancer controller: a Service of type LoadBalancer gets a real NLB in moto.
+    api.cloudController = loadBalancerController(config.prefix);
     setTaskEnvironment(config, provisioned.controlPlane);
     store = new StateStore(documentClient(config.homeRegion), provisioned.controlPlane.stateTableName);
     for (const [task, file] of [
