@@ -35,7 +35,7 @@ for (const b of bundles) {
 record('maxBundleBytes', Math.max(...bundles.map((b) => b.bytes)), '<= 1000000');
 record('maxColdLoadMs', Math.max(...bundles.map((b) => b.coldLoadMs)), '<= 150');
 
-record('decisionP50Ms', await measureDecisionP50Ms(), '<= 20');
+record('decisionP50Ms', Math.round((await measureDecisionP50Ms()) * 1000) / 1000, '<= 20');
 
 const simulation = await measureSimulate();
 record('simulateSeconds', simulation.simulateSeconds, '<= 2 (864,000 rows)');
