@@ -3,38 +3,12 @@
  * appears, disappears or changes target (one per region, SetIdentifier = region), so the
  * timeline shows when a region starts and stops receiving users.
  */
-import { ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { latencyRecordTargets } from '../../functions/adapters/latency-records';
 import type { Timeline } from './timeline';
 
-const withDot = (name: string) => (name.endsWith('.') ? name : `${name}.`);
-
-/** SetIdentifier -> alias target (or record values) of the latency records named `recordName`. */
-export async function readLatencyRecords(
-  route53: Route53Client,
-  hostedZoneId: string,
-  recordName: string,
-): Promise<Map<string, string>> {
-  const name = withDot(recordName).toLowerCase();
-  const records = new Map<string, string>();
-  let start: { name?: string; type?: string; identifier?: string } = {};
-  for (;;) {
-    const page = await route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: start.name,
-        StartRecordType: start.type as never,
-        StartRecordIdentifier: start.identifier,
-      }),
-    );
-    for (const record of page.ResourceRecordSets ?? []) {
-      if (withDot(record.Name ?? '').toLowerCase() !== name || !record.SetIdentifier) continue;
-      const target = record.AliasTarget?.DNSName ?? (record.ResourceRecords ?? []).map((r) => r.Value).join(' ');
-      records.set(record.SetIdentifier, target.replace(/\.$/, ''));
-    }
-    if (!page.IsTruncated) return records;
-    start = { name: page.NextRecordName, type: page.NextRecordType, identifier: page.NextRecordIdentifier };
-  }
-}
+/** SetIdentifier -> alias target of the latency records named `recordName` (the adapter the reconciler uses). */
+export const readLatencyRecords = latencyRecordTargets;
 
 export class LatencyRecordWatch {
   private known = new Map<string, string>();

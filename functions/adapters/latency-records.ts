@@ -12,8 +12,17 @@ export async function regionsWithLatencyRecords(
   hostedZoneId: string,
   recordName: string,
 ): Promise<Set<string>> {
+  return new Set((await latencyRecordTargets(route53, hostedZoneId, recordName)).keys());
+}
+
+/** SetIdentifier (region) -> alias target (or record values) of the latency records named `recordName`. */
+export async function latencyRecordTargets(
+  route53: Route53Client,
+  hostedZoneId: string,
+  recordName: string,
+): Promise<Map<string, string>> {
   const name = withDot(recordName).toLowerCase();
-  const regions = new Set<string>();
+  const records = new Map<string, string>();
   let start: { name?: string; type?: string; identifier?: string } = { name };
   for (;;) {
     const page = await route53.send(
@@ -30,9 +39,11 @@ export async function regionsWithLatencyRecords(
         pastName = true;
         continue;
       }
-      if (record.SetIdentifier && record.Region) regions.add(record.SetIdentifier);
+      if (!record.SetIdentifier || !record.Region) continue;
+      const target = record.AliasTarget?.DNSName ?? (record.ResourceRecords ?? []).map((r) => r.Value).join(' ');
+      records.set(record.SetIdentifier, target.replace(/\.$/, ''));
     }
-    if (!page.IsTruncated || pastName) return regions;
+    if (!page.IsTruncated || pastName) return records;
     start = { name: page.NextRecordName, type: page.NextRecordType, identifier: page.NextRecordIdentifier };
   }
 }
