@@ -52,8 +52,37 @@ export class ExecutorBridge {
   private readonly seen = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly steps = { scaleUp: taskStates('scaleUp'), scaleDown: taskStates('scaleDown') };
+  /** Task Lambda invocations under way, and who waits for there to be none. */
+  private tasksInFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly tasks: Record<TaskLambda, TaskHandler>;
 
-  constructor(private readonly deps: ExecutorBridgeDeps) {}
+  constructor(private readonly deps: ExecutorBridgeDeps) {
+    this.tasks = Object.fromEntries(
+      Object.entries(deps.tasks).map(([name, handler]) => [name, (input: unknown) => this.track(handler(input))]),
+    ) as Record<TaskLambda, TaskHandler>;
+  }
+
+  /**
+   * Resolves when no task Lambda is being invoked. The scenario waits for this before it moves
+   * the simulated clock: a Lambda call takes well under a second in AWS, so simulated time must
+   * not pass while one runs, however slow this machine or the emulator is (the Wait states are
+   * what take simulated time).
+   */
+  whenTasksIdle(): Promise<void> {
+    if (this.tasksInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async track<T>(call: Promise<T>): Promise<T> {
+    this.tasksInFlight += 1;
+    try {
+      return await call;
+    } finally {
+      this.tasksInFlight -= 1;
+      if (this.tasksInFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
 
   get runningCount(): number {
     return this.running.size;
@@ -106,7 +135,7 @@ export class ExecutorBridge {
         await this.deps.afterSteps?.().catch(() => undefined);
       };
       const result = await runWorkflowLocally(workflow, parsed, {
-        tasks: this.deps.tasks,
+        tasks: this.tasks,
         executionName: execution.name,
         executionId: execution.executionArn,
         msPerWaitSecond: this.deps.msPerWaitSecond,

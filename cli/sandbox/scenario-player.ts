@@ -55,6 +55,7 @@ export class ScenarioPlayer {
       } catch {
         return false; // aborted
       }
+      await this.deps.bridge.whenTasksIdle();
       clock.advanceTo(endMs, endMs + stepMs - 1);
       await this.publish(period);
       await this.evaluateAlarms(endMs);

@@ -103,6 +103,8 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     expect(up!.at).toBeGreaterThan(START + 30 * MINUTE);
     expect(up!.at).toBeLessThan(GAP.from);
     expect(down!.at).toBeGreaterThanOrEqual(START + 135 * MINUTE); // 15 low minutes after 02:00
+    // Failed executions first, with their error and cause, so that a failure says why.
+    expect(result.executions.filter((e) => e.status === 'FAILED')).toEqual([]);
     const outcomes = result.executions.filter((e) => e.region === SPIKING).map((e) => [e.direction, e.status]);
     expect(outcomes).toEqual([
       ['up', 'SUCCEEDED'],
