@@ -7,7 +7,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
-import { releaseScaleUpReservation, reserveScaleUp } from '../adapters/scale-up-reservation';
+import { releaseReservation, reserveTransition } from '../adapters/transition-reservation';
 import { executionArnFor, startScalingExecution, type ScalingStateMachines } from '../adapters/scaling-executions';
 import type { DecisionRecord, StateStore } from '../adapters/state-store';
 import { logger, metrics } from '../commons/observability';
@@ -94,24 +94,21 @@ export async function requestScaling(
       });
     }
 
-    const elastic = regionList(deps.config, region) === 'elastic';
     const own = view.snapshots.find((s) => s.region === region);
     const observedStatus = own?.status ?? 'INACTIVE';
-    if (direction === 'up' && elastic) {
-      const freeElasticRegions = view.snapshots
-        .filter((s) => regionList(deps.config, s.region) === 'elastic' && !occupiesElasticSlot(s))
-        .map((s) => s.region);
-      const reserved = await reserveScaleUp(deps.dynamo, deps.tableName, {
+    const freeElasticRegions =
+      direction === 'up' && regionList(deps.config, region) === 'elastic'
+        ? view.snapshots
+            .filter((s) => regionList(deps.config, s.region) === 'elastic' && !occupiesElasticSlot(s))
+            .map((s) => s.region)
+        : [];
+    const reservation = { region, direction, observedStatus, executionArn: plannedArn, freeElasticRegions, now };
+    if (!(await reserveTransition(deps.dynamo, deps.tableName, reservation))) {
+      logger.info('The region changed since the decision (another decider claimed it); deciding again', {
         region,
-        observedStatus,
-        executionArn: plannedArn,
-        freeElasticRegions,
-        now,
+        attempt,
       });
-      if (!reserved) {
-        logger.info('Elastic slot reservation lost a race; deciding again', { region, attempt });
-        continue;
-      }
+      continue;
     }
 
     const input: WorkflowInputRaw = {
@@ -124,10 +121,8 @@ export async function requestScaling(
     try {
       started = await startScalingExecution(deps.sfn, stateMachineArn, name, input);
     } catch (error) {
-      if (direction === 'up' && elastic) {
-        // The workflow never started: give the slot back so the next decision can use it.
-        await releaseScaleUpReservation(deps.dynamo, deps.tableName, region, plannedArn, observedStatus, now);
-      }
+      // The workflow never started: give the region (and its slot) back so the next decision can use it.
+      await releaseReservation(deps.dynamo, deps.tableName, reservation, observedStatus, now);
       throw error;
     }
     return finish(trigger, deps, now, {
@@ -141,7 +136,7 @@ export async function requestScaling(
     });
   }
   throw new TransientError(
-    `Scale-${direction} of ${region}: the elastic slots changed under ${MAX_ATTEMPTS} decisions in a row; retry the event`,
+    `Scale-${direction} of ${region}: the fleet changed under ${MAX_ATTEMPTS} decisions in a row; retry the event`,
   );
 }
 

@@ -25,13 +25,14 @@ export function isOwned(tags: Record<string, string> | undefined, prefix: string
 }
 
 /**
- * True when taking `region` out of DNS would leave no region serving: it serves now and no
- * other approved region does. Regions outside the configuration do not count.
+ * True when no other approved region serves (is ACTIVE): taking `region` down could leave users
+ * with no edge at all. Whatever `region`'s own status says: a region a decision has just claimed
+ * (DRAINING) or one left FAILED may still have its record in DNS. Regions outside the
+ * configuration do not count.
  */
 export function isLastServingRegion(config: AutoscalerConfig, region: string, states: RegionState[]): boolean {
   const approved = new Set(approvedRegions(config));
-  const serving = states.filter((s) => approved.has(s.region) && isServing(s)).map((s) => s.region);
-  return serving.includes(region) && serving.length === 1;
+  return !states.some((s) => s.region !== region && approved.has(s.region) && isServing(s));
 }
 
 /** Throws RefusedError for an always-on region: it is never torn down. */
@@ -48,7 +49,7 @@ export function refuseAlwaysOnScaleDown(config: AutoscalerConfig, region: string
 export function refuseLastServingScaleDown(config: AutoscalerConfig, region: string, states: RegionState[]): void {
   if (isLastServingRegion(config, region, states)) {
     throw new RefusedError(
-      `Scale-down of ${region} refused: it is the last region serving users (the only ACTIVE region); ` +
+      `Scale-down of ${region} refused: it is the last region serving users (no other region is ACTIVE); ` +
         `fix: bring another region up first`,
     );
   }

@@ -56,3 +56,12 @@ export function isServing(state: Pick<RegionState, 'status'>): boolean {
 export function occupiesElasticSlot(state: Pick<RegionState, 'status'>): boolean {
   return state.status === 'ACTIVE' || state.status === 'PROVISIONING';
 }
+
+/**
+ * The status a region had before a decision claimed it (PROVISIONING or DRAINING) for an
+ * execution that then changed nothing (never started, or was refused before its lock).
+ */
+export function statusBeforeClaim(state: Pick<RegionState, 'status' | 'consecutiveFailures'>): RegionStatus {
+  if (state.status === 'DRAINING') return 'ACTIVE';
+  return state.consecutiveFailures > 0 ? 'FAILED' : 'INACTIVE';
+}

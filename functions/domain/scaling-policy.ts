@@ -164,11 +164,10 @@ export function decideScaling(
     return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})${slots}` };
   }
 
-  if (isServing(snapshot)) {
-    const otherServing = regions.filter((r) => r.region !== region && regionList(config, r.region) && isServing(r));
-    if (otherServing.length === 0) {
-      return reject('last-serving-region', `last serving region: ${region} is the only region serving users`);
-    }
+  // Whatever the region's own status (FAILED may still have its record): no other serving region, no scale-down.
+  const otherServing = regions.filter((r) => r.region !== region && regionList(config, r.region) && isServing(r));
+  if (otherServing.length === 0) {
+    return reject('last-serving-region', `last serving region: no region other than ${region} is serving users`);
   }
   return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})` };
 }

@@ -21,7 +21,7 @@ import { regionsWithLatencyRecords } from '../adapters/latency-records';
 import { claimNotice, notify } from '../adapters/operator-notices';
 import { findCluster } from '../adapters/owned-clusters';
 import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
-import { settleAbandonedTransition } from '../adapters/scale-up-reservation';
+import { settleAbandonedTransition } from '../adapters/transition-reservation';
 import { describeAlarmStates } from '../adapters/scaling-alarms';
 import {
   executionStatus,
@@ -32,6 +32,7 @@ import {
 import { logger } from '../commons/observability';
 import { requestScaling, type ScalingDeps } from '../decide/scaling-requests';
 import { regionList } from '../domain/config';
+import { statusBeforeClaim } from '../domain/region-state';
 import {
   clusterName,
   executionName,
@@ -108,7 +109,7 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
       region: s.region,
       fromStatus: s.status,
       executionArn: s.executionArn,
-      toStatus: neverStarted ? (up ? (s.consecutiveFailures > 0 ? 'FAILED' : 'INACTIVE') : 'ACTIVE') : 'FAILED',
+      toStatus: neverStarted ? statusBeforeClaim(s) : 'FAILED',
       cause: neverStarted
         ? undefined
         : `execution ${s.executionArn} ended ${status} without finishing the ${up ? 'scale-up' : 'scale-down'}`,

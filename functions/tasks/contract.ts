@@ -70,6 +70,8 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     action: z.literal('notifyRefusal'),
     request: z.unknown(),
     direction: z.enum(['up', 'down']),
+    /** The refused execution: a claim a decision made for it (PROVISIONING/DRAINING) is undone. */
+    owner: owner.optional(),
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
   }),
 ]);

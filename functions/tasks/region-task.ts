@@ -8,11 +8,12 @@ import { describeEdgeCluster } from '../adapters/eks-cluster';
 import { loadFoundation } from '../adapters/foundation';
 import { publishNotification } from '../adapters/notifier';
 import { StateStore } from '../adapters/state-store';
+import { settleAbandonedTransition } from '../adapters/transition-reservation';
 import { documentClient, eksClient, snsClient, ssmClient } from '../commons/aws-clients';
 import { lambdaHandler, logger } from '../commons/observability';
 import { runtime, type Runtime } from '../commons/runtime';
 import { countRefusal, countScaling, recordFleetGauges, recordRegionDuration } from '../commons/workflow-metrics';
-import { approvedRegions } from '../domain/config';
+import { approvedRegions, regionList } from '../domain/config';
 import { InvalidRequestError, NotOwnedError, RegionLockedError } from '../domain/errors';
 import {
   describeFailure,
@@ -35,7 +36,7 @@ import {
   type Notification,
   type RequestContext,
 } from '../domain/notifications';
-import type { RegionLock, RegionState } from '../domain/region-state';
+import { statusBeforeClaim, type RegionLock, type RegionState } from '../domain/region-state';
 import { describeIssues } from '../domain/validation';
 import { workflowInputSchema, type WorkflowInput } from '../domain/workflow-input';
 import { regionTaskSchema, type RegionTaskInput, type ScalingPlan } from './contract';
@@ -184,6 +185,9 @@ async function failScaling(rt: Runtime, input: Action<'failScaling'>): Promise<R
 
 async function notifyRefusal(rt: Runtime, input: Action<'notifyRefusal'>): Promise<{ notified: boolean }> {
   const request = requestFields(input.request);
+  if (input.owner && request.region && regionList(rt.config, request.region)) {
+    await undoClaim(rt, request.region, input.owner);
+  }
   countRefusal(input.direction);
   const message = scalingRefused(
     rt.config.prefix,
@@ -193,6 +197,24 @@ async function notifyRefusal(rt: Runtime, input: Action<'notifyRefusal'>): Promi
     request,
   );
   return { notified: await notify(rt, message) };
+}
+
+/**
+ * A decision claims its region (PROVISIONING or DRAINING, with the planned execution's ARN) before
+ * it starts the execution; when the workflow then refuses, nothing changed: give the region back
+ * its status at once (the reconciler would do it later). A claim of another execution is left alone.
+ */
+async function undoClaim(rt: Runtime, region: string, owner: string): Promise<void> {
+  const state = await stateStore(rt).getRegionState(region);
+  if (!(state.status === 'PROVISIONING' || state.status === 'DRAINING') || state.executionArn !== owner) return;
+  await settleAbandonedTransition(documentClient(rt.homeRegion), rt.stateTableName, {
+    region,
+    fromStatus: state.status,
+    executionArn: owner,
+    toStatus: statusBeforeClaim(state),
+    countFailure: false,
+    now: new Date(),
+  });
 }
 
 /** The region's lock (undefined when none is held); RegionLockedError when another execution holds it. */

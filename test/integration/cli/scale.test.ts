@@ -129,7 +129,7 @@ describeWithMoto('regionctl up / down against the emulator', () => {
     const env = regionctlEnv(d.config.prefix, NOW);
     expect(await scaleDown(env, 'sa-east-1')).toBe(EXIT.refused);
     expect(env.out.errors).toEqual([
-      'regionctl: Refused by rule "last-serving-region": last serving region: sa-east-1 is the only region serving users',
+      'regionctl: Refused by rule "last-serving-region": last serving region: no region other than sa-east-1 is serving users',
     ]);
 
     await setStatus(d.store, 'us-east-1', 'ACTIVE', NOW.toISOString());

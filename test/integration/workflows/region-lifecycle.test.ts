@@ -216,6 +216,31 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
     }
   }, 60_000);
 
+  it('gives back a region that a decision claimed for a scale-down the workflow then refused', async () => {
+    expect((await run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
+    await store.updateRegionState(ALWAYS_ON, (s) => ({ ...s, status: 'INACTIVE' }));
+    // What the decision Lambda does before StartExecution: claim the region for the execution.
+    const executionId = 'arn:aws:states:us-east-1:000000000000:execution:wflife-scale-down:down-claimed';
+    await store.updateRegionState(ELASTIC, (s) => ({ ...s, status: 'DRAINING', executionArn: executionId }));
+    try {
+      const result = await runWorkflowLocally(
+        'scaleDown',
+        { region: ELASTIC, reason: 'test' },
+        {
+          tasks,
+          executionName: 'down-claimed',
+          executionId,
+        },
+      );
+      expect(result).toMatchObject({ status: 'FAILED', error: 'RefusedError' });
+      const state = await store.getRegionState(ELASTIC);
+      expect(state.status).toBe('ACTIVE');
+      expect(state.executionArn).toBeUndefined();
+    } finally {
+      await store.updateRegionState(ALWAYS_ON, (s) => ({ ...s, status: 'ACTIVE' }));
+    }
+  }, 60_000);
+
   it('refuses to scale down a cluster that is not tagged as ours', async () => {
     const region = 'ap-south-1';
     const name = clusterName(config.prefix, region);

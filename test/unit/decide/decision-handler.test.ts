@@ -348,14 +348,17 @@ describe('decision Lambda', () => {
     expect(aws.started()).toHaveLength(1);
   });
 
-  it('treats a duplicate scale-down delivery, started concurrently, as the same execution', async () => {
+  it('starts one scale-down when the same event is delivered twice at the same moment', async () => {
     aws.setState({ region: 'sa-east-1', status: 'ACTIVE', activeSince: ago(120), lastTransitionAt: ago(120) });
     const results = await Promise.all([
       handler(fixture('scale-down-alarm'), context),
       handler(fixture('scale-down-alarm'), context),
     ]);
-    expect(results.map((r) => r.outcome)).toEqual(['started', 'started']);
-    expect(new Set(results.map((r) => r.executionArn)).size).toBe(1);
+    // The first decision claims the region (DRAINING) and starts; the second, deciding again after
+    // its claim failed, sees the claim or the running execution and refuses.
+    expect(results.map((r) => r.outcome).sort()).toEqual(['rejected', 'started']);
+    const refusal = results.find((r) => r.outcome === 'rejected') as { rule?: string };
+    expect(['already-in-state', 'execution-running']).toContain(refusal.rule);
     expect(aws.started()).toHaveLength(1);
   });
 

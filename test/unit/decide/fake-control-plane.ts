@@ -178,9 +178,9 @@ export class FakeControlPlane {
       });
       return;
     }
-    if (values[':provisioning'] && values[':arn']) {
-      // releaseScaleUpReservation
-      if (current?.status !== 'PROVISIONING' || current.executionArn !== values[':arn'])
+    if (values[':claimed'] && values[':arn']) {
+      // releaseReservation
+      if (!current || current.status !== values[':claimed'] || current.executionArn !== values[':arn'])
         throw awsError('ConditionalCheckFailedException');
       const { executionArn: _gone, ...rest } = current;
       this.items.set(key, { ...rest, status: values[':status'], since: values[':now'] });
@@ -213,7 +213,7 @@ export class FakeControlPlane {
         consecutiveFailures: 0,
         ...this.items.get(key),
         region: values[':region'],
-        status: 'PROVISIONING',
+        status: values[':claimed'],
         since: values[':now'],
         executionArn: values[':arn'],
       });

@@ -264,7 +264,7 @@ describe('decideScaling', () => {
       expect(decideScaling(operator('ap-south-1', 'down', { force: true }), regions, config, now)).toEqual({
         allowed: false,
         rule: 'last-serving-region',
-        reason: 'last serving region: ap-south-1 is the only region serving users',
+        reason: 'last serving region: no region other than ap-south-1 is serving users',
       });
     });
     it('allows the scale-down while another region serves', () => {

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { StateStore } from '../../../functions/adapters/state-store';
-import { releaseScaleUpReservation, reserveScaleUp } from '../../../functions/adapters/scale-up-reservation';
+import { releaseReservation, reserveTransition } from '../../../functions/adapters/transition-reservation';
 import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
 import { createStateTable } from '../../support/emulator-fixture';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 
-const TABLE = 'scale-up-reservation-test';
+const TABLE = 'transition-reservation-test';
 const now = new Date('2026-11-21T12:00:00Z');
 const arn = (region: string) => `arn:aws:states:us-east-1:123456789012:execution:edgescale-scale-up:up-${region}-abc`;
 
-describeWithMoto('elastic slot reservation against the emulator (DynamoDB transactions)', () => {
+describeWithMoto('transition reservation against the emulator (DynamoDB transactions)', () => {
   let store: StateStore;
   beforeAll(async () => {
     await useEmulator();
@@ -27,8 +27,9 @@ describeWithMoto('elastic slot reservation against the emulator (DynamoDB transa
       consecutiveFailures: 0,
     });
     const reserve = (region: string, other: string) =>
-      reserveScaleUp(documentClient('us-east-1'), TABLE, {
+      reserveTransition(documentClient('us-east-1'), TABLE, {
         region,
+        direction: 'up',
         observedStatus: 'INACTIVE',
         executionArn: arn(region),
         freeElasticRegions: [region, other, 'sa-east-1'],
@@ -45,8 +46,9 @@ describeWithMoto('elastic slot reservation against the emulator (DynamoDB transa
   });
 
   it('refuses a second reservation of the same region (a duplicate delivery)', async () => {
-    const again = await reserveScaleUp(documentClient('us-east-1'), TABLE, {
+    const again = await reserveTransition(documentClient('us-east-1'), TABLE, {
       region: 'ap-southeast-1',
+      direction: 'up',
       observedStatus: 'INACTIVE',
       executionArn: arn('ap-southeast-1'),
       freeElasticRegions: [],
@@ -57,12 +59,33 @@ describeWithMoto('elastic slot reservation against the emulator (DynamoDB transa
 
   it('gives the slot back only for the execution that reserved it', async () => {
     const db = documentClient('us-east-1');
-    expect(await releaseScaleUpReservation(db, TABLE, 'ap-southeast-1', arn('other'), 'INACTIVE', now)).toBe(false);
-    expect(await releaseScaleUpReservation(db, TABLE, 'ap-southeast-1', arn('ap-southeast-1'), 'INACTIVE', now)).toBe(
-      true,
-    );
+    const release = (executionArn: string) =>
+      releaseReservation(db, TABLE, { region: 'ap-southeast-1', direction: 'up', executionArn }, 'INACTIVE', now);
+    expect(await release(arn('other'))).toBe(false);
+    expect(await release(arn('ap-southeast-1'))).toBe(true);
     const state = await store.getRegionState('ap-southeast-1');
     expect(state.status).toBe('INACTIVE');
     expect(state.executionArn).toBeUndefined();
+  });
+
+  it('lets only one of two concurrent scale-down decisions claim an ACTIVE region', async () => {
+    await store.putRegionState({
+      region: 'sa-east-1',
+      status: 'ACTIVE',
+      since: now.toISOString(),
+      consecutiveFailures: 0,
+    });
+    const claim = (trigger: string) =>
+      reserveTransition(documentClient('us-east-1'), TABLE, {
+        region: 'sa-east-1',
+        direction: 'down',
+        observedStatus: 'ACTIVE',
+        executionArn: `${arn('sa-east-1')}-${trigger}`,
+        freeElasticRegions: [],
+        now,
+      });
+    const outcomes = await Promise.all([claim('alarm'), claim('reconciler')]);
+    expect(outcomes.filter(Boolean)).toHaveLength(1);
+    expect((await store.getRegionState('sa-east-1')).status).toBe('DRAINING');
   });
 });

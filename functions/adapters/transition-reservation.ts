@@ -1,6 +1,14 @@
 /**
- * The elastic-slot guard: two different elastic regions decided at the same moment must not
- * both take the last slot (scaling.maxElasticActive).
+ * The transition guard of the decision path. Two deciders (an alarm event and a reconciler pass,
+ * or two deliveries of one event) that decide on the same region at the same moment must start
+ * one execution, not two that race for the lock; and two different elastic regions decided at
+ * the same moment must not both take the last slot (scaling.maxElasticActive).
+ *
+ * Before it starts an execution, a decision claims its region: PROVISIONING (up) or DRAINING
+ * (down), with the planned execution's ARN, on condition that the region still has the status it
+ * decided on. A concurrent decider then fails that condition, reads the fleet again, and its
+ * policy refuses (already in the requested state). For an elastic scale-up the same transaction
+ * checks the slots, as follows.
  *
  * Why a transaction over the region state items (and not a separate `slots` counter): the slot
  * count is derived from the region states (ACTIVE or PROVISIONING), which the workflows already
@@ -19,24 +27,29 @@ import { isAwsError } from './aws-errors';
 
 const key = (region: string) => ({ pk: `region#${region}`, sk: 'state' });
 
-export interface ScaleUpReservation {
+export interface TransitionReservation {
   region: string;
+  direction: 'up' | 'down';
   /** The status the decision saw (the reservation fails if it changed meanwhile). */
   observedStatus: RegionStatus;
   /** The execution about to be started; stored as the region's executionArn. */
   executionArn: string;
-  /** The elastic regions the decision counted as not occupying a slot (must still be free). */
+  /** Elastic scale-up only: the elastic regions the decision counted as free (must still be free). */
   freeElasticRegions: string[];
   now: Date;
 }
 
-/** Marks the region PROVISIONING if nothing changed since the decision; false when something did. */
-export async function reserveScaleUp(
+/** The status a claimed region has until its execution takes over. */
+export const claimedStatus = (direction: 'up' | 'down'): RegionStatus =>
+  direction === 'up' ? 'PROVISIONING' : 'DRAINING';
+
+/** Claims the region for the planned execution if nothing changed since the decision; false when something did. */
+export async function reserveTransition(
   client: DynamoDBDocumentClient,
   tableName: string,
-  reservation: ScaleUpReservation,
+  reservation: TransitionReservation,
 ): Promise<boolean> {
-  const { region, observedStatus, executionArn, freeElasticRegions, now } = reservation;
+  const { region, direction, observedStatus, executionArn, freeElasticRegions, now } = reservation;
   try {
     await client.send(
       new TransactWriteCommand({
@@ -46,14 +59,14 @@ export async function reserveScaleUp(
               TableName: tableName,
               Key: key(region),
               UpdateExpression:
-                'SET #status = :provisioning, since = :now, executionArn = :arn, #region = :region, consecutiveFailures = if_not_exists(consecutiveFailures, :zero)',
+                'SET #status = :claimed, since = :now, executionArn = :arn, #region = :region, consecutiveFailures = if_not_exists(consecutiveFailures, :zero)',
               ConditionExpression:
                 observedStatus === 'INACTIVE'
                   ? 'attribute_not_exists(#status) OR #status = :observed'
                   : '#status = :observed',
               ExpressionAttributeNames: { '#status': 'status', '#region': 'region' },
               ExpressionAttributeValues: {
-                ':provisioning': 'PROVISIONING',
+                ':claimed': claimedStatus(direction),
                 ':observed': observedStatus,
                 ':now': now.toISOString(),
                 ':arn': executionArn,
@@ -85,27 +98,28 @@ export async function reserveScaleUp(
 
 /**
  * Undoes a reservation whose execution never started (or never took over): back to `status`,
- * only while the region is still PROVISIONING for that execution. Returns whether it did.
+ * only while the region is still claimed (PROVISIONING or DRAINING) for that execution. Returns
+ * whether it did.
  */
-export async function releaseScaleUpReservation(
+export async function releaseReservation(
   client: DynamoDBDocumentClient,
   tableName: string,
-  region: string,
-  executionArn: string,
+  reservation: Pick<TransitionReservation, 'region' | 'direction' | 'executionArn'>,
   status: RegionStatus,
   now: Date,
 ): Promise<boolean> {
+  const { region, direction, executionArn } = reservation;
   try {
     await client.send(
       new UpdateCommand({
         TableName: tableName,
         Key: key(region),
         UpdateExpression: 'SET #status = :status, since = :now REMOVE executionArn',
-        ConditionExpression: '#status = :provisioning AND executionArn = :arn',
+        ConditionExpression: '#status = :claimed AND executionArn = :arn',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':status': status,
-          ':provisioning': 'PROVISIONING',
+          ':claimed': claimedStatus(direction),
           ':arn': executionArn,
           ':now': now.toISOString(),
         },
