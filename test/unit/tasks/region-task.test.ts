@@ -78,22 +78,20 @@ describe('validateScaleDown', () => {
 
   it('refuses when the cluster of that name is not tagged as ours', async () => {
     // us-east-1 serves, so the last-serving-region rule lets the ownership check decide.
-    dynamo
-      .on(GetCommand)
-      .callsFake((input: { Key: { pk: string } }) =>
-        input.Key.pk === 'region#us-east-1'
-          ? {
-              Item: {
-                pk: 'region#us-east-1',
-                sk: 'state',
-                region: 'us-east-1',
-                status: 'ACTIVE',
-                since: '2026-11-21T00:00:00Z',
-                consecutiveFailures: 0,
-              },
-            }
-          : {},
-      );
+    dynamo.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'region#us-east-1'
+        ? {
+            Item: {
+              pk: 'region#us-east-1',
+              sk: 'state',
+              region: 'us-east-1',
+              status: 'ACTIVE',
+              since: '2026-11-21T00:00:00Z',
+              consecutiveFailures: 0,
+            },
+          }
+        : {},
+    );
     eks
       .on(DescribeClusterCommand)
       .resolves({ cluster: { name: 'edgescale-edge-sa-east-1', status: 'ACTIVE', tags: {} } });
