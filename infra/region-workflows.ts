@@ -47,7 +47,7 @@ export class RegionWorkflows extends Construct {
     const { config, stateTable, notifications } = props;
     const { prefix } = config;
     const stack = Stack.of(this);
-    const arn = (service: string, resource: string, region = '*') =>
+    const arn = (service: string, resource: string, region: string) =>
       Arn.format({ service, region, resource, account: stack.account, partition: stack.partition });
 
     const common = {

@@ -12,7 +12,7 @@ import { clusterName } from '../../functions/domain/naming';
 import type { RegionLock, RegionState } from '../../functions/domain/region-state';
 import type { RejectionRule } from '../../functions/domain/scaling-policy';
 import type { ExecutionOutcome } from './executor-bridge';
-import { readLatencyRecords } from './latency-record-watch';
+import { latencyRecordTargets } from '../../functions/adapters/latency-records';
 import { formatSimulatedTime, type TimelineEvent } from './timeline';
 
 export interface EmulatedCluster {
@@ -63,7 +63,7 @@ export async function readEmulatorState(config: AutoscalerConfig, stateTableName
     const { nodegroups = [] } = await eks.send(new ListNodegroupsCommand({ clusterName: name }));
     clusters.push({ region, name, status: cluster?.status ?? 'UNKNOWN', nodegroups });
   }
-  const records = await readLatencyRecords(
+  const records = await latencyRecordTargets(
     new Route53Client({ region: 'us-east-1', maxAttempts: 2 }),
     config.dns.hostedZoneId,
     config.dns.recordName,

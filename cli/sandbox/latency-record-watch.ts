@@ -7,9 +7,6 @@ import type { Route53Client } from '@aws-sdk/client-route-53';
 import { latencyRecordTargets } from '../../functions/adapters/latency-records';
 import type { Timeline } from './timeline';
 
-/** SetIdentifier -> alias target of the latency records named `recordName` (the adapter the reconciler uses). */
-export const readLatencyRecords = latencyRecordTargets;
-
 export class LatencyRecordWatch {
   private known = new Map<string, string>();
   /** Checks never overlap, so one change is reported once. */
@@ -38,7 +35,7 @@ export class LatencyRecordWatch {
   }
 
   private async compare(): Promise<void> {
-    const current = await readLatencyRecords(this.route53, this.hostedZoneId, this.recordName);
+    const current = await latencyRecordTargets(this.route53, this.hostedZoneId, this.recordName);
     const at = Date.now();
     for (const [region, target] of current) {
       const before = this.known.get(region);

@@ -3,7 +3,12 @@
  * workers through MOTO_ENDPOINT. Without moto_server the suite explains how to install it;
  * with CI=true a missing emulator fails the run instead of skipping it.
  */
-import { MOTO_INSTALL_HINT, motoServerInstalled, startMotoServer, type MotoServer } from '../support/moto-server';
+import {
+  MOTO_INSTALL_HINT,
+  motoServerInstalled,
+  startMotoServer,
+  type MotoServer,
+} from '../../cli/sandbox/moto-server';
 
 declare global {
   var __MOTO__: MotoServer | undefined;

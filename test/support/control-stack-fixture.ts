@@ -16,7 +16,7 @@ import {
   scaleUpStateMachineName,
   stateTableName,
 } from '../../functions/domain/naming';
-import { createHostedZone, createStateTable, zoneNameOf } from './emulator-fixture';
+import { createHostedZone, createStateTable, zoneNameOf } from '../../cli/sandbox/emulated-deployment';
 
 export interface EmulatedControlStack {
   config: AutoscalerConfig;

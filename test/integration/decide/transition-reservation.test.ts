@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { releaseReservation, reserveTransition } from '../../../functions/adapters/transition-reservation';
 import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
-import { createStateTable } from '../../support/emulator-fixture';
+import { createStateTable } from '../../../cli/sandbox/emulated-deployment';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 
 const TABLE = 'transition-reservation-test';

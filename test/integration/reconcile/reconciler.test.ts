@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { CreateClusterCommand } from '@aws-sdk/client-eks';
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
+import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import {
   CreateStateMachineCommand,
   ListExecutionsCommand,
@@ -11,6 +11,7 @@ import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StateStore } from '../../../functions/adapters/state-store';
+import { putLatencyRecordDirectly } from '../../support/latency-record';
 import {
   cloudWatchClient,
   documentClient,
@@ -24,7 +25,7 @@ import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { clusterName, OWNER_TAG_KEY, stateTableName } from '../../../functions/domain/naming';
 import { reconcile, type ReconcileDeps } from '../../../functions/reconcile/reconciler';
 import { exampleConfig } from '../../support/config-fixtures';
-import { createStateTable, zoneNameOf } from '../../support/emulator-fixture';
+import { createStateTable, zoneNameOf } from '../../../cli/sandbox/emulated-deployment';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 
 const HOME = 'us-east-1';
@@ -77,29 +78,6 @@ async function executionNames(deps: ReconcileDeps, machine: 'up' | 'down'): Prom
   return executions.map((e) => e.name!).sort();
 }
 
-async function addLatencyRecord(config: AutoscalerConfig, region: string): Promise<void> {
-  await route53Client().send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: config.dns.hostedZoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'UPSERT',
-            ResourceRecordSet: {
-              Name: config.dns.recordName,
-              Type: 'CNAME',
-              SetIdentifier: region,
-              Region: region as never,
-              TTL: 60,
-              ResourceRecords: [{ Value: `edge-${region}.elb.amazonaws.com` }],
-            },
-          },
-        ],
-      },
-    }),
-  );
-}
-
 const scheduledAt = new Date('2026-11-21T12:05:00Z');
 const now = new Date('2026-11-21T12:05:02Z');
 const longAgo = '2026-11-01T00:00:00.000Z';
@@ -144,7 +122,7 @@ describeWithMoto('reconciler against the emulator', () => {
         lastTransitionAt: longAgo,
         consecutiveFailures: 0,
       });
-      await addLatencyRecord(config, region);
+      await putLatencyRecordDirectly(config, region);
     }
     await deps.store.putRegionState({
       region: 'ap-south-1',
@@ -176,7 +154,7 @@ describeWithMoto('reconciler against the emulator', () => {
         activeSince: longAgo,
         consecutiveFailures: 0,
       });
-      await addLatencyRecord(config, region);
+      await putLatencyRecordDirectly(config, region);
     }
     // A leftover edge cluster in sa-east-1 (INACTIVE), carrying the owner tag.
     const foundation = await eksClient('sa-east-1').send(

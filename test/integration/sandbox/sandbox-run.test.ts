@@ -11,7 +11,7 @@ import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { loadBalancerName } from '../../../cli/sandbox/cloud-controller';
 import { runSandbox, type SandboxResult } from '../../../cli/sandbox/sandbox-run';
-import { readLatencyRecords } from '../../../cli/sandbox/latency-record-watch';
+import { latencyRecordTargets } from '../../../functions/adapters/latency-records';
 import type { TimelineEvent } from '../../../cli/sandbox/timeline';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { clusterName, nodegroupName } from '../../../functions/domain/naming';
@@ -87,7 +87,7 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
       const { nodegroups } = await eks.send(new ListNodegroupsCommand({ clusterName: clusterName(prefix, region) }));
       expect(nodegroups).toEqual([nodegroupName(prefix)]);
     }
-    const records = await readLatencyRecords(
+    const records = await latencyRecordTargets(
       new Route53Client({ region: 'us-east-1' }),
       result.config.dns.hostedZoneId,
       result.config.dns.recordName,

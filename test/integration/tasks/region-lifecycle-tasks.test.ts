@@ -13,12 +13,7 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-  type ResourceRecordSet,
-} from '@aws-sdk/client-route-53';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient } from '../../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
@@ -27,9 +22,10 @@ import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import type { RegionStatus } from '../../../functions/domain/region-state';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
-import { provisionEmulatedDeployment } from '../../support/emulator-fixture';
-import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
+import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
+import { putLatencyRecordDirectly } from '../../support/latency-record';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 
 type Handler = (input: unknown) => Promise<Record<string, unknown>>;
@@ -61,7 +57,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       tasks[name] = (input) => module.handler(input, lambdaContext(`${name}-task`));
     }
     // The always-on region serves, with its own latency record, untouched by everything below.
-    await upsertRecordDirectly('us-east-1', 'useast.elb.amazonaws.com');
+    await putLatencyRecordDirectly(config, 'us-east-1', 'useast.elb.amazonaws.com');
     await setStatus('us-east-1', 'ACTIVE');
   });
   afterAll(async () => {
@@ -69,26 +65,6 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
     await api.stop();
   });
 
-  const upsertRecordDirectly = (region: string, dnsName: string) =>
-    new Route53Client(client('us-east-1')).send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: config.dns.hostedZoneId,
-        ChangeBatch: {
-          Changes: [
-            {
-              Action: 'UPSERT',
-              ResourceRecordSet: {
-                Name: config.dns.recordName,
-                Type: 'A',
-                SetIdentifier: region,
-                Region: region as ResourceRecordSet['Region'],
-                AliasTarget: { DNSName: dnsName, HostedZoneId: 'Z35SXDOTRQ7X7K', EvaluateTargetHealth: true },
-              },
-            },
-          ],
-        },
-      }),
-    );
   const latencyRecords = async () => {
     const { ResourceRecordSets = [] } = await new Route53Client(client('us-east-1')).send(
       new ListResourceRecordSetsCommand({ HostedZoneId: config.dns.hostedZoneId }),

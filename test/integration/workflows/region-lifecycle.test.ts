@@ -24,8 +24,8 @@ import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/clust
 import type { WorkflowName } from '../../../workflows/definitions';
 import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../../../workflows/run-locally';
 import { exampleConfig } from '../../support/config-fixtures';
-import { provisionEmulatedDeployment } from '../../support/emulator-fixture';
-import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
+import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 import { awsError, failNextCalls, rewriteOutputs } from '../../support/sdk-faults';

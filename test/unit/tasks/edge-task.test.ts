@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { InvalidRequestError, NotOwnedError } from '../../../functions/domain/errors';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
-import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 
 const eks = mockClient(EKSClient);

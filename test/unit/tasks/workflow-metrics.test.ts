@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
 import { captureMetrics, enableMetrics, type EmittedMetric } from '../../support/emf-capture';
-import { KubernetesApiDouble } from '../../support/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
