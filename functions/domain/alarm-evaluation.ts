@@ -2,22 +2,24 @@
  * CloudWatch metric-alarm evaluation, as documented in "Configuring how CloudWatch alarms treat
  * missing data" (Amazon CloudWatch User Guide, section "How alarm state is evaluated when data is
  * missing": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html).
- * The simulator and the sandbox evaluate alarms with this function and nothing else.
+ * The page's two tables of examples are the specification (test/unit/domain/alarm-evaluation.test.ts
+ * checks every row). The simulator and the sandbox evaluate alarms with this function and nothing else.
  *
- * The documented rules:
+ * The rule:
  * - CloudWatch retrieves an evaluation range LONGER than N (Evaluation Periods) datapoints.
  * - N or more real datapoints in the range: the N most recent real ones are evaluated; the
  *   missing-data treatment plays no part.
- * - Fewer than N real datapoints: every real datapoint in the range is used, and missing ones are
- *   filled in only as often as needed to reach N, according to the treatment:
- *     breaching     filled as breaching;
- *     notBreaching  filled as within the threshold;
- *     missing       all missing -> INSUFFICIENT_DATA; otherwise the real datapoints decide
- *                   (ALARM when at least M breach, or when every one of them breaches and there
- *                   is none within the threshold: the page's "X - - - -" example);
- *     ignore        all missing -> the current state is kept; otherwise the real datapoints
- *                   decide when they can (M breaching -> ALARM, one within the threshold among
- *                   too few breaching -> OK) and the current state is kept when they cannot.
+ * - Fewer than N real datapoints: the evaluated datapoints are every real one in the range plus
+ *   the most recent missing periods, as few as needed to reach N. Those missing periods count as:
+ *     breaching     breaching;
+ *     notBreaching  within the threshold;
+ *     missing       neither. A datapoint within the threshold -> OK. Otherwise (only breaching
+ *                   datapoints, fewer than M, or none) the oldest evaluated datapoint decides:
+ *                   a real, breaching one -> ALARM ("X - - - -": "the oldest evaluated data point
+ *                   is breaching and there aren't any non-breaching data points"), a missing
+ *                   one -> INSUFFICIENT_DATA ("- - - - X", "- - - - -");
+ *     ignore        as `missing`, except that where `missing` would decide from the position of
+ *                   the missing periods (ALARM or INSUFFICIENT_DATA above) the state is kept.
  * - M (Datapoints to Alarm) or more breaching among the N evaluated -> ALARM, else OK.
  */
 
@@ -77,13 +79,15 @@ export function evaluateAlarm(
   const n = alarm.evaluationPeriods;
   let real = 0;
   let breaching = 0;
+  let oldestReal = evaluationRange.length;
   for (let i = evaluationRange.length - 1; i >= 0 && real < n; i--) {
     const value = evaluationRange[i];
     if (value === null || value === undefined || Number.isNaN(value)) continue;
     real++;
+    oldestReal = i;
     if (isBreaching(alarm, value)) breaching++;
   }
-  return alarmStateFromCounts(alarm, real, breaching, currentState);
+  return alarmStateFromCounts(alarm, real, breaching, evaluationRange.length - oldestReal, currentState);
 }
 
 /**
@@ -102,23 +106,27 @@ export function evaluateAlarmOverSeries(
   const first = Math.max(0, end - rangeLength + 1);
   let real = 0;
   let breaching = 0;
+  let oldestReal = end + 1;
   for (let i = end; i >= first && real < n; i--) {
     const value = values[i]!;
     if (value !== value) continue; // NaN: missing
     real++;
+    oldestReal = i;
     if (isBreaching(alarm, value)) breaching++;
   }
-  return alarmStateFromCounts(alarm, real, breaching, currentState);
+  return alarmStateFromCounts(alarm, real, breaching, end + 1 - oldestReal, currentState);
 }
 
 /**
  * The documented decision from the N most recent real datapoints of the range (`real` of them,
- * at most N, `breaching` of which breach).
+ * at most N, `breaching` of which breach; the oldest of them is `age` periods old, counting the
+ * newest period of the range as 1, and 0 when there is none).
  */
 function alarmStateFromCounts(
   alarm: AlarmDefinition,
   real: number,
   breaching: number,
+  age: number,
   currentState: AlarmState,
 ): AlarmState {
   const n = alarm.evaluationPeriods;
@@ -131,11 +139,15 @@ function alarmStateFromCounts(
     case 'notBreaching':
       return breaching >= m ? 'ALARM' : 'OK';
     case 'missing':
-      if (real === 0) return 'INSUFFICIENT_DATA';
-      return breaching >= m || breaching === real ? 'ALARM' : 'OK';
+      if (breaching >= m) return 'ALARM';
+      if (breaching < real) return 'OK';
+      // Only breaching datapoints (or none), too few for M: ALARM when the oldest evaluated one is
+      // real. It is when the `filled` most recent missing periods all come after the oldest real
+      // datapoint, i.e. when that datapoint is at least N periods old.
+      return age >= n ? 'ALARM' : 'INSUFFICIENT_DATA';
     case 'ignore':
       if (breaching >= m) return 'ALARM';
-      if (real > 0 && breaching < real) return 'OK';
+      if (breaching < real) return 'OK';
       return currentState;
   }
 }

@@ -27,68 +27,97 @@ function range(notation: string): Array<number | null> {
   return notation.split(' ').map((c) => (c === '-' ? null : c === 'X' ? 2 : 0));
 }
 
-type Expected = AlarmState | 'retain';
-type Row = [datapoints: string, missing: Expected, ignore: Expected, breaching: Expected, notBreaching: Expected];
+/** A cell of the page's tables, as written there. */
+type Cell = 'OK' | 'ALARM' | 'Insufficient data' | 'Retain current state';
+/** A row as the page writes it: Data points, # of missing data points, MISSING, IGNORE, BREACHING, NOT BREACHING. */
+type Row = [datapoints: string, missingCount: number, missing: Cell, ignore: Cell, breaching: Cell, notBreaching: Cell];
 
 /*
  * Amazon CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data", section
- * "How alarm state is evaluated when data is missing" (docs.aws.amazon.com/AmazonCloudWatch/latest/
- * monitoring/alarms-and-missing-data.html; source: awsdocs/amazon-cloudwatch-user-guide,
- * doc_source/AlarmThatSendsEmail.md). CloudWatch retrieves the 5 most recent datapoints.
- * 0 = within the threshold, X = breaching, - = missing. Columns: MISSING, IGNORE, BREACHING, NOT BREACHING.
+ * "How alarm state is evaluated when data is missing"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html, formerly
+ * AlarmThatSendsEmail.html#alarms-evaluating-missing-data; source: awsdocs/amazon-cloudwatch-user-guide,
+ * doc_source/AlarmThatSendsEmail.md). "CloudWatch retrieves the 5 most recent data points when evaluating
+ * the alarm." "0 is a non-breaching data point, X is a breaching data point, and - is a missing data point",
+ * oldest first.
  */
+/** First table: "Datapoints to Alarm and Evaluation Periods are both 3". */
 const THREE_OF_THREE: Row[] = [
-  ['0 - X - X', 'OK', 'OK', 'OK', 'OK'],
-  ['0 - - - -', 'OK', 'OK', 'OK', 'OK'],
-  ['- - - - -', 'INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK'],
-  ['0 X X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
-  // The page's sixth row: ALARM "even if missing data is treated as missing, because the oldest
-  // evaluated data point is breaching and there aren't any non-breaching data points".
-  ['X - - - -', 'ALARM', 'retain', 'ALARM', 'OK'],
+  ['0 - X - X', 2, 'OK', 'OK', 'OK', 'OK'],
+  ['0 - - - -', 4, 'OK', 'OK', 'OK', 'OK'],
+  ['- - - - -', 5, 'Insufficient data', 'Retain current state', 'ALARM', 'OK'],
+  ['0 X X - X', 1, 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+  ['- - - - X', 4, 'Insufficient data', 'Retain current state', 'ALARM', 'OK'],
+  ['X - - - -', 4, 'ALARM', 'Retain current state', 'ALARM', 'OK'],
 ];
-
+/** Second table: "Datapoints to Alarm is only 2 while Evaluation Periods is 3. This is a 2 out of 3, M out of N alarm." */
 const TWO_OF_THREE: Row[] = [
-  ['0 - X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
-  ['0 0 X 0 X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
-  ['0 - X - -', 'OK', 'OK', 'ALARM', 'OK'],
-  ['- - - - 0', 'OK', 'OK', 'ALARM', 'OK'],
+  ['0 - X - X', 2, 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+  ['0 0 X 0 X', 0, 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+  ['0 - X - -', 3, 'OK', 'OK', 'ALARM', 'OK'],
+  ['- - - - 0', 4, 'OK', 'OK', 'ALARM', 'OK'],
+  ['- - - - X', 4, 'Insufficient data', 'Retain current state', 'ALARM', 'OK'],
 ];
 
-function expectRow(m: number, n: number, [datapoints, ...expected]: Row): void {
-  TREATMENTS.forEach((treatment, column) => {
-    for (const current of STATES) {
-      const want = expected[column] === 'retain' ? current : expected[column];
-      expect({
-        datapoints,
-        treatment,
-        current,
-        state: evaluateAlarm(alarm(m, n, treatment), range(datapoints), current),
-      }).toEqual({ datapoints, treatment, current, state: want });
-    }
-  });
+const TABLES = [
+  { table: '3 of 3', m: 3, n: 3, rows: THREE_OF_THREE },
+  { table: '2 of 3', m: 2, n: 3, rows: TWO_OF_THREE },
+];
+
+/** One case per row per treatment: the row's cell in that treatment's column. */
+const DOCUMENTED_CASES = TABLES.flatMap(({ table, m, n, rows }) =>
+  rows.flatMap(([datapoints, , ...cells]) =>
+    TREATMENTS.map((treatment, column) => ({ table, m, n, datapoints, treatment, cell: cells[column]! })),
+  ),
+);
+
+function expectedState(cell: Cell, current: AlarmState): AlarmState {
+  if (cell === 'Retain current state') return current;
+  return cell === 'Insufficient data' ? 'INSUFFICIENT_DATA' : cell;
 }
 
 describe('evaluateAlarm: the documented examples', () => {
-  it.each(THREE_OF_THREE)('3 of 3, datapoints %s', (...row) => expectRow(3, 3, row as Row));
-  it.each(TWO_OF_THREE)('2 of 3, datapoints %s', (...row) => expectRow(2, 3, row as Row));
-
-  it('"- - - - X": ignore keeps the current state, breaching alarms, notBreaching stays OK', () => {
-    // The same page gives this row for both tables. Its IGNORE, BREACHING and NOT BREACHING cells
-    // are checked here; its MISSING cell (INSUFFICIENT_DATA) contradicts the page's own definition
-    // of `missing` ("if all data points in the alarm evaluation range are missing, the alarm
-    // transitions to INSUFFICIENT_DATA") and its sixth row ("X - - - -" -> ALARM, a lone breaching
-    // datapoint), which we follow: a lone breaching datapoint alarms.
-    for (const [m, n] of [
-      [3, 3],
-      [2, 3],
-    ] as const) {
-      for (const current of STATES) {
-        expect(evaluateAlarm(alarm(m, n, 'ignore'), range('- - - - X'), current)).toBe(current);
+  it('the fixtures are the tables as written: each row has its "# of missing data points"', () => {
+    for (const { rows } of TABLES) {
+      for (const [datapoints, missingCount] of rows) {
+        expect({ datapoints, missing: datapoints.split(' ').filter((c) => c === '-').length }).toEqual({
+          datapoints,
+          missing: missingCount,
+        });
       }
-      expect(evaluateAlarm(alarm(m, n, 'breaching'), range('- - - - X'), 'OK')).toBe('ALARM');
-      expect(evaluateAlarm(alarm(m, n, 'notBreaching'), range('- - - - X'), 'ALARM')).toBe('OK');
-      expect(evaluateAlarm(alarm(m, n, 'missing'), range('- - - - X'), 'OK')).toBe('ALARM');
     }
+  });
+
+  it.each(DOCUMENTED_CASES)('$table, "$datapoints", $treatment: $cell', ({ m, n, datapoints, treatment, cell }) => {
+    const a = alarm(m, n, treatment);
+    const series = Float64Array.from(range(datapoints).map((v) => v ?? NaN));
+    for (const current of STATES) {
+      expect({
+        current,
+        evaluateAlarm: evaluateAlarm(a, range(datapoints), current),
+        evaluateAlarmOverSeries: evaluateAlarmOverSeries(a, series, series.length - 1, series.length, current),
+      }).toEqual({
+        current,
+        evaluateAlarm: expectedState(cell, current),
+        evaluateAlarmOverSeries: expectedState(cell, current),
+      });
+    }
+  });
+
+  it('missing: breaching datapoints alone, too few for M, alarm once the oldest is N periods old', () => {
+    // Between them, the rows "X - - - -" (ALARM) and "- - - - X" (INSUFFICIENT_DATA) pin this down.
+    const at = (m: number, notation: string, treatment: TreatMissingData = 'missing', current: AlarmState = 'OK') =>
+      evaluateAlarm(alarm(m, 3, treatment), range(notation), current);
+    expect([at(3, '- - X - -'), at(3, '- - X X -'), at(3, '- X - - -')]).toEqual(['ALARM', 'ALARM', 'ALARM']);
+    expect([at(3, '- - - X -'), at(3, '- - - X X'), at(2, '- - - X -')]).toEqual([
+      'INSUFFICIENT_DATA',
+      'INSUFFICIENT_DATA',
+      'INSUFFICIENT_DATA',
+    ]);
+    // M breaching datapoints alarm wherever they are; one within the threshold settles OK.
+    expect([at(2, '- - - X X'), at(3, '- - - 0 X'), at(3, 'X - - - 0')]).toEqual(['ALARM', 'OK', 'OK']);
+    // ignore keeps the current state wherever missing decides from the position of the missing periods.
+    expect([at(3, '- - X - -', 'ignore', 'OK'), at(3, '- - - X -', 'ignore', 'ALARM')]).toEqual(['OK', 'ALARM']);
   });
 
   it('uses the N most recent real datapoints, wherever they sit in the range', () => {
@@ -148,7 +177,37 @@ const withMoreBreaching = scenario.chain((s) =>
   }),
 );
 
+/**
+ * The page's wording for `missing`, spelled out period by period: evaluate every real datapoint (the
+ * N most recent when there are N) and the most recent missing periods, as few as needed to reach N
+ * (periods before the range are missing too); M breaching -> ALARM; one within the threshold -> OK;
+ * otherwise the oldest evaluated datapoint decides: real -> ALARM, missing -> INSUFFICIENT_DATA.
+ */
+function missingAsWorded(a: AlarmDefinition, r: ReadonlyArray<number | null>): AlarmState {
+  const n = a.evaluationPeriods;
+  const periods = Array.from({ length: r.length + n }, (_, k) => k - n);
+  const real = periods.filter((i) => i >= 0 && r[i] !== null).slice(-n);
+  const filled = real.length < n ? periods.filter((i) => i < 0 || r[i] === null).slice(real.length - n) : [];
+  const oldestEvaluated = Math.min(...real, ...filled);
+  const breaching = real.filter((i) => r[i] === BREACH).length;
+  if (breaching >= a.datapointsToAlarm) return 'ALARM';
+  if (breaching < real.length) return 'OK';
+  return real.includes(oldestEvaluated) ? 'ALARM' : 'INSUFFICIENT_DATA';
+}
+
 describe('evaluateAlarm: properties', () => {
+  it("missing: agrees with the page's wording spelled out period by period", () => {
+    const missingScenario = scenario.map((s) => ({
+      ...s,
+      alarm: { ...s.alarm, treatMissingData: 'missing' as const },
+    }));
+    fc.assert(
+      fc.property(missingScenario, ({ alarm: a, range: r, current }) => {
+        expect(evaluateAlarm(a, r, current)).toBe(missingAsWorded(a, r));
+      }),
+    );
+  });
+
   it('more breaching datapoints never turn ALARM into anything else', () => {
     fc.assert(
       fc.property(withMoreBreaching, ({ s, worse }) => {
