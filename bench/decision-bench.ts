@@ -1,8 +1,9 @@
 /**
- * decisionP50Ms: median wall time of the decision Lambda's handler (parse, read the fleet,
- * policy, slot reservation, StartExecution, decision record) with every AWS call answered
+ * decisionP50Ms: median wall time of the decision Lambda's handler (parse, read the alarm's state,
+ * read the fleet, policy, slot reservation, StartExecution, decision record) with every AWS call answered
  * at once by aws-sdk-client-mock. Measures the Lambda's own work, not AWS latency.
  */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DynamoDBDocumentClient,
@@ -41,6 +42,7 @@ export async function measureDecisionP50Ms(invocations = 200): Promise<number> {
 
   const dynamo = mockClient(DynamoDBDocumentClient);
   const sfn = mockClient(SFNClient);
+  const cloudWatch = mockClient(CloudWatchClient);
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   // The handler's log lines and metric flushes would flood the benchmark's table; they go to
   // stdout, which is silenced while the handler runs (the modules may have been loaded earlier
@@ -64,6 +66,16 @@ export async function measureDecisionP50Ms(invocations = 200): Promise<number> {
     dynamo.on(PutCommand).resolves({});
     dynamo.on(UpdateCommand).resolves({});
     dynamo.on(TransactWriteCommand).resolves({});
+    // The alarm is still in ALARM from the event's change: the decision goes on to start the workflow.
+    cloudWatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: event.detail.alarmName,
+          StateValue: 'ALARM',
+          StateTransitionedTimestamp: new Date(event.detail.state.timestamp),
+        },
+      ],
+    });
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
     sfn.on(StartExecutionCommand).callsFake(async (input: { name: string }) => ({
       executionArn: `${UP_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`,
@@ -88,6 +100,7 @@ export async function measureDecisionP50Ms(invocations = 200): Promise<number> {
     console.warn = warn;
     dynamo.restore();
     sfn.restore();
+    cloudWatch.restore();
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * The regionctl command line (commander): global options, every command with its help and
- * examples. Each action builds the command's environment from the global options and calls the
- * command function, whose return value is the exit code.
+ * examples. Each action first checks what needs no AWS (offline-checks.ts), then builds the
+ * command's environment from the global options and calls the command function, whose return
+ * value is the exit code.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import type { CommandEnv, Target } from './command-env';
+import { reportingFailures, type CommandEnv, type Target } from './command-env';
 import { validateConfig } from './commands/config-validate';
 import { DEFAULT_HISTORY_LIMIT, showHistory } from './commands/history';
 import { pauseRegion, resumeRegion } from './commands/pause';
@@ -12,6 +13,7 @@ import { scaleDown, scaleUp } from './commands/scale';
 import { showStatus } from './commands/status';
 import type { ExitCode } from './exit-codes';
 import type { TargetDefaults } from './local-defaults';
+import { checkBeforeAws, localConfiguration, type RegionArgument } from './offline-checks';
 import type { Output } from './output';
 
 export interface GlobalOptions {
@@ -68,14 +70,28 @@ export function buildProgram(deps: ProgramDeps): Command {
 
   if (deps.helpOutput) program.configureOutput(deps.helpOutput);
 
-  const run = async (command: Command, body: (env: CommandEnv) => Promise<ExitCode>) => {
+  const run = async (
+    command: Command,
+    argument: RegionArgument | undefined,
+    body: (env: CommandEnv) => Promise<ExitCode>,
+  ) => {
     const given = command.optsWithGlobals<Partial<GlobalOptions>>();
     const globals: GlobalOptions = {
       profile: given.profile,
       region: given.region ?? deps.defaults.homeRegion,
       prefix: given.prefix ?? deps.defaults.prefix,
     };
-    deps.setExitCode(await body(deps.commandEnv(globals, { prefix: globals.prefix, homeRegion: globals.region })));
+    const target: Target = { prefix: globals.prefix, homeRegion: globals.region };
+    const sources = {
+      prefix: given.prefix === undefined ? 'default' : 'option',
+      homeRegion: given.region === undefined ? 'default' : 'option',
+    } as const;
+    deps.setExitCode(
+      await reportingFailures(deps.out, () => {
+        checkBeforeAws(target, sources, argument, localConfiguration(deps.cwd));
+        return body(deps.commandEnv(globals, target));
+      }),
+    );
   };
 
   program
@@ -97,7 +113,9 @@ export function buildProgram(deps: ProgramDeps): Command {
         'regions unless --allow-over-max, one execution per region). Without --hold, autoscaling may take the\n' +
         'region down once its minimum active time has passed.\n',
     )
-    .action((region: string, options, command: Command) => run(command, (env) => scaleUp(env, region, options)));
+    .action((region: string, options, command: Command) =>
+      run(command, { region, direction: 'up' }, (env) => scaleUp(env, region, options)),
+    );
 
   program
     .command('down')
@@ -111,7 +129,9 @@ export function buildProgram(deps: ProgramDeps): Command {
         '\nSkips cooldowns, minimum active time and holds; always refuses an always-on region and the last\n' +
         'serving region.\n',
     )
-    .action((region: string, options, command: Command) => run(command, (env) => scaleDown(env, region, options)));
+    .action((region: string, options, command: Command) =>
+      run(command, { region, direction: 'down' }, (env) => scaleDown(env, region, options)),
+    );
 
   program
     .command('pause')
@@ -119,14 +139,18 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<region>', 'approved region')
     .option('--for <duration>', 'how long, e.g. 45m, 2h, 1d (default: until regionctl resume)')
     .addHelpText('after', examples('regionctl pause ap-south-1 --for 2h', 'regionctl pause sa-east-1'))
-    .action((region: string, options, command: Command) => run(command, (env) => pauseRegion(env, region, options)));
+    .action((region: string, options, command: Command) =>
+      run(command, { region }, (env) => pauseRegion(env, region, options)),
+    );
 
   program
     .command('resume')
     .description('Lift a pause: autoscaling acts on the region again')
     .argument('<region>', 'approved region')
     .addHelpText('after', examples('regionctl resume ap-south-1'))
-    .action((region: string, _options, command: Command) => run(command, (env) => resumeRegion(env, region)));
+    .action((region: string, _options, command: Command) =>
+      run(command, { region }, (env) => resumeRegion(env, region)),
+    );
 
   program
     .command('status')
@@ -135,7 +159,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     )
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText('after', examples('regionctl status', 'regionctl status --json | jq \'.regions["sa-east-1"].state\''))
-    .action((options, command: Command) => run(command, (env) => showStatus(env, options)));
+    .action((options, command: Command) => run(command, undefined, (env) => showStatus(env, options)));
 
   program
     .command('history')
@@ -143,7 +167,9 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<region>', 'approved region')
     .option('--limit <n>', `how many decisions and executions (default ${DEFAULT_HISTORY_LIMIT})`, positiveInteger)
     .addHelpText('after', examples('regionctl history ap-southeast-1', 'regionctl history sa-east-1 --limit 50'))
-    .action((region: string, options, command: Command) => run(command, (env) => showHistory(env, region, options)));
+    .action((region: string, options, command: Command) =>
+      run(command, { region }, (env) => showHistory(env, region, options)),
+    );
 
   const config = program.command('config').description('Work with the autoscaler configuration');
   config

@@ -1,17 +1,19 @@
 /**
  * Every Lambda of the autoscaler, built the same way: Node 22, ESM bundle from functions/,
- * a log group with the autoscaler's retention, the configuration in its environment, X-Ray off
- * (Powertools logs and metrics are the observability), and a name after its handler file.
+ * a log group kept a year and encrypted with the stack's key, the configuration in its environment,
+ * no X-Ray tracing of their own (Powertools logs and metrics are their observability; the state
+ * machines trace their executions), and a name after its handler file.
  */
-import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { ENV } from '../functions/commons/runtime';
+import { AutoscalerLogGroup } from './autoscaler-log-group';
+import { acknowledgeControlTowerRule } from './policy-validation';
 
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
@@ -35,11 +37,7 @@ export class AutoscalerFunction extends Construct {
   constructor(scope: Construct, id: string, props: AutoscalerFunctionProps) {
     super(scope, id);
     const functionName = `${props.config.prefix}-${props.entry.split('/').pop()}`;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${functionName}`,
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = new AutoscalerLogGroup(this, 'Logs', { logGroupName: `/aws/lambda/${functionName}` });
     // An explicit role with write access to this function's log group only (instead of the
     // AWS-managed AWSLambdaBasicExecutionRole, which may write to every log group).
     this.role =
@@ -73,6 +71,11 @@ export class AutoscalerFunction extends Construct {
       reason:
         'The project targets the nodejs22.x runtime on purpose (LTS, the version its dependencies and tests are pinned to).',
     });
+    acknowledgeControlTowerRule(
+      this.function,
+      'CT.LAMBDA.PR.3',
+      "No inbound traffic. It calls AWS APIs in every approved region (EKS, SSM and ELBv2 have no cross-region VPC endpoints) and the clusters' public Kubernetes endpoints, which from a VPC takes a NAT gateway (about $33/month per AZ) in a control plane that is otherwise pay-per-use.",
+    );
   }
 }
 

@@ -3,11 +3,9 @@
  * the decision Lambda and the reconciler, the alarms and the dashboard.
  * Everything here is pay-per-use and costs (close to) nothing while idle.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
@@ -22,14 +20,12 @@ import {
 import { AutoscalerDashboard } from './autoscaler-dashboard';
 import { RegionWorkflows } from './region-workflows';
 import { ScalingAutomation } from './scaling-automation';
+import { stackEncryptionKey } from './stack-encryption-key';
 import { WorkflowFailureAlarm } from './workflow-failure-alarm';
 
 export interface ControlPlaneStackProps extends StackProps {
   config: AutoscalerConfig;
 }
-
-/** Log retention of every log group the autoscaler creates. */
-export const LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
 
 export class ControlPlaneStack extends Stack {
   readonly config: AutoscalerConfig;
@@ -54,19 +50,19 @@ export class ControlPlaneStack extends Stack {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // KMS with the AWS-managed key (Control Tower CT.DYNAMODB.PR.2, which cfn-guard only checks on
+      // AWS::DynamoDB::Table): no monthly fee, and, unlike the stack's key, it outlives the stack
+      // as this retained table does.
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       timeToLiveAttribute: 'expiresAt',
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // A customer-managed key ($1/month): CloudWatch alarm actions cannot publish to a topic
-    // encrypted with the AWS-managed alias/aws/sns key, and the DLQ and failure alarms notify here.
-    const topicKey = new kms.Key(this, 'NotificationsKey', {
-      description: 'Encrypts the edge autoscaler notification topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
+    // The stack's customer-managed key ($1/month), shared with its log groups: CloudWatch alarm
+    // actions cannot publish to a topic encrypted with the AWS-managed alias/aws/sns key, and the
+    // DLQ and failure alarms notify here.
+    const topicKey = stackEncryptionKey(this);
     topicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -129,14 +125,5 @@ export class ControlPlaneStack extends Stack {
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, CONTROL_OUTPUTS[key as keyof typeof CONTROL_OUTPUTS], { value });
     }
-  }
-
-  /** A log group with the autoscaler's retention; removed with the stack. */
-  newLogGroup(id: string, logGroupName: string): logs.LogGroup {
-    return new logs.LogGroup(this, id, {
-      logGroupName,
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
   }
 }

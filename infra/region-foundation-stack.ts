@@ -12,6 +12,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { OWNER_TAG_KEY, clusterRoleName, foundationParameterName, nodeRoleName } from '../functions/domain/naming';
+import { LOG_RETENTION } from './autoscaler-log-group';
+import { acknowledgeControlTowerRule } from './policy-validation';
 
 export interface RegionFoundationStackProps extends StackProps {
   config: AutoscalerConfig;
@@ -46,13 +48,25 @@ export class RegionFoundationStack extends Stack {
         { name: 'edge-public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 20, mapPublicIpOnLaunch: true },
       ],
     });
-    // Kubernetes places internet-facing load balancers in subnets carrying this tag.
-    for (const subnet of this.vpc.publicSubnets) Tags.of(subnet).add('kubernetes.io/role/elb', '1');
+    for (const subnet of this.vpc.publicSubnets) {
+      // Kubernetes places internet-facing load balancers in subnets carrying this tag.
+      Tags.of(subnet).add('kubernetes.io/role/elb', '1');
+      acknowledgeControlTowerRule(
+        subnet,
+        'CT.EC2.PR.11',
+        'No NAT gateway on purpose (about $33/month per AZ, even while no cluster runs): the edge nodes run in these public subnets and need a public IP to reach EKS, ECR and the origin. Security groups limit inbound traffic.',
+      );
+    }
 
     const flowLogGroup = new logs.LogGroup(this, 'VpcFlowLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
+      retention: LOG_RETENTION,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeControlTowerRule(
+      flowLogGroup,
+      'CT.CLOUDWATCH.PR.3',
+      "Rejected-connection records only (addresses and ports, no payload), encrypted at rest by CloudWatch Logs' own key; a customer-managed key would cost $1/month per approved region, and the foundation costs nothing while no cluster runs.",
+    );
     this.vpc.addFlowLog('RejectedTraffic', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.REJECT,

@@ -1,6 +1,8 @@
 /**
  * The scale-up and scale-down workflows: the definition files in workflows/ deployed as they are
- * (DefinitionBody.fromFile with the task Lambdas' ARNs substituted), and the four task Lambdas
+ * (their text inline in the template, with the task Lambdas' ARNs as definition substitutions;
+ * the timeout is the definition's own TimeoutSeconds, which DefinitionBody.fromString keeps,
+ * unlike the construct's `timeout` option), and the four task Lambdas
  * with least-privilege IAM:
  *   - region-task: state table, notifications, foundation parameters, EKS reads;
  *   - cluster-task and edge-task share one "EKS operator" role: the role that creates a cluster
@@ -8,10 +10,9 @@
  *     talks to the Kubernetes API, must be the same identity;
  *   - dns-task: only this project's record name in the configured hosted zone.
  */
-import { Arn, Duration, Stack, Validations, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -29,6 +30,7 @@ import {
 } from '../functions/domain/naming';
 import { TASK_SUBSTITUTIONS, WORKFLOWS, type TaskLambda } from '../workflows/definitions';
 import { AutoscalerFunction } from './autoscaler-function';
+import { AutoscalerLogGroup } from './autoscaler-log-group';
 
 export interface RegionWorkflowsProps {
   config: AutoscalerConfig;
@@ -215,11 +217,7 @@ export class RegionWorkflows extends Construct {
     file: string,
     substitutions: Record<string, string>,
   ): sfn.StateMachine {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = new AutoscalerLogGroup(this, `${id}Logs`, { logGroupName: `/aws/vendedlogs/states/${name}` });
     const machine = new sfn.StateMachine(this, id, {
       stateMachineName: name,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -228,7 +226,6 @@ export class RegionWorkflows extends Construct {
       definitionSubstitutions: substitutions,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
-      timeout: Duration.hours(2),
     });
     for (const task of Object.values(this.tasks)) {
       task.function.grantInvoke(machine);

@@ -30,6 +30,7 @@ import {
   scalingAlarmNamePrefix,
 } from '../functions/domain/naming';
 import { AutoscalerFunction } from './autoscaler-function';
+import { acknowledgeControlTowerRule } from './policy-validation';
 
 export interface ScalingAutomationProps {
   config: AutoscalerConfig;
@@ -59,11 +60,16 @@ export class ScalingAutomation extends Construct {
     this.alarms = config.regions.elastic.map((region) => this.regionAlarms(config, region));
 
     // Events EventBridge could not deliver, and decisions that failed after Lambda's retries.
+    // SSE-SQS rather than the stack's key: EventBridge can write to it without a key policy, so a
+    // key-policy mistake cannot silently drop the last copy of a failed event.
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       queueName: `${config.prefix}-scaling-dlq`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // Marks it as a dead-letter queue (Control Tower CT.SQS.PR.1); allowAll is SQS's default, and
+      // byQueue cannot name its senders, which are EventBridge and Lambda, not queues.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -113,6 +119,7 @@ export class ScalingAutomation extends Construct {
         onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       });
       this.grantScaling(fn, props);
+      this.grantAlarmReads(fn);
     }
     this.grantReconcilerReads(this.reconcilerFunction, config);
 
@@ -166,8 +173,8 @@ export class ScalingAutomation extends Construct {
       period: Duration.seconds(alarms.periodSeconds),
       statistic: DEMAND_ALARM_STATISTIC,
     });
-    const alarm = (id: string, alarmName: string, definition: AlarmDefinition, alarmDescription: string) =>
-      new cloudwatch.Alarm(this, id, {
+    const alarm = (id: string, alarmName: string, definition: AlarmDefinition, alarmDescription: string) => {
+      const scalingAlarm = new cloudwatch.Alarm(this, id, {
         alarmName,
         alarmDescription,
         metric,
@@ -177,6 +184,13 @@ export class ScalingAutomation extends Construct {
         datapointsToAlarm: definition.datapointsToAlarm,
         treatMissingData: MISSING_DATA[definition.treatMissingData],
       });
+      acknowledgeControlTowerRule(
+        scalingAlarm,
+        'CT.CLOUDWATCH.PR.1',
+        'A scaling alarm acts through EventBridge: the AlarmStateChangeRule hands its state changes to the decision Lambda (with retries and the dead-letter queue). It needs no alarm action; the workflows notify the outcome of each scaling.',
+      );
+      return scalingAlarm;
+    };
     const { scaleUp: up, scaleDown: down } = alarms;
     return {
       region,
@@ -221,15 +235,22 @@ export class ScalingAutomation extends Construct {
     props.notifications.grantPublish(fn);
   }
 
-  /** The reconciler also reads alarm states, EKS clusters and the latency records. */
-  private grantReconcilerReads(fn: lambda.Function, config: AutoscalerConfig): void {
-    const stack = Stack.of(this);
+  /**
+   * Both read the scaling alarms' current state: the decision Lambda acts only on an alarm still
+   * in ALARM (an event may arrive late), the reconciler re-decides the alarms still in ALARM.
+   */
+  private grantAlarmReads(fn: lambda.Function): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:DescribeAlarms'],
         resources: this.alarms.flatMap((a) => [a.scaleUp.alarmArn, a.scaleDown.alarmArn]),
       }),
     );
+  }
+
+  /** The reconciler also reads EKS clusters and the latency records. */
+  private grantReconcilerReads(fn: lambda.Function, config: AutoscalerConfig): void {
+    const stack = Stack.of(this);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['eks:DescribeCluster'],

@@ -1,6 +1,7 @@
 /**
- * The workflow definition files: one per workflow, deployed by CDK (DefinitionBody.fromFile with
- * substitutions) and executed by the tests and the local sandbox. One source of truth.
+ * The workflow definition files: one per workflow, deployed by CDK (the text inline in the
+ * template, with the task Lambdas' ARNs as definition substitutions) and executed by the tests
+ * and the local sandbox. One source of truth.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +27,19 @@ export function readDefinitionText(workflow: WorkflowName): string {
   return readFileSync(WORKFLOWS[workflow], 'utf8');
 }
 
-/** The definition with each `${Placeholder}` replaced, as CloudFormation would at deploy time. */
+/** The definition file with each `${Placeholder}` replaced, as CloudFormation would at deploy time. */
 export function substitutedDefinition(
   workflow: WorkflowName,
   arns: Record<TaskLambda, string>,
 ): Record<string, unknown> {
-  let text = readDefinitionText(workflow);
+  return substituteTaskArns(readDefinitionText(workflow), arns);
+}
+
+/** A definition text with each task's `${Placeholder}` replaced by its ARN, parsed. */
+export function substituteTaskArns(text: string, arns: Record<TaskLambda, string>): Record<string, unknown> {
+  let substituted = text;
   for (const [task, placeholder] of Object.entries(TASK_SUBSTITUTIONS)) {
-    text = text.replaceAll(`\${${placeholder}}`, arns[task as TaskLambda]);
+    substituted = substituted.replaceAll(`\${${placeholder}}`, arns[task as TaskLambda]);
   }
-  return JSON.parse(text);
+  return JSON.parse(substituted);
 }

@@ -1,15 +1,35 @@
 /**
- * Executes a workflow definition file locally (aws-local-stepfunctions), with each Task state
- * bound to an in-process handler chosen by the Lambda its Resource names. Used by the workflow
- * tests, the benchmark and the local sandbox: the definition executed is the deployed one.
+ * Executes a workflow definition locally (aws-local-stepfunctions), with each Task state bound
+ * to an in-process handler chosen by the Lambda its Resource names. The definition is either a
+ * file of workflows/ (unit tests, the benchmark) or the one a synthesized template deploys
+ * (infra/synthesized-deployment.ts: the end-to-end tests and the sandbox).
+ *
+ * Every run also checks two properties of the definition that AWS would not report: no Wait
+ * state lasts less than one second (a 0 s poll loop spins until the history limit), and no run
+ * enters more than MAX_STATES_PER_RUN states.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-import { substitutedDefinition, TASK_SUBSTITUTIONS, type TaskLambda, type WorkflowName } from './definitions';
+import {
+  readDefinitionText,
+  substituteTaskArns,
+  TASK_SUBSTITUTIONS,
+  type TaskLambda,
+  type WorkflowName,
+} from './definitions';
 
 type Execution = ReturnType<StateMachine['run']>;
 export type EventLog = Execution['eventLogs'] extends AsyncIterable<infer E> ? E : never;
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
+
+/** A definition's text with its `${Placeholder}` task ARNs, as a file or a template holds it. */
+export interface WorkflowDefinition {
+  workflow: WorkflowName;
+  text: string;
+}
+
+/** Far above any run of the deployed workflows (a scale-up polled to its every deadline enters ~400). */
+export const MAX_STATES_PER_RUN = 2000;
 
 export interface LocalRunOptions {
   /** The handler of each task Lambda. */
@@ -49,14 +69,15 @@ interface StateDefinition {
 const LOCAL_ARN = (task: TaskLambda) => `arn:aws:lambda:us-east-1:000000000000:function:local-${task}`;
 
 export async function runWorkflowLocally(
-  workflow: WorkflowName,
+  source: WorkflowName | WorkflowDefinition,
   input: unknown,
   options: LocalRunOptions,
 ): Promise<LocalRunResult> {
+  const { workflow, text } = typeof source === 'string' ? { workflow: source, text: readDefinitionText(source) } : source;
   const arns = Object.fromEntries(
     Object.keys(TASK_SUBSTITUTIONS).map((t) => [t, LOCAL_ARN(t as TaskLambda)]),
   ) as Record<TaskLambda, string>;
-  const definition = substitutedDefinition(workflow, arns) as { States: Record<string, StateDefinition> };
+  const definition = substituteTaskArns(text, arns) as { States: Record<string, StateDefinition> };
   const taskOfArn = new Map(Object.entries(arns).map(([task, arn]) => [arn, task as TaskLambda]));
 
   // The latest result stored at each ResultPath, to evaluate Wait states' SecondsPath (all of the
@@ -75,12 +96,14 @@ export async function runWorkflowLocally(
   }
 
   let waitedSeconds = 0;
+  const tooShortWaits: string[] = [];
   // The library reads a Wait state's override as the state begins: this is where the clock moves.
   const waitTimeOverrides = new Proxy({} as Record<string, number>, {
     get(_target, stateName) {
       const state = definition.States[String(stateName)];
       if (!state || state.Type !== 'Wait') return undefined;
       const seconds = waitSecondsOf(state, resultsByPath);
+      if (!(seconds >= 1)) tooShortWaits.push(`${String(stateName)} (${seconds} s)`);
       waitedSeconds += seconds;
       options.onWait?.(seconds, String(stateName));
       return Math.max(1, seconds * (options.msPerWaitSecond ?? 0));
@@ -114,7 +137,16 @@ export async function runWorkflowLocally(
     if (event.type === 'StateEntered') {
       statesEntered.push(event.state.name);
       options.onStateEntered?.(event.state.name);
+      if (statesEntered.length > MAX_STATES_PER_RUN) {
+        execution.abort();
+        throw new Error(
+          `${workflow} entered more than ${MAX_STATES_PER_RUN} states (a loop without end?); last: ${statesEntered.slice(-10).join(' > ')}`,
+        );
+      }
     }
+  }
+  if (tooShortWaits.length > 0) {
+    throw new Error(`${workflow}: Wait states shorter than 1 s: ${tooShortWaits.join(', ')}`);
   }
   try {
     const output = await execution.result;

@@ -2,6 +2,7 @@
  * `regionctl pause <region> [--for DURATION]` / `regionctl resume <region>`: the decision Lambda
  * and the reconciler leave a paused region alone (decideScaling's "paused" rule) until the pause
  * expires or is lifted. A running execution is not stopped; an operator can still force up/down.
+ * Both write only `pausedUntil` (a workflow finishing at the same moment keeps its own fields).
  */
 import { StateStore } from '../../functions/adapters/state-store';
 import { parseDuration } from '../../functions/domain/duration';
@@ -20,7 +21,7 @@ export function pauseRegion(env: CommandEnv, region: string, options: { for?: st
     const pausedUntil =
       seconds === undefined ? PAUSED_UNTIL_RESUMED : new Date(now.getTime() + seconds * 1000).toISOString();
     const store = new StateStore(env.clients.dynamo, deployment.stateTableName);
-    await store.updateRegionState(region, (state) => ({ ...state, pausedUntil }), now);
+    await store.setOperatorFields(region, { pausedUntil }, now);
     const span = seconds === undefined ? '' : ` (${formatDuration(seconds)})`;
     env.out.line(`Paused autoscaling of ${region} ${describePause(pausedUntil)}${span}.`);
     env.out.line(
@@ -36,15 +37,8 @@ export function resumeRegion(env: CommandEnv, region: string): Promise<ExitCode>
     requireApprovedRegion(deployment.config, region);
     const now = env.now();
     const store = new StateStore(env.clients.dynamo, deployment.stateTableName);
-    let wasPaused: string | undefined;
-    await store.updateRegionState(
-      region,
-      ({ pausedUntil, ...rest }) => {
-        wasPaused = pausedUntil && new Date(pausedUntil) > now ? pausedUntil : undefined;
-        return rest;
-      },
-      now,
-    );
+    const { pausedUntil } = await store.setOperatorFields(region, { pausedUntil: undefined }, now);
+    const wasPaused = pausedUntil && new Date(pausedUntil) > now ? pausedUntil : undefined;
     env.out.line(
       wasPaused
         ? `Resumed autoscaling of ${region} (it was paused ${describePause(wasPaused)}).`

@@ -6,10 +6,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseConfig, type AutoscalerConfig } from '../../functions/domain/config';
-import { DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../../functions/domain/demand-metric';
+import { ConfigError, parseConfig, type AutoscalerConfig } from '../../functions/domain/config';
+import { DEMAND_METRIC_NAME, DEMAND_NAMESPACE, DemandSampleError } from '../../functions/domain/demand-metric';
 import { publishDemand } from '../../functions/adapters/demand-publisher';
 import { readConfigFile } from '../../infra/config-source';
+import { CliError } from '../cli-error';
+import { EXIT } from '../exit-codes';
 
 export interface PublishDemandDeps {
   /** A CloudWatch client for the home region (tests pass one pointed at the emulator). */
@@ -20,7 +22,15 @@ export interface PublishDemandDeps {
 
 function loadDefaultConfig(path?: string): AutoscalerConfig {
   if (path) return readConfigFile(path);
-  const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: { autoscaler?: unknown } };
+  let cdkJson: { context?: { autoscaler?: unknown } };
+  try {
+    cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as typeof cdkJson;
+  } catch (error) {
+    throw new CliError(
+      `Cannot read the configuration ./cdk.json: ${(error as Error).message}; fix: run in the project folder or pass --config PATH`,
+      EXIT.usage,
+    );
+  }
   return parseConfig(cdkJson.context?.autoscaler, 'cdk.json context "autoscaler"');
 }
 
@@ -59,12 +69,25 @@ export function publishDemandCommand(deps: PublishDemandDeps = {}): Command {
         users: number,
         options: { timestamp?: Date; highResolution?: boolean; config?: string },
       ) => {
-        const config = (deps.loadConfig ?? loadDefaultConfig)(options.config);
+        let config: AutoscalerConfig;
+        try {
+          config = (deps.loadConfig ?? loadDefaultConfig)(options.config);
+        } catch (error) {
+          // Every problem of the local configuration, not only the first line of the error.
+          if (error instanceof ConfigError) throw new CliError(error.message, EXIT.failed);
+          throw error;
+        }
         const client = deps.cloudWatch?.(config.homeRegion) ?? new CloudWatchClient({ region: config.homeRegion });
         const timestamp = options.timestamp ?? new Date();
-        await publishDemand(client, config, [{ region, users, timestamp }], {
-          resolution: options.highResolution ? 1 : undefined,
-        });
+        try {
+          await publishDemand(client, config, [{ region, users, timestamp }], {
+            resolution: options.highResolution ? 1 : undefined,
+          });
+        } catch (error) {
+          // The sample is checked against the configuration before anything is sent: bad input.
+          if (error instanceof DemandSampleError) throw new CliError(error.message, EXIT.usage);
+          throw error;
+        }
         print(
           `Published ${DEMAND_NAMESPACE}/${DEMAND_METRIC_NAME}{Region=${region}} = ${users} at ${timestamp.toISOString()} in ${config.homeRegion}`,
         );

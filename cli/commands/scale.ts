@@ -3,16 +3,23 @@
  * scale-down. A forced request skips demand thresholds, cooldowns, minimum active time, pause and
  * hold, but never the safety rules: the same decideScaling() as the decision Lambda refuses what
  * the deployed system would refuse (approved region, always-on never down, last serving region,
- * maximum elastic regions unless --allow-over-max, lock, running execution).
+ * maximum elastic regions unless --allow-over-max, lock, running execution). The workflow starts
+ * through the decisions' own claim (claimAndStart), so a forced request never races an alarm or the
+ * reconciler for the region, nor (without --allow-over-max) for the last elastic slot.
  */
 import { loadFleetView } from '../../functions/adapters/region-snapshots';
-import { isExecutionFor, startScalingExecution } from '../../functions/adapters/scaling-executions';
+import { isExecutionFor } from '../../functions/adapters/scaling-executions';
 import { StateStore } from '../../functions/adapters/state-store';
+import { claimAndStart, type StartResult } from '../../functions/decide/claimed-start';
 import { parseDuration } from '../../functions/domain/duration';
 import { InvalidRequestError } from '../../functions/domain/errors';
-import { executionName } from '../../functions/domain/naming';
 import type { ScaleDirection } from '../../functions/domain/region-state';
-import { decideScaling, formatDuration, type Verdict } from '../../functions/domain/scaling-policy';
+import {
+  decideScaling,
+  formatDuration,
+  type ScalingRequest,
+  type Verdict,
+} from '../../functions/domain/scaling-policy';
 import type { WorkflowInput } from '../../functions/domain/workflow-input';
 import { stateMachinesOf } from '../aws-reads';
 import { CliError } from '../cli-error';
@@ -36,6 +43,8 @@ export interface ScaleUpOptions extends ScaleDownOptions {
 
 /** The workflow input's reason is at most 500 characters (functions/domain/workflow-input.ts). */
 const MAX_REASON_LENGTH = 500;
+/** A claim that loses a race is decided again on a fresh view, at most this often. */
+const CLAIM_ATTEMPTS = 3;
 
 export function scaleUp(env: CommandEnv, region: string, options: ScaleUpOptions = {}): Promise<ExitCode> {
   return reportingFailures(env.out, async () => {
@@ -62,42 +71,20 @@ async function forceScaling(
 
   const now = env.now();
   const store = new StateStore(env.clients.dynamo, deployment.stateTableName);
-  const fleet = await loadFleetView(store, env.clients.sfn, config, stateMachinesOf(deployment), now);
-  const running = fleet.running.find((e) => isExecutionFor(e.name, region));
-  if (running) {
-    await recordRefusal(store, region, direction, `execution ${running.name} is already running`, now);
-    throw new CliError(
-      `An execution is already running for ${region}: ${running.name}; fix: wait for it to end (regionctl status), or stop it in the Step Functions console`,
-      EXIT.refused,
-    );
-  }
-  const verdict = decideScaling(
-    { region, direction, source: 'operator', eventAt: now, force: true, allowOverMax: options.allowOverMax === true },
-    fleet.snapshots,
-    config,
-    now,
-  );
-  if (!verdict.allowed) {
-    await recordRefusal(store, region, direction, verdict.reason, now);
-    throw new CliError(refusalMessage(verdict, direction), EXIT.refused);
-  }
-
-  const name = executionName(direction, region, `manual-${compactTime(now)}`);
+  const request: ScalingRequest = {
+    region,
+    direction,
+    source: 'operator',
+    eventAt: now,
+    force: true,
+    allowOverMax: options.allowOverMax === true,
+  };
   const input: WorkflowInput = { region, reason, requestedBy: 'operator', requestedAt: now.toISOString() };
-  // The hold is written before the workflow starts, so the workflow's own state writes keep it.
-  const previousHold = holdSeconds === undefined ? undefined : await setHold(store, region, holdSeconds, now);
-  let executionArn: string;
-  try {
-    ({ executionArn } = await startScalingExecution(
-      env.clients.sfn,
-      stateMachineOf(deployment, direction),
-      name,
-      input,
-    ));
-  } catch (error) {
-    if (previousHold) await store.updateRegionState(region, (s) => ({ ...s, holdUntil: previousHold.value }), now);
-    throw error;
-  }
+  const { started, allowed } = await startForced(env, deployment, store, request, input);
+  const { executionName: name, executionArn } = started;
+  const holdUntil = holdSeconds === undefined ? undefined : new Date(now.getTime() + holdSeconds * 1000).toISOString();
+  // Written once the workflow started (a refused request holds nothing); no workflow step writes it.
+  if (holdUntil) await store.setOperatorFields(region, { holdUntil }, now);
   await store.recordDecision(
     {
       region,
@@ -114,14 +101,13 @@ async function forceScaling(
 
   const { out } = env;
   out.line(`Started ${direction === 'up' ? 'scale-up' : 'scale-down'} of ${region}: ${name}`);
-  out.line(`  ${verdict.reason}`);
+  out.line(`  ${allowed}`);
   out.line(`  execution: ${executionArn}`);
   if (direction === 'up') {
     const minActive = formatDuration(config.scaling.minActiveSeconds);
-    if (holdSeconds !== undefined) {
-      const until = new Date(now.getTime() + holdSeconds * 1000).toISOString();
+    if (holdUntil && holdSeconds !== undefined) {
       out.line(
-        `  hold: automatic scale-down of ${region} is suppressed until ${until} (${formatDuration(holdSeconds)})`,
+        `  hold: automatic scale-down of ${region} is suppressed until ${holdUntil} (${formatDuration(holdSeconds)})`,
       );
     } else if (config.regions.elastic.includes(region)) {
       out.line(
@@ -130,6 +116,66 @@ async function forceScaling(
     }
   }
   return options.wait ? watchExecution(env, { arn: executionArn, name }) : EXIT.ok;
+}
+
+/**
+ * Decides on the fleet as it is and starts the workflow through the same claim as the decision
+ * Lambda (claimAndStart), so that a forced request never races another decision for the region
+ * or, without --allow-over-max, for the last elastic slot. When another decision changed the
+ * region meanwhile, decides again on a fresh view. Refusals are recorded and thrown as CliError.
+ */
+async function startForced(
+  env: CommandEnv,
+  deployment: Deployment,
+  store: StateStore,
+  request: ScalingRequest,
+  input: WorkflowInput,
+): Promise<{ started: Extract<StartResult, { claimed: true }>; allowed: string }> {
+  const { config } = deployment;
+  const { region, direction, eventAt: now } = request;
+  const deps = {
+    config,
+    dynamo: env.clients.dynamo,
+    tableName: deployment.stateTableName,
+    sfn: env.clients.sfn,
+    machines: stateMachinesOf(deployment),
+  };
+  for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+    const fleet = await loadFleetView(store, env.clients.sfn, config, deps.machines, now);
+    const running = fleet.running.find((e) => isExecutionFor(e.name, region));
+    if (running) {
+      await recordRefusal(store, region, direction, `execution ${running.name} is already running`, now);
+      throw new CliError(
+        `An execution is already running for ${region}: ${running.name}; fix: wait for it to end (regionctl status), or stop it in the Step Functions console`,
+        EXIT.refused,
+      );
+    }
+    const verdict = decideScaling(request, fleet.snapshots, config, now);
+    if (!verdict.allowed) {
+      await recordRefusal(store, region, direction, verdict.reason, now);
+      throw new CliError(refusalMessage(verdict, direction), EXIT.refused);
+    }
+    const started = await claimAndStart(deps, {
+      region,
+      direction,
+      trigger: `manual-${compactTime(now)}`,
+      input,
+      view: fleet,
+      overMax: request.allowOverMax,
+      now,
+    });
+    if (!started.claimed) continue;
+    if (started.alreadyStarted && started.existingStatus !== 'RUNNING') {
+      const reason = `execution ${started.executionName} already ran (${started.existingStatus}); nothing was started`;
+      await recordRefusal(store, region, direction, reason, now);
+      throw new CliError(`An ${reason}; fix: run the command again`, EXIT.refused);
+    }
+    return { started, allowed: verdict.reason };
+  }
+  throw new CliError(
+    `${region} changed ${CLAIM_ATTEMPTS} times while regionctl decided (another decision is acting on it); fix: look at regionctl status, then retry`,
+    EXIT.refused,
+  );
 }
 
 function checkedReason(reason: string | undefined, direction: ScaleDirection): string {
@@ -148,25 +194,6 @@ function refusalMessage(verdict: Extract<Verdict, { allowed: false }>, direction
   return `Refused by rule "${verdict.rule}": ${verdict.reason}${hint}`;
 }
 
-/** Sets holdUntil; returns the previous value (to restore it if the workflow cannot start). */
-async function setHold(
-  store: StateStore,
-  region: string,
-  holdSeconds: number,
-  now: Date,
-): Promise<{ value: string | undefined }> {
-  let previous: string | undefined;
-  await store.updateRegionState(
-    region,
-    (state) => {
-      previous = state.holdUntil;
-      return { ...state, holdUntil: new Date(now.getTime() + holdSeconds * 1000).toISOString() };
-    },
-    now,
-  );
-  return { value: previous };
-}
-
 async function recordRefusal(
   store: StateStore,
   region: string,
@@ -179,9 +206,6 @@ async function recordRefusal(
     now,
   );
 }
-
-const stateMachineOf = (deployment: Deployment, direction: ScaleDirection) =>
-  direction === 'up' ? deployment.scaleUpStateMachineArn : deployment.scaleDownStateMachineArn;
 
 /** 2026-11-21T10:00:00.123Z -> 20261121T100000Z (execution names allow no colons). */
 const compactTime = (at: Date) =>

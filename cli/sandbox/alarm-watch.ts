@@ -34,6 +34,8 @@ export interface AlarmChange {
 
 export class AlarmWatch {
   private readonly states = new Map<string, AlarmState>();
+  /** Simulated time of each alarm's last change (moto stamps SetAlarmState with the real clock). */
+  private readonly changedAt = new Map<string, number>();
 
   /** `originMs`: start of the first alarm period (the scenario's first timestamp). */
   constructor(
@@ -50,6 +52,30 @@ export class AlarmWatch {
     return this.alarms.find((a) => a.region === region && this.states.get(a.alarmName) === 'ALARM')?.direction;
   }
 
+  /**
+   * Makes DescribeAlarms answers on `client` carry each alarm's change time on the simulated
+   * clock, as CloudWatch would stamp it: the decision Lambda compares it with the event's.
+   */
+  stampChangeTimes(client: CloudWatchClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName !== 'DescribeAlarmsCommand') return result;
+        const output = result.output as {
+          MetricAlarms?: { AlarmName?: string; StateUpdatedTimestamp?: Date; StateTransitionedTimestamp?: Date }[];
+        };
+        for (const alarm of output.MetricAlarms ?? []) {
+          const at = this.changedAt.get(alarm.AlarmName ?? '');
+          if (at === undefined) continue;
+          alarm.StateUpdatedTimestamp = new Date(at);
+          alarm.StateTransitionedTimestamp = new Date(at);
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'sandbox-simulated-alarm-change-times' },
+    );
+  }
+
   /** Evaluates the alarms whose period ends at `endMs`, and applies their changes in the emulator. */
   async evaluate(endMs: number): Promise<AlarmChange[]> {
     const due = this.alarms.filter((a) => (endMs - this.originMs) % (a.periodSeconds * 1000) === 0);
@@ -64,6 +90,7 @@ export class AlarmWatch {
         const to = evaluateAlarm(alarm.definition, range, from);
         if (to === from) continue;
         this.states.set(alarm.alarmName, to);
+        this.changedAt.set(alarm.alarmName, Date.now());
         const reason = stateReason(alarm, range, from, to);
         const at = Date.now(); // simulated: the evaluation runs just after the period ends
         await this.cloudWatch.send(

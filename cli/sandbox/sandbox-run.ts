@@ -10,7 +10,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
-import { resetClients } from '../../functions/commons/aws-clients';
+import { cloudWatchClient, resetClients } from '../../functions/commons/aws-clients';
 import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
 import { AlarmWatch } from './alarm-watch';
 import { loadBalancerController } from './cloud-controller';
@@ -187,12 +187,15 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       afterSteps: () => records.check(),
     });
     const cloudWatch = new CloudWatchClient({ region: config.homeRegion, maxAttempts: 2 });
+    const alarms = new AlarmWatch(cloudWatch, deployment.alarms, config.homeRegion, trace.startMs);
+    // The decision Lambda and the reconciler read alarm states through this client.
+    alarms.stampChangeTimes(cloudWatchClient(config.homeRegion));
     const player = new ScenarioPlayer({
       config,
       trace,
       clock,
       cloudWatch,
-      alarms: new AlarmWatch(cloudWatch, deployment.alarms, config.homeRegion, trace.startMs),
+      alarms,
       lambdas,
       bridge,
       timeline,

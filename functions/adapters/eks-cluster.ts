@@ -2,6 +2,9 @@
  * The edge cluster and its managed nodegroup in one region (EKS API, regional client).
  * Every call is idempotent: ensure* adopts what already exists when it carries our owner tag,
  * delete* treats a missing resource as done, and nothing without our tag is ever changed.
+ * Whether an execution created a resource is read from the resource (its CREATED_BY tag), never
+ * from which call succeeded: a create whose response was lost, retried, finds the resource
+ * existing and still knows it as its own.
  * Results carry `waitSeconds` from the poll schedule, so the workflow waits long once and then
  * polls briefly instead of polling a 10-minute creation every 30 seconds.
  */
@@ -17,8 +20,9 @@ import {
 import type { AutoscalerConfig } from '../domain/config';
 import { NotOwnedError, ResourceFailedError } from '../domain/errors';
 import { isOwned } from '../domain/lifecycle-rules';
-import { OWNER_TAG_KEY } from '../domain/naming';
-import { nextWaitSeconds, POLL_PLANS, type PollPlan } from '../domain/poll-schedule';
+import { CREATED_BY_TAG_KEY, OWNER_TAG_KEY } from '../domain/naming';
+import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
+import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS, type PollPlan } from '../domain/poll-schedule';
 import type { RegionFoundationDoc, ResourceStatus } from '../tasks/contract';
 import { callAws, isAwsError } from './aws-errors';
 
@@ -62,9 +66,22 @@ function waitFor(status: string, createdAt: Date | undefined, plans: WaitPlans, 
     case 'UPDATING':
       return nextWaitSeconds(plans.deleting, undefined, now);
     default:
-      return 0;
+      return SETTLED_WAIT_SECONDS;
   }
 }
+
+/** What a poll waits for (`awaiting`) and until when (`deadline`); see phase-deadlines.ts. */
+export interface PhaseWatch {
+  awaiting?: 'ACTIVE' | 'DELETED';
+  deadline?: string;
+}
+
+function assertPhaseOnTime(kind: string, name: string, status: string, watch: PhaseWatch, now: Date): void {
+  if (!watch.awaiting || status === watch.awaiting) return;
+  assertBeforeDeadline(`the EKS ${kind} ${name} to be ${watch.awaiting} (it is ${status})`, watch.deadline, now);
+}
+
+const createdBy = (tags: Record<string, string>, executionId: string) => tags[CREATED_BY_TAG_KEY] === executionId;
 
 // ---------- cluster ----------
 
@@ -88,15 +105,21 @@ export async function describeEdgeCluster(eks: EKSClient, name: string): Promise
 export interface ClusterSpec {
   name: string;
   prefix: string;
+  /** The execution asking: tagged on a cluster it creates. */
+  executionId: string;
   config: AutoscalerConfig;
   /** Read only when the cluster has to be created. */
   foundation: () => Promise<RegionFoundationDoc>;
 }
 
-/** Creates the cluster, or adopts it when it exists and carries our tag (`created: false`). */
+/**
+ * Creates the cluster, or adopts it when it exists and carries our tag (`created` then says
+ * whether this execution created it). Begins the cluster phase: the result carries its deadline.
+ */
 export async function ensureCluster(eks: EKSClient, spec: ClusterSpec, now = new Date()): Promise<ResourceStatus> {
+  const deadline = phaseDeadline('clusterCreate', now);
   const existing = await describeEdgeCluster(eks, spec.name);
-  if (existing) return adoptCluster(existing, spec.prefix, now);
+  if (existing) return { ...adoptCluster(existing, spec, now), deadline };
   const foundation = await spec.foundation();
   const { cluster } = await eksCall('CreateCluster', () =>
     eks.send(
@@ -116,16 +139,21 @@ export async function ensureCluster(eks: EKSClient, spec: ClusterSpec, now = new
         upgradePolicy: { supportType: 'STANDARD' },
         // The creating role (the task Lambdas' role) becomes cluster admin, so it can deploy the edge.
         accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
-        tags: { [OWNER_TAG_KEY]: spec.prefix },
+        tags: { [OWNER_TAG_KEY]: spec.prefix, [CREATED_BY_TAG_KEY]: spec.executionId },
       }),
     ),
   );
   const status = cluster?.status ?? 'CREATING';
-  return { status, created: true, waitSeconds: waitFor(status, cluster?.createdAt ?? now, CLUSTER_PLANS, now) };
+  return {
+    status,
+    created: true,
+    deadline,
+    waitSeconds: waitFor(status, cluster?.createdAt ?? now, CLUSTER_PLANS, now),
+  };
 }
 
-function adoptCluster(cluster: EdgeCluster, prefix: string, now: Date): ResourceStatus {
-  if (!isOwned(cluster.tags, prefix)) throw notOwned('cluster', cluster.name, cluster.tags, prefix);
+function adoptCluster(cluster: EdgeCluster, spec: ClusterSpec, now: Date): ResourceStatus {
+  if (!isOwned(cluster.tags, spec.prefix)) throw notOwned('cluster', cluster.name, cluster.tags, spec.prefix);
   if (cluster.status === 'DELETING') {
     throw new ResourceFailedError(
       `Cluster ${cluster.name} is being deleted (status DELETING) and cannot be adopted; fix: run the scale-up again once it is gone`,
@@ -133,14 +161,22 @@ function adoptCluster(cluster: EdgeCluster, prefix: string, now: Date): Resource
   }
   return {
     status: cluster.status,
-    created: false,
+    created: createdBy(cluster.tags, spec.executionId),
     waitSeconds: waitFor(cluster.status, cluster.createdAt, CLUSTER_PLANS, now),
   };
 }
 
-export async function clusterStatus(eks: EKSClient, name: string, now = new Date()): Promise<ResourceStatus> {
+/** The cluster's status; with a watch, DeadlineExceededError once it is not `awaiting` by the deadline. */
+export async function clusterStatus(
+  eks: EKSClient,
+  name: string,
+  watch: PhaseWatch = {},
+  now = new Date(),
+): Promise<ResourceStatus> {
   const cluster = await describeEdgeCluster(eks, name);
-  if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
+  const status = cluster?.status ?? 'DELETED';
+  assertPhaseOnTime('cluster', name, status, watch, now);
+  if (!cluster) return { status, waitSeconds: SETTLED_WAIT_SECONDS };
   return {
     status: cluster.status,
     createdAt: cluster.createdAt?.toISOString(),
@@ -158,18 +194,20 @@ export async function deleteCluster(
   prefix: string,
   now = new Date(),
 ): Promise<ResourceStatus> {
+  const deadline = phaseDeadline('clusterDelete', now);
   const cluster = await describeEdgeCluster(eks, name);
-  if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
+  if (!cluster) return { status: 'DELETED', deadline, waitSeconds: SETTLED_WAIT_SECONDS };
   if (!isOwned(cluster.tags, prefix)) throw notOwned('cluster', name, cluster.tags, prefix);
   if (cluster.status === 'DELETING')
-    return { status: 'DELETING', waitSeconds: waitFor('DELETING', undefined, CLUSTER_PLANS, now) };
+    return { status: 'DELETING', deadline, waitSeconds: waitFor('DELETING', undefined, CLUSTER_PLANS, now) };
   try {
     await eksCall('DeleteCluster', () => eks.send(new DeleteClusterCommand({ name })));
   } catch (error) {
-    if (isAwsError(error, 'ResourceNotFoundException')) return { status: 'DELETED', waitSeconds: 0 };
+    if (isAwsError(error, 'ResourceNotFoundException'))
+      return { status: 'DELETED', deadline, waitSeconds: SETTLED_WAIT_SECONDS };
     throw error;
   }
-  return { status: 'DELETING', waitSeconds: nextWaitSeconds(POLL_PLANS.clusterDelete, now, now) };
+  return { status: 'DELETING', deadline, waitSeconds: nextWaitSeconds(POLL_PLANS.clusterDelete, now, now) };
 }
 
 // ---------- nodegroup ----------
@@ -178,6 +216,8 @@ export interface NodegroupSpec {
   clusterName: string;
   nodegroupName: string;
   prefix: string;
+  /** The execution asking: tagged on a nodegroup it creates. */
+  executionId: string;
   config: AutoscalerConfig;
   foundation: () => Promise<RegionFoundationDoc>;
 }
@@ -205,15 +245,20 @@ async function describeNodegroup(
   }
 }
 
-/** Creates the managed nodegroup from `config.cluster`, or adopts ours (`created: false`). */
+/**
+ * Creates the managed nodegroup from `config.cluster`, or adopts ours (`created` says whether
+ * this execution created it). Begins the nodegroup phase: the result carries its deadline.
+ */
 export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now = new Date()): Promise<ResourceStatus> {
-  const { clusterName, nodegroupName, prefix } = spec;
+  const { clusterName, nodegroupName, prefix, executionId } = spec;
+  const deadline = phaseDeadline('nodegroupCreate', now);
   const existing = await describeNodegroup(eks, clusterName, nodegroupName);
   if (existing) {
     if (!isOwned(existing.tags, prefix)) throw notOwned('nodegroup', nodegroupName, existing.tags, prefix);
     return {
       status: existing.status,
-      created: false,
+      created: createdBy(existing.tags, executionId),
+      deadline,
       waitSeconds: waitFor(existing.status, existing.createdAt, NODEGROUP_PLANS, now),
     };
   }
@@ -230,12 +275,17 @@ export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now =
           instanceTypes,
           capacityType: 'ON_DEMAND',
           scalingConfig: { minSize: nodes.min, desiredSize: nodes.desired, maxSize: nodes.max },
-          tags: { [OWNER_TAG_KEY]: prefix },
+          tags: { [OWNER_TAG_KEY]: prefix, [CREATED_BY_TAG_KEY]: executionId },
         }),
       ),
     );
     const status = nodegroup?.status ?? 'CREATING';
-    return { status, created: true, waitSeconds: waitFor(status, nodegroup?.createdAt ?? now, NODEGROUP_PLANS, now) };
+    return {
+      status,
+      created: true,
+      deadline,
+      waitSeconds: waitFor(status, nodegroup?.createdAt ?? now, NODEGROUP_PLANS, now),
+    };
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFoundException')) {
       throw new ResourceFailedError(
@@ -247,14 +297,17 @@ export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now =
   }
 }
 
+/** The nodegroup's status; with a watch, DeadlineExceededError once it is not `awaiting` by the deadline. */
 export async function nodegroupStatus(
   eks: EKSClient,
   clusterName: string,
   nodegroupName: string,
+  watch: PhaseWatch = {},
   now = new Date(),
 ): Promise<ResourceStatus> {
   const nodegroup = await describeNodegroup(eks, clusterName, nodegroupName);
-  if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
+  assertPhaseOnTime('nodegroup', nodegroupName, nodegroup?.status ?? 'DELETED', watch, now);
+  if (!nodegroup) return { status: 'DELETED', waitSeconds: SETTLED_WAIT_SECONDS };
   return {
     status: nodegroup.status,
     createdAt: nodegroup.createdAt?.toISOString(),
@@ -269,19 +322,21 @@ export async function deleteNodegroup(
   prefix: string,
   now = new Date(),
 ): Promise<ResourceStatus> {
+  const deadline = phaseDeadline('nodegroupDelete', now);
   const nodegroup = await describeNodegroup(eks, clusterName, nodegroupName);
-  if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
+  if (!nodegroup) return { status: 'DELETED', deadline, waitSeconds: SETTLED_WAIT_SECONDS };
   if (!isOwned(nodegroup.tags, prefix)) throw notOwned('nodegroup', nodegroupName, nodegroup.tags, prefix);
   if (nodegroup.status === 'DELETING') {
-    return { status: 'DELETING', waitSeconds: waitFor('DELETING', undefined, NODEGROUP_PLANS, now) };
+    return { status: 'DELETING', deadline, waitSeconds: waitFor('DELETING', undefined, NODEGROUP_PLANS, now) };
   }
   try {
     await eksCall('DeleteNodegroup', () => eks.send(new DeleteNodegroupCommand({ clusterName, nodegroupName })));
   } catch (error) {
-    if (isAwsError(error, 'ResourceNotFoundException')) return { status: 'DELETED', waitSeconds: 0 };
+    if (isAwsError(error, 'ResourceNotFoundException'))
+      return { status: 'DELETED', deadline, waitSeconds: SETTLED_WAIT_SECONDS };
     throw error;
   }
-  return { status: 'DELETING', waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupDelete, now, now) };
+  return { status: 'DELETING', deadline, waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupDelete, now, now) };
 }
 
 function notOwned(kind: string, name: string, tags: Record<string, string>, prefix: string): NotOwnedError {

@@ -11,7 +11,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { nextWaitSeconds, POLL_PLANS } from '../domain/poll-schedule';
+import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS } from '../domain/poll-schedule';
 import type { DnsChangeStatus } from '../tasks/contract';
 import { callAws } from './aws-errors';
 
@@ -29,13 +29,21 @@ export interface AliasTarget {
 
 const RECORD_TYPE = 'A';
 
-/** UPSERT of the region's record, in a change batch of one change. */
+/**
+ * UPSERT of the region's record, in a change batch of one change. A record that already points
+ * at the target is left as it is (`written: false`, INSYNC at once): a rollback then knows the
+ * record was not this call's to withdraw.
+ */
 export async function upsertLatencyRecord(
   route53: Route53Client,
   record: LatencyRecord,
   target: AliasTarget,
   now = new Date(),
 ): Promise<DnsChangeStatus> {
+  const current = await findLatencyRecord(route53, record);
+  if (current && pointsAt(current, target)) {
+    return { status: 'INSYNC', written: false, waitSeconds: SETTLED_WAIT_SECONDS };
+  }
   const { ChangeInfo: info } = await callAws('ChangeResourceRecordSets', () =>
     route53.send(
       new ChangeResourceRecordSetsCommand({
@@ -59,7 +67,16 @@ export async function upsertLatencyRecord(
       }),
     ),
   );
-  return changeStatus(info, now);
+  return { ...changeStatus(info, now), written: true };
+}
+
+function pointsAt(current: ResourceRecordSet, target: AliasTarget): boolean {
+  const alias = current.AliasTarget;
+  return (
+    normalizeName(alias?.DNSName) === normalizeName(target.dnsName) &&
+    alias?.HostedZoneId === target.hostedZoneId &&
+    alias?.EvaluateTargetHealth === true
+  );
 }
 
 /** The region's current record set, exactly as Route53 holds it, or undefined. */
@@ -103,7 +120,7 @@ export async function deleteLatencyRecord(
   now = new Date(),
 ): Promise<DnsChangeStatus> {
   const current = await findLatencyRecord(route53, record);
-  if (!current) return { status: 'INSYNC', waitSeconds: 0 };
+  if (!current) return { status: 'INSYNC', waitSeconds: SETTLED_WAIT_SECONDS };
   const { ChangeInfo: info } = await callAws('ChangeResourceRecordSets', () =>
     route53.send(
       new ChangeResourceRecordSetsCommand({
@@ -132,7 +149,7 @@ export async function getChangeStatus(
 function changeStatus(info: ChangeInfo | undefined, now: Date): DnsChangeStatus {
   const changeId = info?.Id ? bareChangeId(info.Id) : undefined;
   const submittedAt = info?.SubmittedAt?.toISOString();
-  if (info?.Status === 'INSYNC') return { changeId, status: 'INSYNC', submittedAt, waitSeconds: 0 };
+  if (info?.Status === 'INSYNC') return { changeId, status: 'INSYNC', submittedAt, waitSeconds: SETTLED_WAIT_SECONDS };
   return {
     changeId,
     status: 'PENDING',

@@ -5,6 +5,8 @@ export interface AlarmStateView {
   alarmName: string;
   state: string;
   updatedAt?: Date;
+  /** When the alarm's state value last changed (StateTransitionedTimestamp; moto only reports updatedAt). */
+  transitionedAt?: Date;
 }
 
 /** DescribeAlarms accepts at most 100 names per call. */
@@ -27,7 +29,12 @@ export async function describeAlarmStates(
       );
       for (const alarm of page.MetricAlarms ?? []) {
         if (alarm.AlarmName && alarm.StateValue) {
-          states.push({ alarmName: alarm.AlarmName, state: alarm.StateValue, updatedAt: alarm.StateUpdatedTimestamp });
+          states.push({
+            alarmName: alarm.AlarmName,
+            state: alarm.StateValue,
+            updatedAt: alarm.StateUpdatedTimestamp,
+            transitionedAt: alarm.StateTransitionedTimestamp,
+          });
         }
       }
       nextToken = page.NextToken;

@@ -32,6 +32,8 @@ export interface TransitionReservation {
   direction: 'up' | 'down';
   /** The status the decision saw (the reservation fails if it changed meanwhile). */
   observedStatus: RegionStatus;
+  /** When the region entered that status (what releaseReservation gives back); now if unknown. */
+  observedSince?: string;
   /** The execution about to be started; stored as the region's executionArn. */
   executionArn: string;
   /** Elastic scale-up only: the elastic regions the decision counted as free (must still be free). */
@@ -59,12 +61,12 @@ export async function reserveTransition(
               TableName: tableName,
               Key: key(region),
               UpdateExpression:
-                'SET #status = :claimed, since = :now, executionArn = :arn, #region = :region, consecutiveFailures = if_not_exists(consecutiveFailures, :zero)',
+                'SET #status = :claimed, since = :now, executionArn = :arn, #region = :region, consecutiveFailures = if_not_exists(consecutiveFailures, :zero) ADD #version :one',
               ConditionExpression:
                 observedStatus === 'INACTIVE'
                   ? 'attribute_not_exists(#status) OR #status = :observed'
                   : '#status = :observed',
-              ExpressionAttributeNames: { '#status': 'status', '#region': 'region' },
+              ExpressionAttributeNames: { '#status': 'status', '#region': 'region', '#version': 'version' },
               ExpressionAttributeValues: {
                 ':claimed': claimedStatus(direction),
                 ':observed': observedStatus,
@@ -72,6 +74,7 @@ export async function reserveTransition(
                 ':arn': executionArn,
                 ':region': region,
                 ':zero': 0,
+                ':one': 1,
               },
             },
           },
@@ -97,31 +100,32 @@ export async function reserveTransition(
 }
 
 /**
- * Undoes a reservation whose execution never started (or never took over): back to `status`,
- * only while the region is still claimed (PROVISIONING or DRAINING) for that execution. Returns
- * whether it did.
+ * Undoes a reservation whose execution never started, never took over, or had already run: back
+ * to `status` (and the observed `since`), only while the region is still claimed (PROVISIONING or
+ * DRAINING) for that execution. Returns whether it did.
  */
 export async function releaseReservation(
   client: DynamoDBDocumentClient,
   tableName: string,
-  reservation: Pick<TransitionReservation, 'region' | 'direction' | 'executionArn'>,
+  reservation: Pick<TransitionReservation, 'region' | 'direction' | 'executionArn' | 'observedSince'>,
   status: RegionStatus,
   now: Date,
 ): Promise<boolean> {
-  const { region, direction, executionArn } = reservation;
+  const { region, direction, executionArn, observedSince } = reservation;
   try {
     await client.send(
       new UpdateCommand({
         TableName: tableName,
         Key: key(region),
-        UpdateExpression: 'SET #status = :status, since = :now REMOVE executionArn',
+        UpdateExpression: 'SET #status = :status, since = :since REMOVE executionArn ADD #version :one',
         ConditionExpression: '#status = :claimed AND executionArn = :arn',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
         ExpressionAttributeValues: {
           ':status': status,
           ':claimed': claimedStatus(direction),
           ':arn': executionArn,
-          ':now': now.toISOString(),
+          ':since': observedSince ?? now.toISOString(),
+          ':one': 1,
         },
       }),
     );
@@ -159,16 +163,16 @@ export async function settleAbandonedTransition(
       new UpdateCommand({
         TableName: tableName,
         Key: key(t.region),
-        UpdateExpression: `SET #status = :to, since = :now, lastTransitionAt = :now${t.cause ? ', lastFailureCause = :cause' : ''}${t.countFailure ? ', consecutiveFailures = consecutiveFailures + :one' : ''} REMOVE executionArn`,
+        UpdateExpression: `SET #status = :to, since = :now, lastTransitionAt = :now${t.cause ? ', lastFailureCause = :cause' : ''}${t.countFailure ? ', consecutiveFailures = consecutiveFailures + :one' : ''} REMOVE executionArn ADD #version :one`,
         ConditionExpression: '#status = :from AND executionArn = :arn',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
         ExpressionAttributeValues: {
           ':to': t.toStatus,
           ':from': t.fromStatus,
           ':arn': t.executionArn,
           ':now': at,
+          ':one': 1,
           ...(t.cause ? { ':cause': t.cause.slice(0, 500) } : {}),
-          ...(t.countFailure ? { ':one': 1 } : {}),
         },
       }),
     );

@@ -16,6 +16,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 type ClientClass<C> = new (config: { region: string; maxAttempts?: number }) => C;
 
+/**
+ * How many times the Lambdas' SDK clients try one call (the first attempt included) before the
+ * error reaches the workflow. Fault injection in tests reads it to know how many consecutive
+ * failures it takes to get past the SDK's own retries.
+ */
+export const SDK_MAX_ATTEMPTS = 3;
+
 const cache = new Map<string, unknown>();
 
 function regional<C>(Client: ClientClass<C>, region: string): C {
@@ -24,7 +31,7 @@ function regional<C>(Client: ClientClass<C>, region: string): C {
   if (!client) {
     // Retries with backoff belong to the workflow definitions (visible, bounded); the SDK tries
     // a throttled call a few times only to smooth short bursts.
-    client = new Client({ region, maxAttempts: 3 });
+    client = new Client({ region, maxAttempts: SDK_MAX_ATTEMPTS });
     cache.set(key, client);
   }
   return client;

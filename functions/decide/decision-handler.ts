@@ -1,19 +1,37 @@
 /**
  * The decision Lambda: target of the EventBridge rule on the scaling alarms' state changes.
  * Parses the CloudWatch "Alarm State Change" event (a malformed one is rejected before any AWS
- * call), maps it to (region, direction), and hands a change into ALARM to the shared scaling
- * path (policy, slot guard, StartExecution, decision record). Changes to OK or
- * INSUFFICIENT_DATA are recorded as ignored: only entering ALARM asks for a transition.
+ * call) and maps it to (region, direction). A region in neither list is refused with no write
+ * of any kind. A change into ALARM is acted on only if CloudWatch says the alarm still is in
+ * ALARM from that change (EventBridge may deliver hours late); it then goes to the shared scaling
+ * path (policy, slot guard, StartExecution, decision record). A change to OK or INSUFFICIENT_DATA
+ * asks for nothing, but moves the region's decision mark, so that an older ALARM event
+ * delivered after it is dropped.
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createHash } from 'node:crypto';
+import { describeAlarmStates } from '../adapters/scaling-alarms';
 import { StateStore } from '../adapters/state-store';
-import { documentClient, sfnClient } from '../commons/aws-clients';
-import { lambdaHandler, logger } from '../commons/observability';
+import { cloudWatchClient, documentClient, sfnClient } from '../commons/aws-clients';
+import { lambdaHandler, logger, metrics } from '../commons/observability';
 import { runtime, type Runtime } from '../commons/runtime';
-import { alarmStateChangeEventSchema, scalingAlarmOf, type AlarmStateChangeEvent } from './alarm-event';
+import { regionList } from '../domain/config';
+import { notApprovedVerdict, staleAlarmEvent } from '../domain/scaling-policy';
+import {
+  alarmStateChangeEventSchema,
+  scalingAlarmOf,
+  type AlarmStateChangeEvent,
+  type ScalingAlarm,
+} from './alarm-event';
 import { requestScaling, type ScalingDeps, type ScalingOutcome } from './scaling-requests';
 
 export type AlarmDecision = ScalingOutcome | { outcome: 'ignored'; region?: string; reason: string };
+
+/** The decision Lambda also reads the alarm's current state (CloudWatch DescribeAlarms). */
+export interface AlarmDecisionDeps extends ScalingDeps {
+  cloudWatch: CloudWatchClient;
+}
 
 export function scalingDeps(rt: Runtime): ScalingDeps {
   const { scaleUpStateMachineArn: up, scaleDownStateMachineArn: down } = rt;
@@ -40,7 +58,7 @@ export function alarmTrigger(alarmName: string, changedAt: string): string {
 
 export async function decideOnAlarmEvent(
   event: AlarmStateChangeEvent,
-  deps: ScalingDeps,
+  deps: AlarmDecisionDeps,
   now: Date,
 ): Promise<AlarmDecision> {
   const mapping = scalingAlarmOf(deps.config.prefix, event);
@@ -49,22 +67,37 @@ export async function decideOnAlarmEvent(
     return { outcome: 'ignored', reason: mapping.problem };
   }
   const { alarm } = mapping;
-  if (alarm.state !== 'ALARM') {
-    const reason = `alarm ${alarm.alarmName} went to ${alarm.state}: only a change into ALARM asks for a scale-${alarm.direction}`;
-    await deps.store.recordDecision(
-      {
-        region: alarm.region,
-        at: now.toISOString(),
-        direction: alarm.direction,
-        source: 'alarm',
-        outcome: 'dropped',
-        reason,
-        eventId: event.id,
-      },
-      now,
-    );
-    logger.info(`Ignored: ${reason}`, { region: alarm.region });
-    return { outcome: 'ignored', region: alarm.region, reason };
+  if (!regionList(deps.config, alarm.region)) {
+    // Checked before anything else: not even a decision record or a mark for a region outside the lists.
+    const verdict = notApprovedVerdict(alarm.region);
+    const reason = `${verdict.reason} (alarm ${alarm.alarmName}; nothing recorded)`;
+    logger.warn(`Scale-${alarm.direction} of ${alarm.region} rejected: ${reason}`, {
+      region: alarm.region,
+      direction: alarm.direction,
+      source: 'alarm',
+      rule: 'not-approved',
+    });
+    metrics.addMetric('ScalingRejected', MetricUnit.Count, 1);
+    return { outcome: 'rejected', region: alarm.region, rule: 'not-approved', reason };
+  }
+  if (alarm.state !== 'ALARM') return markAlarmCleared(event, alarm, deps, now);
+
+  const [current] = await describeAlarmStates(deps.cloudWatch, [alarm.alarmName]);
+  const stale = staleAlarmEvent(
+    alarm,
+    current && { state: current.state, changedAt: current.transitionedAt ?? current.updatedAt },
+    now,
+  );
+  if (stale) {
+    await recordAlarmDecision(event, alarm, deps, now, stale.reason);
+    logger.warn(`Scale-${alarm.direction} of ${alarm.region} dropped: ${stale.reason}`, {
+      region: alarm.region,
+      direction: alarm.direction,
+      source: 'alarm',
+      rule: stale.rule,
+    });
+    metrics.addMetric('ScalingDropped', MetricUnit.Count, 1);
+    return { outcome: 'dropped', region: alarm.region, rule: stale.rule, reason: stale.reason };
   }
   return requestScaling(
     {
@@ -78,6 +111,50 @@ export async function decideOnAlarmEvent(
   );
 }
 
-export const handler = lambdaHandler(alarmStateChangeEventSchema, async (event) =>
-  decideOnAlarmEvent(event, scalingDeps(runtime()), new Date()),
-);
+/**
+ * A change to OK or INSUFFICIENT_DATA starts nothing, but it is the region's newest demand signal:
+ * it moves the decision mark, so an older ALARM event that EventBridge delivers later is dropped.
+ */
+async function markAlarmCleared(
+  event: AlarmStateChangeEvent,
+  alarm: ScalingAlarm,
+  deps: ScalingDeps,
+  now: Date,
+): Promise<AlarmDecision> {
+  const at = alarm.changedAt.toISOString();
+  const newest = await deps.store.advanceDecisionMark(alarm.region, at, now);
+  const reason =
+    `alarm ${alarm.alarmName} went to ${alarm.state} at ${at}: only a change into ALARM asks for a scale-${alarm.direction}` +
+    (newest
+      ? `; ALARM events of ${alarm.region} older than this are dropped from now on`
+      : `; a newer event on ${alarm.region} was decided already`);
+  await recordAlarmDecision(event, alarm, deps, now, reason);
+  logger.info(`Ignored: ${reason}`, { region: alarm.region });
+  return { outcome: 'ignored', region: alarm.region, reason };
+}
+
+function recordAlarmDecision(
+  event: AlarmStateChangeEvent,
+  alarm: ScalingAlarm,
+  deps: ScalingDeps,
+  now: Date,
+  reason: string,
+): Promise<void> {
+  return deps.store.recordDecision(
+    {
+      region: alarm.region,
+      at: now.toISOString(),
+      direction: alarm.direction,
+      source: 'alarm',
+      outcome: 'dropped',
+      reason,
+      eventId: event.id,
+    },
+    now,
+  );
+}
+
+export const handler = lambdaHandler(alarmStateChangeEventSchema, async (event) => {
+  const rt = runtime();
+  return decideOnAlarmEvent(event, { ...scalingDeps(rt), cloudWatch: cloudWatchClient(rt.homeRegion) }, new Date());
+});

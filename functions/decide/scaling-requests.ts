@@ -1,36 +1,28 @@
 /**
  * Acting on one scaling request (from an alarm or the reconciler): read the fleet, ask the
- * scaling policy, guard the elastic slots, start the workflow under a deterministic execution
- * name, and record the decision with its reason. Shared by the decision Lambda and the reconciler.
+ * scaling policy, claim the region and its elastic slot, start the workflow under a deterministic
+ * execution name, and record the decision with its reason. Shared by the decision Lambda and the
+ * reconciler. Every start goes through claimAndStart (claimed-start.ts), as regionctl's do.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
-import { releaseReservation, reserveTransition } from '../adapters/transition-reservation';
-import { executionArnFor, startScalingExecution, type ScalingStateMachines } from '../adapters/scaling-executions';
 import type { DecisionRecord, StateStore } from '../adapters/state-store';
 import { logger, metrics } from '../commons/observability';
-import { regionList, type AutoscalerConfig } from '../domain/config';
+import type { AutoscalerConfig } from '../domain/config';
 import { TransientError } from '../domain/errors';
-import { executionName } from '../domain/naming';
-import { occupiesElasticSlot } from '../domain/region-state';
 import {
   decideAlwaysOnRestore,
+  decideDriftRepair,
   decideScaling,
   type RejectionRule,
   type ScalingRequest,
   type Verdict,
 } from '../domain/scaling-policy';
 import type { WorkflowInputRaw } from '../domain/workflow-input';
+import { claimAndStart, type StartDeps, type StartResult } from './claimed-start';
 
-export interface ScalingDeps {
-  config: AutoscalerConfig;
+export interface ScalingDeps extends StartDeps {
   store: StateStore;
-  dynamo: DynamoDBDocumentClient;
-  tableName: string;
-  sfn: SFNClient;
-  machines: ScalingStateMachines;
 }
 
 export interface ScalingTrigger {
@@ -41,8 +33,11 @@ export interface ScalingTrigger {
   reason: string;
   /** Identifies the event in the decision history (duplicate deliveries share it). */
   eventId?: string;
-  /** `always-on-restore`: the reconciler bringing an always-on region back (decideAlwaysOnRestore). */
-  policy?: 'scaling' | 'always-on-restore';
+  /**
+   * `always-on-restore`: the reconciler bringing an always-on region back (decideAlwaysOnRestore);
+   * `drift-repair`: the reconciler repairing drift, `reason` saying what is wrong (decideDriftRepair).
+   */
+  policy?: 'scaling' | 'always-on-restore' | 'drift-repair';
 }
 
 export type ScalingOutcome =
@@ -61,10 +56,6 @@ export async function requestScaling(
 ): Promise<ScalingOutcome> {
   const { request } = trigger;
   const { region, direction } = request;
-  const stateMachineArn = direction === 'up' ? deps.machines.up : deps.machines.down;
-  const name = executionName(direction, region, trigger.trigger);
-  const plannedArn = executionArnFor(stateMachineArn, name);
-
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const view =
       attempt === 0 && initialView
@@ -94,45 +85,26 @@ export async function requestScaling(
       });
     }
 
-    const own = view.snapshots.find((s) => s.region === region);
-    const observedStatus = own?.status ?? 'INACTIVE';
-    const freeElasticRegions =
-      direction === 'up' && regionList(deps.config, region) === 'elastic'
-        ? view.snapshots
-            .filter((s) => regionList(deps.config, s.region) === 'elastic' && !occupiesElasticSlot(s))
-            .map((s) => s.region)
-        : [];
-    const reservation = { region, direction, observedStatus, executionArn: plannedArn, freeElasticRegions, now };
-    if (!(await reserveTransition(deps.dynamo, deps.tableName, reservation))) {
-      logger.info('The region changed since the decision (another decider claimed it); deciding again', {
-        region,
-        attempt,
-      });
-      continue;
-    }
-
     const input: WorkflowInputRaw = {
       region,
       reason: trigger.reason.slice(0, 500),
       requestedBy: request.source,
       requestedAt: request.eventAt.toISOString(),
     };
-    let started;
-    try {
-      started = await startScalingExecution(deps.sfn, stateMachineArn, name, input);
-    } catch (error) {
-      // The workflow never started: give the region (and its slot) back so the next decision can use it.
-      await releaseReservation(deps.dynamo, deps.tableName, reservation, observedStatus, now);
-      throw error;
+    const claim = await claimAndStart(deps, { region, direction, trigger: trigger.trigger, input, view, now });
+    if (!claim.claimed) {
+      logger.info('The region changed since the decision (another decider claimed it); deciding again', {
+        region,
+        attempt,
+      });
+      continue;
     }
     return finish(trigger, deps, now, {
-      outcome: started.alreadyStarted ? 'duplicate' : 'started',
+      outcome: claim.alreadyStarted ? 'duplicate' : 'started',
       region,
-      executionName: name,
-      executionArn: started.executionArn,
-      reason: started.alreadyStarted
-        ? `duplicate: execution ${name} was already started for this trigger`
-        : verdict.reason,
+      executionName: claim.executionName,
+      executionArn: claim.executionArn,
+      reason: claim.alreadyStarted ? duplicateReason(claim) : verdict.reason,
     });
   }
   throw new TransientError(
@@ -140,10 +112,21 @@ export async function requestScaling(
   );
 }
 
+function duplicateReason(claim: Extract<StartResult, { claimed: true }>): string {
+  return claim.existingStatus === 'RUNNING'
+    ? `duplicate: execution ${claim.executionName} was already started for this trigger`
+    : `duplicate: execution ${claim.executionName} already ran for this trigger (${claim.existingStatus}); nothing started, the claim was given back`;
+}
+
 function decide(trigger: ScalingTrigger, view: FleetView, config: AutoscalerConfig, now: Date): Verdict {
-  return trigger.policy === 'always-on-restore'
-    ? decideAlwaysOnRestore(trigger.request.region, view.snapshots, config, now)
-    : decideScaling(trigger.request, view.snapshots, config, now);
+  switch (trigger.policy) {
+    case 'always-on-restore':
+      return decideAlwaysOnRestore(trigger.request.region, view.snapshots, config, now);
+    case 'drift-repair':
+      return decideDriftRepair(trigger.request, trigger.reason, view.snapshots, config, now);
+    default:
+      return decideScaling(trigger.request, view.snapshots, config, now);
+  }
 }
 
 async function finish(

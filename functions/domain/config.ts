@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './aws-regions';
 import { valueAt } from './validation';
+import { MAX_DRAIN_WAIT_SECONDS } from './phase-deadlines';
 
 const REGION_FIX = `use an AWS region code such as us-east-1 (known codes: ${AWS_REGIONS.join(', ')})`;
 
@@ -204,6 +205,15 @@ export const configSchema = z
         path: ['scaling', 'drainSeconds'],
         input: scaling.drainSeconds,
         message: `is shorter than dns.ttlSeconds (${config.dns.ttlSeconds}): resolvers would still send users to a deleted edge; fix: set it to at least ${config.dns.ttlSeconds}`,
+      });
+    }
+
+    if (config.dns.ttlSeconds + scaling.drainSeconds > MAX_DRAIN_WAIT_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaling', 'drainSeconds'],
+        input: scaling.drainSeconds,
+        message: `plus dns.ttlSeconds (${config.dns.ttlSeconds}) is ${config.dns.ttlSeconds + scaling.drainSeconds} s, longer than the ${MAX_DRAIN_WAIT_SECONDS} s the scale-down workflow's timeout allows for the drain; fix: set drainSeconds to at most ${MAX_DRAIN_WAIT_SECONDS - config.dns.ttlSeconds}`,
       });
     }
 

@@ -2,32 +2,10 @@
  * Error classes whose `name` is part of the workflows' contract: the Step Functions definitions
  * Retry and Catch on these names (Lambda reports `errorType` = error.name). Keep them here, in one
  * module, and keep the definitions in workflows/ in step with them.
+ *
+ * Each name is a string literal, never derived from the class (`new.target.name`): the Lambda
+ * bundles are minified, and a minifier renames classes.
  */
-
-abstract class NamedError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/** The input of a workflow or task is malformed or names a region that is not approved. Not retried. */
-export class InvalidRequestError extends NamedError {}
-
-/** A safety rule refuses the request (always-on region, last serving region, not ours...). Not retried. */
-export class RefusedError extends NamedError {}
-
-/** Another execution holds the region's lock. Not retried by the workflow. */
-export class RegionLockedError extends NamedError {}
-
-/** A resource exists but is not tagged as owned by this autoscaler: never adopted, never deleted. */
-export class NotOwnedError extends NamedError {}
-
-/** AWS or Kubernetes answered with something transient (throttling, 5xx, resource settling). Retried with backoff. */
-export class TransientError extends NamedError {}
-
-/** A resource reached a state it cannot leave by waiting (e.g. CREATE_FAILED). Not retried; scale-up rolls back. */
-export class ResourceFailedError extends NamedError {}
 
 export const ERROR_NAMES = {
   invalidRequest: 'InvalidRequestError',
@@ -36,4 +14,40 @@ export const ERROR_NAMES = {
   notOwned: 'NotOwnedError',
   transient: 'TransientError',
   resourceFailed: 'ResourceFailedError',
+  deadlineExceeded: 'DeadlineExceededError',
 } as const;
+
+/** The input of a workflow or task is malformed or names a region that is not approved. Not retried. */
+export class InvalidRequestError extends Error {
+  override readonly name = ERROR_NAMES.invalidRequest;
+}
+
+/** A safety rule refuses the request (always-on region, last serving region, not ours...). Not retried. */
+export class RefusedError extends Error {
+  override readonly name = ERROR_NAMES.refused;
+}
+
+/** Another execution holds the region's lock. Not retried by the workflow. */
+export class RegionLockedError extends Error {
+  override readonly name = ERROR_NAMES.regionLocked;
+}
+
+/** A resource exists but is not tagged as owned by this autoscaler: never adopted, never deleted. */
+export class NotOwnedError extends Error {
+  override readonly name = ERROR_NAMES.notOwned;
+}
+
+/** AWS or Kubernetes answered with something transient (throttling, 5xx, resource settling). Retried with backoff. */
+export class TransientError extends Error {
+  override readonly name = ERROR_NAMES.transient;
+}
+
+/** A resource reached a state it cannot leave by waiting (e.g. CREATE_FAILED). Not retried; scale-up rolls back. */
+export class ResourceFailedError extends Error {
+  override readonly name = ERROR_NAMES.resourceFailed;
+}
+
+/** A polling phase (cluster, nodegroup, load balancer, record) did not finish by its deadline. Not retried. */
+export class DeadlineExceededError extends Error {
+  override readonly name = ERROR_NAMES.deadlineExceeded;
+}

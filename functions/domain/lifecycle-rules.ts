@@ -71,6 +71,14 @@ export function drainWaitSeconds(config: AutoscalerConfig): number {
 
 // ---- State transitions of the workflow steps ----
 
+/**
+ * True when the region is claimed for an execution other than `owner` (its executionArn names
+ * another one): a workflow step of `owner` then leaves the region's state to that execution.
+ */
+export function claimedByAnother(state: Pick<RegionState, 'executionArn'>, owner: string): boolean {
+  return state.executionArn !== undefined && state.executionArn !== owner;
+}
+
 /** lockRegion: the region is on its way up (PROVISIONING) or down (DRAINING), worked on by `owner`. */
 export function startedState(state: RegionState, direction: ScaleDirection, owner: string, now: Date): RegionState {
   const at = now.toISOString();

@@ -7,6 +7,8 @@ import { isAwsRegion } from './aws-regions';
 
 /** Tag that marks a resource as created (and so deletable) by this autoscaler. */
 export const OWNER_TAG_KEY = 'edge-autoscaler:owner';
+/** Tag on each cluster and nodegroup: the id (ARN) of the execution that created it. */
+export const CREATED_BY_TAG_KEY = 'edge-autoscaler:created-by';
 
 export const controlStackName = (prefix: string) => `${prefix}-control`;
 export const regionStackName = (prefix: string, region: string) => `${prefix}-region-${region}`;

@@ -5,7 +5,7 @@
  * which the resource is typically ready (measured from when its operation started), and only
  * then does the workflow poll, briefly and often.
  *
- * Typical times are AWS's published figures and reports (see ../../../shared/TOOLCHAIN.md):
+ * Typical times are AWS's published figures and users' reports:
  * CreateCluster 9-16 min, CreateNodegroup 1.5-3.5 min, DeleteNodegroup 2-10, DeleteCluster 3-9.
  */
 
@@ -30,6 +30,13 @@ export const POLL_PLANS = {
 } as const satisfies Record<string, PollPlan>;
 
 export type PollPlanName = keyof typeof POLL_PLANS;
+
+/**
+ * The wait after a call that found its resource settled (ready, deleted, failed): the next look
+ * comes at once, but never after 0 s. No Wait state may last 0 s: a loop of those would spin
+ * until the execution's history limit.
+ */
+export const SETTLED_WAIT_SECONDS = 1;
 
 /**
  * Seconds to wait before the next look: what remains of the typical time, but never less than

@@ -6,7 +6,9 @@
  * Rules, checked in this order (the first that refuses wins):
  *   not-approved        the region is in neither list (never touched, whoever asks)
  *   always-on           an always-on region is never scaled down; only an operator scales one up
- *   stale-event         an alarm event older than the region's newest decision is dropped
+ *   stale-event         an alarm event older than the region's newest decision is dropped; and
+ *                       (staleAlarmEvent, before the rest) an ALARM event whose alarm is no longer
+ *                       in ALARM, or changed state again after it
  *   paused              `regionctl pause` (operators are not bound by a pause)
  *   held                `regionctl up --hold` suppresses scale-downs (unless an operator forces)
  *   locked / execution-running   one execution per region at a time (even forced)
@@ -81,12 +83,7 @@ export function decideScaling(
   const forced = operator && request.force === true;
   const verb = direction === 'up' ? 'scale-up' : 'scale-down';
   const list = regionList(config, region);
-  if (!list) {
-    return reject(
-      'not-approved',
-      `not approved: ${region} is in neither regions.alwaysOn nor regions.elastic, so it is never touched`,
-    );
-  }
+  if (!list) return notApprovedVerdict(region);
   if (list === 'always-on' && direction === 'down') {
     return reject('always-on', `always-on: ${region} is an always-on region and is never scaled down`);
   }
@@ -172,6 +169,63 @@ export function decideScaling(
   return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})` };
 }
 
+/** The verdict on a region in neither list: never touched, whoever asks. */
+export function notApprovedVerdict(region: string): Verdict {
+  return reject(
+    'not-approved',
+    `not approved: ${region} is in neither regions.alwaysOn nor regions.elastic, so it is never touched`,
+  );
+}
+
+/** A scaling alarm's change into ALARM, as its EventBridge event reports it. */
+export interface AlarmEventFacts {
+  alarmName: string;
+  /** The event's `detail.state.timestamp`: when the alarm entered ALARM. */
+  changedAt: Date;
+}
+
+/** The same alarm as CloudWatch describes it now (DescribeAlarms). */
+export interface CurrentAlarmState {
+  state: string;
+  /** Its newest state change (StateTransitionedTimestamp, else StateUpdatedTimestamp), if known. */
+  changedAt?: Date;
+}
+
+/**
+ * EventBridge may deliver an alarm event hours late, after the alarm went back to OK, or after a
+ * newer change of the same alarm. An ALARM event asks for a transition only while its alarm still
+ * is in ALARM and has not changed state since that event; `current` undefined: the alarm is gone.
+ * Returns the stale-event verdict, or undefined when the event still holds (however late it came:
+ * an alarm still in ALARM from that change still asks for it).
+ */
+export function staleAlarmEvent(
+  event: AlarmEventFacts,
+  current: CurrentAlarmState | undefined,
+  now: Date,
+): Extract<Verdict, { allowed: false }> | undefined {
+  const stale = (reason: string) => ({ allowed: false, rule: 'stale-event', reason }) as const;
+  const { alarmName } = event;
+  const eventAt = event.changedAt.toISOString();
+  const late = `delivered ${formatDuration(secondsSince(eventAt, now))} after it`;
+  if (!current) {
+    return stale(
+      `stale event: alarm ${alarmName} no longer exists (CloudWatch does not describe it); its ALARM of ${eventAt} is not acted on`,
+    );
+  }
+  const since = current.changedAt ? ` since ${current.changedAt.toISOString()}` : '';
+  if (current.state !== 'ALARM') {
+    return stale(
+      `stale event: alarm ${alarmName} is ${current.state}${since}, no longer in ALARM as this event of ${eventAt} says (${late})`,
+    );
+  }
+  if (current.changedAt && current.changedAt.getTime() > event.changedAt.getTime()) {
+    return stale(
+      `stale event: alarm ${alarmName} changed state again after this event of ${eventAt} (${late}); it is ALARM${since}, and its newest change decides`,
+    );
+  }
+  return undefined;
+}
+
 /**
  * The reconciler's rule for an always-on region that is not serving: bring it up unless an
  * execution is at work, an operator paused it, or it keeps failing (same backoff as elastic regions).
@@ -200,6 +254,41 @@ export function decideAlwaysOnRestore(
     allowed: true,
     reason: `always-on region ${region} is ${snapshot.status.toLowerCase()}: bringing it up (reconciler)`,
   };
+}
+
+/**
+ * The reconciler's rule for a drift repair (`drift` says what is wrong, and is the reason when
+ * allowed): the region's state is what is wrong, so demand, cooldown and the minimum active time
+ * do not apply. The repair still needs the region in the status the drift was found in (up: ACTIVE
+ * without its record; down: INACTIVE with a cluster of ours running), not paused, no execution at
+ * work on it, and never takes an always-on region down.
+ */
+export function decideDriftRepair(
+  request: Pick<ScalingRequest, 'region' | 'direction'>,
+  drift: string,
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+): Verdict {
+  const { region, direction } = request;
+  const list = regionList(config, region);
+  if (!list) return notApprovedVerdict(region);
+  if (list === 'always-on' && direction === 'down') {
+    return reject('always-on', `always-on: ${region} is an always-on region and is never scaled down`);
+  }
+  const snapshot = regions.find((r) => r.region === region) ?? emptySnapshot(region, now);
+  const paused = activeUntil(snapshot.pausedUntil, now);
+  if (paused) return reject('paused', `paused: autoscaling of ${region} is paused until ${paused.toISOString()}`);
+  const guard = exclusiveAccessProblem(snapshot);
+  if (guard) return guard;
+  const driftStatus = direction === 'up' ? 'ACTIVE' : 'INACTIVE';
+  if (snapshot.status !== driftStatus) {
+    return reject(
+      'already-in-state',
+      `drift gone: ${region} is ${snapshot.status} now, no longer ${driftStatus} as when the drift was found`,
+    );
+  }
+  return { allowed: true, reason: drift };
 }
 
 /** The elastic regions other than `except` that are ACTIVE or PROVISIONING. */

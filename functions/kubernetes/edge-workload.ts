@@ -6,7 +6,7 @@
 import type { EdgeLoadBalancer } from '../adapters/load-balancers';
 import { EDGE_SERVICE_NAME } from '../domain/edge-manifests';
 import { ResourceFailedError } from '../domain/errors';
-import { nextWaitSeconds, POLL_PLANS } from '../domain/poll-schedule';
+import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS } from '../domain/poll-schedule';
 import type { EdgeStatus } from '../tasks/contract';
 import type { KubernetesClient, KubernetesObject } from './kubernetes-client';
 import type { PlacedManifest } from './resource-paths';
@@ -25,7 +25,10 @@ export function edgeServicePath(manifests: PlacedManifest[]): string {
   return service.path;
 }
 
-/** Applies every manifest (server-side apply), then reports the Service's endpoint as readEdgeEndpoint does. */
+/**
+ * Applies every manifest (server-side apply), then reports the Service's endpoint as
+ * readEdgeEndpoint does; `created` says whether the edge Service is new (a rollback deletes it).
+ */
 export async function applyEdgeWorkload(
   kube: KubernetesClient,
   manifests: PlacedManifest[],
@@ -33,12 +36,13 @@ export async function applyEdgeWorkload(
   now = new Date(),
 ): Promise<EdgeStatus> {
   const servicePath = edgeServicePath(manifests);
+  const existed = (await kube.get(servicePath)) !== undefined;
   let service: KubernetesObject | undefined;
   for (const { manifest, path } of manifests) {
     const applied = await kube.apply(path, manifest);
     if (path === servicePath) service = applied;
   }
-  return endpointStatus(service ?? {}, findLoadBalancer, now);
+  return { ...(await endpointStatus(service ?? {}, findLoadBalancer, now)), created: !existed };
 }
 
 export async function readEdgeEndpoint(
@@ -84,7 +88,7 @@ async function endpointStatus(
     dnsName: loadBalancer.dnsName,
     hostedZoneId: loadBalancer.canonicalHostedZoneId,
     serviceCreatedAt,
-    waitSeconds: 0,
+    waitSeconds: SETTLED_WAIT_SECONDS,
   };
 }
 
@@ -112,5 +116,5 @@ export async function deleteEdgeWorkload(
     (p) => p.manifest.kind === 'Namespace' && !PROTECTED_NAMESPACES.has(p.manifest.metadata.name),
   );
   for (const { path } of namespaces) await kube.delete(path);
-  return { ready: true, waitSeconds: 0 };
+  return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS };
 }

@@ -9,7 +9,9 @@
  *      workflow is idempotent and re-adds the record); a cluster tagged as ours in an INACTIVE
  *      elastic region is reported and scaled down;
  *   5. re-decides the elastic regions whose scale-up or scale-down alarm is still in ALARM;
- *   6. notifies an operator, once, of a region left FAILED after three failures in a row.
+ *   6. notifies an operator, once, of a region left FAILED after three failures in a row;
+ *   7. reports, at every pass, a cluster of ours still running in such a FAILED elastic region,
+ *      with what it has cost since the region failed (left in place, for the reasons given there).
  * It never acts on a region while one of its executions runs or its lock is held, and never on
  * a paused region.
  */
@@ -23,24 +25,14 @@ import { findCluster } from '../adapters/owned-clusters';
 import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
 import { settleAbandonedTransition } from '../adapters/transition-reservation';
 import { describeAlarmStates } from '../adapters/scaling-alarms';
-import {
-  executionStatus,
-  recentFailureCauses,
-  startScalingExecution,
-  type ScalingStateMachines,
-} from '../adapters/scaling-executions';
+import { executionStatus, recentFailureCauses } from '../adapters/scaling-executions';
 import { logger } from '../commons/observability';
 import { requestScaling, type ScalingDeps } from '../decide/scaling-requests';
 import { regionList } from '../domain/config';
 import { statusBeforeClaim } from '../domain/region-state';
-import {
-  clusterName,
-  executionName,
-  parseScalingAlarmName,
-  scaleDownAlarmName,
-  scaleUpAlarmName,
-} from '../domain/naming';
+import { clusterName, parseScalingAlarmName, scaleDownAlarmName, scaleUpAlarmName } from '../domain/naming';
 import { MAX_CONSECUTIVE_FAILURES, type RegionSnapshot } from '../domain/scaling-policy';
+import { strandedClusterReport } from '../domain/stranded-cluster';
 
 export interface ReconcileDeps extends ScalingDeps {
   cloudWatch: CloudWatchClient;
@@ -59,7 +51,8 @@ export interface ReconcileAction {
     | 'scale-down-started'
     | 'rejected'
     | 'drift-reported'
-    | 'operator-notified';
+    | 'operator-notified'
+    | 'stranded-cluster-reported';
   detail: string;
 }
 
@@ -219,7 +212,7 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
       deps.topicArn,
       `[${config.prefix}] ${s.region} left FAILED after ${s.consecutiveFailures} failures`,
       [
-        `[${config.prefix}] Scale-up of ${s.region} failed ${s.consecutiveFailures} times in a row; autoscaling leaves it FAILED until an operator acts (regionctl up ${s.region} --force after fixing the cause).`,
+        `[${config.prefix}] Scale-up of ${s.region} failed ${s.consecutiveFailures} times in a row; autoscaling leaves it FAILED until an operator acts (regionctl up ${s.region} after fixing the cause).`,
         'Causes, newest first:',
         ...listed.map((c) => `  - ${c}`),
       ].join('\n'),
@@ -230,10 +223,41 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
       detail: `left FAILED after ${s.consecutiveFailures} failures`,
     });
   }
+
+  // 7. A cluster of ours left running by an elastic region that failed too often: report it, at
+  // every pass, with its cost so far. It is not scaled down: a scale-down ends INACTIVE, which
+  // lifts the failed-needs-operator rule (it holds FAILED regions only), so the alarms would retry
+  // the failing scale-up every cooldown and pay for a new cluster each time; the cluster is also
+  // what the operator needs to diagnose the failures. And a FAILED region may still hold its record
+  // (a rollback that could not withdraw it), so removing it is an operator's call under the
+  // last-serving rule (regionctl down), not the reconciler's.
+  for (const s of view.snapshots) {
+    if (s.status !== 'FAILED' || s.consecutiveFailures < MAX_CONSECUTIVE_FAILURES) continue;
+    if (regionList(config, s.region) !== 'elastic' || s.executionRunning || s.locked) continue;
+    const cluster = await findCluster(deps.eks(s.region), clusterName(config.prefix, s.region), config.prefix);
+    if (!cluster?.owned || cluster.status === 'DELETING') continue;
+    const report = strandedClusterReport(
+      config,
+      {
+        region: s.region,
+        clusterName: cluster.name,
+        clusterStatus: cluster.status,
+        consecutiveFailures: s.consecutiveFailures,
+        failedAt: s.since,
+      },
+      now,
+    );
+    if (deps.topicArn) await notify(deps.sns, deps.topicArn, report.subject, report.message);
+    act({ region: s.region, action: 'stranded-cluster-reported', detail: report.detail });
+  }
   return actions;
 }
 
-/** Starts a drift-repair execution (the policy's state rules do not apply: the state is what is wrong). */
+/**
+ * Starts a drift-repair execution through the same claim as every decision (decideDriftRepair:
+ * the policy's demand and timing rules do not apply, the state is what is wrong), so that it never
+ * races another decision for the region.
+ */
 async function startRepair(
   deps: ReconcileDeps,
   act: (a: ReconcileAction) => void,
@@ -244,28 +268,18 @@ async function startRepair(
   scheduledAt: Date,
   reason: string,
 ): Promise<void> {
-  const machines: ScalingStateMachines = deps.machines;
-  const name = executionName(direction, region, trigger);
-  const started = await startScalingExecution(deps.sfn, direction === 'up' ? machines.up : machines.down, name, {
-    region,
-    reason: reason.slice(0, 500),
-    requestedBy: 'reconciler',
-    requestedAt: scheduledAt.toISOString(),
-  });
-  await deps.store.recordDecision(
+  const outcome = await requestScaling(
     {
-      region,
-      at: now.toISOString(),
-      direction,
-      source: 'reconciler',
-      outcome: started.alreadyStarted ? 'dropped' : 'started',
-      reason: started.alreadyStarted ? `duplicate: execution ${name} was already started for this pass` : reason,
-      executionArn: started.executionArn,
+      request: { region, direction, source: 'reconciler', eventAt: scheduledAt },
+      trigger,
+      reason,
       eventId: `${trigger}-${direction}`,
+      policy: 'drift-repair',
     },
+    deps,
     now,
   );
-  act({ region, action: direction === 'up' ? 'scale-up-started' : 'scale-down-started', detail: reason });
+  recordOutcome(act, outcome);
 }
 
 function recordOutcome(act: (a: ReconcileAction) => void, outcome: Awaited<ReturnType<typeof requestScaling>>): void {

@@ -33,13 +33,20 @@ export const handler = lambdaHandler(clusterTaskSchema, async (input: ClusterTas
   const result = await (() => {
     switch (action) {
       case 'ensureCluster':
-        return ensureCluster(eks, { name: cluster, prefix, config, foundation });
+        return ensureCluster(eks, { name: cluster, prefix, executionId: input.executionId, config, foundation });
       case 'describeCluster':
-        return clusterStatus(eks, cluster);
+        return clusterStatus(eks, cluster, input);
       case 'ensureNodegroup':
-        return ensureNodegroup(eks, { clusterName: cluster, nodegroupName: nodegroup, prefix, config, foundation });
+        return ensureNodegroup(eks, {
+          clusterName: cluster,
+          nodegroupName: nodegroup,
+          prefix,
+          executionId: input.executionId,
+          config,
+          foundation,
+        });
       case 'describeNodegroup':
-        return nodegroupStatus(eks, cluster, nodegroup);
+        return nodegroupStatus(eks, cluster, nodegroup, input);
       case 'deleteNodegroup':
         return deleteNodegroup(eks, cluster, nodegroup, prefix);
       case 'deleteCluster':

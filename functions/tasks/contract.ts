@@ -22,6 +22,18 @@ const requestContext = { reason: z.string().optional(), requestedBy: z.enum(REQU
  * Without it (rollback and scale-down polls) nothing is timed.
  */
 const executionStartedAt = z.iso.datetime({ offset: true }).optional();
+/**
+ * The deadline of the polling phase this poll belongs to (phase-deadlines.ts), as the action that
+ * began the phase returned it: a poll that finds the phase unfinished after it fails with
+ * DeadlineExceededError.
+ */
+const deadline = z.iso.datetime({ offset: true }).optional();
+/**
+ * `$$.Execution.Id`: the execution that creates a resource tags it with its id
+ * (CREATED_BY_TAG_KEY), so that whether this execution created it is read from the resource
+ * itself, also when a first create call's response was lost and a retry found it existing.
+ */
+const executionId = z.string().min(1);
 
 export const regionFoundationSchema = z.object({
   vpcId: z.string(),
@@ -89,17 +101,22 @@ export interface ScalingPlan {
   noop: boolean;
   /** Scale-down only: record TTL + configured drain time, for the Drain wait state. */
   drainWaitSeconds: number;
+  /** The record's TTL: how long a scale-up rollback waits after withdrawing the record it wrote. */
+  recordTtlSeconds: number;
 }
 
 // ---------- cluster-task: EKS cluster and nodegroup in the target region ----------
 
+const awaiting = z.enum(['ACTIVE', 'DELETED']).optional();
+
 export const clusterTaskSchema = z.discriminatedUnion('action', [
   /** Creates the cluster (tagged, STANDARD support, logging on) or adopts ours. NotOwnedError if not ours. */
-  z.object({ action: z.literal('ensureCluster'), region }),
-  z.object({ action: z.literal('describeCluster'), region, executionStartedAt }),
+  z.object({ action: z.literal('ensureCluster'), region, executionId }),
+  /** `awaiting` (with `deadline`): the status the phase waits for; DeadlineExceededError past the deadline. */
+  z.object({ action: z.literal('describeCluster'), region, executionStartedAt, awaiting, deadline }),
   /** Creates the managed nodegroup from the cluster spec, or adopts ours. */
-  z.object({ action: z.literal('ensureNodegroup'), region }),
-  z.object({ action: z.literal('describeNodegroup'), region, executionStartedAt }),
+  z.object({ action: z.literal('ensureNodegroup'), region, executionId }),
+  z.object({ action: z.literal('describeNodegroup'), region, executionStartedAt, awaiting, deadline }),
   /** Deletes the nodegroup if it exists and is ours; a missing one is done. */
   z.object({ action: z.literal('deleteNodegroup'), region }),
   /** Deletes the cluster if it exists and is ours; a missing one is done. */
@@ -110,8 +127,9 @@ export type ClusterTaskInput = z.output<typeof clusterTaskSchema>;
 /**
  * Result of every cluster-task action, stored at `$.cluster` or `$.nodegroup`.
  * `status` is EKS's status, or `DELETED` when the resource does not exist.
- * `created` is true only when this call created the resource (ensure*); the workflow keeps it
- * to roll back only what this execution created.
+ * `created` (ensure*) is true when this execution created the resource (its CREATED_BY tag);
+ * the workflow keeps it to roll back only what this execution created.
+ * `deadline` (ensure*, delete*): when the phase that this call began must be done.
  */
 export interface ResourceStatus {
   status:
@@ -128,6 +146,7 @@ export interface ResourceStatus {
   created?: boolean;
   /** describeCluster / describeNodegroup: when EKS created the resource (ISO-8601). */
   createdAt?: string;
+  deadline?: string;
   waitSeconds: number;
 }
 
@@ -137,9 +156,13 @@ export const edgeTaskSchema = z.discriminatedUnion('action', [
   /** Applies the edge manifests (namespace, config, deployment, LoadBalancer Service); idempotent. */
   z.object({ action: z.literal('applyEdge'), region }),
   /** Reads the Service's load balancer; when ready, resolves the LB's canonical hosted zone id (ELBv2). */
-  z.object({ action: z.literal('readEdgeEndpoint'), region, executionStartedAt }),
-  /** Deletes the edge Service (so the LB is deleted, not orphaned) and the namespace; missing cluster = done. */
-  z.object({ action: z.literal('deleteEdge'), region }),
+  z.object({ action: z.literal('readEdgeEndpoint'), region, executionStartedAt, deadline }),
+  /**
+   * Deletes the edge Service (so the LB is deleted, not orphaned) and the namespace; missing
+   * cluster = done. Without `deadline` it begins the deletion phase (and returns its deadline);
+   * with it, it is that phase's poll.
+   */
+  z.object({ action: z.literal('deleteEdge'), region, deadline }),
 ]);
 export type EdgeTaskInput = z.output<typeof edgeTaskSchema>;
 
@@ -151,6 +174,10 @@ export interface EdgeStatus {
   hostedZoneId?: string;
   /** When ready: when the edge Service was created (its creationTimestamp, ISO-8601), if known. */
   serviceCreatedAt?: string;
+  /** applyEdge: true when the edge Service did not exist before this call (rollback deletes it). */
+  created?: boolean;
+  /** applyEdge, deleteEdge without a deadline: the deadline of the phase that call began. */
+  deadline?: string;
   waitSeconds: number;
 }
 
@@ -166,7 +193,7 @@ export const dnsTaskSchema = z.discriminatedUnion('action', [
   /** DELETE of the region's record only; a missing record is done (`changeId` absent). */
   z.object({ action: z.literal('deleteRecord'), region }),
   /** `region` (optional) is the region whose record changed: the Region of the DnsInSyncSeconds metric. */
-  z.object({ action: z.literal('getChange'), changeId: z.string().min(1), region: region.optional() }),
+  z.object({ action: z.literal('getChange'), changeId: z.string().min(1), region: region.optional(), deadline }),
 ]);
 export type DnsTaskInput = z.output<typeof dnsTaskSchema>;
 
@@ -176,5 +203,9 @@ export interface DnsChangeStatus {
   status: 'PENDING' | 'INSYNC';
   /** When Route53 accepted the change (ISO-8601). */
   submittedAt?: string;
+  /** upsertRecord: true when the record was missing or different, so this call wrote it (rollback withdraws it). */
+  written?: boolean;
+  /** upsertRecord / deleteRecord: the deadline of the record change reaching INSYNC. */
+  deadline?: string;
   waitSeconds: number;
 }

@@ -16,6 +16,8 @@ import { InvalidRequestError, NotOwnedError, ResourceFailedError, TransientError
 import { isOwned, requireApprovedRegion } from '../domain/lifecycle-rules';
 import { createdDuring, STEP_DURATION_METRICS } from '../domain/metric-names';
 import { clusterName, OWNER_TAG_KEY } from '../domain/naming';
+import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
+import { SETTLED_WAIT_SECONDS } from '../domain/poll-schedule';
 import { kubernetesClientFor } from '../kubernetes/cluster-access';
 import { applyEdgeWorkload, deleteEdgeWorkload, edgeServicePath, readEdgeEndpoint } from '../kubernetes/edge-workload';
 import { placeManifests } from '../kubernetes/resource-paths';
@@ -35,22 +37,35 @@ export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput
   const cluster = await describeEdgeCluster(eksClient(region), name);
 
   if (action === 'deleteEdge') {
+    // Without a deadline this call begins the deletion phase; with one it is that phase's poll.
+    const now = new Date();
+    const phase = input.deadline === undefined ? { deadline: phaseDeadline('loadBalancerDelete', now) } : {};
     // A cluster that is missing, or not serving its API (creating, failed, deleting), has no workload to remove.
-    if (!cluster || !API_SERVING_STATUSES.has(cluster.status)) return { ready: true, waitSeconds: 0 };
+    if (!cluster || !API_SERVING_STATUSES.has(cluster.status)) {
+      return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS, ...phase };
+    }
     assertOurs(cluster, config.prefix);
     const result = await deleteEdgeWorkload(await kubernetesClientFor(cluster, region), manifests);
     logger.info('Edge deletion', { region, cluster: name, ...result });
-    return result;
+    if (!result.ready) assertBeforeDeadline(`the edge Service in ${region} to be deleted`, input.deadline, now);
+    return { ...result, ...phase };
   }
 
   const serving = requireServingCluster(cluster, name, config.prefix);
   const kube = await kubernetesClientFor(serving, region);
   const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(elbClient(region), dnsName);
+  const now = new Date();
   const result =
     action === 'applyEdge'
-      ? await applyEdgeWorkload(kube, manifests, findLoadBalancer)
+      ? {
+          ...(await applyEdgeWorkload(kube, manifests, findLoadBalancer)),
+          deadline: phaseDeadline('loadBalancerCreate', now),
+        }
       : await readEdgeEndpoint(kube, servicePath, findLoadBalancer);
   logger.info('Edge task done', { action, region, cluster: name, ...result });
+  if (action === 'readEdgeEndpoint' && !result.ready) {
+    assertBeforeDeadline(`the load balancer of the edge Service in ${region} to be active`, input.deadline, now);
+  }
   recordEndpointTime(input, result);
   return result;
 });

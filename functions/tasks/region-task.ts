@@ -16,6 +16,7 @@ import { countRefusal, countScaling, recordFleetGauges, recordRegionDuration } f
 import { approvedRegions, regionList } from '../domain/config';
 import { InvalidRequestError, NotOwnedError, RegionLockedError } from '../domain/errors';
 import {
+  claimedByAnother,
   describeFailure,
   drainWaitSeconds,
   failedState,
@@ -91,6 +92,7 @@ async function plan(rt: Runtime, request: WorkflowInput, noop: boolean): Promise
     foundation: await loadFoundation(ssmClient(request.region), prefix, request.region),
     noop,
     drainWaitSeconds: drainWaitSeconds(rt.config),
+    recordTtlSeconds: rt.config.dns.ttlSeconds,
   };
 }
 
@@ -147,7 +149,14 @@ async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promi
   requireApprovedRegion(rt.config, region);
   const store = stateStore(rt);
   const lock = await assertNotLockedByOther(store, region, owner);
-  const state = await store.updateRegionState(region, (s) => finishedState(s, direction, new Date(), recordTarget));
+  const state = await store.updateRegionState(region, (s) => {
+    if (claimedByAnother(s, owner)) {
+      throw new RegionLockedError(
+        `Region ${region} is claimed by ${s.executionArn}, not by ${owner}: its state is left to that execution`,
+      );
+    }
+    return finishedState(s, direction, new Date(), recordTarget);
+  });
   await store.releaseLock(region, owner);
   countScaling(region, direction, 'Succeeded');
   if (direction === 'up') recordRegionDuration(SCALE_UP_LEAD_TIME_METRIC, region, lock?.acquiredAt);
@@ -158,8 +167,9 @@ async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promi
 
 /**
  * Marks the region FAILED and releases the lock, only when this execution holds the lock (or
- * nobody does): a failure of an execution that never got the lock must not touch the state of
- * the execution that has it. Notifies in every case.
+ * nobody does) and the region is not claimed for another execution: a failure of an execution
+ * that never got the lock must not touch the state of the execution that has it. Notifies in
+ * every case.
  */
 async function failScaling(rt: Runtime, input: Action<'failScaling'>): Promise<RegionState | { notified: boolean }> {
   const { region, owner, direction } = input;
@@ -176,7 +186,18 @@ async function failScaling(rt: Runtime, input: Action<'failScaling'>): Promise<R
     });
     return { notified: await notify(rt, scalingFailed(rt.config.prefix, region, direction, cause, input)) };
   }
-  const state = await store.updateRegionState(region, (s) => failedState(s, direction, cause, new Date()));
+  const state = await store.updateRegionState(region, (s) =>
+    claimedByAnother(s, owner) ? s : failedState(s, direction, cause, new Date()),
+  );
+  if (claimedByAnother(state, owner)) {
+    logger.warn('Failure of an execution the region is not claimed for: state left as is', {
+      region,
+      owner,
+      claimedFor: state.executionArn,
+    });
+    await store.releaseLock(region, owner);
+    return { notified: await notify(rt, scalingFailed(rt.config.prefix, region, direction, cause, input)) };
+  }
   await store.releaseLock(region, owner);
   await recordFleet(rt, store);
   await notify(rt, scalingFailed(rt.config.prefix, region, direction, cause, input));

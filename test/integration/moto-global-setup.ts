@@ -1,8 +1,14 @@
 /**
- * Starts one moto server for the integration project and hands its endpoint to the test
- * workers through MOTO_ENDPOINT. Without moto_server the suite explains how to install it;
- * with CI=true a missing emulator fails the run instead of skipping it.
+ * Prepares the integration project: synthesizes the deployment once (the Lambda bundles and
+ * state machine definitions that `cdk deploy` would ship, handed to the workers through
+ * SYNTHESIZED_DEPLOYMENT_DIR), and starts one moto server whose endpoint the workers get through
+ * MOTO_ENDPOINT. Without moto_server the suite explains how to install it; with CI=true a
+ * missing emulator fails the run instead of skipping it.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   MOTO_INSTALL_HINT,
   motoServerInstalled,
@@ -15,6 +21,14 @@ declare global {
 }
 
 export default async function setup(): Promise<void> {
+  const outdir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-synth-'));
+  const synth = spawnSync('node_modules/.bin/tsx', ['infra/synthesize-deployment-cli.ts', outdir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (synth.status !== 0) throw new Error(`Synthesizing the deployment failed (exit ${synth.status})`);
+  // test/support/deployed-lambdas.ts reads it from here.
+  process.env.SYNTHESIZED_DEPLOYMENT_DIR = outdir;
+
   if (!motoServerInstalled()) {
     if (process.env.CI === 'true')
       throw new Error(`${MOTO_INSTALL_HINT} (CI=true: integration tests must run, not skip)`);

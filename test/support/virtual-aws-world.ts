@@ -1,34 +1,117 @@
 /**
- * An in-memory stand-in for the four task Lambdas, on a virtual clock that the Wait states of a
- * locally executed workflow advance. It follows the task contract (functions/tasks/contract.ts)
- * and the real poll schedule (functions/domain/poll-schedule.ts), so that the workflow tests can
- * exercise every branch of the real definitions quickly (a 10-minute cluster creation takes no
- * real time) and the benchmark can count state transitions. The real handlers are exercised
- * against the moto emulator in test/integration.
+ * An in-memory AWS (EKS, Route53, ELBv2) and Kubernetes API for the four task Lambdas, on a
+ * virtual clock that the Wait states of a locally executed workflow advance, so that the
+ * workflow tests exercise every branch of the real definitions quickly (a 10-minute cluster
+ * creation, or a 40-minute deadline, takes no real time) and the benchmark counts transitions.
+ *
+ * It stands in for the AWS services, not for the code: each task input is parsed with the
+ * contract's schemas (functions/tasks/contract.ts), and the real adapters
+ * (functions/adapters/eks-cluster.ts, route53-record.ts, load-balancers.ts,
+ * functions/kubernetes/edge-workload.ts) do the work through fake SDK and Kubernetes clients at
+ * the virtual time: waits, deadlines, ownership, `created` and `written` are decided by the code
+ * that deploys. What is written here is the handlers' thin glue (which adapter each action
+ * calls, when a phase begins) and the region's lock and state, kept in memory with the real
+ * lifecycle rules. The handlers themselves run against the moto emulator in test/integration.
  */
-import { regionList, type AutoscalerConfig } from '../../functions/domain/config';
+import {
+  CreateClusterCommand,
+  CreateNodegroupCommand,
+  DeleteClusterCommand,
+  DeleteNodegroupCommand,
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type EKSClient,
+} from '@aws-sdk/client-eks';
+import {
+  DescribeLoadBalancersCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  InvalidChangeBatch,
+  ListResourceRecordSetsCommand,
+  NoSuchChange,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import type { z } from 'zod';
+import {
+  clusterStatus,
+  deleteCluster,
+  deleteNodegroup,
+  describeEdgeCluster,
+  ensureCluster,
+  ensureNodegroup,
+  nodegroupStatus,
+} from '../../functions/adapters/eks-cluster';
+import { findLoadBalancerByDnsName } from '../../functions/adapters/load-balancers';
+import { deleteLatencyRecord, getChangeStatus, upsertLatencyRecord } from '../../functions/adapters/route53-record';
+import type { AutoscalerConfig } from '../../functions/domain/config';
+import { defaultEdgeManifests } from '../../functions/domain/edge-manifests';
 import {
   InvalidRequestError,
   NotOwnedError,
-  RefusedError,
   RegionLockedError,
+  ResourceFailedError,
   TransientError,
 } from '../../functions/domain/errors';
-import { nextWaitSeconds, POLL_PLANS } from '../../functions/domain/poll-schedule';
+import {
+  describeFailure,
+  drainWaitSeconds,
+  isOwned,
+  refuseAlwaysOnScaleDown,
+  refuseLastServingScaleDown,
+  requireApprovedRegion,
+  scaleDownIsNoop,
+} from '../../functions/domain/lifecycle-rules';
+import { clusterName, CREATED_BY_TAG_KEY, nodegroupName, OWNER_TAG_KEY } from '../../functions/domain/naming';
+import { assertBeforeDeadline, phaseDeadline } from '../../functions/domain/phase-deadlines';
+import { SETTLED_WAIT_SECONDS } from '../../functions/domain/poll-schedule';
+import type { RegionState, RegionStatus } from '../../functions/domain/region-state';
+import { describeIssues } from '../../functions/domain/validation';
+import { workflowInputSchema } from '../../functions/domain/workflow-input';
+import { KubernetesClient, type KubernetesObject } from '../../functions/kubernetes/kubernetes-client';
+import {
+  applyEdgeWorkload,
+  deleteEdgeWorkload,
+  edgeServicePath,
+  readEdgeEndpoint,
+} from '../../functions/kubernetes/edge-workload';
+import { placeManifests, type PlacedManifest } from '../../functions/kubernetes/resource-paths';
+import {
+  clusterTaskSchema,
+  dnsTaskSchema,
+  edgeTaskSchema,
+  regionTaskSchema,
+  type ClusterTaskInput,
+  type DnsTaskInput,
+  type EdgeStatus,
+  type EdgeTaskInput,
+  type RegionFoundationDoc,
+  type RegionTaskInput,
+  type ScalingPlan,
+} from '../../functions/tasks/contract';
 import type { TaskLambda } from '../../workflows/definitions';
 import type { TaskHandler } from '../../workflows/run-locally';
 
-/** Seconds each operation takes in the virtual world (defaults: the benchmark's 10/3/2 minutes). */
+/** Seconds each operation takes in the virtual world; Infinity: it never finishes (a stuck resource). */
 export interface VirtualTimings {
   clusterCreate: number;
   clusterDelete: number;
   nodegroupCreate: number;
   nodegroupDelete: number;
+  /** From the Service's creation until its network load balancer is active. */
   loadBalancerCreate: number;
+  /** From the Service's deletion request until the controller has deleted its load balancer. */
   loadBalancerDelete: number;
+  /** From a Route53 change until it is INSYNC. */
   dnsSync: number;
 }
 
+/** The benchmark's timings: a 10-minute cluster, a 3-minute nodegroup, a 2-minute load balancer. */
 export const BENCH_TIMINGS: VirtualTimings = {
   clusterCreate: 600,
   clusterDelete: 300,
@@ -39,39 +122,167 @@ export const BENCH_TIMINGS: VirtualTimings = {
   dnsSync: 60,
 };
 
-interface Resource {
-  status: string;
-  startedAt: number;
-  ours: boolean;
+/** The status each EKS operation ends in once its time has passed (by default, it succeeds). */
+export interface VirtualOutcomes {
+  clusterCreate: 'ACTIVE' | 'FAILED';
+  clusterDelete: 'DELETED' | 'FAILED';
+  nodegroupCreate: 'ACTIVE' | 'CREATE_FAILED' | 'DEGRADED';
+  nodegroupDelete: 'DELETED' | 'DELETE_FAILED';
 }
 
-/** A transient fault is retried by the workflow; a permanent one is not (it fails once, then the action works again). */
-type Fault = { kind: 'transient'; times: number } | { kind: 'permanent'; error?: Error };
+const SUCCESS: VirtualOutcomes = {
+  clusterCreate: 'ACTIVE',
+  clusterDelete: 'DELETED',
+  nodegroupCreate: 'ACTIVE',
+  nodegroupDelete: 'DELETED',
+};
+
+/** A fault of a task Lambda: transient ones are retried by the workflow; a permanent one fails once, then the action works again. */
+export type TaskFault = { kind: 'transient'; times: number } | { kind: 'permanent'; error?: Error };
+
+/** An EKS cluster or nodegroup. Times are virtual seconds. */
+export interface VirtualEksResource {
+  name: string;
+  status: string;
+  createdAt: number;
+  /** When the current status began (the operation in progress started). */
+  statusSince: number;
+  tags: Record<string, string>;
+}
+
+interface VirtualLoadBalancer {
+  dnsName: string;
+  state: 'provisioning' | 'active';
+  createdAt: number;
+}
+
+interface StoredObject {
+  object: KubernetesObject;
+  deletingSince?: number;
+}
+
+/** What the region's workflow failed with: the failScaling input's `error` (with `rollback` when the rollback failed too). */
+export interface RecordedFailure {
+  region: string;
+  direction: 'up' | 'down';
+  error: { Error?: string; Cause?: string; rollback?: { Error?: string; Cause?: string } };
+}
+
+/** The virtual clock starts here (the SDK and the adapters see real dates). */
+const EPOCH_MS = Date.UTC(2026, 10, 20);
+/** The canonical hosted zone of network load balancers in the fake ELBv2. */
+export const LOAD_BALANCER_ZONE_ID = 'Z31USIVHYNEOWT';
+/** The execution id a seeded resource says it was created by: an execution other than the test's. */
+export const EARLIER_EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:earlier:run-0';
+
+const FOUNDATION: RegionFoundationDoc = {
+  vpcId: 'vpc-1',
+  subnetIds: ['subnet-1', 'subnet-2'],
+  securityGroupIds: ['sg-1'],
+  clusterRoleArn: 'arn:aws:iam::000000000000:role/eks-cluster',
+  nodeRoleArn: 'arn:aws:iam::000000000000:role/eks-node',
+};
+
+/** The cluster's API answers in these states (as in edge-task.ts). */
+const API_SERVING_STATUSES = new Set(['ACTIVE', 'UPDATING']);
+
+const meta = { $metadata: {} };
 
 export class VirtualAwsWorld {
   /** Virtual seconds since the world began. */
   now = 0;
-  readonly clusters = new Map<string, Resource>();
-  readonly nodegroups = new Map<string, Resource>();
-  readonly services = new Map<string, Resource>();
-  readonly records = new Map<string, { dnsName: string; hostedZoneId: string }>();
+  readonly timings: VirtualTimings;
+  readonly outcomes: VirtualOutcomes;
+  /** By region. */
+  readonly clusters = new Map<string, VirtualEksResource>();
+  readonly nodegroups = new Map<string, VirtualEksResource>();
+  /** The Kubernetes objects of each region's cluster, by API path (they go with the cluster). */
+  readonly kubernetesObjects = new Map<string, Map<string, StoredObject>>();
+  /** Load balancers by region: created for a LoadBalancer Service, deleted with it (or orphaned by a cluster deleted under it). */
+  readonly loadBalancers = new Map<string, VirtualLoadBalancer>();
+  /** The latency record set of each region, as Route53 holds it. */
+  readonly records = new Map<string, ResourceRecordSet>();
   readonly locks = new Map<string, string>();
-  readonly status = new Map<string, string>();
+  readonly status = new Map<string, RegionStatus>();
+  /** The failure cause a region was marked FAILED with (describeFailure of the workflow's error). */
+  readonly causes = new Map<string, string>();
+  readonly failures: RecordedFailure[] = [];
   readonly notifications: string[] = [];
+  /** Task actions invoked, in order (one per Lambda invocation, retries included). */
   readonly calls: string[] = [];
+  /** AWS operations the adapters sent, in order (e.g. CreateCluster). */
+  readonly sdkCalls: string[] = [];
   private readonly changes = new Map<string, number>();
-  private readonly faults = new Map<string, Fault>();
+  private readonly faults = new Map<string, TaskFault>();
+  private readonly lostResponses = new Set<string>();
+  private readonly manifests: PlacedManifest[];
+  private loadBalancerCount = 0;
 
   constructor(
     private readonly config: AutoscalerConfig,
-    private readonly timings: VirtualTimings = BENCH_TIMINGS,
+    timings: Partial<VirtualTimings> = {},
+    outcomes: Partial<VirtualOutcomes> = {},
   ) {
+    this.timings = { ...BENCH_TIMINGS, ...timings };
+    this.outcomes = { ...SUCCESS, ...outcomes };
+    this.manifests = placeManifests(defaultEdgeManifests(config), config.edge.namespace);
     for (const region of config.regions.alwaysOn) this.status.set(region, 'ACTIVE');
   }
 
-  /** Makes the next call(s) of `action` fail: transiently `times` times, or permanently. */
-  inject(action: string, fault: Fault): void {
+  /** The virtual clock as a date. */
+  date(): Date {
+    return new Date(EPOCH_MS + this.now * 1000);
+  }
+
+  /** Makes the next call(s) of a task action fail: transiently `times` times, or permanently once. */
+  inject(action: string, fault: TaskFault): void {
     this.faults.set(action, fault);
+  }
+
+  /**
+   * The next `operation` (an AWS API name, e.g. CreateCluster) takes effect, but its response is
+   * lost: the adapter sees a connection reset (a transient fault), as when a Lambda's network drops.
+   */
+  loseResponse(operation: string): void {
+    this.lostResponses.add(operation);
+  }
+
+  /** A cluster that exists before the run: by default ours, created by an earlier execution, ACTIVE. */
+  addCluster(region: string, options: { status?: string; tags?: Record<string, string> } = {}): void {
+    this.clusters.set(region, {
+      name: clusterName(this.config.prefix, region),
+      status: options.status ?? 'ACTIVE',
+      createdAt: this.now,
+      statusSince: this.now,
+      tags: options.tags ?? this.tagsOf(EARLIER_EXECUTION),
+    });
+  }
+
+  /** The tags a cluster or nodegroup created by `executionId` carries. */
+  tagsOf(executionId: string): Record<string, string> {
+    return { [OWNER_TAG_KEY]: this.config.prefix, [CREATED_BY_TAG_KEY]: executionId };
+  }
+
+  /** The alias target of the region's record, if it has one. */
+  recordTarget(region: string): { dnsName: string; hostedZoneId: string } | undefined {
+    const alias = this.records.get(region)?.AliasTarget;
+    return alias && { dnsName: alias.DNSName!, hostedZoneId: alias.HostedZoneId! };
+  }
+
+  /** Everything the autoscaler could have left in the region (an empty list: nothing). */
+  leftovers(region: string): string[] {
+    const left: string[] = [];
+    const cluster = this.clusters.get(region);
+    if (cluster) left.push(`cluster ${cluster.status}`);
+    const nodegroup = this.nodegroups.get(region);
+    if (nodegroup) left.push(`nodegroup ${nodegroup.status}`);
+    for (const path of this.kubernetesObjects.get(region)?.keys() ?? []) left.push(`Kubernetes ${path}`);
+    const loadBalancer = this.loadBalancers.get(region);
+    if (loadBalancer) left.push(`load balancer ${loadBalancer.dnsName}`);
+    if (this.records.has(region)) left.push('latency record');
+    const lock = this.locks.get(region);
+    if (lock) left.push(`lock held by ${lock}`);
+    return left;
   }
 
   /** Advances the virtual clock (called for each Wait state of the run). */
@@ -83,228 +294,484 @@ export class VirtualAwsWorld {
   /** The four task handlers, bound to this world. */
   handlers(): Record<TaskLambda, TaskHandler> {
     return {
-      regionTask: (input) => this.dispatch(input as Action, (a) => this.regionTask(a)),
-      clusterTask: (input) => this.dispatch(input as Action, (a) => this.clusterTask(a)),
-      edgeTask: (input) => this.dispatch(input as Action, (a) => this.edgeTask(a)),
-      dnsTask: (input) => this.dispatch(input as Action, (a) => this.dnsTask(a)),
+      regionTask: this.task(regionTaskSchema, (input) => this.regionTask(input)),
+      clusterTask: this.task(clusterTaskSchema, (input, now) => this.clusterTask(input, now)),
+      edgeTask: this.task(edgeTaskSchema, (input, now) => this.edgeTask(input, now)),
+      dnsTask: this.task(dnsTaskSchema, (input, now) => this.dnsTask(input, now)),
     };
   }
 
-  private async dispatch(input: Action, run: (a: Action) => unknown): Promise<unknown> {
-    this.calls.push(input.action);
-    const fault = this.faults.get(input.action);
-    if (fault?.kind === 'transient' && fault.times > 0) {
-      fault.times -= 1;
-      throw new TransientError(`${input.action}: Rate exceeded (injected)`);
-    }
-    if (fault?.kind === 'permanent') {
-      this.faults.delete(input.action);
-      throw fault.error ?? new Error(`${input.action}: permanent failure (injected)`);
-    }
-    return run(input);
+  /** A task Lambda: its input parsed as lambdaHandler does, then the injected fault if any, then the action. */
+  private task<S extends z.ZodType>(schema: S, run: (input: z.output<S>, now: Date) => Promise<unknown>): TaskHandler {
+    return async (raw) => {
+      const action = String((raw as { action?: unknown } | undefined)?.action);
+      this.calls.push(action);
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error, 'input', raw).join('; '));
+      const fault = this.faults.get(action);
+      if (fault?.kind === 'transient' && fault.times > 0) {
+        fault.times -= 1;
+        throw new TransientError(`${action}: Rate exceeded (injected)`);
+      }
+      if (fault?.kind === 'permanent') {
+        this.faults.delete(action);
+        throw fault.error ?? new Error(`${action}: permanent failure (injected)`);
+      }
+      return run(parsed.data, this.date());
+    };
   }
+
+  // ---------- the passage of time ----------
 
   private settle(): void {
     const t = this.timings;
-    const done = (r: Resource | undefined, from: string, to: string, after: number) => {
-      if (r && r.status === from && this.now - r.startedAt >= after) r.status = to;
-    };
-    for (const r of this.clusters.values()) {
-      done(r, 'CREATING', 'ACTIVE', t.clusterCreate);
-      done(r, 'DELETING', 'DELETED', t.clusterDelete);
+    const o = this.outcomes;
+    const elapsed = (since: number) => this.now - since;
+    const move = (r: VirtualEksResource, status: string) => Object.assign(r, { status, statusSince: this.now });
+    for (const [region, nodegroup] of this.nodegroups) {
+      if (nodegroup.status === 'CREATING' && elapsed(nodegroup.statusSince) >= t.nodegroupCreate)
+        move(nodegroup, o.nodegroupCreate);
+      if (nodegroup.status === 'DELETING' && elapsed(nodegroup.statusSince) >= t.nodegroupDelete)
+        move(nodegroup, o.nodegroupDelete);
+      if (nodegroup.status === 'DELETED') this.nodegroups.delete(region);
     }
-    for (const r of this.nodegroups.values()) {
-      done(r, 'CREATING', 'ACTIVE', t.nodegroupCreate);
-      done(r, 'DELETING', 'DELETED', t.nodegroupDelete);
+    for (const [region, objects] of this.kubernetesObjects) {
+      for (const [path, stored] of objects) {
+        if (stored.deletingSince !== undefined && elapsed(stored.deletingSince) >= t.loadBalancerDelete) {
+          objects.delete(path);
+          this.loadBalancers.delete(region);
+        }
+      }
     }
-    for (const r of this.services.values()) {
-      done(r, 'PENDING', 'READY', t.loadBalancerCreate);
-      done(r, 'DELETING', 'DELETED', t.loadBalancerDelete);
+    for (const loadBalancer of this.loadBalancers.values()) {
+      if (loadBalancer.state === 'provisioning' && elapsed(loadBalancer.createdAt) >= t.loadBalancerCreate)
+        loadBalancer.state = 'active';
     }
-    for (const resources of [this.clusters, this.nodegroups, this.services]) {
-      for (const [region, r] of resources) if (r.status === 'DELETED') resources.delete(region);
+    for (const [region, cluster] of this.clusters) {
+      if (cluster.status === 'CREATING' && elapsed(cluster.statusSince) >= t.clusterCreate)
+        move(cluster, o.clusterCreate);
+      if (cluster.status === 'DELETING' && elapsed(cluster.statusSince) >= t.clusterDelete)
+        move(cluster, o.clusterDelete);
+      if (cluster.status === 'DELETED') {
+        // The cluster's objects go with it; a load balancer of a Service still there stays behind, orphaned.
+        this.clusters.delete(region);
+        this.kubernetesObjects.delete(region);
+      }
     }
   }
 
-  private wait(plan: keyof typeof POLL_PLANS, startedAt: number | undefined): number {
-    return nextWaitSeconds(
-      POLL_PLANS[plan],
-      startedAt === undefined ? undefined : new Date(startedAt * 1000),
-      new Date(this.now * 1000),
-    );
-  }
+  // ---------- region-task: lock, state and notifications, in memory ----------
 
-  private regionTask(a: Action): unknown {
-    switch (a.action) {
+  private async regionTask(input: RegionTaskInput): Promise<unknown> {
+    const { config } = this;
+    switch (input.action) {
       case 'validateScaleUp':
+        return this.plan(input.request, false);
       case 'validateScaleDown': {
-        const request = a.request as { region?: unknown; reason?: string; requestedBy?: string };
-        const region = request?.region;
-        if (typeof region !== 'string' || !regionList(this.config, region)) {
-          throw new InvalidRequestError(`input.region = ${JSON.stringify(region)}: not an approved region`);
+        const { region } = this.parseRequest(input.request);
+        requireApprovedRegion(config, region);
+        refuseAlwaysOnScaleDown(config, region);
+        refuseLastServingScaleDown(config, region, this.regionStates());
+        const cluster = await describeEdgeCluster(this.eksClient(region), clusterName(config.prefix, region));
+        if (cluster && !isOwned(cluster.tags, config.prefix)) {
+          throw new NotOwnedError(`Scale-down of ${region} refused: cluster ${cluster.name} is not tagged as ours`);
         }
-        let noop = false;
-        if (a.action === 'validateScaleDown') {
-          if (regionList(this.config, region) === 'always-on') throw new RefusedError(`${region} is always-on`);
-          this.refuseLastServing(region);
-          const cluster = this.clusters.get(region);
-          if (cluster && !cluster.ours) throw new NotOwnedError(`cluster in ${region} is not tagged as ours`);
-          noop = !cluster && (this.status.get(region) ?? 'INACTIVE') === 'INACTIVE';
-        }
-        return {
-          region,
-          reason: request.reason ?? 'manual request',
-          requestedBy: request.requestedBy ?? 'operator',
-          clusterName: `edge-${region}`,
-          nodegroupName: 'edge-nodes',
-          foundation: {
-            vpcId: 'vpc-1',
-            subnetIds: ['s-1', 's-2'],
-            securityGroupIds: [],
-            clusterRoleArn: 'r',
-            nodeRoleArn: 'n',
-          },
-          noop,
-          drainWaitSeconds: this.config.dns.ttlSeconds + this.config.scaling.drainSeconds,
-        };
+        const noop = scaleDownIsNoop({ status: this.status.get(region) ?? 'INACTIVE' }, cluster !== undefined);
+        return this.plan(input.request, noop);
       }
       case 'lockRegion': {
-        const holder = this.locks.get(a.region!);
-        if (holder && holder !== a.owner) throw new RegionLockedError(`${a.region} is locked by ${holder}`);
-        if (a.direction === 'down') this.refuseLastServing(a.region!);
-        this.locks.set(a.region!, a.owner!);
-        this.status.set(a.region!, a.direction === 'up' ? 'PROVISIONING' : 'DRAINING');
+        const { region, owner, direction } = input;
+        const holder = this.locks.get(region);
+        if (holder && holder !== owner) throw new RegionLockedError(`${region} is locked by ${holder}`);
+        if (direction === 'down') refuseLastServingScaleDown(config, region, this.regionStates());
+        this.locks.set(region, owner);
+        this.status.set(region, direction === 'up' ? 'PROVISIONING' : 'DRAINING');
         return {};
       }
-      case 'finishScaling':
-        this.status.set(a.region!, a.direction === 'up' ? 'ACTIVE' : 'INACTIVE');
-        this.release(a.region!, a.owner!);
-        this.notifications.push(`${a.direction}: ${a.region} done`);
+      case 'finishScaling': {
+        const { region, owner, direction } = input;
+        const holder = this.locks.get(region);
+        if (holder && holder !== owner) throw new RegionLockedError(`${region} is locked by ${holder}`);
+        this.status.set(region, direction === 'up' ? 'ACTIVE' : 'INACTIVE');
+        this.locks.delete(region);
+        this.notifications.push(`${direction}: ${region} done`);
         return {};
-      case 'failScaling':
-        this.status.set(a.region!, 'FAILED');
-        this.release(a.region!, a.owner!);
-        this.notifications.push(`${a.direction}: ${a.region} failed: ${a.error?.Error}`);
+      }
+      case 'failScaling': {
+        const { region, owner, direction, error } = input;
+        this.failures.push({ region, direction, error: error as RecordedFailure['error'] });
+        const holder = this.locks.get(region);
+        // A failure of an execution that never got the lock leaves the region to the holder.
+        if (!holder || holder === owner) {
+          this.status.set(region, 'FAILED');
+          this.causes.set(region, describeFailure(error));
+          this.locks.delete(region);
+        }
+        this.notifications.push(`${direction}: ${region} failed: ${error.Error}`);
         return {};
+      }
       case 'notifyRefusal':
-        this.notifications.push(`refused: ${a.error?.Error}`);
+        this.notifications.push(`refused: ${input.error.Error}`);
         return {};
     }
-    throw new Error(`unknown region-task action ${a.action}`);
   }
 
-  private refuseLastServing(region: string): void {
-    const serving = [...this.status].filter(([r, s]) => s === 'ACTIVE' && r !== region);
-    if (serving.length === 0) throw new RefusedError(`${region} is the last serving region`);
+  private parseRequest(raw: unknown) {
+    const parsed = workflowInputSchema.safeParse(raw);
+    if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error, 'input', raw).join('; '));
+    return parsed.data;
   }
 
-  private release(region: string, owner: string): void {
-    if (this.locks.get(region) === owner) this.locks.delete(region);
-  }
-
-  private clusterTask(a: Action): unknown {
-    const region = a.region!;
-    const cluster = this.clusters.get(region);
-    const nodegroup = this.nodegroups.get(region);
-    switch (a.action) {
-      case 'ensureCluster':
-        if (cluster && !cluster.ours) throw new NotOwnedError(`cluster in ${region} is not ours`);
-        if (cluster)
-          return { status: cluster.status, created: false, waitSeconds: this.wait('clusterCreate', cluster.startedAt) };
-        this.clusters.set(region, { status: 'CREATING', startedAt: this.now, ours: true });
-        return { status: 'CREATING', created: true, waitSeconds: this.wait('clusterCreate', this.now) };
-      case 'describeCluster':
-        if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
-        return {
-          status: cluster.status,
-          waitSeconds:
-            cluster.status === 'DELETING'
-              ? this.wait('clusterDelete', undefined)
-              : this.wait('clusterCreate', cluster.startedAt),
-        };
-      case 'ensureNodegroup':
-        if (nodegroup)
-          return {
-            status: nodegroup.status,
-            created: false,
-            waitSeconds: this.wait('nodegroupCreate', nodegroup.startedAt),
-          };
-        this.nodegroups.set(region, { status: 'CREATING', startedAt: this.now, ours: true });
-        return { status: 'CREATING', created: true, waitSeconds: this.wait('nodegroupCreate', this.now) };
-      case 'describeNodegroup':
-        if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
-        return {
-          status: nodegroup.status,
-          waitSeconds:
-            nodegroup.status === 'DELETING'
-              ? this.wait('nodegroupDelete', nodegroup.startedAt)
-              : this.wait('nodegroupCreate', nodegroup.startedAt),
-        };
-      case 'deleteNodegroup':
-        if (!nodegroup) return { status: 'DELETED', waitSeconds: 0 };
-        if (nodegroup.status !== 'DELETING') Object.assign(nodegroup, { status: 'DELETING', startedAt: this.now });
-        return { status: 'DELETING', waitSeconds: this.wait('nodegroupDelete', nodegroup.startedAt) };
-      case 'deleteCluster':
-        if (!cluster) return { status: 'DELETED', waitSeconds: 0 };
-        if (!cluster.ours) throw new NotOwnedError(`cluster in ${region} is not ours`);
-        if (nodegroup) throw new TransientError('ResourceInUseException: cluster has nodegroups');
-        if (cluster.status !== 'DELETING') Object.assign(cluster, { status: 'DELETING', startedAt: this.now });
-        return { status: 'DELETING', waitSeconds: this.wait('clusterDelete', cluster.startedAt) };
-    }
-    throw new Error(`unknown cluster-task action ${a.action}`);
-  }
-
-  private edgeTask(a: Action): unknown {
-    const region = a.region!;
-    const service = this.services.get(region);
-    switch (a.action) {
-      case 'applyEdge':
-        if (this.clusters.get(region)?.status !== 'ACTIVE') throw new Error('cluster not active');
-        if (!service) this.services.set(region, { status: 'PENDING', startedAt: this.now, ours: true });
-        return { ready: false, waitSeconds: this.wait('loadBalancerCreate', this.services.get(region)!.startedAt) };
-      case 'readEdgeEndpoint':
-        if (service?.status === 'READY')
-          return { ready: true, dnsName: `edge-${region}.elb.amazonaws.com`, hostedZoneId: 'ZLB', waitSeconds: 0 };
-        return { ready: false, waitSeconds: this.wait('loadBalancerCreate', service?.startedAt) };
-      case 'deleteEdge':
-        if (!service) return { ready: true, waitSeconds: 0 };
-        if (service.status !== 'DELETING') Object.assign(service, { status: 'DELETING', startedAt: this.now });
-        return { ready: false, waitSeconds: this.wait('loadBalancerDelete', service.startedAt) };
-    }
-    throw new Error(`unknown edge-task action ${a.action}`);
-  }
-
-  private dnsTask(a: Action): unknown {
-    const change = () => {
-      const id = `C${this.changes.size + 1}`;
-      this.changes.set(id, this.now);
-      return { changeId: id, status: 'PENDING', waitSeconds: this.wait('dnsChange', this.now) };
+  private plan(raw: unknown, noop: boolean): ScalingPlan {
+    const request = this.parseRequest(raw);
+    requireApprovedRegion(this.config, request.region);
+    return {
+      region: request.region,
+      reason: request.reason,
+      requestedBy: request.requestedBy,
+      clusterName: clusterName(this.config.prefix, request.region),
+      nodegroupName: nodegroupName(this.config.prefix),
+      foundation: FOUNDATION,
+      noop,
+      drainWaitSeconds: drainWaitSeconds(this.config),
+      recordTtlSeconds: this.config.dns.ttlSeconds,
     };
-    switch (a.action) {
-      case 'upsertRecord':
-        this.records.set(a.region!, a.target!);
-        return change();
-      case 'deleteRecord':
-        if (!this.records.has(a.region!)) return { status: 'INSYNC', waitSeconds: 0 };
-        this.records.delete(a.region!);
-        return change();
-      case 'getChange': {
-        const at = this.changes.get(a.changeId!) ?? 0;
-        const insync = this.now - at >= this.timings.dnsSync;
-        return { changeId: a.changeId, status: insync ? 'INSYNC' : 'PENDING', waitSeconds: this.wait('dnsChange', at) };
-      }
+  }
+
+  private regionStates(): RegionState[] {
+    const since = this.date().toISOString();
+    return [...this.status].map(([region, status]) => ({ region, status, since, consecutiveFailures: 0 }));
+  }
+
+  // ---------- cluster-task: the real EKS adapter, on the fake EKS ----------
+
+  private clusterTask(input: ClusterTaskInput, now: Date): Promise<unknown> {
+    const { region } = input;
+    const { config } = this;
+    const { prefix } = config;
+    requireApprovedRegion(config, region);
+    const eks = this.eksClient(region);
+    const cluster = clusterName(prefix, region);
+    const nodegroup = nodegroupName(prefix);
+    const foundation = async () => FOUNDATION;
+    switch (input.action) {
+      case 'ensureCluster':
+        return ensureCluster(eks, { name: cluster, prefix, executionId: input.executionId, config, foundation }, now);
+      case 'describeCluster':
+        return clusterStatus(eks, cluster, input, now);
+      case 'ensureNodegroup':
+        return ensureNodegroup(
+          eks,
+          {
+            clusterName: cluster,
+            nodegroupName: nodegroup,
+            prefix,
+            executionId: input.executionId,
+            config,
+            foundation,
+          },
+          now,
+        );
+      case 'describeNodegroup':
+        return nodegroupStatus(eks, cluster, nodegroup, input, now);
+      case 'deleteNodegroup':
+        return deleteNodegroup(eks, cluster, nodegroup, prefix, now);
+      case 'deleteCluster':
+        return deleteCluster(eks, cluster, prefix, now);
     }
-    throw new Error(`unknown dns-task action ${a.action}`);
+  }
+
+  // ---------- edge-task: the real edge workload functions, on the fake Kubernetes API and ELBv2 ----------
+
+  private async edgeTask(input: EdgeTaskInput, now: Date): Promise<EdgeStatus> {
+    const { region } = input;
+    const { prefix } = this.config;
+    requireApprovedRegion(this.config, region);
+    const name = clusterName(prefix, region);
+    const cluster = await describeEdgeCluster(this.eksClient(region), name);
+    const kube = new InMemoryKubernetesClient(this.kubernetesApi(region));
+    if (input.action === 'deleteEdge') {
+      const phase = input.deadline === undefined ? { deadline: phaseDeadline('loadBalancerDelete', now) } : {};
+      if (!cluster || !API_SERVING_STATUSES.has(cluster.status)) {
+        return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS, ...phase };
+      }
+      if (!isOwned(cluster.tags, prefix)) throw new NotOwnedError(`Cluster ${name} is not tagged as ours`);
+      const result = await deleteEdgeWorkload(kube, this.manifests, now);
+      if (!result.ready) assertBeforeDeadline(`the edge Service in ${region} to be deleted`, input.deadline, now);
+      return { ...result, ...phase };
+    }
+    if (!cluster) throw new ResourceFailedError(`Cluster ${name} does not exist`);
+    if (!isOwned(cluster.tags, prefix)) throw new NotOwnedError(`Cluster ${name} is not tagged as ours`);
+    if (!API_SERVING_STATUSES.has(cluster.status))
+      throw new ResourceFailedError(`Cluster ${name} is ${cluster.status}`);
+    const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(this.elbClient(region), dnsName);
+    if (input.action === 'applyEdge') {
+      const applied = await applyEdgeWorkload(kube, this.manifests, findLoadBalancer, now);
+      return { ...applied, deadline: phaseDeadline('loadBalancerCreate', now) };
+    }
+    const endpoint = await readEdgeEndpoint(kube, edgeServicePath(this.manifests), findLoadBalancer, now);
+    if (!endpoint.ready) {
+      assertBeforeDeadline(`the load balancer of the edge Service in ${region} to be active`, input.deadline, now);
+    }
+    return endpoint;
+  }
+
+  // ---------- dns-task: the real Route53 adapter, on the fake Route53 ----------
+
+  private async dnsTask(input: DnsTaskInput, now: Date): Promise<unknown> {
+    const route53 = this.route53Client();
+    if (input.action === 'getChange') {
+      const change = await getChangeStatus(route53, input.changeId, now);
+      if (change.status !== 'INSYNC') {
+        assertBeforeDeadline(`the Route53 change ${input.changeId} to be INSYNC`, input.deadline, now);
+      }
+      return change;
+    }
+    requireApprovedRegion(this.config, input.region);
+    const { hostedZoneId, recordName } = this.config.dns;
+    const record = { hostedZoneId, recordName, region: input.region };
+    const result =
+      input.action === 'upsertRecord'
+        ? await upsertLatencyRecord(route53, record, input.target, now)
+        : await deleteLatencyRecord(route53, record, now);
+    return { ...result, deadline: phaseDeadline('dnsChange', now) };
+  }
+
+  // ---------- fake AWS clients ----------
+
+  /** One AWS call: recorded, performed, and its response lost when loseResponse asked for it. */
+  private sdk<T>(operation: string, perform: () => T): T {
+    this.sdkCalls.push(operation);
+    const response = perform();
+    if (this.lostResponses.delete(operation)) {
+      throw Object.assign(new Error(`${operation}: socket hang up (response lost, injected)`), { code: 'ECONNRESET' });
+    }
+    return response;
+  }
+
+  private eksClient(region: string): EKSClient {
+    const notFound = (what: string) => new ResourceNotFoundException({ message: `No ${what} found`, ...meta });
+    const findCluster = (name: string | undefined) => {
+      const cluster = this.clusters.get(region);
+      if (!cluster || cluster.name !== name) throw notFound(`cluster ${name}`);
+      return cluster;
+    };
+    const findNodegroup = (cluster: string | undefined, name: string | undefined) => {
+      findCluster(cluster);
+      const nodegroup = this.nodegroups.get(region);
+      if (!nodegroup || nodegroup.name !== name) throw notFound(`nodegroup ${name}`);
+      return nodegroup;
+    };
+    const at = (seconds: number) => new Date(EPOCH_MS + seconds * 1000);
+    const clusterShape = (c: VirtualEksResource) => ({
+      name: c.name,
+      status: c.status as never,
+      createdAt: at(c.createdAt),
+      endpoint: API_SERVING_STATUSES.has(c.status) ? `https://${c.name}.eks.${region}.virtual` : undefined,
+      certificateAuthority: { data: 'dmlydHVhbA==' },
+      tags: c.tags,
+    });
+    const nodegroupShape = (n: VirtualEksResource) => ({
+      nodegroupName: n.name,
+      status: n.status as never,
+      createdAt: at(n.createdAt),
+      tags: n.tags,
+    });
+    const created = (name: string, tags: Record<string, string> | undefined): VirtualEksResource => ({
+      name,
+      status: 'CREATING',
+      createdAt: this.now,
+      statusSince: this.now,
+      tags: { ...tags },
+    });
+    const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof DescribeClusterCommand)
+        return this.sdk('DescribeCluster', () => ({ cluster: clusterShape(findCluster(command.input.name)) }));
+      if (command instanceof CreateClusterCommand)
+        return this.sdk('CreateCluster', () => {
+          const { name, tags } = command.input;
+          if (this.clusters.has(region))
+            throw new ResourceInUseException({ message: `Cluster already exists with name: ${name}`, ...meta });
+          const cluster = created(name!, tags);
+          this.clusters.set(region, cluster);
+          return { cluster: clusterShape(cluster) };
+        });
+      if (command instanceof DeleteClusterCommand)
+        return this.sdk('DeleteCluster', () => {
+          const cluster = findCluster(command.input.name);
+          if (this.nodegroups.has(region))
+            throw new ResourceInUseException({ message: `Cluster has nodegroups attached`, ...meta });
+          Object.assign(cluster, { status: 'DELETING', statusSince: this.now });
+          return { cluster: clusterShape(cluster) };
+        });
+      if (command instanceof DescribeNodegroupCommand)
+        return this.sdk('DescribeNodegroup', () => ({
+          nodegroup: nodegroupShape(findNodegroup(command.input.clusterName, command.input.nodegroupName)),
+        }));
+      if (command instanceof CreateNodegroupCommand)
+        return this.sdk('CreateNodegroup', () => {
+          const { clusterName: cluster, nodegroupName: name, tags } = command.input;
+          findCluster(cluster);
+          if (this.nodegroups.has(region))
+            throw new ResourceInUseException({ message: `NodeGroup already exists with name ${name}`, ...meta });
+          const nodegroup = created(name!, tags);
+          this.nodegroups.set(region, nodegroup);
+          return { nodegroup: nodegroupShape(nodegroup) };
+        });
+      if (command instanceof DeleteNodegroupCommand)
+        return this.sdk('DeleteNodegroup', () => {
+          const nodegroup = findNodegroup(command.input.clusterName, command.input.nodegroupName);
+          Object.assign(nodegroup, { status: 'DELETING', statusSince: this.now });
+          return { nodegroup: nodegroupShape(nodegroup) };
+        });
+      throw new Error(`The virtual EKS does not implement ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as EKSClient;
+  }
+
+  private route53Client(): Route53Client {
+    const { hostedZoneId, recordName } = this.config.dns;
+    const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof ListResourceRecordSetsCommand)
+        return this.sdk('ListResourceRecordSets', () => ({
+          ResourceRecordSets: [...this.records.values()].sort((a, b) =>
+            (a.SetIdentifier ?? '').localeCompare(b.SetIdentifier ?? ''),
+          ),
+          IsTruncated: false,
+        }));
+      if (command instanceof ChangeResourceRecordSetsCommand)
+        return this.sdk('ChangeResourceRecordSets', () => {
+          if (command.input.HostedZoneId !== hostedZoneId)
+            throw new Error(`No hosted zone ${command.input.HostedZoneId}`);
+          for (const { Action, ResourceRecordSet: set } of command.input.ChangeBatch?.Changes ?? []) {
+            const region = set?.SetIdentifier ?? '';
+            if (set?.Name !== recordName && set?.Name !== `${recordName}.`)
+              throw new InvalidChangeBatch({ message: `Unexpected record ${set?.Name}`, ...meta });
+            if (Action === 'DELETE' && !this.records.has(region))
+              throw new InvalidChangeBatch({
+                message: `Tried to delete resource record set ${region}, but it was not found`,
+                ...meta,
+              });
+            if (Action === 'DELETE') this.records.delete(region);
+            else this.records.set(region, { ...set, Name: `${recordName}.` });
+          }
+          const id = `C${this.changes.size + 1}`;
+          this.changes.set(id, this.now);
+          return { ChangeInfo: { Id: `/change/${id}`, Status: 'PENDING', SubmittedAt: this.date() } };
+        });
+      if (command instanceof GetChangeCommand)
+        return this.sdk('GetChange', () => {
+          const id = command.input.Id ?? '';
+          const submitted = this.changes.get(id);
+          if (submitted === undefined) throw new NoSuchChange({ message: `No change ${id}`, ...meta });
+          const status = this.now - submitted >= this.timings.dnsSync ? 'INSYNC' : 'PENDING';
+          return {
+            ChangeInfo: { Id: `/change/${id}`, Status: status, SubmittedAt: new Date(EPOCH_MS + submitted * 1000) },
+          };
+        });
+      throw new Error(`The virtual Route53 does not implement ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as Route53Client;
+  }
+
+  private elbClient(region: string): ElasticLoadBalancingV2Client {
+    const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof DescribeLoadBalancersCommand)
+        return this.sdk('DescribeLoadBalancers', () => {
+          const loadBalancer = this.loadBalancers.get(region);
+          const described = loadBalancer && {
+            DNSName: loadBalancer.dnsName,
+            CanonicalHostedZoneId: LOAD_BALANCER_ZONE_ID,
+            State: { Code: loadBalancer.state },
+          };
+          return { LoadBalancers: described ? [described] : [] };
+        });
+      throw new Error(`The virtual ELBv2 does not implement ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as ElasticLoadBalancingV2Client;
+  }
+
+  /** The region's Kubernetes API, with the cloud controller: a LoadBalancer Service gets a load balancer. */
+  private kubernetesApi(region: string): KubernetesCalls {
+    const objects = () => {
+      const existing = this.kubernetesObjects.get(region);
+      if (existing) return existing;
+      const created = new Map<string, StoredObject>();
+      this.kubernetesObjects.set(region, created);
+      return created;
+    };
+    const view = (stored: StoredObject): KubernetesObject => {
+      const { object, deletingSince } = stored;
+      const hostname = object.kind === 'Service' ? this.loadBalancers.get(region)?.dnsName : undefined;
+      return {
+        ...object,
+        metadata: {
+          ...object.metadata,
+          ...(deletingSince !== undefined && {
+            deletionTimestamp: new Date(EPOCH_MS + deletingSince * 1000).toISOString(),
+          }),
+        },
+        ...(hostname && { status: { loadBalancer: { ingress: [{ hostname }] } } }),
+      };
+    };
+    return {
+      apply: async (path, manifest) => {
+        const existing = objects().get(path);
+        const object = manifest as KubernetesObject;
+        const creationTimestamp = existing?.object.metadata?.creationTimestamp ?? this.date().toISOString();
+        const stored: StoredObject = {
+          ...existing,
+          object: { ...object, metadata: { ...object.metadata, creationTimestamp } },
+        };
+        objects().set(path, stored);
+        if (!existing && object.kind === 'Service') {
+          this.loadBalancerCount += 1;
+          this.loadBalancers.set(region, {
+            dnsName: `${this.config.prefix}-edge-${this.loadBalancerCount}.elb.${region}.amazonaws.com`,
+            state: 'provisioning',
+            createdAt: this.now,
+          });
+        }
+        return view(stored);
+      },
+      get: async (path) => {
+        const stored = objects().get(path);
+        return stored && view(stored);
+      },
+      delete: async (path) => {
+        const stored = objects().get(path);
+        if (!stored) return false;
+        // The controller holds a Service (finalizer) until its load balancer is deleted.
+        if (stored.object.kind === 'Service') stored.deletingSince ??= this.now;
+        else objects().delete(path);
+        // A namespace takes the objects in it along.
+        if (stored.object.kind === 'Namespace') {
+          const inside = `/namespaces/${stored.object.metadata?.name}/`;
+          for (const other of objects().keys()) if (other.includes(inside)) objects().delete(other);
+        }
+        return true;
+      },
+    };
   }
 }
 
-interface Action {
-  action: string;
-  region?: string;
-  owner?: string;
-  direction?: 'up' | 'down';
-  request?: unknown;
-  changeId?: string;
-  target?: { dnsName: string; hostedZoneId: string };
-  error?: { Error?: string; Cause?: string };
+type KubernetesCalls = Pick<KubernetesClient, 'apply' | 'get' | 'delete'>;
+
+/** A KubernetesClient whose calls go to the virtual world instead of an API server. */
+class InMemoryKubernetesClient extends KubernetesClient {
+  constructor(private readonly api: KubernetesCalls) {
+    super({ baseUrl: 'http://kubernetes.invalid', bearerToken: 'virtual' });
+  }
+
+  override apply(path: string, manifest: object): Promise<KubernetesObject> {
+    return this.api.apply(path, manifest);
+  }
+
+  override get(path: string): Promise<KubernetesObject | undefined> {
+    return this.api.get(path);
+  }
+
+  override delete(path: string): Promise<boolean> {
+    return this.api.delete(path);
+  }
 }

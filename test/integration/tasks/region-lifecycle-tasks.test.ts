@@ -103,32 +103,38 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
     });
 
     it('creates the cluster tagged as ours with control-plane logging, and adopts it the second time', async () => {
-      expect(await tasks.cluster({ action: 'ensureCluster', region })).toMatchObject({ created: true });
+      expect(await tasks.cluster({ action: 'ensureCluster', region, executionId: owner })).toMatchObject({
+        created: true,
+      });
       const { cluster } = await eks(region).send(
         new DescribeClusterCommand({ name: clusterName(config.prefix, region) }),
       );
-      expect(cluster?.tags).toEqual({ 'edge-autoscaler:owner': 'taskslife' });
+      expect(cluster?.tags).toMatchObject({ 'edge-autoscaler:owner': 'taskslife' });
       expect(cluster?.version).toBe('1.33');
       expect(cluster?.logging?.clusterLogging).toEqual([{ types: ['api', 'audit', 'authenticator'], enabled: true }]);
       // moto does not keep upgradePolicy / accessConfig; test/unit/tasks/cluster-task.test.ts asserts what is sent.
 
-      expect(await tasks.cluster({ action: 'ensureCluster', region })).toEqual({
+      expect(await tasks.cluster({ action: 'ensureCluster', region, executionId: `${owner}-other` })).toMatchObject({
         status: 'ACTIVE',
         created: false,
-        waitSeconds: 0,
+        waitSeconds: 1,
       });
       const { clusters = [] } = await eks(region).send(new ListClustersCommand({}));
       expect(clusters.filter((c) => c === clusterName(config.prefix, region))).toHaveLength(1);
-      expect(await tasks.cluster({ action: 'describeCluster', region })).toEqual({
+      expect(await tasks.cluster({ action: 'describeCluster', region })).toMatchObject({
         status: 'ACTIVE',
         createdAt: cluster?.createdAt?.toISOString(),
-        waitSeconds: 0,
+        waitSeconds: 1,
       });
     });
 
     it('creates the nodegroup from the cluster spec, once', async () => {
-      expect(await tasks.cluster({ action: 'ensureNodegroup', region })).toMatchObject({ created: true });
-      expect(await tasks.cluster({ action: 'ensureNodegroup', region })).toMatchObject({ created: false });
+      expect(await tasks.cluster({ action: 'ensureNodegroup', region, executionId: owner })).toMatchObject({
+        created: true,
+      });
+      expect(await tasks.cluster({ action: 'ensureNodegroup', region, executionId: owner })).toMatchObject({
+        created: false,
+      });
       const name = clusterName(config.prefix, region);
       const { nodegroup } = await eks(region).send(
         new DescribeNodegroupCommand({ clusterName: name, nodegroupName: nodegroupName(config.prefix) }),
@@ -139,15 +145,15 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
         tags: { 'edge-autoscaler:owner': 'taskslife' },
       });
       expect((await eks(region).send(new ListNodegroupsCommand({ clusterName: name }))).nodegroups).toHaveLength(1);
-      expect(await tasks.cluster({ action: 'describeNodegroup', region })).toEqual({
+      expect(await tasks.cluster({ action: 'describeNodegroup', region })).toMatchObject({
         status: 'ACTIVE',
         createdAt: nodegroup?.createdAt?.toISOString(),
-        waitSeconds: 0,
+        waitSeconds: 1,
       });
     });
 
     it('applies the edge manifests, then reads the load balancer once the Service has one', async () => {
-      expect(await tasks.edge({ action: 'applyEdge', region })).toEqual({ ready: false, waitSeconds: 120 });
+      expect(await tasks.edge({ action: 'applyEdge', region })).toMatchObject({ ready: false, waitSeconds: 120 });
       expect(api.applied('Namespace').map((o) => o.metadata.name)).toEqual(['edge']);
       const [configMap] = api.applied('ConfigMap');
       const nginx = (configMap?.data as Record<string, string>)['default.conf'];
@@ -168,12 +174,12 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       lbDnsName = LoadBalancers![0]!.DNSName!;
       api.provisionLoadBalancer(servicePath, lbDnsName);
 
-      expect(await tasks.edge({ action: 'readEdgeEndpoint', region })).toEqual({
+      expect(await tasks.edge({ action: 'readEdgeEndpoint', region })).toMatchObject({
         ready: true,
         dnsName: lbDnsName,
         hostedZoneId: LoadBalancers![0]!.CanonicalHostedZoneId,
         serviceCreatedAt: api.objects.get(servicePath)?.metadata.creationTimestamp,
-        waitSeconds: 0,
+        waitSeconds: 1,
       });
     });
 
@@ -216,26 +222,32 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
 
       expect(await tasks.dns({ action: 'deleteRecord', region })).toMatchObject({ status: 'INSYNC' });
       expect((await latencyRecords()).map((r) => r.SetIdentifier)).toEqual(['us-east-1']);
-      expect(await tasks.dns({ action: 'deleteRecord', region })).toEqual({ status: 'INSYNC', waitSeconds: 0 });
+      expect(await tasks.dns({ action: 'deleteRecord', region })).toMatchObject({ status: 'INSYNC', waitSeconds: 1 });
 
       expect(await tasks.edge({ action: 'deleteEdge', region })).toMatchObject({ ready: false });
-      expect(await tasks.edge({ action: 'deleteEdge', region })).toEqual({ ready: true, waitSeconds: 0 });
+      expect(await tasks.edge({ action: 'deleteEdge', region })).toMatchObject({ ready: true, waitSeconds: 1 });
       expect(api.objects.size).toBe(0);
 
       expect(await tasks.cluster({ action: 'deleteNodegroup', region })).toMatchObject({
         status: 'DELETING',
         waitSeconds: 120,
       });
-      expect(await tasks.cluster({ action: 'describeNodegroup', region })).toEqual({
+      expect(await tasks.cluster({ action: 'describeNodegroup', region })).toMatchObject({
         status: 'DELETED',
-        waitSeconds: 0,
+        waitSeconds: 1,
       });
       expect(await tasks.cluster({ action: 'deleteCluster', region })).toMatchObject({
         status: 'DELETING',
         waitSeconds: 180,
       });
-      expect(await tasks.cluster({ action: 'describeCluster', region })).toEqual({ status: 'DELETED', waitSeconds: 0 });
-      expect(await tasks.cluster({ action: 'deleteCluster', region })).toEqual({ status: 'DELETED', waitSeconds: 0 });
+      expect(await tasks.cluster({ action: 'describeCluster', region })).toMatchObject({
+        status: 'DELETED',
+        waitSeconds: 1,
+      });
+      expect(await tasks.cluster({ action: 'deleteCluster', region })).toMatchObject({
+        status: 'DELETED',
+        waitSeconds: 1,
+      });
 
       expect(
         await tasks.region({ action: 'finishScaling', region, owner: downOwner, direction: 'down' }),
@@ -289,7 +301,9 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       );
       await expect(tasks.region({ action: 'validateScaleDown', request: { region } })).rejects.toThrow(NotOwnedError);
       await expect(tasks.cluster({ action: 'deleteCluster', region })).rejects.toThrow(NotOwnedError);
-      await expect(tasks.cluster({ action: 'ensureCluster', region })).rejects.toThrow(NotOwnedError);
+      await expect(tasks.cluster({ action: 'ensureCluster', region, executionId: owner })).rejects.toThrow(
+        NotOwnedError,
+      );
       expect(await tasks.edge({ action: 'deleteEdge', region }).catch((e: Error) => e.name)).toBe('NotOwnedError');
       expect((await eks(region).send(new DescribeClusterCommand({ name }))).cluster?.status).toBe('ACTIVE');
     });

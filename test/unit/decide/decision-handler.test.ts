@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
@@ -161,13 +162,6 @@ describe('decision Lambda', () => {
         reason: /eu-west-1 is an always-on region/,
       },
       {
-        rule: 'not-approved',
-        event: () => upAlarmFor('eu-central-1'),
-        refuse: () => undefined,
-        allow: () => undefined,
-        reason: /eu-central-1 is in neither/,
-      },
-      {
         rule: 'paused',
         event: () => fixture('scale-up-alarm'),
         refuse: () => aws.setState({ region: 'ap-southeast-1', pausedUntil: '2026-11-21T13:00:00.000Z' }),
@@ -285,7 +279,7 @@ describe('decision Lambda', () => {
       ]);
       expect(warn).toHaveBeenCalledWith(expect.stringMatching(c.reason), expect.objectContaining({ rule }));
 
-      if (rule === 'always-on' || rule === 'not-approved') return; // no state makes these acceptable
+      if (rule === 'always-on') return; // no state makes it acceptable
       aws.items.clear();
       aws.executions.length = 0;
       aws.setState({ region: 'us-east-1', status: 'ACTIVE', activeSince: ago(10_000) });
@@ -317,7 +311,7 @@ describe('decision Lambda', () => {
     expect(await handler(older, context)).toMatchObject({ outcome: 'dropped', rule: 'stale-event' });
   });
 
-  it('records OK and INSUFFICIENT_DATA changes as ignored and starts nothing', async () => {
+  it('records OK and INSUFFICIENT_DATA changes as ignored, starts nothing, and moves the decision mark', async () => {
     for (const name of ['scale-up-ok', 'scale-down-insufficient-data']) {
       const result = await handler(fixture(name), context);
       expect(result).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/only a change into ALARM/) });
@@ -328,6 +322,86 @@ describe('decision Lambda', () => {
         ['ap-southeast-1', 'dropped'],
         ['ap-south-1', 'dropped'],
       ]),
+    );
+    expect(aws.state('ap-southeast-1')).toMatchObject({ lastDecisionEventAt: '2026-11-21T12:30:40.000Z' });
+    expect(aws.state('ap-south-1')).toMatchObject({ lastDecisionEventAt: '2026-11-21T12:05:00.000Z' });
+  });
+
+  it('drops an ALARM delivered after an OK of the same alarm: the OK moved the decision mark', async () => {
+    // The alarm is described as still in ALARM from that change, so only the mark can drop it.
+    aws.setAlarm('edgescale-scale-up-ap-southeast-1', 'ALARM', '2026-11-21T12:00:40.989Z');
+    expect(await handler(fixture('scale-up-ok'), context)).toMatchObject({ outcome: 'ignored' });
+    const late = await handler(fixture('scale-up-alarm'), context);
+    expect(late).toMatchObject({ outcome: 'dropped', rule: 'stale-event' });
+    expect(aws.started()).toHaveLength(0);
+    expect(aws.state('ap-southeast-1')).toMatchObject({ status: 'INACTIVE' });
+  });
+
+  describe('acts only on an alarm that still is in ALARM from the change its event reports', () => {
+    it('drops a delayed ALARM whose alarm went back to OK, and says so in the decision record', async () => {
+      aws.setAlarm('edgescale-scale-up-ap-southeast-1', 'OK', '2026-11-21T12:30:40.000Z');
+      jest.setSystemTime(new Date('2026-11-21T14:00:40.989Z')); // EventBridge delivered it 2 h late
+      const result = await handler(fixture('scale-up-alarm'), context);
+      const reason =
+        'stale event: alarm edgescale-scale-up-ap-southeast-1 is OK since 2026-11-21T12:30:40.000Z, no longer in ALARM as this event of 2026-11-21T12:00:40.989Z says (delivered 2 h after it)';
+      expect(result).toEqual({ outcome: 'dropped', region: 'ap-southeast-1', rule: 'stale-event', reason });
+      expect(aws.started()).toHaveLength(0);
+      expect(aws.decisions()).toEqual([
+        expect.objectContaining({ region: 'ap-southeast-1', source: 'alarm', outcome: 'dropped', reason }),
+      ]);
+      // Nothing was claimed: the region keeps its status and its slot stays free.
+      expect(aws.state('ap-southeast-1')).toBeUndefined();
+    });
+
+    it('drops an ALARM event when its alarm changed state again after it (the newer change decides)', async () => {
+      aws.setAlarm('edgescale-scale-up-ap-southeast-1', 'ALARM', '2026-11-21T12:20:00.000Z');
+      const result = await handler(fixture('scale-up-alarm'), context);
+      expect(result).toMatchObject({
+        outcome: 'dropped',
+        rule: 'stale-event',
+        reason: expect.stringContaining('changed state again after this event of 2026-11-21T12:00:40.989Z'),
+      });
+      expect(aws.started()).toHaveLength(0);
+    });
+
+    it('drops an ALARM event of an alarm that no longer exists', async () => {
+      aws.cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+      expect(await handler(fixture('scale-up-alarm'), context)).toMatchObject({
+        outcome: 'dropped',
+        reason: expect.stringContaining('alarm edgescale-scale-up-ap-southeast-1 no longer exists'),
+      });
+      expect(aws.started()).toHaveLength(0);
+    });
+
+    it('acts on a late event whose alarm is still in ALARM from that very change', async () => {
+      aws.setAlarm('edgescale-scale-up-ap-southeast-1', 'ALARM', '2026-11-21T12:00:40.989Z');
+      jest.setSystemTime(new Date('2026-11-21T15:00:00Z'));
+      expect(await handler(fixture('scale-up-alarm'), context)).toMatchObject({ outcome: 'started' });
+      expect(aws.cloudWatch.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toMatchObject({
+        AlarmNames: ['edgescale-scale-up-ap-southeast-1'],
+      });
+    });
+  });
+
+  it('refuses an alarm for a region in neither list without any write or read for it', async () => {
+    const warn = jest.spyOn(logger, 'warn');
+    const alarm = upAlarmFor('eu-central-1');
+    expect(await handler(alarm, context)).toMatchObject({
+      outcome: 'rejected',
+      region: 'eu-central-1',
+      rule: 'not-approved',
+      reason: expect.stringMatching(/eu-central-1 is in neither regions.alwaysOn nor regions.elastic/),
+    });
+    const ok = upAlarmFor('eu-central-1');
+    ok.detail.state = { value: 'OK', timestamp: '2026-11-21T12:30:00.000+0000' };
+    expect(await handler(ok, context)).toMatchObject({ outcome: 'rejected', rule: 'not-approved' });
+
+    expect(aws.regionItems('eu-central-1')).toEqual([]);
+    expect(aws.mutations()).toBe(0);
+    expect(aws.cloudWatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(0);
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/eu-central-1 is in neither/),
+      expect.objectContaining({ rule: 'not-approved' }),
     );
   });
 
@@ -371,6 +445,9 @@ describe('decision Lambda', () => {
     const again = await handler(fixture('scale-up-alarm'), context);
     expect(again).toMatchObject({ outcome: 'duplicate', executionArn: first.executionArn });
     expect(aws.started()).toHaveLength(1);
+    // Its claim is given back: the region is FAILED again, holding no elastic slot.
+    expect(aws.state('ap-southeast-1')).toMatchObject({ status: 'FAILED', consecutiveFailures: 1 });
+    expect(aws.state('ap-southeast-1')!.executionArn).toBeUndefined();
   });
 
   it('lets only one of two elastic regions decided at the same moment take the last slot', async () => {

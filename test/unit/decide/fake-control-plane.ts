@@ -4,9 +4,12 @@
  * conditions the decision path relies on (the decision mark moves forward only; a reservation
  * fails when its region's status changed or a counted-free region took a slot; StartExecution
  * with a used name returns the running execution or ExecutionAlreadyExists), so that duplicate
- * and concurrent deliveries can be tested for what they start.
+ * and concurrent deliveries can be tested for what they start. CloudWatch DescribeAlarms answers
+ * with the alarms' current state (setAlarm).
  */
+import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeExecutionCommand,
   ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
@@ -40,13 +43,42 @@ export interface FakeExecution {
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 }
 
+/**
+ * An alarm no test set has been in ALARM since the start of the fixtures' day, so a fixture's
+ * ALARM event (12:00 or later) is not older than its alarm's newest change.
+ */
+export const ALARMS_IN_ALARM_SINCE = '2026-11-21T00:00:00.000Z';
+
+export interface FakeAlarm {
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  /** StateTransitionedTimestamp and StateUpdatedTimestamp. */
+  since: string;
+}
+
 export class FakeControlPlane {
   readonly items = new Map<string, Item>();
   readonly executions: FakeExecution[] = [];
+  readonly alarms = new Map<string, FakeAlarm>();
   readonly dynamo = mockClient(DynamoDBDocumentClient);
   readonly sfn = mockClient(SFNClient);
+  readonly cloudWatch = mockClient(CloudWatchClient);
 
   constructor() {
+    this.cloudWatch.on(DescribeAlarmsCommand).callsFake(async (input: DescribeAlarmsCommandInput) => {
+      await tick();
+      return {
+        MetricAlarms: (input.AlarmNames ?? []).map((name) => {
+          const alarm = this.alarms.get(name) ?? { state: 'ALARM', since: ALARMS_IN_ALARM_SINCE };
+          const since = new Date(alarm.since);
+          return {
+            AlarmName: name,
+            StateValue: alarm.state,
+            StateTransitionedTimestamp: since,
+            StateUpdatedTimestamp: since,
+          };
+        }),
+      };
+    });
     this.dynamo.on(GetCommand).callsFake(async (input: { Key: { pk: string; sk: string } }) => {
       await tick();
       const item = this.items.get(keyOf(input.Key));
@@ -75,6 +107,12 @@ export class FakeControlPlane {
           .map(({ name, executionArn, stateMachineArn, status }) => ({ name, executionArn, stateMachineArn, status })),
       };
     });
+    this.sfn.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
+      await tick();
+      const execution = this.executions.find((e) => e.executionArn === input.executionArn);
+      if (!execution) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+      return { executionArn: execution.executionArn, name: execution.name, status: execution.status };
+    });
     this.sfn.on(StartExecutionCommand).callsFake(async (input: StartExecutionCommandInput) => {
       await tick();
       const existing = this.executions.find(
@@ -101,6 +139,16 @@ export class FakeControlPlane {
   restore(): void {
     this.dynamo.restore();
     this.sfn.restore();
+    this.cloudWatch.restore();
+  }
+
+  setAlarm(alarmName: string, state: FakeAlarm['state'], since: string): void {
+    this.alarms.set(alarmName, { state, since });
+  }
+
+  /** Every item of a region's partition (state, lock, decisions, notices). */
+  regionItems(region: string): Item[] {
+    return [...this.items.values()].filter((i) => i.pk === `region#${region}`);
   }
 
   setState(state: Partial<RegionState> & { region: string }): void {
@@ -183,7 +231,7 @@ export class FakeControlPlane {
       if (!current || current.status !== values[':claimed'] || current.executionArn !== values[':arn'])
         throw awsError('ConditionalCheckFailedException');
       const { executionArn: _gone, ...rest } = current;
-      this.items.set(key, { ...rest, status: values[':status'], since: values[':now'] });
+      this.items.set(key, { ...rest, status: values[':status'], since: values[':since'] });
       return;
     }
     throw new Error(`FakeControlPlane: unexpected UpdateCommand ${input.UpdateExpression}`);

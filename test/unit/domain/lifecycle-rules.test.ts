@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidRequestError, RefusedError } from '../../../functions/domain/errors';
 import {
+  claimedByAnother,
   describeFailure,
   drainWaitSeconds,
   failedState,
@@ -150,6 +151,17 @@ describe('state transitions', () => {
     expect(up).toMatchObject({ status: 'FAILED', lastFailureCause: 'boom', consecutiveFailures: 2 });
     expect(up.executionArn).toBeUndefined();
     expect(failedState(before, 'down', 'boom', now).consecutiveFailures).toBe(1);
+  });
+
+  it('leaves a region claimed for another execution to that execution, and only that one', () => {
+    expect(claimedByAnother(state('sa-east-1', 'PROVISIONING', { executionArn: 'arn:exec:2' }), 'arn:exec:1')).toBe(
+      true,
+    );
+    expect(claimedByAnother(state('sa-east-1', 'PROVISIONING', { executionArn: 'arn:exec:1' }), 'arn:exec:1')).toBe(
+      false,
+    );
+    // Claimed for nobody (a step retried after it finished, or a region an operator set): the step may write.
+    expect(claimedByAnother(state('sa-east-1', 'ACTIVE'), 'arn:exec:1')).toBe(false);
   });
 });
 

@@ -172,7 +172,6 @@ describe('ScalingAutomation', () => {
       expect(resource).toMatch(/:states:us-east-1:123456789012:execution:edgescale-scale-(up|down):\*/);
     }
     const alarms = resourcesOf('cloudwatch:DescribeAlarms');
-    expect(alarms).toHaveLength(2 * config.regions.elastic.length);
     for (const a of alarms) expect(a).toMatch(/ScalingScale(Up|Down)/);
     const clusters = resourcesOf('eks:DescribeCluster');
     expect(clusters).toHaveLength(6);
@@ -187,6 +186,21 @@ describe('ScalingAutomation', () => {
     expect(everything).not.toContain('eks:ListClusters');
   });
 
+  it('lets the decision Lambda and the reconciler read the state of the scaling alarms, and no other alarm', () => {
+    // The decision Lambda acts only on an alarm still in ALARM; the reconciler re-decides those in ALARM.
+    const scalingAlarms = new Set(
+      Object.entries(
+        template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'EdgeAutoscaler' } }),
+      ).map(([id]) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })),
+    );
+    expect(scalingAlarms.size).toBe(2 * config.regions.elastic.length);
+    for (const functionName of ['edgescale-decision-handler', 'edgescale-reconcile-handler']) {
+      const read = describeAlarmsResourcesOf(functionName);
+      expect(new Set(read)).toEqual(scalingAlarms);
+      expect(read).not.toContain('"*"');
+    }
+  });
+
   it('passes cdk-nag AwsSolutions with no unsuppressed finding', () => {
     const violations = new AwsSolutionsChecks()
       .validateScope(app)
@@ -197,3 +211,17 @@ describe('ScalingAutomation', () => {
     expect(violations).toEqual([]);
   });
 });
+
+/** The resources of the cloudwatch:DescribeAlarms statements in the policies of one function's role. */
+function describeAlarmsResourcesOf(functionName: string): string[] {
+  const [fn] = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: functionName } }),
+  );
+  const role = (fn!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === role))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+    .filter((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarms'))
+    .flatMap((s) => [s.Resource].flat())
+    .map((r) => JSON.stringify(r));
+}

@@ -13,7 +13,15 @@ import {
 } from '@aws-sdk/client-eks';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { InvalidRequestError, NotOwnedError, TransientError } from '../../../functions/domain/errors';
+import {
+  DeadlineExceededError,
+  InvalidRequestError,
+  NotOwnedError,
+  TransientError,
+} from '../../../functions/domain/errors';
+import { CREATED_BY_TAG_KEY } from '../../../functions/domain/naming';
+import { PHASE_DEADLINE_SECONDS, type Phase } from '../../../functions/domain/phase-deadlines';
+import { SETTLED_WAIT_SECONDS } from '../../../functions/domain/poll-schedule';
 import { exampleConfig } from '../../support/config-fixtures';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 
@@ -22,6 +30,9 @@ const ssm = mockClient(SSMClient);
 const config = exampleConfig();
 const region = 'ap-southeast-1';
 const ours = { 'edge-autoscaler:owner': 'edgescale' };
+/** `$$.Execution.Id` of the execution asking (the workflow passes it to ensure*). */
+const executionId = 'arn:aws:states:us-east-1:123456789012:execution:edgescale-scale-up:up-ap-southeast-1-1';
+const createdByThisExecution = { ...ours, [CREATED_BY_TAG_KEY]: executionId };
 const foundation = {
   vpcId: 'vpc-1',
   subnetIds: ['subnet-a', 'subnet-b'],
@@ -32,7 +43,16 @@ const foundation = {
 const meta = { $metadata: {} };
 const notFound = () => new ResourceNotFoundException({ message: 'No cluster found', ...meta });
 
-let handler: (input: unknown) => Promise<{ status: string; created?: boolean; waitSeconds: number }>;
+let handler: (input: unknown) => Promise<{ status: string; created?: boolean; deadline?: string; waitSeconds: number }>;
+
+/** The deadline a call made between `before` and now gave its phase. */
+function expectDeadline(deadline: string | undefined, phase: Phase, before: number): void {
+  const budget = PHASE_DEADLINE_SECONDS[phase] * 1000;
+  expect(Date.parse(deadline ?? '')).toBeGreaterThanOrEqual(before + budget);
+  expect(Date.parse(deadline ?? '')).toBeLessThanOrEqual(Date.now() + budget);
+}
+const past = () => new Date(Date.now() - 1000).toISOString();
+const future = () => new Date(Date.now() + 60_000).toISOString();
 
 beforeAll(async () => {
   setTaskEnvironment(config, { stateTableName: 'unused' });
@@ -74,9 +94,11 @@ describe('ensureCluster', () => {
     eks.on(DescribeClusterCommand).rejects(notFound());
     eks.on(CreateClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt } });
 
-    const result = await handler({ action: 'ensureCluster', region });
+    const before = Date.now();
+    const result = await handler({ action: 'ensureCluster', region, executionId });
 
-    expect(result).toEqual({ status: 'CREATING', created: true, waitSeconds: 540 });
+    expect(result).toEqual({ status: 'CREATING', created: true, deadline: result.deadline, waitSeconds: 540 });
+    expectDeadline(result.deadline, 'clusterCreate', before);
     expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toEqual({
       Name: '/edgescale/foundation/ap-southeast-1',
     });
@@ -93,30 +115,53 @@ describe('ensureCluster', () => {
       logging: { clusterLogging: [{ types: ['api', 'audit', 'authenticator'], enabled: true }] },
       upgradePolicy: { supportType: 'STANDARD' },
       accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
-      tags: ours,
+      tags: createdByThisExecution,
     });
   });
 
   it('adopts a cluster tagged as ours without creating one, and waits what remains of its creation', async () => {
     const createdAt = new Date(Date.now() - 300_000);
-    eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt, tags: ours } });
-    const result = await handler({ action: 'ensureCluster', region });
+    const tags = { ...ours, [CREATED_BY_TAG_KEY]: 'arn:aws:states:us-east-1:123456789012:execution:x:earlier' };
+    eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt, tags } });
+    const before = Date.now();
+    const result = await handler({ action: 'ensureCluster', region, executionId });
     expect(result.created).toBe(false);
+    expectDeadline(result.deadline, 'clusterCreate', before);
     expect(result.waitSeconds).toBeGreaterThanOrEqual(239);
     expect(result.waitSeconds).toBeLessThanOrEqual(241);
     expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
   });
 
+  it('knows a cluster as its own from the tag, when the response to its CreateCluster was lost and a retry finds it', async () => {
+    eks.on(DescribeClusterCommand).rejects(notFound());
+    eks.on(CreateClusterCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await expect(handler({ action: 'ensureCluster', region, executionId })).rejects.toThrow(TransientError);
+
+    // The create took effect: the retry of the same execution finds the cluster carrying its id.
+    eks.reset();
+    eks
+      .on(DescribeClusterCommand)
+      .resolves({ cluster: { status: 'CREATING', createdAt: new Date(), tags: createdByThisExecution } });
+    const retried = await handler({ action: 'ensureCluster', region, executionId });
+    expect(retried).toMatchObject({ status: 'CREATING', created: true });
+    expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
+  });
+
+  it('rejects an ensureCluster without the execution id, before any AWS call', async () => {
+    await expect(handler({ action: 'ensureCluster', region })).rejects.toThrow(/input\.executionId = missing/);
+    expect(sdkCalls()).toBe(0);
+  });
+
   it('refuses a cluster of the same name that is not tagged as ours (NotOwnedError), creating nothing', async () => {
     eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'ACTIVE', tags: { team: 'video' } } });
-    await expect(handler({ action: 'ensureCluster', region })).rejects.toThrow(NotOwnedError);
+    await expect(handler({ action: 'ensureCluster', region, executionId })).rejects.toThrow(NotOwnedError);
     expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
   });
 
   it('tells the operator to deploy the region stack when the foundation parameter is missing', async () => {
     eks.on(DescribeClusterCommand).rejects(notFound());
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', ...meta }));
-    await expect(handler({ action: 'ensureCluster', region })).rejects.toThrow(
+    await expect(handler({ action: 'ensureCluster', region, executionId })).rejects.toThrow(
       /no SSM parameter \/edgescale\/foundation\/ap-southeast-1 in ap-southeast-1; fix: deploy the stack edgescale-region-ap-southeast-1/,
     );
     expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
@@ -125,7 +170,7 @@ describe('ensureCluster', () => {
   it('rejects a malformed foundation document, naming the field', async () => {
     eks.on(DescribeClusterCommand).rejects(notFound());
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ ...foundation, subnetIds: [] }) } });
-    await expect(handler({ action: 'ensureCluster', region })).rejects.toThrow(/subnetIds/);
+    await expect(handler({ action: 'ensureCluster', region, executionId })).rejects.toThrow(/subnetIds/);
   });
 });
 
@@ -161,8 +206,15 @@ describe('describe and delete', () => {
   it('reports a missing cluster or nodegroup as DELETED', async () => {
     eks.on(DescribeClusterCommand).rejects(notFound());
     eks.on(DescribeNodegroupCommand).rejects(notFound());
-    for (const action of ['describeCluster', 'deleteCluster', 'describeNodegroup', 'deleteNodegroup']) {
-      expect(await handler({ action, region })).toEqual({ status: 'DELETED', waitSeconds: 0 });
+    for (const action of ['describeCluster', 'describeNodegroup']) {
+      expect(await handler({ action, region })).toEqual({ status: 'DELETED', waitSeconds: SETTLED_WAIT_SECONDS });
+    }
+    for (const action of ['deleteCluster', 'deleteNodegroup']) {
+      expect(await handler({ action, region })).toEqual({
+        status: 'DELETED',
+        deadline: expect.any(String),
+        waitSeconds: SETTLED_WAIT_SECONDS,
+      });
     }
     expect(eks.commandCalls(DeleteClusterCommand)).toHaveLength(0);
   });
@@ -170,7 +222,10 @@ describe('describe and delete', () => {
   it('deletes our cluster and waits the typical deletion time first', async () => {
     eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'ACTIVE', tags: ours } });
     eks.on(DeleteClusterCommand).resolves({});
-    expect(await handler({ action: 'deleteCluster', region })).toEqual({ status: 'DELETING', waitSeconds: 180 });
+    const before = Date.now();
+    const result = await handler({ action: 'deleteCluster', region });
+    expect(result).toEqual({ status: 'DELETING', deadline: result.deadline, waitSeconds: 180 });
+    expectDeadline(result.deadline, 'clusterDelete', before);
     expect(eks.commandCalls(DeleteClusterCommand)[0]?.args[0].input).toEqual({ name: 'edgescale-edge-ap-southeast-1' });
   });
 
@@ -186,13 +241,59 @@ describe('describe and delete', () => {
 
   it('does not ask again for a deletion already under way, and polls it', async () => {
     eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { status: 'DELETING', tags: ours } });
-    expect(await handler({ action: 'deleteNodegroup', region })).toEqual({ status: 'DELETING', waitSeconds: 30 });
+    const before = Date.now();
+    const result = await handler({ action: 'deleteNodegroup', region });
+    expect(result).toEqual({ status: 'DELETING', deadline: result.deadline, waitSeconds: 30 });
+    expectDeadline(result.deadline, 'nodegroupDelete', before);
     expect(eks.calls()).toHaveLength(1);
   });
 
   it('returns a failed status for the workflow to decide on', async () => {
     eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { status: 'CREATE_FAILED', tags: ours } });
-    expect(await handler({ action: 'describeNodegroup', region })).toEqual({ status: 'CREATE_FAILED', waitSeconds: 0 });
+    expect(await handler({ action: 'describeNodegroup', region })).toEqual({
+      status: 'CREATE_FAILED',
+      waitSeconds: SETTLED_WAIT_SECONDS,
+    });
+  });
+});
+
+describe('phase deadlines of the polls', () => {
+  it('fails with DeadlineExceededError when the cluster is not yet what its phase awaits after the deadline', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt: new Date(), tags: ours } });
+    const poll = { action: 'describeCluster', region, awaiting: 'ACTIVE' };
+    expect(await handler({ ...poll, deadline: future() })).toMatchObject({ status: 'CREATING' });
+    await expect(handler({ ...poll, deadline: past() })).rejects.toThrow(DeadlineExceededError);
+    await expect(handler({ ...poll, deadline: past() })).rejects.toThrow(
+      /Gave up waiting for the EKS cluster edgescale-edge-ap-southeast-1 to be ACTIVE \(it is CREATING\): its deadline .* has passed/,
+    );
+  });
+
+  it('reports the awaited status even after the deadline: the phase is done', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'ACTIVE', tags: ours } });
+    eks.on(DescribeNodegroupCommand).rejects(notFound());
+    expect(await handler({ action: 'describeCluster', region, awaiting: 'ACTIVE', deadline: past() })).toMatchObject({
+      status: 'ACTIVE',
+    });
+    expect(await handler({ action: 'describeNodegroup', region, awaiting: 'DELETED', deadline: past() })).toMatchObject(
+      { status: 'DELETED' },
+    );
+  });
+
+  it('fails a nodegroup deletion still DELETING after its deadline', async () => {
+    eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { status: 'DELETING', tags: ours } });
+    await expect(
+      handler({ action: 'describeNodegroup', region, awaiting: 'DELETED', deadline: past() }),
+    ).rejects.toThrow(/the EKS nodegroup edgescale-edge-nodes to be DELETED \(it is DELETING\)/);
+  });
+
+  it('never expires a poll without a deadline, and rejects a deadline that is not a date', async () => {
+    eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'CREATING', tags: ours } });
+    expect(await handler({ action: 'describeCluster', region, awaiting: 'ACTIVE' })).toMatchObject({
+      status: 'CREATING',
+    });
+    await expect(handler({ action: 'describeCluster', region, deadline: 'tomorrow' })).rejects.toThrow(
+      /input\.deadline/,
+    );
   });
 });
 
@@ -200,11 +301,10 @@ describe('ensureNodegroup', () => {
   it('creates the nodegroup with the configured instance types and scaling, the node role, subnets and tag', async () => {
     eks.on(DescribeNodegroupCommand).rejects(notFound());
     eks.on(CreateNodegroupCommand).resolves({ nodegroup: { status: 'CREATING', createdAt: new Date() } });
-    expect(await handler({ action: 'ensureNodegroup', region })).toEqual({
-      status: 'CREATING',
-      created: true,
-      waitSeconds: 150,
-    });
+    const before = Date.now();
+    const result = await handler({ action: 'ensureNodegroup', region, executionId });
+    expect(result).toEqual({ status: 'CREATING', created: true, deadline: result.deadline, waitSeconds: 150 });
+    expectDeadline(result.deadline, 'nodegroupCreate', before);
     expect(eks.commandCalls(CreateNodegroupCommand)[0]?.args[0].input).toEqual({
       clusterName: 'edgescale-edge-ap-southeast-1',
       nodegroupName: 'edgescale-edge-nodes',
@@ -213,17 +313,20 @@ describe('ensureNodegroup', () => {
       instanceTypes: ['t3.medium'],
       capacityType: 'ON_DEMAND',
       scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 4 },
-      tags: ours,
+      tags: createdByThisExecution,
     });
   });
 
-  it('adopts our existing nodegroup', async () => {
+  it('adopts our existing nodegroup: created by this execution only when its tag says so', async () => {
     eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { status: 'ACTIVE', tags: ours } });
-    expect(await handler({ action: 'ensureNodegroup', region })).toEqual({
+    expect(await handler({ action: 'ensureNodegroup', region, executionId })).toEqual({
       status: 'ACTIVE',
       created: false,
-      waitSeconds: 0,
+      deadline: expect.any(String),
+      waitSeconds: SETTLED_WAIT_SECONDS,
     });
+    eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { status: 'CREATING', tags: createdByThisExecution } });
+    expect(await handler({ action: 'ensureNodegroup', region, executionId })).toMatchObject({ created: true });
     expect(eks.commandCalls(CreateNodegroupCommand)).toHaveLength(0);
   });
 });

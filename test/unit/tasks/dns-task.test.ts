@@ -9,7 +9,9 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { InvalidRequestError, TransientError } from '../../../functions/domain/errors';
+import { DeadlineExceededError, InvalidRequestError, TransientError } from '../../../functions/domain/errors';
+import { PHASE_DEADLINE_SECONDS } from '../../../functions/domain/phase-deadlines';
+import { SETTLED_WAIT_SECONDS } from '../../../functions/domain/poll-schedule';
 import { exampleConfig } from '../../support/config-fixtures';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 
@@ -18,15 +20,24 @@ const config = exampleConfig();
 const target = { dnsName: 'a1b2-123.elb.ap-southeast-1.amazonaws.com', hostedZoneId: 'Z1LMS91P8CMLE5' };
 const meta = { $metadata: {} };
 
-let handler: (input: unknown) => Promise<unknown>;
+let handler: (input: unknown) => Promise<{ deadline?: string } & Record<string, unknown>>;
+
+/** The record change deadline a call made between `before` and now returned. */
+function expectDnsDeadline(deadline: string | undefined, before: number): void {
+  const budget = PHASE_DEADLINE_SECONDS.dnsChange * 1000;
+  expect(Date.parse(deadline ?? '')).toBeGreaterThanOrEqual(before + budget);
+  expect(Date.parse(deadline ?? '')).toBeLessThanOrEqual(Date.now() + budget);
+}
 
 beforeAll(async () => {
   setTaskEnvironment(config, { stateTableName: 'unused' });
   const module = await import('../../../functions/tasks/dns-task');
-  handler = (input) => module.handler(input, lambdaContext('dns-task'));
+  handler = (input) => module.handler(input, lambdaContext('dns-task')) as never;
 });
 beforeEach(() => {
   route53.reset();
+  // No record of any region yet, unless a test says otherwise.
+  route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false });
 });
 
 describe('dns-task input', () => {
@@ -51,12 +62,17 @@ describe('upsertRecord', () => {
     route53
       .on(ChangeResourceRecordSetsCommand)
       .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: submittedAt } });
-    expect(await handler({ action: 'upsertRecord', region: 'sa-east-1', target })).toEqual({
+    const before = Date.now();
+    const result = await handler({ action: 'upsertRecord', region: 'sa-east-1', target });
+    expect(result).toEqual({
       changeId: 'C1',
       status: 'PENDING',
       submittedAt: submittedAt.toISOString(),
+      written: true,
+      deadline: result.deadline,
       waitSeconds: 45,
     });
+    expectDnsDeadline(result.deadline, before);
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)[0]?.args[0].input).toEqual({
       HostedZoneId: config.dns.hostedZoneId,
       ChangeBatch: {
@@ -74,6 +90,53 @@ describe('upsertRecord', () => {
           },
         ],
       },
+    });
+  });
+
+  it('leaves a record that already points at the target as it is: not written by this call, in sync at once', async () => {
+    route53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: 'edge.cdn.example.com.',
+          Type: 'A',
+          SetIdentifier: 'sa-east-1',
+          Region: 'sa-east-1',
+          AliasTarget: { DNSName: `${target.dnsName}.`, HostedZoneId: target.hostedZoneId, EvaluateTargetHealth: true },
+        },
+      ],
+      IsTruncated: false,
+    });
+    expect(await handler({ action: 'upsertRecord', region: 'sa-east-1', target })).toEqual({
+      status: 'INSYNC',
+      written: false,
+      deadline: expect.any(String),
+      waitSeconds: SETTLED_WAIT_SECONDS,
+    });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('rewrites a record that points elsewhere (written: the rollback withdraws it)', async () => {
+    route53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: 'edge.cdn.example.com.',
+          Type: 'A',
+          SetIdentifier: 'sa-east-1',
+          AliasTarget: {
+            DNSName: 'old-lb.elb.amazonaws.com.',
+            HostedZoneId: target.hostedZoneId,
+            EvaluateTargetHealth: true,
+          },
+        },
+      ],
+      IsTruncated: false,
+    });
+    route53
+      .on(ChangeResourceRecordSetsCommand)
+      .resolves({ ChangeInfo: { Id: '/change/C9', Status: 'PENDING', SubmittedAt: new Date() } });
+    expect(await handler({ action: 'upsertRecord', region: 'sa-east-1', target })).toMatchObject({
+      changeId: 'C9',
+      written: true,
     });
   });
 
@@ -131,7 +194,8 @@ describe('deleteRecord', () => {
     });
     expect(await handler({ action: 'deleteRecord', region: 'sa-east-1' })).toEqual({
       status: 'INSYNC',
-      waitSeconds: 0,
+      deadline: expect.any(String),
+      waitSeconds: SETTLED_WAIT_SECONDS,
     });
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(1);
@@ -151,12 +215,16 @@ describe('deleteRecord', () => {
     route53
       .on(ChangeResourceRecordSetsCommand)
       .resolves({ ChangeInfo: { Id: '/change/C3', Status: 'INSYNC', SubmittedAt: new Date('2026-11-21T10:00:00Z') } });
-    expect(await handler({ action: 'deleteRecord', region: 'sa-east-1' })).toEqual({
+    const before = Date.now();
+    const result = await handler({ action: 'deleteRecord', region: 'sa-east-1' });
+    expect(result).toEqual({
       changeId: 'C3',
       status: 'INSYNC',
       submittedAt: '2026-11-21T10:00:00.000Z',
-      waitSeconds: 0,
+      deadline: result.deadline,
+      waitSeconds: SETTLED_WAIT_SECONDS,
     });
+    expectDnsDeadline(result.deadline, before);
     expect(route53.commandCalls(ListResourceRecordSetsCommand)[1]?.args[0].input).toMatchObject({
       StartRecordIdentifier: 'sa-east-1',
     });
@@ -181,5 +249,20 @@ describe('getChange', () => {
   it('turns throttling into TransientError', async () => {
     route53.on(GetChangeCommand).rejects(new ThrottlingException({ message: 'slow down', ...meta }));
     await expect(handler({ action: 'getChange', changeId: 'C1' })).rejects.toThrow(TransientError);
+  });
+
+  it('fails with DeadlineExceededError when the change is still PENDING after its deadline, not once it is INSYNC', async () => {
+    const deadline = new Date(Date.now() - 1000).toISOString();
+    route53
+      .on(GetChangeCommand)
+      .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(0) } });
+    await expect(handler({ action: 'getChange', changeId: 'C1', deadline })).rejects.toThrow(DeadlineExceededError);
+    await expect(handler({ action: 'getChange', changeId: 'C1', deadline })).rejects.toThrow(
+      /the Route53 change C1 to be INSYNC: its deadline .* has passed/,
+    );
+    route53
+      .on(GetChangeCommand)
+      .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date(0) } });
+    expect(await handler({ action: 'getChange', changeId: 'C1', deadline })).toMatchObject({ status: 'INSYNC' });
   });
 });

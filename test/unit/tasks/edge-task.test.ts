@@ -5,7 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
-import { InvalidRequestError, NotOwnedError } from '../../../functions/domain/errors';
+import { DeadlineExceededError, InvalidRequestError, NotOwnedError } from '../../../functions/domain/errors';
+import { PHASE_DEADLINE_SECONDS, type Phase } from '../../../functions/domain/phase-deadlines';
+import { SETTLED_WAIT_SECONDS } from '../../../functions/domain/poll-schedule';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
 import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
@@ -31,9 +33,19 @@ type EdgeResult = {
   dnsName?: string;
   hostedZoneId?: string;
   serviceCreatedAt?: string;
+  created?: boolean;
+  deadline?: string;
   waitSeconds: number;
 };
 let handler: (input: unknown) => Promise<EdgeResult>;
+
+/** The deadline a call made between `before` and now gave its phase. */
+function expectDeadline(deadline: string | undefined, phase: Phase, before: number): void {
+  const budget = PHASE_DEADLINE_SECONDS[phase] * 1000;
+  expect(Date.parse(deadline ?? '')).toBeGreaterThanOrEqual(before + budget);
+  expect(Date.parse(deadline ?? '')).toBeLessThanOrEqual(Date.now() + budget);
+}
+const past = () => new Date(Date.now() - 1000).toISOString();
 
 beforeAll(async () => {
   process.env[KUBERNETES_API_OVERRIDE_ENV] = await api.start();
@@ -54,9 +66,13 @@ beforeEach(() => {
 
 describe('applyEdge and readEdgeEndpoint', () => {
   it('applies the default manifests, then reports the load balancer once ELBv2 has it active', async () => {
+    const before = Date.now();
     const applied = await handler({ action: 'applyEdge', region });
-    expect(applied).toEqual({ ready: false, waitSeconds: 120 });
+    expect(applied).toEqual({ ready: false, created: true, deadline: applied.deadline, waitSeconds: 120 });
+    expectDeadline(applied.deadline, 'loadBalancerCreate', before);
     expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      // Whether the Service existed before: a rollback deletes it only if this call created it.
+      `GET ${servicePath}`,
       'PATCH /api/v1/namespaces/edge',
       'PATCH /api/v1/namespaces/edge/configmaps/edge-cache-config',
       'PATCH /apis/apps/v1/namespaces/edge/deployments/edge-cache',
@@ -83,8 +99,30 @@ describe('applyEdge and readEdgeEndpoint', () => {
       dnsName: lbHostname,
       hostedZoneId: 'Z31USIVHYNEOWT',
       serviceCreatedAt: api.objects.get(servicePath)?.metadata?.creationTimestamp,
-      waitSeconds: 0,
+      waitSeconds: SETTLED_WAIT_SECONDS,
     });
+  });
+
+  it('reports a Service that existed before as not created by this call', async () => {
+    await handler({ action: 'applyEdge', region });
+    expect(await handler({ action: 'applyEdge', region })).toMatchObject({ created: false });
+  });
+
+  it('fails with DeadlineExceededError when the load balancer is still not active after its deadline', async () => {
+    await handler({ action: 'applyEdge', region });
+    api.provisionLoadBalancer(servicePath, lbHostname);
+    elb.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancers: [
+        { DNSName: lbHostname, CanonicalHostedZoneId: 'Z31USIVHYNEOWT', State: { Code: 'provisioning' } },
+      ],
+    });
+    await expect(handler({ action: 'readEdgeEndpoint', region, deadline: past() })).rejects.toThrow(
+      DeadlineExceededError,
+    );
+    elb.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancers: [{ DNSName: lbHostname, CanonicalHostedZoneId: 'Z31USIVHYNEOWT', State: { Code: 'active' } }],
+    });
+    expect(await handler({ action: 'readEdgeEndpoint', region, deadline: past() })).toMatchObject({ ready: true });
   });
 
   it('never deploys onto a cluster that is not ours', async () => {
@@ -105,11 +143,14 @@ describe('deleteEdge', () => {
     api.provisionLoadBalancer(servicePath, lbHostname);
     api.requests.length = 0;
 
+    const before = Date.now();
     const first = await handler({ action: 'deleteEdge', region });
     expect(first.ready).toBe(false);
     expect(first.waitSeconds).toBeGreaterThanOrEqual(15);
-    const second = await handler({ action: 'deleteEdge', region });
-    expect(second).toEqual({ ready: true, waitSeconds: 0 });
+    expectDeadline(first.deadline, 'loadBalancerDelete', before);
+    // The poll of that phase passes its deadline, and begins none.
+    const second = await handler({ action: 'deleteEdge', region, deadline: first.deadline });
+    expect(second).toEqual({ ready: true, waitSeconds: SETTLED_WAIT_SECONDS });
     expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       servicePath,
       servicePath,
@@ -119,11 +160,21 @@ describe('deleteEdge', () => {
   });
 
   it('is done at once when the cluster is missing or not serving its API', async () => {
+    const done = { ready: true, deadline: expect.any(String), waitSeconds: SETTLED_WAIT_SECONDS };
     eks.on(DescribeClusterCommand).rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
-    expect(await handler({ action: 'deleteEdge', region })).toEqual({ ready: true, waitSeconds: 0 });
+    expect(await handler({ action: 'deleteEdge', region })).toEqual(done);
     eks.on(DescribeClusterCommand).resolves({ cluster: { ...ourCluster.cluster, status: 'CREATING' as const } });
-    expect(await handler({ action: 'deleteEdge', region })).toEqual({ ready: true, waitSeconds: 0 });
+    expect(await handler({ action: 'deleteEdge', region })).toEqual(done);
     expect(api.requests).toHaveLength(0);
+  });
+
+  it('fails with DeadlineExceededError when the Service is still there after the deletion deadline', async () => {
+    await handler({ action: 'applyEdge', region });
+    api.provisionLoadBalancer(servicePath, lbHostname);
+    api.serviceDeletionReads = 100;
+    await expect(handler({ action: 'deleteEdge', region, deadline: past() })).rejects.toThrow(
+      /the edge Service in ap-northeast-1 to be deleted: its deadline .* has passed/,
+    );
   });
 });
 
@@ -157,6 +208,10 @@ describe('custom manifests (edge.manifestsPath)', () => {
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'varnish' }, spec: {} };
     await useManifests(JSON.stringify([deployment, service]));
     await handler({ action: 'applyEdge', region });
-    expect(api.requests.map((r) => r.path)).toEqual(['/apis/apps/v1/namespaces/edge/deployments/varnish', servicePath]);
+    expect(api.requests.map((r) => r.path)).toEqual([
+      servicePath,
+      '/apis/apps/v1/namespaces/edge/deployments/varnish',
+      servicePath,
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { InvalidRequestError, NotOwnedError, RefusedError, TransientError } from '../../../functions/domain/errors';
 import { exampleConfig } from '../../support/config-fixtures';
@@ -64,6 +64,8 @@ describe('validateScaleUp', () => {
       foundation,
       noop: false,
       drainWaitSeconds: 360,
+      // How long a rollback waits after withdrawing the record it wrote: the record's TTL.
+      recordTtlSeconds: config.dns.ttlSeconds,
     });
   });
 });
@@ -137,6 +139,7 @@ describe('lockRegion, finishScaling, failScaling, notifyRefusal', () => {
       notified: true,
     });
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject).toBe('[edgescale] Scale-up of sa-east-1 FAILED');
   });
 

@@ -7,7 +7,14 @@ import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, type Clust
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
@@ -15,6 +22,7 @@ import { exampleConfig } from '../../support/config-fixtures';
 import { captureMetrics, enableMetrics, type EmittedMetric } from '../../support/emf-capture';
 import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
+import { applyUpdateExpression } from '../../support/update-expression';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
@@ -83,6 +91,10 @@ beforeEach(() => {
   dynamo.on(GetCommand).callsFake((input: { Key: Record<string, unknown> }) => ({ Item: table.get(keyOf(input.Key)) }));
   dynamo.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
     table.set(keyOf(input.Item), input.Item);
+    return {};
+  });
+  dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+    table.set(keyOf(input.Key), applyUpdateExpression(table.get(keyOf(input.Key)), input));
     return {};
   });
   dynamo.on(DeleteCommand).callsFake((input: { Key: Record<string, unknown> }) => {

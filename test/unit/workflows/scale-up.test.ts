@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { NotOwnedError } from '../../../functions/domain/errors';
 import { exampleConfig } from '../../support/config-fixtures';
 import { runInVirtualWorld } from '../../support/run-in-virtual-world';
-import { VirtualAwsWorld } from '../../support/virtual-aws-world';
+import { LOAD_BALANCER_ZONE_ID, VirtualAwsWorld } from '../../support/virtual-aws-world';
 
 const config = exampleConfig();
 const up = (region = 'ap-southeast-1') => ({ region, reason: 'test', requestedBy: 'operator' });
@@ -14,9 +13,10 @@ describe('scale-up workflow (the deployed definition, executed locally)', () => 
     expect(run.status).toBe('SUCCEEDED');
     expect(world.clusters.get('ap-southeast-1')?.status).toBe('ACTIVE');
     expect(world.nodegroups.get('ap-southeast-1')?.status).toBe('ACTIVE');
-    expect(world.records.get('ap-southeast-1')).toEqual({
-      dnsName: 'edge-ap-southeast-1.elb.amazonaws.com',
-      hostedZoneId: 'ZLB',
+    // The record points at the Service's load balancer, by the zone id ELBv2 reports for it.
+    expect(world.recordTarget('ap-southeast-1')).toEqual({
+      dnsName: world.loadBalancers.get('ap-southeast-1')?.dnsName,
+      hostedZoneId: LOAD_BALANCER_ZONE_ID,
     });
     expect(world.status.get('ap-southeast-1')).toBe('ACTIVE');
     expect(world.locks.size).toBe(0);
@@ -99,34 +99,34 @@ describe('scale-up workflow (the deployed definition, executed locally)', () => 
       world.inject(action, { kind: 'permanent' });
       const run = await runInVirtualWorld(world, 'scaleUp', up());
       expect(run.status).toBe('FAILED');
-      expect(world.clusters.size).toBe(0);
-      expect(world.nodegroups.size).toBe(0);
-      expect(world.services.size).toBe(0);
-      expect(world.records.size).toBe(0);
+      expect(world.leftovers('ap-southeast-1')).toEqual([]);
       expect(world.status.get('ap-southeast-1')).toBe('FAILED');
-      expect(world.locks.size).toBe(0);
       expect(world.notifications.at(-1)).toMatch(/^up: ap-southeast-1 failed/);
     },
   );
 
-  it('does not delete an adopted cluster when a later step fails', async () => {
+  it('removes nothing it did not write when a later step fails: cluster, nodegroup, Service and record stay', async () => {
     const world = new VirtualAwsWorld(config);
     await runInVirtualWorld(world, 'scaleUp', up());
-    world.inject('upsertRecord', { kind: 'permanent' });
+    const before = world.leftovers('ap-southeast-1');
+    world.inject('finishScaling', { kind: 'permanent' });
     const run = await runInVirtualWorld(world, 'scaleUp', up());
     expect(run.status).toBe('FAILED');
+    // The second run adopted all of it and found the record already pointing at its load balancer.
+    expect(world.leftovers('ap-southeast-1')).toEqual(before);
     expect(world.clusters.get('ap-southeast-1')?.status).toBe('ACTIVE');
+    expect(world.calls.filter((a) => a.startsWith('delete'))).toEqual([]);
     expect(world.locks.size).toBe(0);
   });
 
   it('never adopts a cluster that is not tagged as ours', async () => {
     const world = new VirtualAwsWorld(config);
-    world.clusters.set('ap-southeast-1', { status: 'ACTIVE', startedAt: 0, ours: false });
-    world.inject('ensureCluster', { kind: 'permanent', error: new NotOwnedError('not ours') });
+    world.addCluster('ap-southeast-1', { tags: { team: 'video' } });
     const run = await runInVirtualWorld(world, 'scaleUp', up());
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('NotOwnedError');
-    expect(world.clusters.get('ap-southeast-1')?.status).toBe('ACTIVE');
+    expect(world.clusters.get('ap-southeast-1')).toMatchObject({ status: 'ACTIVE', tags: { team: 'video' } });
+    expect(world.sdkCalls.filter((c) => /^(Create|Delete)/.test(c))).toEqual([]);
     expect(world.locks.size).toBe(0);
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * Deadlines of the workflows' polling phases. Each phase (a cluster becoming ACTIVE, a load
+ * balancer appearing, a record change reaching INSYNC, a deletion...) gets a deadline when it
+ * begins; the poll that finds it unfinished after its deadline fails with DeadlineExceededError,
+ * which rolls a scale-up back and fails a scale-down, instead of polling (and holding the lock)
+ * until the execution's one-year limit.
+ *
+ * Each budget is several times AWS's published or reported worst case (poll-schedule.ts), so a
+ * slow day is waited out and only a stuck resource fails. The definitions' own TimeoutSeconds
+ * sits above the sum of the phases of their longest path (asserted by the workflow tests).
+ */
+import { DeadlineExceededError } from './errors';
+
+export const PHASE_DEADLINE_SECONDS = {
+  /** EKS CreateCluster: 9-16 min. */
+  clusterCreate: 40 * 60,
+  /** CreateNodegroup: 1.5-3.5 min. */
+  nodegroupCreate: 20 * 60,
+  /** A LoadBalancer Service's network load balancer: 1-3 min. */
+  loadBalancerCreate: 15 * 60,
+  /** A Route53 change reaching all name servers: about 1 min. */
+  dnsChange: 10 * 60,
+  /** The Service's deletion, held by the cloud controller until its load balancer is gone. */
+  loadBalancerDelete: 15 * 60,
+  /** DeleteNodegroup: up to 10 min. */
+  nodegroupDelete: 30 * 60,
+  /** DeleteCluster: 3-9 min. */
+  clusterDelete: 30 * 60,
+} as const;
+
+export type Phase = keyof typeof PHASE_DEADLINE_SECONDS;
+
+/**
+ * The longest wait for resolvers to forget a withdrawn record that the configuration accepts
+ * (dns.ttlSeconds + scaling.drainSeconds): the scale-down's drain, and at most that for the
+ * scale-up rollback's wait of one record TTL.
+ */
+export const MAX_DRAIN_WAIT_SECONDS = 2 * 3600;
+
+/** Seconds the phases (and the drain) of each workflow's longest path add up to. */
+export const LONGEST_PATH_SECONDS = {
+  /** Forward (cluster, nodegroup, load balancer, record), then a full rollback. */
+  scaleUp:
+    MAX_DRAIN_WAIT_SECONDS +
+    PHASE_DEADLINE_SECONDS.clusterCreate +
+    PHASE_DEADLINE_SECONDS.nodegroupCreate +
+    PHASE_DEADLINE_SECONDS.loadBalancerCreate +
+    PHASE_DEADLINE_SECONDS.dnsChange +
+    PHASE_DEADLINE_SECONDS.loadBalancerDelete +
+    PHASE_DEADLINE_SECONDS.nodegroupDelete +
+    PHASE_DEADLINE_SECONDS.clusterDelete,
+  scaleDown:
+    MAX_DRAIN_WAIT_SECONDS +
+    PHASE_DEADLINE_SECONDS.dnsChange +
+    PHASE_DEADLINE_SECONDS.loadBalancerDelete +
+    PHASE_DEADLINE_SECONDS.nodegroupDelete +
+    PHASE_DEADLINE_SECONDS.clusterDelete,
+} as const;
+
+/** When a phase that begins at `now` must be done (ISO-8601). */
+export function phaseDeadline(phase: Phase, now: Date): string {
+  return new Date(now.getTime() + PHASE_DEADLINE_SECONDS[phase] * 1000).toISOString();
+}
+
+/**
+ * Throws DeadlineExceededError when a phase is still unfinished after its deadline. `what`
+ * names the resource and what it is waiting for, e.g. "cluster x to be ACTIVE (it is CREATING)".
+ * No deadline (a poll outside a timed phase) never expires.
+ */
+export function assertBeforeDeadline(what: string, deadline: string | undefined, now: Date): void {
+  if (deadline === undefined || now.getTime() <= Date.parse(deadline)) return;
+  throw new DeadlineExceededError(
+    `Gave up waiting for ${what}: its deadline ${deadline} has passed; fix: look at the resource in the AWS console (or its events) for why it is stuck, then run the workflow again`,
+  );
+}

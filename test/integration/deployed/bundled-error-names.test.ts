@@ -1,0 +1,231 @@
+/**
+ * The error names of the workflow contract, as the built bundles report them. The deployed task
+ * Lambdas are minified: only an invocation of the bundle that `cdk synth` packaged shows the
+ * `errorType` Step Functions will match its Retry and Catch on. Each task bundle is invoked, as
+ * the Lambda runtime would, into every error it can raise; AWS calls go to moto through a
+ * fault-injecting proxy, Kubernetes calls to a local API server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
+import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { documentClient } from '../../../functions/commons/aws-clients';
+import type { AutoscalerConfig } from '../../../functions/domain/config';
+import { ERROR_NAMES } from '../../../functions/domain/errors';
+import { clusterName } from '../../../functions/domain/naming';
+import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
+import { invokeAsLambda, type InvocationOutcome } from '../../../infra/synthesized-deployment';
+import { FAULTS, startAwsFaultProxy, type AwsFaultProxy } from '../../support/aws-fault-proxy';
+import { exampleConfig } from '../../support/config-fixtures';
+import { loadBundledLambda, synthesizedDeployment, type BundledHandler } from '../../support/deployed-lambdas';
+import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
+import { describeWithMoto, motoEndpoint, useEmulator } from '../../support/moto';
+
+const PAST = '2020-01-01T00:00:00.000Z';
+const FOREIGN_REGION = 'ap-south-1';
+const SERVING_REGION = 'ap-northeast-1';
+const EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:errnames-scale-up:up-test';
+
+let proxy: AwsFaultProxy;
+let config: AutoscalerConfig;
+let tableName: string;
+const api = new KubernetesApiDouble();
+const bundles = {} as Record<'regionTask' | 'clusterTask' | 'edgeTask' | 'dnsTask', BundledHandler>;
+
+const invoke = (task: keyof typeof bundles, event: unknown): Promise<InvocationOutcome> =>
+  invokeAsLambda(bundles[task], event, lambdaContext(task));
+
+async function expectErrorType(task: keyof typeof bundles, event: unknown, errorType: string): Promise<void> {
+  const outcome = await invoke(task, event);
+  expect(outcome).toMatchObject({ ok: false, errorType });
+}
+
+async function markActive(region: string): Promise<void> {
+  await documentClient(config.homeRegion).send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        pk: `region#${region}`,
+        sk: 'state',
+        region,
+        status: 'ACTIVE',
+        since: new Date().toISOString(),
+        consecutiveFailures: 0,
+      },
+    }),
+  );
+}
+
+describe('the deployed bundles', () => {
+  it('carry every name of the workflow contract as a literal', () => {
+    const { lambdas } = synthesizedDeployment();
+    for (const task of ['regionTask', 'clusterTask', 'edgeTask', 'dnsTask'] as const) {
+      const code = readFileSync(lambdas[task].file, 'utf8');
+      for (const name of Object.values(ERROR_NAMES))
+        expect({ task, name, found: code.includes(`"${name}"`) }).toEqual({ task, name, found: true });
+    }
+  });
+});
+
+describeWithMoto('the errorType each built task bundle reports', () => {
+  beforeAll(async () => {
+    await useEmulator();
+    const provisioned = await provisionEmulatedDeployment(exampleConfig((raw) => void (raw.prefix = 'errnames')));
+    config = provisioned.config;
+    tableName = provisioned.controlPlane.stateTableName;
+    proxy = await startAwsFaultProxy(motoEndpoint());
+    // The bundles' own SDK clients read the endpoint when they are created: through the proxy.
+    process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+    process.env[KUBERNETES_API_OVERRIDE_ENV] = `${await api.start()}/clusters/{cluster}`;
+    setTaskEnvironment(config, provisioned.controlPlane);
+    for (const task of ['regionTask', 'clusterTask', 'edgeTask', 'dnsTask'] as const) {
+      bundles[task] = await loadBundledLambda(task);
+    }
+    await markActive('us-east-1');
+    await markActive('eu-west-1');
+    // A cluster under our name that someone else made (no owner tag), and one of ours.
+    await new EKSClient({ region: FOREIGN_REGION, endpoint: motoEndpoint() }).send(
+      new CreateClusterCommand({
+        name: clusterName(config.prefix, FOREIGN_REGION),
+        roleArn: 'arn:aws:iam::123456789012:role/someone-else',
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    );
+    const created = await invoke('clusterTask', {
+      action: 'ensureCluster',
+      region: SERVING_REGION,
+      executionId: EXECUTION,
+    });
+    if (!created.ok) throw new Error(`ensureCluster failed: ${created.errorType}: ${created.errorMessage}`);
+    expect(created).toMatchObject({ ok: true, result: { created: true } });
+  }, 60_000);
+
+  afterAll(async () => {
+    process.env.AWS_ENDPOINT_URL = motoEndpoint();
+    delete process.env[KUBERNETES_API_OVERRIDE_ENV];
+    await api.stop();
+    await proxy?.close();
+  });
+
+  it('region-task', async () => {
+    await expectErrorType('regionTask', { action: 'noSuchAction' }, ERROR_NAMES.invalidRequest);
+    await expectErrorType(
+      'regionTask',
+      { action: 'validateScaleUp', request: { region: 'mars-north-1' } },
+      ERROR_NAMES.invalidRequest,
+    );
+    await expectErrorType(
+      'regionTask',
+      { action: 'validateScaleUp', request: { region: 'eu-north-1' } },
+      ERROR_NAMES.invalidRequest,
+    );
+    await expectErrorType(
+      'regionTask',
+      { action: 'validateScaleDown', request: { region: 'us-east-1' } },
+      ERROR_NAMES.refused,
+    );
+    await expectErrorType(
+      'regionTask',
+      { action: 'validateScaleDown', request: { region: FOREIGN_REGION } },
+      ERROR_NAMES.notOwned,
+    );
+    const lock = (owner: string) => ({ action: 'lockRegion', region: 'sa-east-1', owner, direction: 'up' });
+    expect(await invoke('regionTask', lock(`${EXECUTION}-first`))).toMatchObject({ ok: true });
+    await expectErrorType('regionTask', lock(`${EXECUTION}-second`), ERROR_NAMES.regionLocked);
+    const remove = proxy.failNextCall({ service: 'dynamodb', operation: 'GetItem' }, FAULTS.throttling);
+    try {
+      await expectErrorType('regionTask', lock(`${EXECUTION}-first`), ERROR_NAMES.transient);
+    } finally {
+      remove();
+    }
+  }, 60_000);
+
+  it('cluster-task', async () => {
+    await expectErrorType(
+      'clusterTask',
+      { action: 'ensureCluster', region: SERVING_REGION },
+      ERROR_NAMES.invalidRequest,
+    );
+    await expectErrorType(
+      'clusterTask',
+      { action: 'ensureCluster', region: 'eu-north-1', executionId: EXECUTION },
+      ERROR_NAMES.invalidRequest,
+    );
+    await expectErrorType(
+      'clusterTask',
+      { action: 'ensureCluster', region: FOREIGN_REGION, executionId: EXECUTION },
+      ERROR_NAMES.notOwned,
+    );
+    // A nodegroup for a cluster that does not exist.
+    await expectErrorType(
+      'clusterTask',
+      { action: 'ensureNodegroup', region: 'sa-east-1', executionId: EXECUTION },
+      ERROR_NAMES.resourceFailed,
+    );
+    await expectErrorType(
+      'clusterTask',
+      { action: 'describeCluster', region: 'sa-east-1', awaiting: 'ACTIVE', deadline: PAST },
+      ERROR_NAMES.deadlineExceeded,
+    );
+    const remove = proxy.failNextCall(
+      { service: 'eks', operation: 'DescribeCluster', region: SERVING_REGION },
+      FAULTS.throttling,
+    );
+    try {
+      await expectErrorType(
+        'clusterTask',
+        { action: 'describeCluster', region: SERVING_REGION },
+        ERROR_NAMES.transient,
+      );
+    } finally {
+      remove();
+    }
+  }, 60_000);
+
+  it('edge-task', async () => {
+    await expectErrorType('edgeTask', { action: 'applyEdge' }, ERROR_NAMES.invalidRequest);
+    await expectErrorType('edgeTask', { action: 'applyEdge', region: FOREIGN_REGION }, ERROR_NAMES.notOwned);
+    await expectErrorType('edgeTask', { action: 'readEdgeEndpoint', region: 'sa-east-1' }, ERROR_NAMES.resourceFailed);
+    expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
+    // No load-balancer controller runs here: the Service never gets its load balancer.
+    await expectErrorType(
+      'edgeTask',
+      { action: 'readEdgeEndpoint', region: SERVING_REGION, deadline: PAST },
+      ERROR_NAMES.deadlineExceeded,
+    );
+    api.failNext(503);
+    await expectErrorType('edgeTask', { action: 'readEdgeEndpoint', region: SERVING_REGION }, ERROR_NAMES.transient);
+  }, 60_000);
+
+  it('dns-task', async () => {
+    await expectErrorType('dnsTask', { action: 'deleteRecord', region: 'eu-north-1' }, ERROR_NAMES.invalidRequest);
+    const remove = proxy.failNextCall(
+      { service: 'route53', operation: 'ListResourceRecordSets' },
+      FAULTS.priorRequestNotComplete,
+    );
+    try {
+      await expectErrorType('dnsTask', { action: 'deleteRecord', region: SERVING_REGION }, ERROR_NAMES.transient);
+    } finally {
+      remove();
+    }
+    const target = { dnsName: 'edge-1.ap-northeast-1.elb.amazonaws.com', hostedZoneId: 'Z14GRHDCWA56QT' };
+    const pending = proxy.rewriteResponses({ service: 'route53', operation: 'ChangeResourceRecordSets' }, (body) =>
+      body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
+    );
+    const stillPending = proxy.rewriteResponses({ service: 'route53', operation: 'GetChange' }, (body) =>
+      body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
+    );
+    try {
+      const upsert = await invoke('dnsTask', { action: 'upsertRecord', region: SERVING_REGION, target });
+      expect(upsert).toMatchObject({ ok: true, result: { status: 'PENDING', written: true } });
+      const { changeId } = (upsert as { result: { changeId: string } }).result;
+      await expectErrorType('dnsTask', { action: 'getChange', changeId, deadline: PAST }, ERROR_NAMES.deadlineExceeded);
+    } finally {
+      pending();
+      stillPending();
+    }
+    expect(await invoke('dnsTask', { action: 'deleteRecord', region: SERVING_REGION })).toMatchObject({ ok: true });
+  }, 60_000);
+});

@@ -1,0 +1,40 @@
+/**
+ * The Lambdas as they deploy, for the integration tests: the bundles of the deployment that the
+ * integration project's global setup synthesized (moto-global-setup.ts), loaded in-process.
+ */
+import {
+  loadBundledHandler,
+  readSynthesizedDeployment,
+  type DeployedLambda,
+  type SynthesizedDeployment,
+} from '../../infra/synthesized-deployment';
+import type { TaskLambda } from '../../workflows/definitions';
+import type { TaskHandler } from '../../workflows/run-locally';
+import { exampleConfig } from './config-fixtures';
+import { lambdaContext } from './lambda-context';
+
+export const SYNTHESIZED_DEPLOYMENT_DIR = 'SYNTHESIZED_DEPLOYMENT_DIR';
+
+/** The synthesized deployment (of the example configuration: bundles and definitions do not depend on it). */
+export function synthesizedDeployment(): SynthesizedDeployment {
+  const outdir = process.env[SYNTHESIZED_DEPLOYMENT_DIR];
+  if (!outdir) throw new Error(`${SYNTHESIZED_DEPLOYMENT_DIR} is not set: run through the integration jest project`);
+  return readSynthesizedDeployment(outdir, exampleConfig().prefix);
+}
+
+export type BundledHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** A fresh load of one bundled Lambda (set its environment first: it reads it on first use). */
+export function loadBundledLambda(lambda: DeployedLambda): Promise<BundledHandler> {
+  return loadBundledHandler<BundledHandler>(synthesizedDeployment().lambdas[lambda]);
+}
+
+/** The four bundled task Lambdas, freshly loaded, as the local workflow runner calls them. */
+export async function loadBundledTasks(): Promise<Record<TaskLambda, TaskHandler>> {
+  const tasks = {} as Record<TaskLambda, TaskHandler>;
+  for (const task of ['regionTask', 'clusterTask', 'edgeTask', 'dnsTask'] as const) {
+    const handler = await loadBundledLambda(task);
+    tasks[task] = (input) => handler(input, lambdaContext(task));
+  }
+  return tasks;
+}

@@ -1,0 +1,128 @@
+/**
+ * The workflows as they deploy, end to end: the state machine definitions of the synthesized
+ * template executed locally, every Task bound to the bundled task Lambda that `cdk synth`
+ * packaged, their AWS calls sent to moto through a fault-injecting proxy, their Kubernetes calls
+ * to a local API server that also plays the load-balancer controller. Time is virtual: the
+ * global Date (which the bundles read) moves only when a Wait state waits, so a phase deadline
+ * of 40 minutes passes in milliseconds.
+ */
+import { EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { loadBalancerController, loadBalancerName } from '../../cli/sandbox/cloud-controller';
+import { provisionEmulatedDeployment } from '../../cli/sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../cli/sandbox/kubernetes-api-double';
+import { installSimulatedDate } from '../../cli/sandbox/simulated-clock';
+import { StateStore } from '../../functions/adapters/state-store';
+import { documentClient } from '../../functions/commons/aws-clients';
+import type { AutoscalerConfig } from '../../functions/domain/config';
+import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
+import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
+import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../../workflows/run-locally';
+import { startAwsFaultProxy, type AwsFaultProxy } from './aws-fault-proxy';
+import { exampleConfig } from './config-fixtures';
+import { loadBundledTasks, synthesizedDeployment } from './deployed-lambdas';
+import { setTaskEnvironment } from './lambda-context';
+import { motoEndpoint, useEmulator } from './moto';
+
+export interface DeployedWorkflows {
+  config: AutoscalerConfig;
+  store: StateStore;
+  proxy: AwsFaultProxy;
+  api: KubernetesApiDouble;
+  tasks: Record<TaskLambda, TaskHandler>;
+  /** Fresh Lambda environments: new loads of the bundles (new SDK clients, retry quotas, caches). */
+  reloadTasks(): Promise<void>;
+  run(
+    workflow: WorkflowName,
+    region: string,
+    options?: { executionName?: string; executionId?: string },
+  ): Promise<LocalRunResult>;
+  /** What the emulator holds for one region: this deployment's clusters and their nodegroups. */
+  holdings(region: string): Promise<{ clusters: string[]; nodegroups: string[] }>;
+  /** The SetIdentifiers of the zone's latency records for the configured name. */
+  latencyRecords(): Promise<string[]>;
+  /** This deployment's edge load balancers in a region. */
+  loadBalancers(region: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** Provisions a deployment named `prefix` in moto and loads the bundled tasks against it. */
+export async function startDeployedWorkflows(prefix: string): Promise<DeployedWorkflows> {
+  await useEmulator();
+  const provisioned = await provisionEmulatedDeployment(exampleConfig((raw) => void (raw.prefix = prefix)));
+  const { config } = provisioned;
+  const proxy = await startAwsFaultProxy(motoEndpoint());
+  // The bundles create their SDK clients on first use, reading the endpoint then: the proxy.
+  process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+  const api = new KubernetesApiDouble();
+  process.env[KUBERNETES_API_OVERRIDE_ENV] = `${await api.start()}/clusters/{cluster}`;
+  api.cloudController = loadBalancerController(config.prefix);
+  setTaskEnvironment(config, provisioned.controlPlane);
+  const tasks = await loadBundledTasks();
+  const reloadTasks = async () => void Object.assign(tasks, await loadBundledTasks());
+  const { definitions } = synthesizedDeployment();
+  const store = new StateStore(documentClient(config.homeRegion), provisioned.controlPlane.stateTableName);
+
+  let virtualNow = Date.now();
+  const restoreDate = installSimulatedDate(() => virtualNow);
+  let runs = 0;
+
+  return {
+    config,
+    store,
+    proxy,
+    api,
+    tasks,
+    reloadTasks,
+    run(workflow, region, options = {}) {
+      const executionName =
+        options.executionName ?? `${workflow === 'scaleUp' ? 'up' : 'down'}-${region}-test-${++runs}`;
+      return runWorkflowLocally(
+        definitions[workflow],
+        { region, reason: 'integration test', requestedBy: 'operator' },
+        {
+          tasks,
+          executionName,
+          executionId: options.executionId,
+          onWait: (seconds) => void (virtualNow += seconds * 1000),
+        },
+      );
+    },
+    async holdings(region) {
+      const eks = new EKSClient({ region });
+      const listed = await eks.send(new ListClustersCommand({}));
+      // Only this deployment's clusters: other suites share the emulator.
+      const clusters = (listed.clusters ?? []).filter((c) => c.startsWith(`${config.prefix}-`));
+      const nodegroups = [];
+      for (const cluster of clusters) {
+        const groups = await eks.send(new ListNodegroupsCommand({ clusterName: cluster }));
+        nodegroups.push(...(groups.nodegroups ?? []));
+      }
+      return { clusters, nodegroups };
+    },
+    async latencyRecords() {
+      const { ResourceRecordSets = [] } = await new Route53Client({ region: 'us-east-1' }).send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: config.dns.hostedZoneId }),
+      );
+      return ResourceRecordSets.filter((r) => r.SetIdentifier && r.Name === `${config.dns.recordName}.`)
+        .map((r) => r.SetIdentifier!)
+        .sort();
+    },
+    async loadBalancers(region) {
+      const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client({ region }).send(
+        new DescribeLoadBalancersCommand({}),
+      );
+      return LoadBalancers.filter((lb) => lb.LoadBalancerName === loadBalancerName(config.prefix)).map(
+        (lb) => lb.DNSName!,
+      );
+    },
+    async stop() {
+      restoreDate();
+      process.env.AWS_ENDPOINT_URL = motoEndpoint();
+      delete process.env[KUBERNETES_API_OVERRIDE_ENV];
+      await api.stop();
+      await proxy.close();
+    },
+  };
+}
