@@ -132,7 +132,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       expect(await tasks.cluster({ action: 'ensureNodegroup', region, executionId: owner })).toMatchObject({
         created: true,
       });
-      expect(await tasks.cluster({ action: 'ensureNodegroup', region, executionId: owner })).toMatchObject({
+      expect(await tasks.cluster({ action: 'ensureNodegroup', region, executionId: `${owner}-other` })).toMatchObject({
         created: false,
       });
       const name = clusterName(config.prefix, region);
@@ -301,9 +301,13 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       );
       await expect(tasks.region({ action: 'validateScaleDown', request: { region } })).rejects.toThrow(NotOwnedError);
       await expect(tasks.cluster({ action: 'deleteCluster', region })).rejects.toThrow(NotOwnedError);
-      await expect(tasks.cluster({ action: 'ensureCluster', region, executionId: owner })).rejects.toThrow(
-        NotOwnedError,
-      );
+      await expect(
+        tasks.cluster({
+          action: 'ensureCluster',
+          region,
+          executionId: 'arn:aws:states:us-east-1:000000000000:execution:taskslife-scale-up:up-foreign',
+        }),
+      ).rejects.toThrow(NotOwnedError);
       expect(await tasks.edge({ action: 'deleteEdge', region }).catch((e: Error) => e.name)).toBe('NotOwnedError');
       expect((await eks(region).send(new DescribeClusterCommand({ name }))).cluster?.status).toBe('ACTIVE');
     });
