@@ -73,7 +73,8 @@ export async function runWorkflowLocally(
   input: unknown,
   options: LocalRunOptions,
 ): Promise<LocalRunResult> {
-  const { workflow, text } = typeof source === 'string' ? { workflow: source, text: readDefinitionText(source) } : source;
+  const { workflow, text } =
+    typeof source === 'string' ? { workflow: source, text: readDefinitionText(source) } : source;
   const arns = Object.fromEntries(
     Object.keys(TASK_SUBSTITUTIONS).map((t) => [t, LOCAL_ARN(t as TaskLambda)]),
   ) as Record<TaskLambda, string>;
