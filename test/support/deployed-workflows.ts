@@ -19,7 +19,7 @@ import type { AutoscalerConfig } from '../../functions/domain/config';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
 import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
 import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../../workflows/run-locally';
-import { startAwsFaultProxy, type AwsFaultProxy } from './aws-fault-proxy';
+import { startAwsFaultProxy, type AwsFaultProxy } from '../../cli/sandbox/aws-proxy';
 import { exampleConfig } from './config-fixtures';
 import { loadBundledTasks, synthesizedDeployment } from './deployed-lambdas';
 import { setTaskEnvironment } from './lambda-context';

@@ -17,7 +17,7 @@ import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { invokeAsLambda, type InvocationOutcome } from '../../../infra/synthesized-deployment';
-import { FAULTS, startAwsFaultProxy, type AwsFaultProxy } from '../../support/aws-fault-proxy';
+import { FAULTS, startAwsFaultProxy, type AwsFaultProxy } from '../../../cli/sandbox/aws-proxy';
 import { exampleConfig } from '../../support/config-fixtures';
 import { loadBundledLambda, synthesizedDeployment, type BundledHandler } from '../../support/deployed-lambdas';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';

@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
-import { FAULTS, type CallMatch } from '../../support/aws-fault-proxy';
+import { FAULTS, type CallMatch } from '../../../cli/sandbox/aws-proxy';
 import { startDeployedWorkflows, type DeployedWorkflows } from '../../support/deployed-workflows';
 import { describeWithMoto } from '../../support/moto';
 
