@@ -1,6 +1,8 @@
 /**
  * Starts and stops a moto server (an independent AWS emulator) on a free loopback port.
- * Used by the integration tests' global setup and by the local sandbox (`npm start`).
+ * Used by the integration tests' global setup and by the local sandbox (`npm start`);
+ * `startMotoCompatibleServer` also starts other programs built on moto's app (the tests'
+ * serialized moto in test/support/serialized-moto.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -32,23 +34,50 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/** A program that serves moto's API on the loopback port it is given. */
+export interface MotoCompatibleServerCommand {
+  /** Names the server in errors. */
+  name: string;
+  command: string;
+  args(port: number): string[];
+}
+
+const MOTO_SERVER_COMMAND: MotoCompatibleServerCommand = {
+  name: 'moto_server',
+  command: 'moto_server',
+  args: (port) => ['-H', '127.0.0.1', '-p', String(port)],
+};
+
+/** Starts moto_server on a free loopback port; resolves once it answers. */
 export async function startMotoServer(timeoutMs = 30_000): Promise<MotoServer> {
+  return startMotoCompatibleServer(MOTO_SERVER_COMMAND, timeoutMs);
+}
+
+/**
+ * Starts `server` (moto itself, or a program built on moto's app) on a free loopback port and
+ * resolves once its moto API answers; `stop` ends it (SIGTERM, then SIGKILL after 3 s).
+ */
+export async function startMotoCompatibleServer(
+  server: MotoCompatibleServerCommand,
+  timeoutMs = 30_000,
+): Promise<MotoServer> {
   if (!motoServerInstalled()) throw new Error(MOTO_INSTALL_HINT);
   const port = await freeLoopbackPort();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: false });
+  const child = spawn(server.command, server.args(port), { stdio: 'ignore', detached: false });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok || response.status < 500) break;
+      if (response.status < 500) break;
     } catch {
       // not listening yet
     }
-    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode} before it listened`);
+    if (child.exitCode !== null)
+      throw new Error(`${server.name} exited with code ${child.exitCode} before it listened`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
+      throw new Error(`${server.name} did not answer on ${endpoint} within ${timeoutMs} ms`);
     }
     await new Promise((r) => setTimeout(r, 150));
   }

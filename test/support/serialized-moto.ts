@@ -9,11 +9,9 @@
  * A test points its SDK clients at it with `useSerializedMoto` (AWS_ENDPOINT_URL, like
  * useEmulator in moto.ts), and gives the shared emulator back with `restoreEmulator`.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resetClients } from '../../functions/commons/aws-clients';
 import { resetRuntime } from '../../functions/commons/runtime';
-import { motoServerInstalled, type MotoServer } from '../../cli/sandbox/moto-server';
+import { startMotoCompatibleServer, type MotoServer } from '../../cli/sandbox/moto-server';
 
 const SERIALIZED_MOTO = `
 import sys, threading
@@ -37,37 +35,10 @@ run_simple("127.0.0.1", int(sys.argv[1]), serialized, threaded=True)
 
 /** Starts the serialized moto on a free loopback port; resolves once it answers. */
 export async function startSerializedMoto(timeoutMs = 30_000): Promise<MotoServer> {
-  if (!motoServerInstalled()) throw new Error('moto is not installed: pip install "moto[server]"');
-  const port = await freeLoopbackPort();
-  const child = spawn('python3', ['-c', SERIALIZED_MOTO, String(port)], { stdio: 'ignore' });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.status < 500) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null)
-      throw new Error(`serialized moto exited with code ${child.exitCode} before it listened`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`serialized moto did not answer on ${endpoint} within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  return {
-    endpoint,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
-  };
+  return startMotoCompatibleServer(
+    { name: 'serialized moto', command: 'python3', args: (port) => ['-c', SERIALIZED_MOTO, String(port)] },
+    timeoutMs,
+  );
 }
 
 /**
@@ -89,18 +60,4 @@ export function restoreEmulator(): void {
   else delete process.env.AWS_ENDPOINT_URL;
   resetClients();
   resetRuntime();
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }

@@ -4,121 +4,37 @@
  * elastic region left FAILED after too many failures. Each test deploys under its own prefix.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateClusterCommand, DescribeClusterCommand } from '@aws-sdk/client-eks';
-import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
-import {
-  CreateStateMachineCommand,
-  ListExecutionsCommand,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { StateStore } from '../../../functions/adapters/state-store';
+import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Server } from 'node:http';
 import { logger } from '../../../functions/commons/observability';
-import {
-  cloudWatchClient,
-  documentClient,
-  eksClient,
-  resetClients,
-  route53Client,
-  snsClient,
-} from '../../../functions/commons/aws-clients';
-import type { AutoscalerConfig } from '../../../functions/domain/config';
-import { clusterName, OWNER_TAG_KEY, stateTableName } from '../../../functions/domain/naming';
+import { eksClient, resetClients } from '../../../functions/commons/aws-clients';
+import { clusterName } from '../../../functions/domain/naming';
 import { MAX_CONSECUTIVE_FAILURES } from '../../../functions/domain/scaling-policy';
-import { reconcile, type ReconcileDeps } from '../../../functions/reconcile/reconciler';
-import { createStateTable, zoneNameOf } from '../../../cli/sandbox/emulated-deployment';
-import { exampleConfig } from '../../support/config-fixtures';
-import { putLatencyRecordDirectly } from '../../support/latency-record';
+import { reconcile } from '../../../functions/reconcile/reconciler';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 import { uniquePrefix } from '../../support/control-stack-fixture';
+import {
+  createOwnedCluster,
+  deployReconciler,
+  executionNames,
+  markServing,
+  regionState,
+  subscribeToNotifications,
+} from '../../support/reconciler-fixture';
 
 const HOME = 'us-east-1';
-const PASS_DEFINITION = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } });
-const longAgo = '2026-11-01T00:00:00.000Z';
 
 /**
- * A control plane in the emulator (state table, topic with an HTTP subscriber that keeps what it
- * receives, hosted zone, both workflows as Pass machines), the always-on regions ACTIVE with their
- * records so that the reconciler has nothing else to do. `sfn` replaces the Step Functions client.
+ * The reconciler's control plane under a prefix of its own, the always-on regions ACTIVE with
+ * their records so that the reconciler has nothing else to do, and an inbox of what the topic
+ * sends. `sfn` replaces the Step Functions client.
  */
-async function deployment(base: string, sfn = new SFNClient({ region: HOME, maxAttempts: 1 })) {
-  const prefix = uniquePrefix(base);
-  const tableName = stateTableName(prefix);
-  await createStateTable(HOME, tableName);
-  const { TopicArn } = await snsClient(HOME).send(new CreateTopicCommand({ Name: `${prefix}-notifications` }));
-  const raw = exampleConfig((c) => void (c.prefix = prefix));
-  const { HostedZone } = await route53Client().send(
-    new CreateHostedZoneCommand({ Name: zoneNameOf(raw.dns.recordName), CallerReference: `${prefix}-${Date.now()}` }),
-  );
-  const config: AutoscalerConfig = {
-    ...raw,
-    dns: { ...raw.dns, hostedZoneId: HostedZone!.Id!.replace('/hostedzone/', '') },
-  };
-  const roleArn = 'arn:aws:iam::123456789012:role/stepfunctions';
-  const [up, down] = await Promise.all(
-    ['scale-up', 'scale-down'].map((name) =>
-      sfn.send(new CreateStateMachineCommand({ name: `${prefix}-${name}`, definition: PASS_DEFINITION, roleArn })),
-    ),
-  );
-  const dynamo = documentClient(HOME);
-  const store = new StateStore(dynamo, tableName);
-  const deps: ReconcileDeps = {
-    config,
-    store,
-    dynamo,
-    tableName,
-    sfn,
-    machines: { up: up!.stateMachineArn!, down: down!.stateMachineArn! },
-    cloudWatch: cloudWatchClient(HOME),
-    route53: route53Client(),
-    eks: eksClient,
-    sns: snsClient(HOME),
-    topicArn: TopicArn!,
-  };
-  for (const region of config.regions.alwaysOn) {
-    await store.putRegionState({
-      region,
-      status: 'ACTIVE',
-      since: longAgo,
-      activeSince: longAgo,
-      lastTransitionAt: longAgo,
-      consecutiveFailures: 0,
-    });
-    await putLatencyRecordDirectly(config, region);
-  }
-  const inbox = await subscribe(deps);
-  return { config, deps, store, inbox };
-}
-
-/** What the topic delivers, through an HTTP subscription to a local receiver. */
-async function subscribe(deps: ReconcileDeps): Promise<{ messages: string[]; server: Server }> {
-  const messages: string[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      const message = JSON.parse(body) as { Type?: string; Message?: string };
-      if (message.Type === 'Notification' && message.Message) messages.push(message.Message);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await deps.sns.send(
-    new SubscribeCommand({ TopicArn: deps.topicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${port}/` }),
-  );
-  return { messages, server };
-}
-
-async function executionNames(deps: ReconcileDeps, machine: 'up' | 'down'): Promise<string[]> {
-  const { executions = [] } = await deps.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: deps.machines[machine] }),
-  );
-  return executions.map((e) => e.name!);
+async function deployment(base: string, sfn?: SFNClient) {
+  const { config, deps } = await deployReconciler(uniquePrefix(base), sfn);
+  await markServing(deps, config.regions.alwaysOn);
+  const inbox = await subscribeToNotifications(deps);
+  return { config, deps, store: deps.store, inbox };
 }
 
 /**
@@ -169,14 +85,9 @@ describeWithMoto('reconciler against the emulator: what failed executions leave 
     await deps.sfn.send(new StopExecutionCommand({ executionArn: timedOut }));
     // What the execution held when Step Functions timed it out: its lock and its PROVISIONING mark.
     const startedAt = '2026-11-21T10:00:00.000Z';
-    await store.putRegionState({
-      region,
-      status: 'PROVISIONING',
-      since: startedAt,
-      lastTransitionAt: startedAt,
-      executionArn: timedOut,
-      consecutiveFailures: 1,
-    });
+    await store.putRegionState(
+      regionState(region, 'PROVISIONING', startedAt, { executionArn: timedOut, consecutiveFailures: 1 }),
+    );
     await store.acquireLock(region, timedOut, new Date(startedAt));
 
     const now = new Date('2026-11-21T12:05:02Z');
@@ -202,33 +113,16 @@ describeWithMoto('reconciler against the emulator: what failed executions leave 
       const region = 'sa-east-1';
       const retried = 'ap-south-1';
       const name = clusterName(config.prefix, region);
-      for (const r of [region, retried]) {
-        await eksClient(r).send(
-          new CreateClusterCommand({
-            name: clusterName(config.prefix, r),
-            roleArn: `arn:aws:iam::123456789012:role/${config.prefix}-${r}-eks-cluster`,
-            resourcesVpcConfig: { subnetIds: ['subnet-0123456789abcdef0'] },
-            tags: { [OWNER_TAG_KEY]: config.prefix },
-          }),
-        );
-      }
+      for (const r of [region, retried]) await createOwnedCluster(config, r);
       const failedAt = '2026-11-20T10:05:00.000Z';
-      await store.putRegionState({
-        region,
-        status: 'FAILED',
-        since: failedAt,
-        lastTransitionAt: failedAt,
-        consecutiveFailures: MAX_CONSECUTIVE_FAILURES,
-        lastFailureCause: 'NodeCreationFailure: instances failed to join the cluster',
-      });
+      await store.putRegionState(
+        regionState(region, 'FAILED', failedAt, {
+          consecutiveFailures: MAX_CONSECUTIVE_FAILURES,
+          lastFailureCause: 'NodeCreationFailure: instances failed to join the cluster',
+        }),
+      );
       // Failed once only: autoscaling still retries it, so its cluster is not reported.
-      await store.putRegionState({
-        region: retried,
-        status: 'FAILED',
-        since: failedAt,
-        lastTransitionAt: failedAt,
-        consecutiveFailures: 1,
-      });
+      await store.putRegionState(regionState(retried, 'FAILED', failedAt, { consecutiveFailures: 1 }));
 
       // 26 h after the failure, then one pass later.
       const first = await reconcile(deps, new Date('2026-11-21T12:05:00Z'), new Date('2026-11-21T12:05:00Z'));

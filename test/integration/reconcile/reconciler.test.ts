@@ -1,86 +1,21 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { CreateClusterCommand } from '@aws-sdk/client-eks';
-import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
-import {
-  CreateStateMachineCommand,
-  ListExecutionsCommand,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { StateStore } from '../../../functions/adapters/state-store';
-import { putLatencyRecordDirectly } from '../../support/latency-record';
-import {
-  cloudWatchClient,
-  documentClient,
-  eksClient,
-  resetClients,
-  route53Client,
-  sfnClient,
-  snsClient,
-} from '../../../functions/commons/aws-clients';
-import type { AutoscalerConfig } from '../../../functions/domain/config';
-import { clusterName, OWNER_TAG_KEY, stateTableName } from '../../../functions/domain/naming';
-import { reconcile, type ReconcileDeps } from '../../../functions/reconcile/reconciler';
-import { exampleConfig } from '../../support/config-fixtures';
-import { createStateTable, zoneNameOf } from '../../../cli/sandbox/emulated-deployment';
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { eksClient, resetClients } from '../../../functions/commons/aws-clients';
+import { clusterName } from '../../../functions/domain/naming';
+import { reconcile } from '../../../functions/reconcile/reconciler';
 import { describeWithMoto, useEmulator } from '../../support/moto';
-
-const HOME = 'us-east-1';
-const PASS_DEFINITION = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } });
-
-/**
- * A fresh control plane in the emulator under its own prefix (state table, topic, hosted zone,
- * the two workflows as trivial Pass machines), so that tests do not see each other.
- */
-async function deployment(prefix: string) {
-  const tableName = stateTableName(prefix);
-  await createStateTable(HOME, tableName);
-  const { TopicArn } = await snsClient(HOME).send(new CreateTopicCommand({ Name: `${prefix}-notifications` }));
-  const base = exampleConfig((raw) => (raw.prefix = prefix));
-  const { HostedZone } = await route53Client().send(
-    new CreateHostedZoneCommand({ Name: zoneNameOf(base.dns.recordName), CallerReference: `${prefix}-${Date.now()}` }),
-  );
-  const hostedZoneId = HostedZone!.Id!.replace('/hostedzone/', '');
-  const config: AutoscalerConfig = { ...base, dns: { ...base.dns, hostedZoneId } };
-  const controlPlane = { stateTableName: tableName, notificationTopicArn: TopicArn! };
-  const sfn = sfnClient(HOME);
-  const roleArn = 'arn:aws:iam::123456789012:role/stepfunctions';
-  const up = await sfn.send(
-    new CreateStateMachineCommand({ name: `${prefix}-scale-up`, definition: PASS_DEFINITION, roleArn }),
-  );
-  const down = await sfn.send(
-    new CreateStateMachineCommand({ name: `${prefix}-scale-down`, definition: PASS_DEFINITION, roleArn }),
-  );
-  const dynamo = documentClient(HOME);
-  const deps: ReconcileDeps = {
-    config,
-    store: new StateStore(dynamo, controlPlane.stateTableName),
-    dynamo,
-    tableName: controlPlane.stateTableName,
-    sfn,
-    machines: { up: up.stateMachineArn!, down: down.stateMachineArn! },
-    cloudWatch: cloudWatchClient(HOME),
-    route53: route53Client(),
-    eks: eksClient,
-    sns: snsClient(HOME),
-    topicArn: controlPlane.notificationTopicArn,
-  };
-  return { config, deps, controlPlane };
-}
-
-async function executionNames(deps: ReconcileDeps, machine: 'up' | 'down'): Promise<string[]> {
-  const { executions = [] } = await deps.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: deps.machines[machine] }),
-  );
-  return executions.map((e) => e.name!).sort();
-}
+import {
+  activeSinceLongAgo,
+  createOwnedCluster,
+  deployReconciler,
+  executionNames,
+  markServing,
+  subscribeToNotifications,
+} from '../../support/reconciler-fixture';
 
 const scheduledAt = new Date('2026-11-21T12:05:00Z');
 const now = new Date('2026-11-21T12:05:02Z');
-const longAgo = '2026-11-01T00:00:00.000Z';
 
 describeWithMoto('reconciler against the emulator', () => {
   beforeAll(async () => {
@@ -89,7 +24,7 @@ describeWithMoto('reconciler against the emulator', () => {
   afterAll(() => resetClients());
 
   it('brings the always-on regions up in an empty account, once per schedule slot', async () => {
-    const { deps } = await deployment('recon-empty');
+    const { deps } = await deployReconciler('recon-empty');
     const actions = await reconcile(deps, scheduledAt, now);
 
     expect(
@@ -112,26 +47,9 @@ describeWithMoto('reconciler against the emulator', () => {
   });
 
   it('repairs drift: an ACTIVE region without its record is scaled up, the others are left alone', async () => {
-    const { config, deps } = await deployment('recon-record');
-    for (const region of config.regions.alwaysOn) {
-      await deps.store.putRegionState({
-        region,
-        status: 'ACTIVE',
-        since: longAgo,
-        activeSince: longAgo,
-        lastTransitionAt: longAgo,
-        consecutiveFailures: 0,
-      });
-      await putLatencyRecordDirectly(config, region);
-    }
-    await deps.store.putRegionState({
-      region: 'ap-south-1',
-      status: 'ACTIVE',
-      since: longAgo,
-      activeSince: longAgo,
-      lastTransitionAt: longAgo,
-      consecutiveFailures: 0,
-    });
+    const { config, deps } = await deployReconciler('recon-record');
+    await markServing(deps, config.regions.alwaysOn);
+    await deps.store.putRegionState(activeSinceLongAgo('ap-south-1'));
 
     const actions = await reconcile(deps, scheduledAt, now);
     expect(actions).toEqual([
@@ -145,27 +63,10 @@ describeWithMoto('reconciler against the emulator', () => {
   });
 
   it('reports and scales down a cluster tagged as ours in an INACTIVE region, and releases a finished lock', async () => {
-    const { config, deps, controlPlane } = await deployment('recon-cluster');
-    for (const region of config.regions.alwaysOn) {
-      await deps.store.putRegionState({
-        region,
-        status: 'ACTIVE',
-        since: longAgo,
-        activeSince: longAgo,
-        consecutiveFailures: 0,
-      });
-      await putLatencyRecordDirectly(config, region);
-    }
+    const { config, deps } = await deployReconciler('recon-cluster');
+    await markServing(deps, config.regions.alwaysOn);
     // A leftover edge cluster in sa-east-1 (INACTIVE), carrying the owner tag.
-    const foundation = await eksClient('sa-east-1').send(
-      new CreateClusterCommand({
-        name: clusterName(config.prefix, 'sa-east-1'),
-        roleArn: 'arn:aws:iam::123456789012:role/recon-cluster-sa-east-1-eks-cluster',
-        resourcesVpcConfig: { subnetIds: ['subnet-0123456789abcdef0'] },
-        tags: { [OWNER_TAG_KEY]: config.prefix },
-      }),
-    );
-    expect(foundation.cluster?.name).toBe('recon-cluster-edge-sa-east-1');
+    expect(await createOwnedCluster(config, 'sa-east-1')).toBe('recon-cluster-edge-sa-east-1');
     // A cluster of the same name pattern that is not ours is never touched.
     await eksClient('ap-northeast-1').send(
       new CreateClusterCommand({
@@ -181,26 +82,7 @@ describeWithMoto('reconciler against the emulator', () => {
     );
     await deps.sfn.send(new StopExecutionCommand({ executionArn }));
     await deps.store.acquireLock('ap-south-1', executionArn!);
-    // Read what the topic sends, through an HTTP subscription to a local receiver.
-    const received: string[] = [];
-    const receiver = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => (body += chunk));
-      request.on('end', () => {
-        const message = JSON.parse(body) as { Type?: string; Message?: string };
-        if (message.Type === 'Notification' && message.Message) received.push(message.Message);
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const { port } = receiver.address() as AddressInfo;
-    await deps.sns.send(
-      new SubscribeCommand({
-        TopicArn: controlPlane.notificationTopicArn,
-        Protocol: 'http',
-        Endpoint: `http://127.0.0.1:${port}/`,
-      }),
-    );
+    const inbox = await subscribeToNotifications(deps);
 
     const actions = await reconcile(deps, scheduledAt, now);
 
@@ -211,7 +93,7 @@ describeWithMoto('reconciler against the emulator', () => {
     ]);
     expect(await deps.store.getLock('ap-south-1')).toBeUndefined();
     expect(await executionNames(deps, 'down')).toEqual(['down-sa-east-1-reconcile-20261121T1205']);
-    receiver.close();
-    expect(received).toEqual([expect.stringContaining('cluster recon-cluster-edge-sa-east-1 (tagged as ours')]);
+    inbox.server.close();
+    expect(inbox.messages).toEqual([expect.stringContaining('cluster recon-cluster-edge-sa-east-1 (tagged as ours')]);
   });
 });

@@ -228,26 +228,18 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       expect(await tasks.edge({ action: 'deleteEdge', region })).toMatchObject({ ready: true, waitSeconds: 1 });
       expect(api.objects.size).toBe(0);
 
-      expect(await tasks.cluster({ action: 'deleteNodegroup', region })).toMatchObject({
-        status: 'DELETING',
-        waitSeconds: 120,
-      });
-      expect(await tasks.cluster({ action: 'describeNodegroup', region })).toMatchObject({
-        status: 'DELETED',
-        waitSeconds: 1,
-      });
-      expect(await tasks.cluster({ action: 'deleteCluster', region })).toMatchObject({
-        status: 'DELETING',
-        waitSeconds: 180,
-      });
-      expect(await tasks.cluster({ action: 'describeCluster', region })).toMatchObject({
-        status: 'DELETED',
-        waitSeconds: 1,
-      });
-      expect(await tasks.cluster({ action: 'deleteCluster', region })).toMatchObject({
-        status: 'DELETED',
-        waitSeconds: 1,
-      });
+      // The workflow's steps in order; `step` names the one that differs when this fails.
+      const teardown = [
+        ['deleteNodegroup', 'DELETING', 120],
+        ['describeNodegroup', 'DELETED', 1],
+        ['deleteCluster', 'DELETING', 180],
+        ['describeCluster', 'DELETED', 1],
+        ['deleteCluster', 'DELETED', 1],
+      ] as const;
+      for (const [action, status, waitSeconds] of teardown) {
+        const result = await tasks.cluster({ action, region });
+        expect({ step: action, ...result }).toMatchObject({ step: action, status, waitSeconds });
+      }
 
       expect(
         await tasks.region({ action: 'finishScaling', region, owner: downOwner, direction: 'down' }),

@@ -75,6 +75,16 @@ async function offline(cwd: string, ...args: string[]) {
 
 const reason600 = 'x'.repeat(600);
 
+/** A case's test: refused with `exitCode` and `message`, the same with credentials, with no request to AWS. */
+function refusedOffline(cwd: string) {
+  return async (_case: string, args: string[], exitCode: number, message: string) => {
+    const run = await offline(cwd, ...args);
+    expect(run.bare).toEqual({ status: exitCode, stderr: message });
+    expect(run.withCredentials).toEqual(run.bare);
+    expect(run.awsRequests).toBe(0);
+  };
+}
+
 describe('regionctl refuses bad input before any AWS call, with no credentials and no endpoint', () => {
   it.concurrent.each([
     [
@@ -107,16 +117,7 @@ describe('regionctl refuses bad input before any AWS call, with no credentials a
       EXIT.usage,
       'regionctl: --reason is 600 characters long; fix: keep it within 500 characters',
     ],
-  ])(
-    'in a folder without configuration: %s',
-    async (_case, args, exitCode, message) => {
-      const run = await offline(bareDir, ...args);
-      expect(run.bare).toEqual({ status: exitCode, stderr: message });
-      expect(run.withCredentials).toEqual(run.bare);
-      expect(run.awsRequests).toBe(0);
-    },
-    120_000,
-  );
+  ])('in a folder without configuration: %s', refusedOffline(bareDir), 120_000);
 
   it.concurrent.each([
     [
@@ -143,16 +144,7 @@ describe('regionctl refuses bad input before any AWS call, with no credentials a
       EXIT.usage,
       'regionctl: Invalid demand sample: region = "mars-north-1": is not an approved region; fix: use one of us-east-1, eu-west-1, ap-southeast-1, ap-northeast-1, sa-east-1, ap-south-1',
     ],
-  ])(
-    'in the project folder (./cdk.json): %s',
-    async (_case, args, exitCode, message) => {
-      const run = await offline(projectDir, ...args);
-      expect(run.bare).toEqual({ status: exitCode, stderr: message });
-      expect(run.withCredentials).toEqual(run.bare);
-      expect(run.awsRequests).toBe(0);
-    },
-    120_000,
-  );
+  ])('in the project folder (./cdk.json): %s', refusedOffline(projectDir), 120_000);
 
   it('goes to AWS only for what needs the deployment: another prefix than ./cdk.json has', async () => {
     // The local configuration is not that deployment's: only the deployed one can tell.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { approvedRegions } from '../../../functions/domain/config';
 import { decideDriftRepair, type RegionSnapshot } from '../../../functions/domain/scaling-policy';
+import type { ScaleDirection } from '../../../functions/domain/region-state';
 import { exampleConfig } from '../../support/config-fixtures';
 
 // Example config: always-on us-east-1, eu-west-1; elastic ap-southeast-1, ap-northeast-1,
@@ -25,44 +26,31 @@ function fleet(overrides: Record<string, Partial<RegionSnapshot>> = {}): RegionS
   }));
 }
 
+/** The verdict on repairing `drift` in `region`, whose snapshot in the fleet `snapshot` overrides. */
+function repair(region: string, direction: ScaleDirection, snapshot: Partial<RegionSnapshot> = {}, drift = DRIFT) {
+  return decideDriftRepair({ region, direction }, drift, fleet({ [region]: snapshot }), config, now);
+}
+
 describe('decideDriftRepair', () => {
   it('repairs an ACTIVE region up and an INACTIVE one down, whatever the cooldown and the minimum active time', () => {
     const justNow = { lastTransitionAt: minutesAgo(1), activeSince: minutesAgo(1) };
-    expect(
-      decideDriftRepair({ region: 'sa-east-1', direction: 'up' }, DRIFT, fleet({ 'sa-east-1': justNow }), config, now),
-    ).toEqual({ allowed: true, reason: DRIFT });
+    expect(repair('sa-east-1', 'up', justNow)).toEqual({ allowed: true, reason: DRIFT });
     const leftover = { status: 'INACTIVE' as const, lastTransitionAt: minutesAgo(1) };
-    expect(
-      decideDriftRepair(
-        { region: 'ap-south-1', direction: 'down' },
-        'drift: cluster',
-        fleet({ 'ap-south-1': leftover }),
-        config,
-        now,
-      ),
-    ).toEqual({ allowed: true, reason: 'drift: cluster' });
+    expect(repair('ap-south-1', 'down', leftover, 'drift: cluster')).toEqual({
+      allowed: true,
+      reason: 'drift: cluster',
+    });
   });
 
   it('refuses once the region left the status the drift was found in (another decision acted on it)', () => {
     for (const status of ['PROVISIONING', 'DRAINING', 'INACTIVE', 'FAILED'] as const) {
-      expect(
-        decideDriftRepair(
-          { region: 'sa-east-1', direction: 'up' },
-          DRIFT,
-          fleet({ 'sa-east-1': { status } }),
-          config,
-          now,
-        ),
-      ).toEqual({
+      expect(repair('sa-east-1', 'up', { status })).toEqual({
         allowed: false,
         rule: 'already-in-state',
         reason: `drift gone: sa-east-1 is ${status} now, no longer ACTIVE as when the drift was found`,
       });
     }
-    expect(decideDriftRepair({ region: 'sa-east-1', direction: 'down' }, DRIFT, fleet(), config, now)).toMatchObject({
-      allowed: false,
-      rule: 'already-in-state',
-    });
+    expect(repair('sa-east-1', 'down')).toMatchObject({ allowed: false, rule: 'already-in-state' });
   });
 
   it('refuses while an execution works on the region, its lock is held, or it is paused', () => {
@@ -72,34 +60,15 @@ describe('decideDriftRepair', () => {
       [{ pausedUntil: '2026-11-21T13:00:00.000Z' }, 'paused'],
     ];
     for (const [snapshot, rule] of cases) {
-      expect(
-        decideDriftRepair(
-          { region: 'sa-east-1', direction: 'up' },
-          DRIFT,
-          fleet({ 'sa-east-1': snapshot }),
-          config,
-          now,
-        ),
-      ).toMatchObject({ allowed: false, rule });
+      expect(repair('sa-east-1', 'up', snapshot)).toMatchObject({ allowed: false, rule });
     }
   });
 
   it('never takes an always-on region down and never touches a region outside the lists', () => {
-    const inactive = { status: 'INACTIVE' as const };
-    expect(
-      decideDriftRepair(
-        { region: 'us-east-1', direction: 'down' },
-        'drift',
-        fleet({ 'us-east-1': inactive }),
-        config,
-        now,
-      ),
-    ).toMatchObject({ allowed: false, rule: 'always-on' });
-    expect(decideDriftRepair({ region: 'eu-central-1', direction: 'up' }, 'drift', fleet(), config, now)).toMatchObject(
-      {
-        allowed: false,
-        rule: 'not-approved',
-      },
-    );
+    expect(repair('us-east-1', 'down', { status: 'INACTIVE' }, 'drift')).toMatchObject({
+      allowed: false,
+      rule: 'always-on',
+    });
+    expect(repair('eu-central-1', 'up', {}, 'drift')).toMatchObject({ allowed: false, rule: 'not-approved' });
   });
 });

@@ -20,6 +20,15 @@ const config = exampleConfig();
 const target = { dnsName: 'a1b2-123.elb.ap-southeast-1.amazonaws.com', hostedZoneId: 'Z1LMS91P8CMLE5' };
 const meta = { $metadata: {} };
 
+/** A region's latency record as Route53 lists it (an alias of `dnsName` in zone `hostedZoneId`). */
+const record = (region: string, dnsName = `${region}.elb.amazonaws.com.`, hostedZoneId = 'Z1') => ({
+  Name: 'edge.cdn.example.com.',
+  Type: 'A' as const,
+  SetIdentifier: region,
+  Region: region as 'sa-east-1',
+  AliasTarget: { DNSName: dnsName, HostedZoneId: hostedZoneId, EvaluateTargetHealth: true },
+});
+
 let handler: (input: unknown) => Promise<{ deadline?: string } & Record<string, unknown>>;
 
 /** The record change deadline a call made between `before` and now returned. */
@@ -95,15 +104,7 @@ describe('upsertRecord', () => {
 
   it('leaves a record that already points at the target as it is: not written by this call, in sync at once', async () => {
     route53.on(ListResourceRecordSetsCommand).resolves({
-      ResourceRecordSets: [
-        {
-          Name: 'edge.cdn.example.com.',
-          Type: 'A',
-          SetIdentifier: 'sa-east-1',
-          Region: 'sa-east-1',
-          AliasTarget: { DNSName: `${target.dnsName}.`, HostedZoneId: target.hostedZoneId, EvaluateTargetHealth: true },
-        },
-      ],
+      ResourceRecordSets: [record('sa-east-1', `${target.dnsName}.`, target.hostedZoneId)],
       IsTruncated: false,
     });
     expect(await handler({ action: 'upsertRecord', region: 'sa-east-1', target })).toEqual({
@@ -117,18 +118,7 @@ describe('upsertRecord', () => {
 
   it('rewrites a record that points elsewhere (written: the rollback withdraws it)', async () => {
     route53.on(ListResourceRecordSetsCommand).resolves({
-      ResourceRecordSets: [
-        {
-          Name: 'edge.cdn.example.com.',
-          Type: 'A',
-          SetIdentifier: 'sa-east-1',
-          AliasTarget: {
-            DNSName: 'old-lb.elb.amazonaws.com.',
-            HostedZoneId: target.hostedZoneId,
-            EvaluateTargetHealth: true,
-          },
-        },
-      ],
+      ResourceRecordSets: [record('sa-east-1', 'old-lb.elb.amazonaws.com.', target.hostedZoneId)],
       IsTruncated: false,
     });
     route53
@@ -158,14 +148,6 @@ describe('upsertRecord', () => {
 });
 
 describe('deleteRecord', () => {
-  const record = (region: string) => ({
-    Name: 'edge.cdn.example.com.',
-    Type: 'A' as const,
-    SetIdentifier: region,
-    Region: region as 'sa-east-1',
-    AliasTarget: { DNSName: `${region}.elb.amazonaws.com.`, HostedZoneId: 'Z1', EvaluateTargetHealth: true },
-  });
-
   it('deletes exactly the region record set as Route53 holds it', async () => {
     route53.on(ListResourceRecordSetsCommand).resolves({
       ResourceRecordSets: [record('eu-west-1'), record('sa-east-1'), record('us-east-1')],

@@ -122,35 +122,23 @@ describe('a resource stuck in a scale-down phase fails the scale-down at its dea
 });
 
 describe('a resource that cannot be deleted ends the workflow after one look (no hot loop)', () => {
-  it.each<[WorkflowName, string, Partial<VirtualOutcomes>, string, RegExp]>([
-    [
-      'scaleUp',
-      'a nodegroup DELETE_FAILED during the rollback',
-      { nodegroupDelete: 'DELETE_FAILED' },
-      'DescribeNodegroupDeletion',
-      /the nodegroup is DELETE_FAILED while being deleted/,
-    ],
-    [
-      'scaleUp',
-      'a cluster FAILED during the rollback',
-      { clusterDelete: 'FAILED' },
-      'DescribeClusterDeletion',
-      /the EKS cluster is FAILED while being deleted/,
-    ],
-    [
-      'scaleDown',
-      'a nodegroup DELETE_FAILED',
-      { nodegroupDelete: 'DELETE_FAILED' },
-      'DescribeNodegroupDeletion',
-      /the nodegroup is DELETE_FAILED while being deleted/,
-    ],
-    [
-      'scaleDown',
-      'a cluster FAILED',
-      { clusterDelete: 'FAILED' },
-      'DescribeClusterDeletion',
-      /the EKS cluster is FAILED while being deleted/,
-    ],
+  /** A deletion that fails: what the world answers, the state that sees it, and the cause it reports. */
+  type FailedDeletion = [outcomes: Partial<VirtualOutcomes>, poll: string, cause: RegExp];
+  const nodegroupDeleteFailed: FailedDeletion = [
+    { nodegroupDelete: 'DELETE_FAILED' },
+    'DescribeNodegroupDeletion',
+    /the nodegroup is DELETE_FAILED while being deleted/,
+  ];
+  const clusterDeleteFailed: FailedDeletion = [
+    { clusterDelete: 'FAILED' },
+    'DescribeClusterDeletion',
+    /the EKS cluster is FAILED while being deleted/,
+  ];
+  it.each<[WorkflowName, string, ...FailedDeletion]>([
+    ['scaleUp', 'a nodegroup DELETE_FAILED during the rollback', ...nodegroupDeleteFailed],
+    ['scaleUp', 'a cluster FAILED during the rollback', ...clusterDeleteFailed],
+    ['scaleDown', 'a nodegroup DELETE_FAILED', ...nodegroupDeleteFailed],
+    ['scaleDown', 'a cluster FAILED', ...clusterDeleteFailed],
   ])('%s: %s goes to FailScaling', async (workflow, _what, outcomes, poll, cause) => {
     const world = new VirtualAwsWorld(config);
     if (workflow === 'scaleDown') await activeRegion(world);
