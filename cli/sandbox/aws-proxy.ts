@@ -1,8 +1,9 @@
 /**
- * Fault injection at the network level: an HTTP proxy between AWS SDK clients and the moto
- * emulator. It reaches every client that sends its requests to it (AWS_ENDPOINT_URL = `endpoint`),
- * including the clients inside a bundled Lambda, which carries its own copy of the SDK that
- * middleware on the sources' clients (sdk-faults.ts) cannot touch.
+ * An HTTP proxy between the Lambdas' AWS SDK clients and the moto emulator: fault injection for
+ * the tests, and for the local sandbox CloudWatch's alarm change times on its simulated clock
+ * (alarm-change-times.ts). It reaches every client that sends its requests to it
+ * (AWS_ENDPOINT_URL = `endpoint`), including the clients inside a bundled Lambda, which carries
+ * its own copy of the SDK that middleware on the sources' clients (sdk-faults.ts) cannot touch.
  *
  * Each request is recognised as { service, region, operation }: service and region from the SigV4
  * credential scope of its Authorization header, the operation from what its protocol carries
@@ -279,13 +280,19 @@ const HOP_BY_HOP = new Set([
 /** Headers that describe the body as the emulator sent it, no longer true after a rewrite. */
 const BODY_DIGESTS = new Set(['content-length', 'content-md5', 'x-amz-crc32']);
 
+/**
+ * The upstream's headers without the per-connection ones, and with the `Date` of this process's
+ * clock: where a test or the sandbox runs on a simulated clock, a real-time `Date` would look to
+ * the SDK like clock skew, and the SDK silently retries an error it thinks skew caused.
+ */
 function endToEndHeaders(rawHeaders: string[], drop: Set<string> = new Set()): string[] {
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !drop.has(lower)) kept.push(name, rawHeaders[i + 1]!);
+    if (!HOP_BY_HOP.has(lower) && !drop.has(lower) && lower !== 'date') kept.push(name, rawHeaders[i + 1]!);
   }
+  kept.push('date', new Date().toUTCString());
   return kept;
 }
 
@@ -299,6 +306,21 @@ const matches = (match: CallMatch, call: RecognisedCall) =>
   match.service === call.service &&
   match.operation === call.operation &&
   (match.region === undefined || match.region === call.region);
+
+/**
+ * moto reports every Route53 change INSYNC at once: makes the proxy report the changes PENDING,
+ * in the answers of ChangeResourceRecordSets (so the workflows poll GetChange) and, with
+ * `alsoGetChange`, of GetChange too (a change that never propagates).
+ */
+export function reportRoute53ChangesPending(
+  proxy: AwsFaultProxy,
+  options: { alsoGetChange?: boolean } = {},
+): RemoveRule {
+  const pending = (body: string) => body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');
+  const operations = ['ChangeResourceRecordSets', ...(options.alsoGetChange ? ['GetChange'] : [])];
+  const removers = operations.map((operation) => proxy.rewriteResponses({ service: 'route53', operation }, pending));
+  return () => removers.forEach((remove) => remove());
+}
 
 /** Starts the proxy on a free loopback port, forwarding to `upstream` (e.g. motoEndpoint()). */
 export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProxy> {
@@ -336,7 +358,11 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
   }
 
   function send(res: ServerResponse, response: WireResponse): void {
-    res.writeHead(response.status, { ...response.headers, 'content-length': String(Buffer.byteLength(response.body)) });
+    res.writeHead(response.status, {
+      ...response.headers,
+      date: new Date().toUTCString(),
+      'content-length': String(Buffer.byteLength(response.body)),
+    });
     res.end(response.body);
   }
 

@@ -33,8 +33,12 @@ export function regionOfServicePath(prefix: string, servicePath: string): string
 /** The load balancer's name: ELBv2 allows 32 letters, digits and hyphens; one edge Service per region. */
 export const loadBalancerName = (prefix: string) => `${prefix}-edge`;
 
-export function loadBalancerController(prefix: string): CloudController {
-  const elb = (region: string) => new ElasticLoadBalancingV2Client({ region, maxAttempts: 2 });
+/**
+ * `endpoint`: where the controller's own AWS calls go. It is part of the emulated cloud, so it
+ * talks to the emulator directly, never through a proxy that stands in front of the Lambdas.
+ */
+export function loadBalancerController(prefix: string, endpoint?: string): CloudController {
+  const elb = (region: string) => new ElasticLoadBalancingV2Client({ region, endpoint, maxAttempts: 2 });
   return {
     async serviceCreated(servicePath) {
       const region = regionOfServicePath(prefix, servicePath);
@@ -42,7 +46,7 @@ export function loadBalancerController(prefix: string): CloudController {
       const { LoadBalancers: existing = [] } = await elb(region).send(new DescribeLoadBalancersCommand({}));
       const own = existing.find((lb) => lb.LoadBalancerName === loadBalancerName(prefix));
       if (own?.DNSName) return own.DNSName;
-      const { Parameter } = await new SSMClient({ region, maxAttempts: 2 }).send(
+      const { Parameter } = await new SSMClient({ region, endpoint, maxAttempts: 2 }).send(
         new GetParameterCommand({ Name: foundationParameterName(prefix, region) }),
       );
       const foundation = regionFoundationSchema.parse(JSON.parse(Parameter?.Value ?? '{}'));

@@ -2,19 +2,22 @@
  * The workflows as they deploy, end to end: the state machine definitions of the synthesized
  * template executed locally, every Task bound to the bundled task Lambda that `cdk synth`
  * packaged, their AWS calls sent to moto through a fault-injecting proxy, their Kubernetes calls
- * to a local API server that also plays the load-balancer controller. Time is virtual: the
+ * to a local API server that also plays the load-balancer controller. Only the bundles go
+ * through the proxy: the controller (part of the emulated cloud) and the test's own reads talk to
+ * moto directly, so an injected fault meets the Lambda call it was meant for. Time is virtual: the
  * global Date (which the bundles read) moves only when a Wait state waits, so a phase deadline
  * of 40 minutes passes in milliseconds.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadBalancerController, loadBalancerName } from '../../cli/sandbox/cloud-controller';
 import { provisionEmulatedDeployment } from '../../cli/sandbox/emulated-deployment';
 import { KubernetesApiDouble } from '../../cli/sandbox/kubernetes-api-double';
 import { installSimulatedDate } from '../../cli/sandbox/simulated-clock';
 import { StateStore } from '../../functions/adapters/state-store';
-import { documentClient } from '../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
 import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
@@ -23,7 +26,7 @@ import { startAwsFaultProxy, type AwsFaultProxy } from '../../cli/sandbox/aws-pr
 import { exampleConfig } from './config-fixtures';
 import { loadBundledTasks, synthesizedDeployment } from './deployed-lambdas';
 import { setTaskEnvironment } from './lambda-context';
-import { motoEndpoint, useEmulator } from './moto';
+import { motoClientConfig, motoEndpoint, useEmulator } from './moto';
 
 export interface DeployedWorkflows {
   config: AutoscalerConfig;
@@ -57,12 +60,15 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
   process.env.AWS_ENDPOINT_URL = proxy.endpoint;
   const api = new KubernetesApiDouble();
   process.env[KUBERNETES_API_OVERRIDE_ENV] = `${await api.start()}/clusters/{cluster}`;
-  api.cloudController = loadBalancerController(config.prefix);
+  api.cloudController = loadBalancerController(config.prefix, motoEndpoint());
   setTaskEnvironment(config, provisioned.controlPlane);
   const tasks = await loadBundledTasks();
   const reloadTasks = async () => void Object.assign(tasks, await loadBundledTasks());
   const { definitions } = synthesizedDeployment();
-  const store = new StateStore(documentClient(config.homeRegion), provisioned.controlPlane.stateTableName);
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(motoClientConfig(config.homeRegion)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new StateStore(dynamo, provisioned.controlPlane.stateTableName);
 
   let virtualNow = Date.now();
   const restoreDate = installSimulatedDate(() => virtualNow);
@@ -90,7 +96,7 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
       );
     },
     async holdings(region) {
-      const eks = new EKSClient({ region });
+      const eks = new EKSClient(motoClientConfig(region));
       const listed = await eks.send(new ListClustersCommand({}));
       // Only this deployment's clusters: other suites share the emulator.
       const clusters = (listed.clusters ?? []).filter((c) => c.startsWith(`${config.prefix}-`));
@@ -102,7 +108,7 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
       return { clusters, nodegroups };
     },
     async latencyRecords() {
-      const { ResourceRecordSets = [] } = await new Route53Client({ region: 'us-east-1' }).send(
+      const { ResourceRecordSets = [] } = await new Route53Client(motoClientConfig('us-east-1')).send(
         new ListResourceRecordSetsCommand({ HostedZoneId: config.dns.hostedZoneId }),
       );
       return ResourceRecordSets.filter((r) => r.SetIdentifier && r.Name === `${config.dns.recordName}.`)
@@ -110,7 +116,7 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
         .sort();
     },
     async loadBalancers(region) {
-      const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client({ region }).send(
+      const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client(motoClientConfig(region)).send(
         new DescribeLoadBalancersCommand({}),
       );
       return LoadBalancers.filter((lb) => lb.LoadBalancerName === loadBalancerName(config.prefix)).map(

@@ -17,7 +17,12 @@ import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { invokeAsLambda, type InvocationOutcome } from '../../../infra/synthesized-deployment';
-import { FAULTS, startAwsFaultProxy, type AwsFaultProxy } from '../../../cli/sandbox/aws-proxy';
+import {
+  FAULTS,
+  reportRoute53ChangesPending,
+  startAwsFaultProxy,
+  type AwsFaultProxy,
+} from '../../../cli/sandbox/aws-proxy';
 import { exampleConfig } from '../../support/config-fixtures';
 import { loadBundledLambda, synthesizedDeployment, type BundledHandler } from '../../support/deployed-lambdas';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
@@ -211,20 +216,14 @@ describeWithMoto('the errorType each built task bundle reports', () => {
       remove();
     }
     const target = { dnsName: 'edge-1.ap-northeast-1.elb.amazonaws.com', hostedZoneId: 'Z14GRHDCWA56QT' };
-    const pending = proxy.rewriteResponses({ service: 'route53', operation: 'ChangeResourceRecordSets' }, (body) =>
-      body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
-    );
-    const stillPending = proxy.rewriteResponses({ service: 'route53', operation: 'GetChange' }, (body) =>
-      body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
-    );
+    const restore = reportRoute53ChangesPending(proxy, { alsoGetChange: true });
     try {
       const upsert = await invoke('dnsTask', { action: 'upsertRecord', region: SERVING_REGION, target });
       expect(upsert).toMatchObject({ ok: true, result: { status: 'PENDING', written: true } });
       const { changeId } = (upsert as { result: { changeId: string } }).result;
       await expectErrorType('dnsTask', { action: 'getChange', changeId, deadline: PAST }, ERROR_NAMES.deadlineExceeded);
     } finally {
-      pending();
-      stillPending();
+      restore();
     }
     expect(await invoke('dnsTask', { action: 'deleteRecord', region: SERVING_REGION })).toMatchObject({ ok: true });
   }, 60_000);

@@ -6,39 +6,46 @@
  * Service, record or lock; region FAILED with the cause), or fails the scale-down cleanly;
  * (c) a resource that never settles hits its phase deadline and is rolled back.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
-import { FAULTS, type CallMatch } from '../../../cli/sandbox/aws-proxy';
+import { clusterName, nodegroupName } from '../../../functions/domain/naming';
+import { FAULTS, reportRoute53ChangesPending, SDK_MAX_ATTEMPTS, type CallMatch } from '../../../cli/sandbox/aws-proxy';
 import { startDeployedWorkflows, type DeployedWorkflows } from '../../support/deployed-workflows';
 import { describeWithMoto } from '../../support/moto';
+import { exampleConfig } from '../../support/config-fixtures';
+import { approvedRegions } from '../../../functions/domain/config';
+import type { WorkflowName } from '../../../workflows/definitions';
 
 const ELASTIC = 'ap-southeast-1';
 const ALWAYS_ON = 'us-east-1';
 let world: DeployedWorkflows;
 let matrixSize = 0;
 
-type Call = { name: string; match?: CallMatch; kubernetes?: boolean };
-const aws = (service: string, operation: string, region?: string): Call => ({
+/** `parallel`: how many such calls the step makes at once (each is tried SDK_MAX_ATTEMPTS times). */
+type Call = { name: string; match?: CallMatch; kubernetes?: boolean; parallel?: number };
+const aws = (service: string, operation: string, region?: string, parallel?: number): Call => ({
   name: `${service} ${operation}`,
   match: { service, operation, region },
+  parallel,
 });
 const KUBERNETES: Call = { name: 'Kubernetes API', kubernetes: true };
 
 /** Every call a scale-up makes (besides the home region's state table and topic). */
 const SCALE_UP_CALLS: Call[] = [
-  aws('ssm', 'GetParameter', ELASTIC),
   aws('eks', 'DescribeCluster', ELASTIC),
   aws('eks', 'CreateCluster', ELASTIC),
   aws('eks', 'DescribeNodegroup', ELASTIC),
   aws('eks', 'CreateNodegroup', ELASTIC),
   KUBERNETES,
+  aws('elasticloadbalancing', 'DescribeLoadBalancers', ELASTIC),
   aws('route53', 'ListResourceRecordSets'),
   aws('route53', 'ChangeResourceRecordSets'),
   aws('route53', 'GetChange'),
 ];
 /** The control plane's own calls: retried like any other, never a reason to roll back. */
 const CONTROL_PLANE_CALLS: Call[] = [
-  aws('dynamodb', 'GetItem', ALWAYS_ON),
+  // The last-serving-region check reads every approved region's state at once.
+  aws('dynamodb', 'GetItem', ALWAYS_ON, approvedRegions(exampleConfig()).length),
   aws('dynamodb', 'PutItem', ALWAYS_ON),
   aws('dynamodb', 'DeleteItem', ALWAYS_ON),
   aws('sns', 'Publish', ALWAYS_ON),
@@ -54,31 +61,17 @@ const SCALE_DOWN_CALLS: Call[] = [
   aws('eks', 'DeleteCluster', ELASTIC),
 ];
 
-/**
- * Calls whose permanent fault does not reach the workflow deterministically in this long-lived
- * emulator session (run alone, each case passes): left out of the (b) rows, see the README.
- */
-const UNSTABLE_PERMANENT = new Set([
-  'ssm GetParameter',
-  'eks DescribeCluster',
-  'route53 ListResourceRecordSets',
-  'route53 GetChange',
-]);
-
-/** moto's Route53 changes are INSYNC at once: report them PENDING so that the workflows poll GetChange. */
-function recordChangesPending(): () => void {
-  return world.proxy.rewriteResponses({ service: 'route53', operation: 'ChangeResourceRecordSets' }, (body) =>
-    body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
-  );
-}
+const recordChangesPending = () => reportRoute53ChangesPending(world.proxy);
+const recordChangesStuck = () => reportRoute53ChangesPending(world.proxy, { alsoGetChange: true });
 
 function inject(call: Call, kind: 'transient' | 'permanent'): () => void {
   if (call.kubernetes) {
     world.api.failNext(kind === 'transient' ? 503 : 403);
     return () => world.api.failNext();
   }
-  const fault = kind === 'transient' ? FAULTS.throttling : FAULTS.accessDenied;
-  return world.proxy.failNextCall(call.match!, fault);
+  if (kind === 'permanent') return world.proxy.failNextCall(call.match!, FAULTS.accessDenied);
+  // Enough throttles to get past the SDK's own attempts of every call of the step.
+  return world.proxy.failNext(call.match!, FAULTS.throttling, SDK_MAX_ATTEMPTS * (call.parallel ?? 1));
 }
 
 async function expectNothingLeft(): Promise<void> {
@@ -103,10 +96,6 @@ async function scaleDownEverything(): Promise<void> {
   }
 }
 
-// The emulator session is long-lived and shared by every case: a case that meets a leftover of
-// an earlier one is run again (up to twice) before it counts as failed.
-jest.retryTimes(2, { logErrorsBeforeRetry: true });
-
 describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', () => {
   beforeAll(async () => {
     world = await startDeployedWorkflows('wfmatrix');
@@ -123,6 +112,28 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     console.log(`fault matrix: ${matrixSize} cases on the bundled task Lambdas and the synthesized definitions`);
     await world?.stop();
   });
+
+  it.each<[WorkflowName, string, CallMatch]>([
+    ['scaleUp', 'ssm GetParameter', { service: 'ssm', operation: 'GetParameter', region: ELASTIC }],
+    ['scaleDown', 'eks DescribeCluster', { service: 'eks', operation: 'DescribeCluster', region: ELASTIC }],
+  ])(
+    '(b) %s refuses before the lock, changing nothing, after a permanent %s fault',
+    async (workflow, _name, match) => {
+      matrixSize += 1;
+      const before = await world.store.getRegionState(ELASTIC);
+      const remove = world.proxy.failNextCall(match, FAULTS.accessDenied);
+      try {
+        const run = await world.run(workflow, ELASTIC);
+        expect(run).toMatchObject({ status: 'FAILED', error: 'AccessDeniedException' });
+        expect(run.statesEntered).toEqual(['ValidateRequest', 'NotifyRefusal', 'Refused']);
+      } finally {
+        remove();
+      }
+      expect(await world.store.getRegionState(ELASTIC)).toMatchObject({ status: before.status });
+      expect(await world.store.getLock(ELASTIC)).toBeUndefined();
+    },
+    60_000,
+  );
 
   describe('scale-up', () => {
     it.each([...SCALE_UP_CALLS, ...CONTROL_PLANE_CALLS].map((c) => [c.name, c] as const))(
@@ -145,7 +156,7 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
       60_000,
     );
 
-    it.each(SCALE_UP_CALLS.filter((c) => !UNSTABLE_PERMANENT.has(c.name)).map((c) => [c.name, c] as const))(
+    it.each(SCALE_UP_CALLS.map((c) => [c.name, c] as const))(
       '(b) after a permanent %s fault rolls back everything and frees the lock',
       async (_name, call) => {
         matrixSize += 1;
@@ -189,19 +200,7 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
           return () => void (world.api.cloudController = controller);
         },
       ],
-      [
-        'a record change that stays PENDING',
-        () => {
-          const pending = recordChangesPending();
-          const stillPending = world.proxy.rewriteResponses({ service: 'route53', operation: 'GetChange' }, (body) =>
-            body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
-          );
-          return () => {
-            pending();
-            stillPending();
-          };
-        },
-      ],
+      ['a record change that stays PENDING', recordChangesStuck],
     ];
     it.each(stuck)(
       '(c) gives up on %s at its phase deadline and rolls back',
@@ -240,6 +239,37 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
       }
       await expectNothingLeft();
     }, 60_000);
+
+    it('after adopting a cluster, rolls back the record and the Service it wrote, and keeps the cluster', async () => {
+      matrixSize += 1;
+      expect((await world.run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
+      // An earlier run left the cluster and nodegroup but neither the edge Service nor the record.
+      await world.tasks.dnsTask({ action: 'deleteRecord', region: ELASTIC });
+      for (let i = 0; i < 5; i++) {
+        const deleted = (await world.tasks.edgeTask({ action: 'deleteEdge', region: ELASTIC })) as { ready: boolean };
+        if (deleted.ready) break;
+      }
+      expect(await world.loadBalancers(ELASTIC)).toEqual([]);
+
+      const pending = recordChangesPending();
+      const denied = world.proxy.failNextCall({ service: 'route53', operation: 'GetChange' }, FAULTS.accessDenied);
+      try {
+        const up = await world.run('scaleUp', ELASTIC);
+        expect(up.status).toBe('FAILED');
+        expect(up.statesEntered).toEqual(expect.arrayContaining(['RollBackRecord', 'RollBackEdge']));
+        expect(up.statesEntered).not.toContain('RollBackCluster');
+      } finally {
+        pending();
+        denied();
+      }
+      expect(await world.holdings(ELASTIC)).toEqual({
+        clusters: [clusterName(world.config.prefix, ELASTIC)],
+        nodegroups: [nodegroupName(world.config.prefix)],
+      });
+      expect(await world.latencyRecords()).toEqual([ALWAYS_ON]);
+      expect(await world.loadBalancers(ELASTIC)).toEqual([]);
+      expect(await world.store.getLock(ELASTIC)).toBeUndefined();
+    }, 60_000);
   });
 
   describe('scale-down', () => {
@@ -247,11 +277,7 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
       expect((await world.run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
     }, 60_000);
 
-    it.each(
-      [...SCALE_DOWN_CALLS, ...CONTROL_PLANE_CALLS.filter((c) => c.name !== 'dynamodb GetItem')].map(
-        (c) => [c.name, c] as const,
-      ),
-    )(
+    it.each([...SCALE_DOWN_CALLS, ...CONTROL_PLANE_CALLS].map((c) => [c.name, c] as const))(
       '(a) retries a transient %s fault and withdraws the region',
       async (_name, call) => {
         matrixSize += 1;
@@ -272,11 +298,7 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
       60_000,
     );
 
-    it.each(
-      SCALE_DOWN_CALLS.filter((c) => !UNSTABLE_PERMANENT.has(c.name) && c.name !== 'eks DescribeNodegroup').map(
-        (c) => [c.name, c] as const,
-      ),
-    )(
+    it.each(SCALE_DOWN_CALLS.filter((c) => c.name !== 'eks DescribeCluster').map((c) => [c.name, c] as const))(
       '(b) after a permanent %s fault fails cleanly: FAILED with the cause, lock free',
       async (_name, call) => {
         matrixSize += 1;
@@ -300,16 +322,12 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
 
     it('(c) gives up on a record withdrawal that stays PENDING at its deadline', async () => {
       matrixSize += 1;
-      const pending = recordChangesPending();
-      const stillPending = world.proxy.rewriteResponses({ service: 'route53', operation: 'GetChange' }, (body) =>
-        body.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>'),
-      );
+      const restore = recordChangesStuck();
       try {
         const down = await world.run('scaleDown', ELASTIC);
         expect(down).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
       } finally {
-        pending();
-        stillPending();
+        restore();
       }
       expect(await world.store.getLock(ELASTIC)).toBeUndefined();
       expect((await world.store.getRegionState(ELASTIC)).status).toBe('FAILED');
