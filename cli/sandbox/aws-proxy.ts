@@ -3,7 +3,7 @@
  * the tests, and for the local sandbox CloudWatch's alarm change times on its simulated clock
  * (alarm-change-times.ts). It reaches every client that sends its requests to it
  * (AWS_ENDPOINT_URL = `endpoint`), including the clients inside a bundled Lambda, which carries
- * its own copy of the SDK that middleware on the sources' clients (sdk-faults.ts) cannot touch.
+ * its own copy of the SDK that middleware on a client object could not reach.
  *
  * Each request is recognised as { service, region, operation }: service and region from the SigV4
  * credential scope of its Authorization header, the operation from what its protocol carries

@@ -4,87 +4,43 @@
  * Kubernetes calls go to a local API server that also plays the load-balancer controller
  * (creating and deleting real network load balancers in moto's ELBv2).
  */
+/**
+ * The region lifecycle end to end, on what deploys: the synthesized definitions executed locally
+ * with the bundled task Lambdas against moto and a local Kubernetes API that plays the
+ * load-balancer controller (test/support/deployed-workflows.ts). The fault matrix on the same
+ * artifacts is deployed-fault-matrix.test.ts.
+ */
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import {
-  CreateClusterCommand,
-  DeleteClusterCommand,
-  DescribeClusterCommand,
-  EKSClient,
-  ListClustersCommand,
-  ListNodegroupsCommand,
-} from '@aws-sdk/client-eks';
-import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { loadBalancerController, loadBalancerName } from '../../../cli/sandbox/cloud-controller';
-import { StateStore } from '../../../functions/adapters/state-store';
-import { documentClient, eksClient, elbClient, route53Client } from '../../../functions/commons/aws-clients';
+import { CreateClusterCommand, DeleteClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import type { StateStore } from '../../../functions/adapters/state-store';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { clusterName, nodegroupName } from '../../../functions/domain/naming';
-import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import type { WorkflowName } from '../../../workflows/definitions';
-import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../../../workflows/run-locally';
-import { exampleConfig } from '../../support/config-fixtures';
-import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
-import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
-import { describeWithMoto, useEmulator } from '../../support/moto';
-import { awsError, failNextCalls, rewriteOutputs } from '../../support/sdk-faults';
+import type { LocalRunResult } from '../../../workflows/run-locally';
+import { startDeployedWorkflows, type DeployedWorkflows } from '../../support/deployed-workflows';
+import { describeWithMoto, motoClientConfig } from '../../support/moto';
 
 const ELASTIC = 'ap-southeast-1';
 const ALWAYS_ON = 'us-east-1';
-const api = new KubernetesApiDouble();
-const tasks = {} as Record<'regionTask' | 'clusterTask' | 'edgeTask' | 'dnsTask', TaskHandler>;
+let world: DeployedWorkflows;
 let config: AutoscalerConfig;
 let store: StateStore;
-let runs = 0;
 
-function run(workflow: WorkflowName, region: string): Promise<LocalRunResult> {
-  const name = `${workflow === 'scaleUp' ? 'up' : 'down'}-${region}-test-${++runs}`;
-  return runWorkflowLocally(
-    workflow,
-    { region, reason: 'integration test', requestedBy: 'operator' },
-    {
-      tasks,
-      executionName: name,
-    },
-  );
-}
-
-/** What the emulator holds for one region: clusters, their nodegroups, and the zone's latency records. */
-async function holdings(region: string) {
-  const eks = new EKSClient({ region });
-  const listed = await eks.send(new ListClustersCommand({}));
-  // Only this suite's clusters: other suites share the emulator.
-  const clusters = (listed.clusters ?? []).filter((c) => c.startsWith(`${config.prefix}-`));
-  const nodegroups = [];
-  for (const cluster of clusters) {
-    const groups = await eks.send(new ListNodegroupsCommand({ clusterName: cluster }));
-    nodegroups.push(...(groups.nodegroups ?? []));
-  }
-  return { clusters, nodegroups };
-}
-
-async function latencyRecords(): Promise<string[]> {
-  const { ResourceRecordSets = [] } = await new Route53Client({ region: 'us-east-1' }).send(
-    new ListResourceRecordSetsCommand({ HostedZoneId: config.dns.hostedZoneId }),
-  );
-  return ResourceRecordSets.filter((r) => r.SetIdentifier && r.Name === `${config.dns.recordName}.`)
-    .map((r) => r.SetIdentifier!)
-    .sort();
-}
-
-async function loadBalancers(region: string): Promise<string[]> {
-  const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client({ region }).send(
-    new DescribeLoadBalancersCommand({}),
-  );
-  // Only this suite's load balancers: other suites share the emulator.
-  return LoadBalancers.filter((lb) => lb.LoadBalancerName === loadBalancerName(config.prefix)).map((lb) => lb.DNSName!);
-}
+const run = (
+  workflow: WorkflowName,
+  region: string,
+  options?: { executionName?: string; executionId?: string },
+): Promise<LocalRunResult> => world.run(workflow, region, options);
+const holdings = (region: string) => world.holdings(region);
+const latencyRecords = () => world.latencyRecords();
+const loadBalancers = (region: string) => world.loadBalancers(region);
+const eks = (region: string) => new EKSClient(motoClientConfig(region));
 
 async function scaleDownEverything(): Promise<void> {
+  world.proxy.reset();
   for (const region of config.regions.elastic) {
     const state = await store.getRegionState(region);
-    const cluster = await eksClient(region)
+    const cluster = await eks(region)
       .send(new DescribeClusterCommand({ name: clusterName(config.prefix, region) }))
       .catch(() => undefined);
     if (state.status !== 'INACTIVE' || cluster) {
@@ -95,30 +51,13 @@ async function scaleDownEverything(): Promise<void> {
   }
 }
 
-describeWithMoto('region lifecycle workflows: real definitions, real handlers, emulated AWS', () => {
+describeWithMoto('region lifecycle workflows: synthesized definitions, bundled Lambdas, emulated AWS', () => {
   beforeAll(async () => {
-    await useEmulator();
-    const provisioned = await provisionEmulatedDeployment(exampleConfig((raw) => void (raw.prefix = 'wflife')));
-    config = provisioned.config;
-    process.env[KUBERNETES_API_OVERRIDE_ENV] = `${await api.start()}/clusters/{cluster}`;
-    // The clusters' load-balancer controller: a Service of type LoadBalancer gets a real NLB in moto.
-    api.cloudController = loadBalancerController(config.prefix);
-    setTaskEnvironment(config, provisioned.controlPlane);
-    store = new StateStore(documentClient(config.homeRegion), provisioned.controlPlane.stateTableName);
-    for (const [task, file] of [
-      ['regionTask', 'region-task'],
-      ['clusterTask', 'cluster-task'],
-      ['edgeTask', 'edge-task'],
-      ['dnsTask', 'dns-task'],
-    ] as const) {
-      const module = (await import(`../../../functions/tasks/${file}`)) as {
-        handler: (event: unknown, context: unknown) => Promise<unknown>;
-      };
-      tasks[task] = (input) => module.handler(input, lambdaContext(file));
-    }
+    world = await startDeployedWorkflows('wflife');
+    ({ config, store } = world);
     // The always-on region comes up through the same workflow (as the reconciler does it).
     expect((await run('scaleUp', ALWAYS_ON)).status).toBe('SUCCEEDED');
-  }, 60_000);
+  }, 120_000);
 
   afterEach(async () => {
     await scaleDownEverything();
@@ -126,8 +65,7 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
   }, 60_000);
 
   afterAll(async () => {
-    delete process.env[KUBERNETES_API_OVERRIDE_ENV];
-    await api.stop();
+    await world?.stop();
   });
 
   it('scales an elastic region up, then down, leaving exactly the expected resources each time', async () => {
@@ -143,7 +81,7 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
     expect(await latencyRecords()).toEqual([ELASTIC, ALWAYS_ON].sort());
     expect(await loadBalancers(ELASTIC)).toHaveLength(1);
     expect((await store.getRegionState(ELASTIC)).status).toBe('ACTIVE');
-    expect(api.applied('Service').map((s) => s.metadata.name)).toContain('edge');
+    expect(world.api.applied('Service').map((s) => s.metadata.name)).toContain('edge');
 
     const down = await run('scaleDown', ELASTIC);
     expect(down.status).toBe('SUCCEEDED');
@@ -176,11 +114,10 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
   it('waits for a cluster that takes several polls to become ACTIVE', async () => {
     // moto's clusters are ACTIVE at once: report CREATING for the first three reads.
     let reads = 0;
-    const restore = rewriteOutputs<{ cluster?: { status?: string } }>(
-      eksClient(ELASTIC) as never,
-      'DescribeClusterCommand',
-      (output) => {
-        if (output.cluster && reads++ < 3) output.cluster.status = 'CREATING';
+    const restore = world.proxy.rewriteJson<{ cluster?: { status?: string } }>(
+      { service: 'eks', operation: 'DescribeCluster', region: ELASTIC },
+      (body) => {
+        if (body.cluster && reads++ < 3) body.cluster.status = 'CREATING';
       },
     );
     try {
@@ -223,15 +160,7 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
     const executionId = 'arn:aws:states:us-east-1:000000000000:execution:wflife-scale-down:down-claimed';
     await store.updateRegionState(ELASTIC, (s) => ({ ...s, status: 'DRAINING', executionArn: executionId }));
     try {
-      const result = await runWorkflowLocally(
-        'scaleDown',
-        { region: ELASTIC, reason: 'test' },
-        {
-          tasks,
-          executionName: 'down-claimed',
-          executionId,
-        },
-      );
+      const result = await run('scaleDown', ELASTIC, { executionName: 'down-claimed', executionId });
       expect(result).toMatchObject({ status: 'FAILED', error: 'RefusedError' });
       const state = await store.getRegionState(ELASTIC);
       expect(state.status).toBe('ACTIVE');
@@ -244,7 +173,7 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
   it('refuses to scale down a cluster that is not tagged as ours', async () => {
     const region = 'ap-south-1';
     const name = clusterName(config.prefix, region);
-    await new EKSClient({ region }).send(
+    await eks(region).send(
       new CreateClusterCommand({
         name,
         roleArn: 'arn:aws:iam::123456789012:role/someone-else',
@@ -258,7 +187,7 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
       expect((await holdings(region)).clusters).toEqual([name]);
     } finally {
       // Remove the foreign cluster by hand: the autoscaler itself never will.
-      await new EKSClient({ region }).send(new DeleteClusterCommand({ name }));
+      await eks(region).send(new DeleteClusterCommand({ name }));
       await store.updateRegionState(region, (s) => ({ ...s, status: 'INACTIVE' }));
     }
   }, 60_000);
@@ -275,82 +204,6 @@ describeWithMoto('region lifecycle workflows: real definitions, real handlers, e
     const loser = [down, up].find((r) => r.status === 'FAILED');
     expect([down.status, up.status].sort()).toEqual(['FAILED', 'SUCCEEDED']);
     expect(loser?.error).toBe('RegionLockedError');
-    expect(await store.getLock(ELASTIC)).toBeUndefined();
-  }, 60_000);
-
-  const throttled = () => awsError('ThrottlingException', 400, 'Rate exceeded');
-  const denied = () => awsError('AccessDeniedException', 403, 'not authorized (injected)');
-  const steps: [string, () => { send: unknown }, string][] = [
-    ['CreateCluster', () => eksClient(ELASTIC), 'CreateClusterCommand'],
-    ['DescribeCluster', () => eksClient(ELASTIC), 'DescribeClusterCommand'],
-    ['CreateNodegroup', () => eksClient(ELASTIC), 'CreateNodegroupCommand'],
-    ['DescribeNodegroup', () => eksClient(ELASTIC), 'DescribeNodegroupCommand'],
-    ['DescribeLoadBalancers', () => elbClient(ELASTIC), 'DescribeLoadBalancersCommand'],
-    ['ChangeResourceRecordSets', () => route53Client(), 'ChangeResourceRecordSetsCommand'],
-    ['GetChange', () => route53Client(), 'GetChangeCommand'],
-  ];
-
-  /** moto's Route53 changes are INSYNC at once: report them PENDING so that the workflow polls GetChange. */
-  function reportRecordChangesAsPending(): () => void {
-    return rewriteOutputs<{ ChangeInfo?: { Status?: string } }>(
-      route53Client() as never,
-      'ChangeResourceRecordSetsCommand',
-      (output) => {
-        if (output.ChangeInfo) output.ChangeInfo.Status = 'PENDING';
-      },
-    );
-  }
-
-  it.each(steps)(
-    'retries a transient %s error and completes the scale-up',
-    async (_step, client, command) => {
-      const remove = failNextCalls(client() as never, command, throttled(), 1);
-      const restore = reportRecordChangesAsPending();
-      try {
-        const up = await run('scaleUp', ELASTIC);
-        expect(up.status).toBe('SUCCEEDED');
-        expect(up.events.some((e) => e.type === 'StateRetried')).toBe(true);
-        expect(await latencyRecords()).toContain(ELASTIC);
-      } finally {
-        remove();
-        restore();
-      }
-    },
-    60_000,
-  );
-
-  it.each(steps)(
-    'after a non-retryable %s error leaves nothing it created behind and frees the lock',
-    async (_step, client, command) => {
-      const remove = failNextCalls(client() as never, command, denied(), 1);
-      const restore = reportRecordChangesAsPending();
-      try {
-        const up = await run('scaleUp', ELASTIC);
-        expect(up.status).toBe('FAILED');
-        expect(up.statesEntered).toContain('FailScaling');
-      } finally {
-        remove();
-        restore();
-      }
-      expect(await holdings(ELASTIC)).toEqual({ clusters: [], nodegroups: [] });
-      expect(await latencyRecords()).toEqual([ALWAYS_ON]);
-      expect(await loadBalancers(ELASTIC)).toEqual([]);
-      expect(await store.getLock(ELASTIC)).toBeUndefined();
-      expect((await store.getRegionState(ELASTIC)).status).toBe('FAILED');
-    },
-    60_000,
-  );
-
-  it('retries a transient Kubernetes API error and rolls back after a permanent one', async () => {
-    api.failNext(503);
-    expect((await run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
-    await scaleDownEverything();
-
-    api.failNext(403);
-    const failed = await run('scaleUp', ELASTIC);
-    expect(failed.status).toBe('FAILED');
-    expect(await holdings(ELASTIC)).toEqual({ clusters: [], nodegroups: [] });
-    expect(await loadBalancers(ELASTIC)).toEqual([]);
     expect(await store.getLock(ELASTIC)).toBeUndefined();
   }, 60_000);
 });
