@@ -17,37 +17,30 @@ export const ERROR_NAMES = {
   deadlineExceeded: 'DeadlineExceededError',
 } as const;
 
-/** The input of a workflow or task is malformed or names a region that is not approved. Not retried. */
-export class InvalidRequestError extends Error {
-  override readonly name = ERROR_NAMES.invalidRequest;
+/** An Error class whose `name` is the given literal. */
+function contractError<N extends string>(name: N) {
+  return class extends Error {
+    override readonly name = name;
+  };
 }
+
+/** The input of a workflow or task is malformed or names a region that is not approved. Not retried. */
+export class InvalidRequestError extends contractError(ERROR_NAMES.invalidRequest) {}
 
 /** A safety rule refuses the request (always-on region, last serving region, not ours...). Not retried. */
-export class RefusedError extends Error {
-  override readonly name = ERROR_NAMES.refused;
-}
+export class RefusedError extends contractError(ERROR_NAMES.refused) {}
 
 /** Another execution holds the region's lock. Not retried by the workflow. */
-export class RegionLockedError extends Error {
-  override readonly name = ERROR_NAMES.regionLocked;
-}
+export class RegionLockedError extends contractError(ERROR_NAMES.regionLocked) {}
 
 /** A resource exists but is not tagged as owned by this autoscaler: never adopted, never deleted. */
-export class NotOwnedError extends Error {
-  override readonly name = ERROR_NAMES.notOwned;
-}
+export class NotOwnedError extends contractError(ERROR_NAMES.notOwned) {}
 
 /** AWS or Kubernetes answered with something transient (throttling, 5xx, resource settling). Retried with backoff. */
-export class TransientError extends Error {
-  override readonly name = ERROR_NAMES.transient;
-}
+export class TransientError extends contractError(ERROR_NAMES.transient) {}
 
 /** A resource reached a state it cannot leave by waiting (e.g. CREATE_FAILED). Not retried; scale-up rolls back. */
-export class ResourceFailedError extends Error {
-  override readonly name = ERROR_NAMES.resourceFailed;
-}
+export class ResourceFailedError extends contractError(ERROR_NAMES.resourceFailed) {}
 
 /** A polling phase (cluster, nodegroup, load balancer, record) did not finish by its deadline. Not retried. */
-export class DeadlineExceededError extends Error {
-  override readonly name = ERROR_NAMES.deadlineExceeded;
-}
+export class DeadlineExceededError extends contractError(ERROR_NAMES.deadlineExceeded) {}

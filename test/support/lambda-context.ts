@@ -24,6 +24,9 @@ export function lambdaContext(functionName = 'local-task'): Context {
   };
 }
 
+/** The variables of the deployment that setTaskEnvironment gives the task handlers (the rest is Powertools' quiet). */
+export const TASK_ENVIRONMENT_KEYS = [ENV.config, ENV.stateTable, ENV.topic];
+
 /** Sets the handlers' environment and forgets the cached runtime and SDK clients. */
 export function setTaskEnvironment(
   config: AutoscalerConfig,

@@ -25,7 +25,7 @@ import {
 } from '../../../cli/sandbox/aws-proxy';
 import { exampleConfig } from '../../support/config-fixtures';
 import { loadBundledLambda, synthesizedDeployment, type BundledHandler } from '../../support/deployed-lambdas';
-import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
+import { lambdaContext, setTaskEnvironment, TASK_ENVIRONMENT_KEYS } from '../../support/lambda-context';
 import { describeWithMoto, motoEndpoint, useEmulator } from '../../support/moto';
 
 const PAST = '2020-01-01T00:00:00.000Z';
@@ -64,6 +64,16 @@ async function markActive(region: string): Promise<void> {
 }
 
 describe('the deployed bundles', () => {
+  it('get from the template every variable the tests give them', () => {
+    const { lambdas } = synthesizedDeployment();
+    for (const task of ['regionTask', 'clusterTask', 'edgeTask', 'dnsTask'] as const) {
+      expect({ task, keys: lambdas[task].environmentKeys }).toEqual({
+        task,
+        keys: expect.arrayContaining(TASK_ENVIRONMENT_KEYS),
+      });
+    }
+  });
+
   it('carry every name of the workflow contract as a literal', () => {
     const { lambdas } = synthesizedDeployment();
     for (const task of ['regionTask', 'clusterTask', 'edgeTask', 'dnsTask'] as const) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
+import { LONGEST_PATH_SECONDS } from '../../../functions/domain/phase-deadlines';
 import { WORKFLOWS } from '../../../workflows/definitions';
 import { buildTestApp } from '../../support/app-factory';
 
@@ -39,6 +40,18 @@ describe('workflows in the control-plane stack', () => {
         'EdgeTaskFunctionArn',
         'RegionTaskFunctionArn',
       ]);
+    }
+  });
+
+  it('deploys a timeout above the phase deadlines of its longest path in each state machine', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    for (const [workflow, suffix] of [
+      ['scaleUp', 'scale-up'],
+      ['scaleDown', 'scale-down'],
+    ] as const) {
+      const deployed = machines.find((m) => m.Properties.StateMachineName === `${config.prefix}-${suffix}`);
+      const definition = JSON.parse(deployed!.Properties.DefinitionString) as { TimeoutSeconds?: number };
+      expect(definition.TimeoutSeconds).toBeGreaterThan(LONGEST_PATH_SECONDS[workflow]);
     }
   });
 
