@@ -8,13 +8,12 @@
  * asks for nothing, but moves the region's decision mark, so that an older ALARM event
  * delivered after it is dropped.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createHash } from 'node:crypto';
 import { describeAlarmStates } from '../adapters/scaling-alarms';
 import { StateStore } from '../adapters/state-store';
 import { cloudWatchClient, documentClient, sfnClient } from '../commons/aws-clients';
-import { lambdaHandler, logger, metrics } from '../commons/observability';
+import { lambdaHandler, logger } from '../commons/observability';
 import { runtime, type Runtime } from '../commons/runtime';
 import { regionList } from '../domain/config';
 import { notApprovedVerdict, staleAlarmEvent } from '../domain/scaling-policy';
@@ -24,7 +23,13 @@ import {
   type AlarmStateChangeEvent,
   type ScalingAlarm,
 } from './alarm-event';
-import { requestScaling, type ScalingDeps, type ScalingOutcome } from './scaling-requests';
+import {
+  reportOutcome,
+  requestScaling,
+  type ScalingDeps,
+  type ScalingOutcome,
+  type ScalingTrigger,
+} from './scaling-requests';
 
 export type AlarmDecision = ScalingOutcome | { outcome: 'ignored'; region?: string; reason: string };
 
@@ -67,18 +72,21 @@ export async function decideOnAlarmEvent(
     return { outcome: 'ignored', reason: mapping.problem };
   }
   const { alarm } = mapping;
+  const trigger: ScalingTrigger = {
+    request: { region: alarm.region, direction: alarm.direction, source: 'alarm', eventAt: alarm.changedAt },
+    trigger: alarmTrigger(alarm.alarmName, event.detail.state.timestamp),
+    reason: `alarm ${alarm.alarmName} entered ALARM at ${alarm.changedAt.toISOString()}: ${alarm.reason}`,
+    eventId: event.id,
+  };
   if (!regionList(deps.config, alarm.region)) {
-    // Checked before anything else: not even a decision record or a mark for a region outside the lists.
-    const verdict = notApprovedVerdict(alarm.region);
-    const reason = `${verdict.reason} (alarm ${alarm.alarmName}; nothing recorded)`;
-    logger.warn(`Scale-${alarm.direction} of ${alarm.region} rejected: ${reason}`, {
+    // Before anything else: no mark, no decision record, no AWS call for a region outside the lists.
+    const { reason } = notApprovedVerdict(alarm.region);
+    return reportOutcome(trigger, deps, now, {
+      outcome: 'rejected',
       region: alarm.region,
-      direction: alarm.direction,
-      source: 'alarm',
       rule: 'not-approved',
+      reason,
     });
-    metrics.addMetric('ScalingRejected', MetricUnit.Count, 1);
-    return { outcome: 'rejected', region: alarm.region, rule: 'not-approved', reason };
   }
   if (alarm.state !== 'ALARM') return markAlarmCleared(event, alarm, deps, now);
 
@@ -89,26 +97,14 @@ export async function decideOnAlarmEvent(
     now,
   );
   if (stale) {
-    await recordAlarmDecision(event, alarm, deps, now, stale.reason);
-    logger.warn(`Scale-${alarm.direction} of ${alarm.region} dropped: ${stale.reason}`, {
+    return reportOutcome(trigger, deps, now, {
+      outcome: 'dropped',
       region: alarm.region,
-      direction: alarm.direction,
-      source: 'alarm',
       rule: stale.rule,
+      reason: stale.reason,
     });
-    metrics.addMetric('ScalingDropped', MetricUnit.Count, 1);
-    return { outcome: 'dropped', region: alarm.region, rule: stale.rule, reason: stale.reason };
   }
-  return requestScaling(
-    {
-      request: { region: alarm.region, direction: alarm.direction, source: 'alarm', eventAt: alarm.changedAt },
-      trigger: alarmTrigger(alarm.alarmName, event.detail.state.timestamp),
-      reason: `alarm ${alarm.alarmName} entered ALARM at ${alarm.changedAt.toISOString()}: ${alarm.reason}`,
-      eventId: event.id,
-    },
-    deps,
-    now,
-  );
+  return requestScaling(trigger, deps, now);
 }
 
 /**
@@ -128,19 +124,7 @@ async function markAlarmCleared(
     (newest
       ? `; ALARM events of ${alarm.region} older than this are dropped from now on`
       : `; a newer event on ${alarm.region} was decided already`);
-  await recordAlarmDecision(event, alarm, deps, now, reason);
-  logger.info(`Ignored: ${reason}`, { region: alarm.region });
-  return { outcome: 'ignored', region: alarm.region, reason };
-}
-
-function recordAlarmDecision(
-  event: AlarmStateChangeEvent,
-  alarm: ScalingAlarm,
-  deps: ScalingDeps,
-  now: Date,
-  reason: string,
-): Promise<void> {
-  return deps.store.recordDecision(
+  await deps.store.recordDecision(
     {
       region: alarm.region,
       at: now.toISOString(),
@@ -152,6 +136,8 @@ function recordAlarmDecision(
     },
     now,
   );
+  logger.info(`Ignored: ${reason}`, { region: alarm.region });
+  return { outcome: 'ignored', region: alarm.region, reason };
 }
 
 export const handler = lambdaHandler(alarmStateChangeEventSchema, async (event) => {

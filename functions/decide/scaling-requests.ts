@@ -63,12 +63,13 @@ export async function requestScaling(
         : await loadFleetView(deps.store, deps.sfn, deps.config, deps.machines, now);
     const verdict = decide(trigger, view, deps.config, now);
     const stale = !verdict.allowed && verdict.rule === 'stale-event';
+    const approved = verdict.allowed || verdict.rule !== 'not-approved';
     // Every alarm event decided (started or rejected) moves the region's mark, so that an older
     // event delivered later is dropped; the conditional write also catches a concurrent newer one.
-    if (attempt === 0 && request.source === 'alarm' && !stale) {
+    if (attempt === 0 && request.source === 'alarm' && !stale && approved) {
       const fresh = await deps.store.advanceDecisionMark(region, request.eventAt.toISOString(), now);
       if (!fresh) {
-        return finish(trigger, deps, now, {
+        return reportOutcome(trigger, deps, now, {
           outcome: 'dropped',
           region,
           rule: 'stale-event',
@@ -77,7 +78,7 @@ export async function requestScaling(
       }
     }
     if (!verdict.allowed) {
-      return finish(trigger, deps, now, {
+      return reportOutcome(trigger, deps, now, {
         outcome: stale ? 'dropped' : 'rejected',
         region,
         rule: verdict.rule,
@@ -99,7 +100,7 @@ export async function requestScaling(
       });
       continue;
     }
-    return finish(trigger, deps, now, {
+    return reportOutcome(trigger, deps, now, {
       outcome: claim.alreadyStarted ? 'duplicate' : 'started',
       region,
       executionName: claim.executionName,
@@ -129,7 +130,11 @@ function decide(trigger: ScalingTrigger, view: FleetView, config: AutoscalerConf
   }
 }
 
-async function finish(
+/**
+ * Records the decision in the region's history, logs it and counts it. A region in neither list
+ * leaves no trace in the table (rule not-approved): it is logged and counted only.
+ */
+export async function reportOutcome(
   trigger: ScalingTrigger,
   deps: ScalingDeps,
   now: Date,
@@ -146,7 +151,9 @@ async function finish(
     ...(outcome.outcome === 'started' || outcome.outcome === 'duplicate' ? { executionArn: outcome.executionArn } : {}),
     ...(trigger.eventId ? { eventId: trigger.eventId } : {}),
   };
-  await deps.store.recordDecision(decision, now);
+  const notApproved =
+    (outcome.outcome === 'rejected' || outcome.outcome === 'dropped') && outcome.rule === 'not-approved';
+  if (!notApproved) await deps.store.recordDecision(decision, now);
   const context = { region: request.region, direction: request.direction, source: request.source };
   if (outcome.outcome === 'rejected' || outcome.outcome === 'dropped') {
     logger.warn(`Scale-${request.direction} of ${request.region} ${outcome.outcome}: ${outcome.reason}`, {

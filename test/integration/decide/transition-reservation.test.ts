@@ -3,20 +3,30 @@ import { StateStore } from '../../../functions/adapters/state-store';
 import { releaseReservation, reserveTransition } from '../../../functions/adapters/transition-reservation';
 import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
 import { createStateTable } from '../../../cli/sandbox/emulated-deployment';
-import { describeWithMoto, useEmulator } from '../../support/moto';
+import type { MotoServer } from '../../../cli/sandbox/moto-server';
+import { describeWithMoto } from '../../support/moto';
+import { restoreEmulator, startSerializedMoto, useSerializedMoto } from '../../support/serialized-moto';
 
 const TABLE = 'transition-reservation-test';
 const now = new Date('2026-11-21T12:00:00Z');
 const arn = (region: string) => `arn:aws:states:us-east-1:123456789012:execution:edgescale-scale-up:up-${region}-abc`;
 
+// Concurrent transactions on a moto that serves one request at a time: the shared moto_server
+// loses acknowledged writes when transactions overlap (test/support/serialized-moto.ts).
 describeWithMoto('transition reservation against the emulator (DynamoDB transactions)', () => {
   let store: StateStore;
+  let moto: MotoServer;
   beforeAll(async () => {
-    await useEmulator();
+    moto = await startSerializedMoto();
+    useSerializedMoto(moto);
     await createStateTable('us-east-1', TABLE);
     store = new StateStore(documentClient('us-east-1'), TABLE);
+  }, 30_000);
+  afterAll(async () => {
+    restoreEmulator();
+    resetClients();
+    await moto?.stop();
   });
-  afterAll(() => resetClients());
 
   it('lets only one of two regions that counted the same free slot take it', async () => {
     // Max 2 elastic regions; ap-south-1 is active, so one slot is left for two candidates.
