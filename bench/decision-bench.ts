@@ -16,6 +16,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readCdkJsonContext } from '../infra/config-source';
 
 const PREFIX = 'edgescale';
 const UP_ARN = `arn:aws:states:us-east-1:123456789012:stateMachine:${PREFIX}-scale-up`;
@@ -29,8 +30,7 @@ const context = {
 } as unknown as Context;
 
 export async function measureDecisionP50Ms(invocations = 200): Promise<number> {
-  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../cdk.json', import.meta.url)), 'utf8'));
-  process.env.AUTOSCALER_CONFIG = JSON.stringify(cdkJson.context.autoscaler);
+  process.env.AUTOSCALER_CONFIG = JSON.stringify(readCdkJsonContext(fileURLToPath(new URL('..', import.meta.url))));
   process.env.STATE_TABLE_NAME = `${PREFIX}-region-state`;
   process.env.SCALE_UP_STATE_MACHINE_ARN = UP_ARN;
   process.env.SCALE_DOWN_STATE_MACHINE_ARN = DOWN_ARN;

@@ -3,9 +3,7 @@
  * the prefix and home region of ./cdk.json's context "autoscaler". Anything unreadable there is
  * simply no default (the command then says what is missing).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { CONFIG_CONTEXT_KEY } from '../infra/config-source';
+import { readCdkJsonContext } from '../infra/config-source';
 
 /** The prefix of a configuration that does not set one (the example in cdk.json). */
 export const DEFAULT_PREFIX = 'edgescale';
@@ -26,8 +24,7 @@ export function targetDefaults(cwd: string, env: NodeJS.ProcessEnv): TargetDefau
 
 function localConfig(cwd: string): Record<string, unknown> {
   try {
-    const cdkJson = JSON.parse(readFileSync(resolve(cwd, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-    const config = cdkJson.context?.[CONFIG_CONTEXT_KEY];
+    const config = readCdkJsonContext(cwd);
     return typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
   } catch {
     return {};

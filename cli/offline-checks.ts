@@ -5,11 +5,9 @@
  * whether the region is in its lists. (Durations, --reason and --limit are checked by their commands before any call
  * too.) Membership is checked again against the deployed configuration once it is read.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { isAwsRegion } from '../functions/domain/aws-regions';
-import { configSchema, parseConfig, regionList, type AutoscalerConfig } from '../functions/domain/config';
-import { CONFIG_CONTEXT_KEY } from '../infra/config-source';
+import { configSchema, regionList, type AutoscalerConfig } from '../functions/domain/config';
+import { loadCdkJsonConfig } from '../infra/config-source';
 import { CliError } from './cli-error';
 import type { Target } from './command-env';
 import { EXIT } from './exit-codes';
@@ -34,10 +32,8 @@ export interface RegionArgument {
 
 /** The `autoscaler` context of ./cdk.json when it is a valid configuration; undefined otherwise. */
 export function localConfiguration(cwd: string): LocalConfiguration | undefined {
-  const path = resolve(cwd, 'cdk.json');
   try {
-    const cdkJson = JSON.parse(readFileSync(path, 'utf8')) as { context?: Record<string, unknown> };
-    return { config: parseConfig(cdkJson.context?.[CONFIG_CONTEXT_KEY], path), source: './cdk.json' };
+    return { config: loadCdkJsonConfig(cwd), source: './cdk.json' };
   } catch {
     // No usable local configuration: membership is checked against the deployed one only.
     return undefined;

@@ -26,6 +26,23 @@ export function readConfigFile(path: string): AutoscalerConfig {
   return parseConfig(raw, path);
 }
 
+/** How messages name the configuration in cdk.json. */
+export const CDK_JSON_CONFIG_SOURCE = `cdk.json context "${CONFIG_CONTEXT_KEY}"`;
+
+/**
+ * The raw `autoscaler` context of `<dir>/cdk.json` (undefined when it has none), for the tools
+ * that run in the project folder. Throws the file's own problem when it cannot be read or parsed.
+ */
+export function readCdkJsonContext(dir = '.'): unknown {
+  const cdkJson = JSON.parse(readFileSync(resolve(dir, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context?.[CONFIG_CONTEXT_KEY];
+}
+
+/** The configuration of `<dir>/cdk.json`, validated (ConfigError naming every problem). */
+export function loadCdkJsonConfig(dir = '.'): AutoscalerConfig {
+  return parseConfig(readCdkJsonContext(dir), CDK_JSON_CONFIG_SOURCE);
+}
+
 export function loadConfig(context: ContextReader): AutoscalerConfig {
   const path = context.tryGetContext(CONFIG_PATH_CONTEXT_KEY);
   if (typeof path === 'string' && path.length > 0) return readConfigFile(path);
@@ -35,5 +52,5 @@ export function loadConfig(context: ContextReader): AutoscalerConfig {
       `No autoscaler configuration: add the "${CONFIG_CONTEXT_KEY}" object to the context of cdk.json or pass -c ${CONFIG_PATH_CONTEXT_KEY}=PATH.`,
     );
   }
-  return parseConfig(raw, `cdk.json context "${CONFIG_CONTEXT_KEY}"`);
+  return parseConfig(raw, CDK_JSON_CONFIG_SOURCE);
 }

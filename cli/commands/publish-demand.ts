@@ -5,11 +5,10 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { ConfigError, parseConfig, type AutoscalerConfig } from '../../functions/domain/config';
 import { DEMAND_METRIC_NAME, DEMAND_NAMESPACE, DemandSampleError } from '../../functions/domain/demand-metric';
 import { publishDemand } from '../../functions/adapters/demand-publisher';
-import { readConfigFile } from '../../infra/config-source';
+import { CDK_JSON_CONFIG_SOURCE, readCdkJsonContext, readConfigFile } from '../../infra/config-source';
 import { CliError } from '../cli-error';
 import { EXIT } from '../exit-codes';
 
@@ -22,16 +21,16 @@ export interface PublishDemandDeps {
 
 function loadDefaultConfig(path?: string): AutoscalerConfig {
   if (path) return readConfigFile(path);
-  let cdkJson: { context?: { autoscaler?: unknown } };
+  let raw: unknown;
   try {
-    cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as typeof cdkJson;
+    raw = readCdkJsonContext();
   } catch (error) {
     throw new CliError(
       `Cannot read the configuration ./cdk.json: ${(error as Error).message}; fix: run in the project folder or pass --config PATH`,
       EXIT.usage,
     );
   }
-  return parseConfig(cdkJson.context?.autoscaler, 'cdk.json context "autoscaler"');
+  return parseConfig(raw, CDK_JSON_CONFIG_SOURCE);
 }
 
 function parseUsers(value: string): number {
