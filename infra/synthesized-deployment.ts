@@ -155,26 +155,6 @@ export async function loadBundledHandler<H = (event: unknown, context: unknown) 
   return handler as H;
 }
 
-/** What the Lambda runtime reports for an invocation: the result, or the error's type and message. */
-export type InvocationOutcome = { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string };
-
-/**
- * Invokes a handler and reports its outcome as the Node.js Lambda runtime does: a thrown error
- * becomes `errorType` = its `name` (what Step Functions' Retry and Catch match) and `errorMessage`.
- */
-export async function invokeAsLambda(
-  handler: (event: unknown, context: unknown) => Promise<unknown>,
-  event: unknown,
-  context: unknown,
-): Promise<InvocationOutcome> {
-  try {
-    return { ok: true, result: await handler(event, context) };
-  } catch (error) {
-    const e = error as { name?: unknown; message?: unknown };
-    return { ok: false, errorType: String(e?.name ?? 'Error'), errorMessage: String(e?.message ?? error) };
-  }
-}
-
 function readJson(file: string): unknown {
   return JSON.parse(readFileSync(file, 'utf8'));
 }

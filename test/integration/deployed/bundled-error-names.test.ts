@@ -16,7 +16,6 @@ import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
-import { invokeAsLambda, type InvocationOutcome } from '../../../infra/synthesized-deployment';
 import {
   FAULTS,
   reportRoute53ChangesPending,
@@ -24,7 +23,13 @@ import {
   type AwsFaultProxy,
 } from '../../../cli/sandbox/aws-proxy';
 import { exampleConfig } from '../../support/config-fixtures';
-import { loadBundledLambda, synthesizedDeployment, type BundledHandler } from '../../support/deployed-lambdas';
+import {
+  invokeAsLambda,
+  loadBundledLambda,
+  synthesizedDeployment,
+  type BundledHandler,
+  type InvocationOutcome,
+} from '../../support/deployed-lambdas';
 import { lambdaContext, setTaskEnvironment, TASK_ENVIRONMENT_KEYS } from '../../support/lambda-context';
 import { describeWithMoto, motoEndpoint, useEmulator } from '../../support/moto';
 
