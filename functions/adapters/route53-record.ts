@@ -2,6 +2,8 @@
  * The region's own latency record: `recordName` type A with SetIdentifier = Region = region,
  * an alias to the region's edge load balancer. Each region owns exactly one record of the
  * latency group; these functions never write or delete a record with another SetIdentifier.
+ * A write or delete begins the phase of its change reaching INSYNC (its result carries the
+ * phase's deadline); getChangeStatus is that phase's poll.
  */
 import {
   ChangeResourceRecordSetsCommand,
@@ -11,6 +13,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
 import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS } from '../domain/poll-schedule';
 import type { DnsChangeStatus } from '../tasks/contract';
 import { callAws } from './aws-errors';
@@ -40,9 +43,10 @@ export async function upsertLatencyRecord(
   target: AliasTarget,
   now = new Date(),
 ): Promise<DnsChangeStatus> {
+  const deadline = phaseDeadline('dnsChange', now);
   const current = await findLatencyRecord(route53, record);
   if (current && pointsAt(current, target)) {
-    return { status: 'INSYNC', written: false, waitSeconds: SETTLED_WAIT_SECONDS };
+    return { status: 'INSYNC', written: false, deadline, waitSeconds: SETTLED_WAIT_SECONDS };
   }
   const { ChangeInfo: info } = await callAws('ChangeResourceRecordSets', () =>
     route53.send(
@@ -67,7 +71,7 @@ export async function upsertLatencyRecord(
       }),
     ),
   );
-  return { ...changeStatus(info, now), written: true };
+  return { ...changeStatus(info, now), written: true, deadline };
 }
 
 function pointsAt(current: ResourceRecordSet, target: AliasTarget): boolean {
@@ -119,8 +123,9 @@ export async function deleteLatencyRecord(
   record: LatencyRecord,
   now = new Date(),
 ): Promise<DnsChangeStatus> {
+  const deadline = phaseDeadline('dnsChange', now);
   const current = await findLatencyRecord(route53, record);
-  if (!current) return { status: 'INSYNC', waitSeconds: SETTLED_WAIT_SECONDS };
+  if (!current) return { status: 'INSYNC', deadline, waitSeconds: SETTLED_WAIT_SECONDS };
   const { ChangeInfo: info } = await callAws('ChangeResourceRecordSets', () =>
     route53.send(
       new ChangeResourceRecordSetsCommand({
@@ -132,18 +137,22 @@ export async function deleteLatencyRecord(
       }),
     ),
   );
-  return changeStatus(info, now);
+  return { ...changeStatus(info, now), deadline };
 }
 
+/** The change's status; DeadlineExceededError once it is not INSYNC by `deadline` (none: never). */
 export async function getChangeStatus(
   route53: Route53Client,
   changeId: string,
+  deadline?: string,
   now = new Date(),
 ): Promise<DnsChangeStatus> {
   const { ChangeInfo: info } = await callAws('GetChange', () =>
     route53.send(new GetChangeCommand({ Id: bareChangeId(changeId) })),
   );
-  return changeStatus(info, now);
+  const change = changeStatus(info, now);
+  if (change.status !== 'INSYNC') assertBeforeDeadline(`the Route53 change ${changeId} to be INSYNC`, deadline, now);
+  return change;
 }
 
 function changeStatus(info: ChangeInfo | undefined, now: Date): DnsChangeStatus {

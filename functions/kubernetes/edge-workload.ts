@@ -2,16 +2,26 @@
  * The edge workload on a cluster, through the Kubernetes API: apply its manifests, read the
  * load balancer of its Service, and delete it so the load balancer goes with it (a cluster
  * deleted under a LoadBalancer Service would leave the load balancer behind, and billed).
+ * Applying begins the phase of the load balancer becoming active (the result carries its
+ * deadline) and readEdgeEndpoint is its poll; deleteEdgeWorkload is both begin and poll of the
+ * deletion phase (phase-deadlines.ts).
  */
 import type { EdgeLoadBalancer } from '../adapters/load-balancers';
 import { EDGE_SERVICE_NAME } from '../domain/edge-manifests';
 import { ResourceFailedError } from '../domain/errors';
+import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
 import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS } from '../domain/poll-schedule';
 import type { EdgeStatus } from '../tasks/contract';
 import type { KubernetesClient, KubernetesObject } from './kubernetes-client';
 import type { PlacedManifest } from './resource-paths';
 
 export type FindLoadBalancer = (dnsName: string) => Promise<EdgeLoadBalancer | undefined>;
+
+/** The phase a poll belongs to: its deadline, and the region whose edge it waits on (named when it is late). */
+export interface EdgePhaseWatch {
+  region: string;
+  deadline?: string;
+}
 
 /** Namespaces the autoscaler never deletes, even when a custom manifest set lists them. */
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -28,6 +38,7 @@ export function edgeServicePath(manifests: PlacedManifest[]): string {
 /**
  * Applies every manifest (server-side apply), then reports the Service's endpoint as
  * readEdgeEndpoint does; `created` says whether the edge Service is new (a rollback deletes it).
+ * Begins the load balancer phase: the result carries its deadline.
  */
 export async function applyEdgeWorkload(
   kube: KubernetesClient,
@@ -42,13 +53,19 @@ export async function applyEdgeWorkload(
     const applied = await kube.apply(path, manifest);
     if (path === servicePath) service = applied;
   }
-  return { ...(await endpointStatus(service ?? {}, findLoadBalancer, now)), created: !existed };
+  return {
+    ...(await endpointStatus(service ?? {}, findLoadBalancer, now)),
+    created: !existed,
+    deadline: phaseDeadline('loadBalancerCreate', now),
+  };
 }
 
+/** The Service's endpoint; DeadlineExceededError once it is not ready by the watch's deadline. */
 export async function readEdgeEndpoint(
   kube: KubernetesClient,
   servicePath: string,
   findLoadBalancer: FindLoadBalancer,
+  watch: EdgePhaseWatch,
   now = new Date(),
 ): Promise<EdgeStatus> {
   const service = await kube.get(servicePath);
@@ -57,7 +74,11 @@ export async function readEdgeEndpoint(
       `The edge Service ${servicePath} does not exist; fix: run the scale-up again to apply it`,
     );
   }
-  return endpointStatus(service, findLoadBalancer, now);
+  const endpoint = await endpointStatus(service, findLoadBalancer, now);
+  if (!endpoint.ready) {
+    assertBeforeDeadline(`the load balancer of the edge Service in ${watch.region} to be active`, watch.deadline, now);
+  }
+  return endpoint;
 }
 
 /**
@@ -96,12 +117,18 @@ async function endpointStatus(
  * Deletes every Service of the manifest set; ready when all are gone (their load balancers
  * deleted by the cloud controller, which holds each Service until then). Then deletes the
  * manifests' namespaces without waiting: the cluster is deleted next anyway.
+ * `kube` is undefined when the cluster has no API to reach (missing, creating, failed,
+ * deleting): then there is no workload to remove. Without a deadline in the watch this call
+ * begins the deletion phase (the result carries its deadline); with one it is that phase's poll.
  */
 export async function deleteEdgeWorkload(
-  kube: KubernetesClient,
+  kube: KubernetesClient | undefined,
   manifests: PlacedManifest[],
+  watch: EdgePhaseWatch,
   now = new Date(),
 ): Promise<EdgeStatus> {
+  const phase = watch.deadline === undefined ? { deadline: phaseDeadline('loadBalancerDelete', now) } : {};
+  if (!kube) return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS, ...phase };
   const services = manifests.filter((p) => p.manifest.kind === 'Service');
   for (const { path } of services) await kube.delete(path);
   const remaining = (await Promise.all(services.map(({ path }) => kube.get(path)))).filter(
@@ -110,11 +137,12 @@ export async function deleteEdgeWorkload(
   if (remaining.length > 0) {
     const deletionAt = remaining[0]?.metadata?.deletionTimestamp;
     const startedAt = deletionAt ? new Date(deletionAt) : now;
-    return { ready: false, waitSeconds: nextWaitSeconds(POLL_PLANS.loadBalancerDelete, startedAt, now) };
+    assertBeforeDeadline(`the edge Service in ${watch.region} to be deleted`, watch.deadline, now);
+    return { ready: false, waitSeconds: nextWaitSeconds(POLL_PLANS.loadBalancerDelete, startedAt, now), ...phase };
   }
   const namespaces = manifests.filter(
     (p) => p.manifest.kind === 'Namespace' && !PROTECTED_NAMESPACES.has(p.manifest.metadata.name),
   );
   for (const { path } of namespaces) await kube.delete(path);
-  return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS };
+  return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS, ...phase };
 }

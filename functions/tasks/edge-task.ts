@@ -3,6 +3,8 @@
  * through the Kubernetes API, and the load balancer it gets (ELBv2 of that region).
  * See contract.ts for the actions and their results.
  */
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { readFileSync } from 'node:fs';
 import { describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
 import { findLoadBalancerByDnsName } from '../adapters/load-balancers';
@@ -16,56 +18,61 @@ import { InvalidRequestError, NotOwnedError, ResourceFailedError, TransientError
 import { isOwned, requireApprovedRegion } from '../domain/lifecycle-rules';
 import { createdDuring, STEP_DURATION_METRICS } from '../domain/metric-names';
 import { clusterName, OWNER_TAG_KEY } from '../domain/naming';
-import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
-import { SETTLED_WAIT_SECONDS } from '../domain/poll-schedule';
 import { kubernetesClientFor } from '../kubernetes/cluster-access';
 import { applyEdgeWorkload, deleteEdgeWorkload, edgeServicePath, readEdgeEndpoint } from '../kubernetes/edge-workload';
+import type { KubernetesClient } from '../kubernetes/kubernetes-client';
 import { placeManifests } from '../kubernetes/resource-paths';
 import { edgeTaskSchema, type EdgeStatus, type EdgeTaskInput } from './contract';
 
 /** The cluster's API answers in these states; in any other the workload cannot be reached (or is gone). */
 const API_SERVING_STATUSES = new Set(['ACTIVE', 'UPDATING']);
 
-export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput): Promise<EdgeStatus> => {
-  const { config } = runtime();
-  const { region, action } = input;
+/** The region's clients, and how to reach the Kubernetes API of a cluster that serves it. */
+export interface EdgeActionDependencies {
+  config: AutoscalerConfig;
+  eks: EKSClient;
+  elb: ElasticLoadBalancingV2Client;
+  kubernetes: (cluster: EdgeCluster) => Promise<KubernetesClient>;
+  now: Date;
+}
+
+/** Performs one edge-task action on the workload of the region's cluster. */
+export async function runEdgeAction(input: EdgeTaskInput, deps: EdgeActionDependencies): Promise<EdgeStatus> {
+  const { config, now } = deps;
+  const { region } = input;
   requireApprovedRegion(config, region);
   // Bad manifests fail here, before any AWS or Kubernetes call.
   const manifests = placeManifests(edgeManifests(config), config.edge.namespace);
   const servicePath = edgeServicePath(manifests);
   const name = clusterName(config.prefix, region);
-  const cluster = await describeEdgeCluster(eksClient(region), name);
+  const cluster = await describeEdgeCluster(deps.eks, name);
 
-  if (action === 'deleteEdge') {
-    // Without a deadline this call begins the deletion phase; with one it is that phase's poll.
-    const now = new Date();
-    const phase = input.deadline === undefined ? { deadline: phaseDeadline('loadBalancerDelete', now) } : {};
+  if (input.action === 'deleteEdge') {
     // A cluster that is missing, or not serving its API (creating, failed, deleting), has no workload to remove.
-    if (!cluster || !API_SERVING_STATUSES.has(cluster.status)) {
-      return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS, ...phase };
-    }
-    assertOurs(cluster, config.prefix);
-    const result = await deleteEdgeWorkload(await kubernetesClientFor(cluster, region), manifests);
-    logger.info('Edge deletion', { region, cluster: name, ...result });
-    if (!result.ready) assertBeforeDeadline(`the edge Service in ${region} to be deleted`, input.deadline, now);
-    return { ...result, ...phase };
+    const serving = cluster && API_SERVING_STATUSES.has(cluster.status) ? cluster : undefined;
+    if (serving) assertOurs(serving, config.prefix);
+    const kube = serving && (await deps.kubernetes(serving));
+    return deleteEdgeWorkload(kube, manifests, { region, deadline: input.deadline }, now);
   }
 
-  const serving = requireServingCluster(cluster, name, config.prefix);
-  const kube = await kubernetesClientFor(serving, region);
-  const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(elbClient(region), dnsName);
-  const now = new Date();
-  const result =
-    action === 'applyEdge'
-      ? {
-          ...(await applyEdgeWorkload(kube, manifests, findLoadBalancer)),
-          deadline: phaseDeadline('loadBalancerCreate', now),
-        }
-      : await readEdgeEndpoint(kube, servicePath, findLoadBalancer);
-  logger.info('Edge task done', { action, region, cluster: name, ...result });
-  if (action === 'readEdgeEndpoint' && !result.ready) {
-    assertBeforeDeadline(`the load balancer of the edge Service in ${region} to be active`, input.deadline, now);
-  }
+  const kube = await deps.kubernetes(requireServingCluster(cluster, name, config.prefix));
+  const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(deps.elb, dnsName);
+  return input.action === 'applyEdge'
+    ? applyEdgeWorkload(kube, manifests, findLoadBalancer, now)
+    : readEdgeEndpoint(kube, servicePath, findLoadBalancer, { region, deadline: input.deadline }, now);
+}
+
+export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput): Promise<EdgeStatus> => {
+  const { config } = runtime();
+  const { region, action } = input;
+  const result = await runEdgeAction(input, {
+    config,
+    eks: eksClient(region),
+    elb: elbClient(region),
+    kubernetes: (cluster) => kubernetesClientFor(cluster, region),
+    now: new Date(),
+  });
+  logger.info('Edge task done', { action, region, cluster: clusterName(config.prefix, region), ...result });
   recordEndpointTime(input, result);
   return result;
 });

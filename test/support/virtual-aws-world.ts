@@ -5,13 +5,13 @@
  * creation, or a 40-minute deadline, takes no real time) and the benchmark counts transitions.
  *
  * It stands in for the AWS services, not for the code: each task input is parsed with the
- * contract's schemas (functions/tasks/contract.ts), and the real adapters
- * (functions/adapters/eks-cluster.ts, route53-record.ts, load-balancers.ts,
- * functions/kubernetes/edge-workload.ts) do the work through fake SDK and Kubernetes clients at
- * the virtual time: waits, deadlines, ownership, `created` and `written` are decided by the code
- * that deploys. What is written here is the handlers' thin glue (which adapter each action
- * calls, when a phase begins) and the region's lock and state, kept in memory with the real
- * lifecycle rules. The handlers themselves run against the moto emulator in test/integration.
+ * contract's schemas (functions/tasks/contract.ts), and the cluster, edge and DNS tasks are the
+ * deployed code itself (runClusterAction, runEdgeAction, runDnsAction of functions/tasks/*-task.ts),
+ * given fake EKS, SSM, ELBv2, Route53 and Kubernetes clients and the virtual time: waits,
+ * deadlines, ownership, `created` and `written` are decided by the code that deploys. Only their
+ * Lambda wrappers (real clients, logs, metrics) are left out. The region task's lock and state
+ * need DynamoDB: they are kept in memory here, with the real lifecycle rules. The handlers
+ * themselves run against the moto emulator in test/integration.
  */
 import {
   CreateClusterCommand,
@@ -37,27 +37,11 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
-import {
-  clusterStatus,
-  deleteCluster,
-  deleteNodegroup,
-  describeEdgeCluster,
-  ensureCluster,
-  ensureNodegroup,
-  nodegroupStatus,
-} from '../../functions/adapters/eks-cluster';
-import { findLoadBalancerByDnsName } from '../../functions/adapters/load-balancers';
-import { deleteLatencyRecord, getChangeStatus, upsertLatencyRecord } from '../../functions/adapters/route53-record';
+import { describeEdgeCluster } from '../../functions/adapters/eks-cluster';
 import type { AutoscalerConfig } from '../../functions/domain/config';
-import { defaultEdgeManifests } from '../../functions/domain/edge-manifests';
-import {
-  InvalidRequestError,
-  NotOwnedError,
-  RegionLockedError,
-  ResourceFailedError,
-  TransientError,
-} from '../../functions/domain/errors';
+import { InvalidRequestError, NotOwnedError, RegionLockedError, TransientError } from '../../functions/domain/errors';
 import {
   describeFailure,
   drainWaitSeconds,
@@ -67,33 +51,29 @@ import {
   requireApprovedRegion,
   scaleDownIsNoop,
 } from '../../functions/domain/lifecycle-rules';
-import { clusterName, CREATED_BY_TAG_KEY, nodegroupName, OWNER_TAG_KEY } from '../../functions/domain/naming';
-import { assertBeforeDeadline, phaseDeadline } from '../../functions/domain/phase-deadlines';
-import { SETTLED_WAIT_SECONDS } from '../../functions/domain/poll-schedule';
+import {
+  clusterName,
+  CREATED_BY_TAG_KEY,
+  foundationParameterName,
+  nodegroupName,
+  OWNER_TAG_KEY,
+} from '../../functions/domain/naming';
 import type { RegionState, RegionStatus } from '../../functions/domain/region-state';
 import { describeIssues } from '../../functions/domain/validation';
 import { workflowInputSchema } from '../../functions/domain/workflow-input';
 import { KubernetesClient, type KubernetesObject } from '../../functions/kubernetes/kubernetes-client';
-import {
-  applyEdgeWorkload,
-  deleteEdgeWorkload,
-  edgeServicePath,
-  readEdgeEndpoint,
-} from '../../functions/kubernetes/edge-workload';
-import { placeManifests, type PlacedManifest } from '../../functions/kubernetes/resource-paths';
+import { runClusterAction } from '../../functions/tasks/cluster-task';
 import {
   clusterTaskSchema,
   dnsTaskSchema,
   edgeTaskSchema,
   regionTaskSchema,
-  type ClusterTaskInput,
-  type DnsTaskInput,
-  type EdgeStatus,
-  type EdgeTaskInput,
   type RegionFoundationDoc,
   type RegionTaskInput,
   type ScalingPlan,
 } from '../../functions/tasks/contract';
+import { runDnsAction } from '../../functions/tasks/dns-task';
+import { runEdgeAction } from '../../functions/tasks/edge-task';
 import type { TaskLambda } from '../../workflows/definitions';
 import type { TaskHandler } from '../../workflows/run-locally';
 
@@ -183,9 +163,6 @@ const FOUNDATION: RegionFoundationDoc = {
   nodeRoleArn: 'arn:aws:iam::000000000000:role/eks-node',
 };
 
-/** The cluster's API answers in these states (as in edge-task.ts). */
-const API_SERVING_STATUSES = new Set(['ACTIVE', 'UPDATING']);
-
 const meta = { $metadata: {} };
 
 export class VirtualAwsWorld {
@@ -215,7 +192,6 @@ export class VirtualAwsWorld {
   private readonly changes = new Map<string, number>();
   private readonly faults = new Map<string, TaskFault>();
   private readonly lostResponses = new Set<string>();
-  private readonly manifests: PlacedManifest[];
   private loadBalancerCount = 0;
 
   constructor(
@@ -225,7 +201,6 @@ export class VirtualAwsWorld {
   ) {
     this.timings = { ...BENCH_TIMINGS, ...timings };
     this.outcomes = { ...SUCCESS, ...outcomes };
-    this.manifests = placeManifests(defaultEdgeManifests(config), config.edge.namespace);
     for (const region of config.regions.alwaysOn) this.status.set(region, 'ACTIVE');
   }
 
@@ -293,11 +268,24 @@ export class VirtualAwsWorld {
 
   /** The four task handlers, bound to this world. */
   handlers(): Record<TaskLambda, TaskHandler> {
+    const { config } = this;
     return {
       regionTask: this.task(regionTaskSchema, (input) => this.regionTask(input)),
-      clusterTask: this.task(clusterTaskSchema, (input, now) => this.clusterTask(input, now)),
-      edgeTask: this.task(edgeTaskSchema, (input, now) => this.edgeTask(input, now)),
-      dnsTask: this.task(dnsTaskSchema, (input, now) => this.dnsTask(input, now)),
+      clusterTask: this.task(clusterTaskSchema, (input, now) =>
+        runClusterAction(input, { config, eks: this.eksClient(input.region), ssm: this.ssmClient(input.region), now }),
+      ),
+      edgeTask: this.task(edgeTaskSchema, (input, now) =>
+        runEdgeAction(input, {
+          config,
+          eks: this.eksClient(input.region),
+          elb: this.elbClient(input.region),
+          kubernetes: async () => new InMemoryKubernetesClient(this.kubernetesApi(input.region)),
+          now,
+        }),
+      ),
+      dnsTask: this.task(dnsTaskSchema, (input, now) =>
+        runDnsAction(input, { config, route53: this.route53Client(), now }),
+      ),
     };
   }
 
@@ -443,100 +431,6 @@ export class VirtualAwsWorld {
     return [...this.status].map(([region, status]) => ({ region, status, since, consecutiveFailures: 0 }));
   }
 
-  // ---------- cluster-task: the real EKS adapter, on the fake EKS ----------
-
-  private clusterTask(input: ClusterTaskInput, now: Date): Promise<unknown> {
-    const { region } = input;
-    const { config } = this;
-    const { prefix } = config;
-    requireApprovedRegion(config, region);
-    const eks = this.eksClient(region);
-    const cluster = clusterName(prefix, region);
-    const nodegroup = nodegroupName(prefix);
-    const foundation = async () => FOUNDATION;
-    switch (input.action) {
-      case 'ensureCluster':
-        return ensureCluster(eks, { name: cluster, prefix, executionId: input.executionId, config, foundation }, now);
-      case 'describeCluster':
-        return clusterStatus(eks, cluster, input, now);
-      case 'ensureNodegroup':
-        return ensureNodegroup(
-          eks,
-          {
-            clusterName: cluster,
-            nodegroupName: nodegroup,
-            prefix,
-            executionId: input.executionId,
-            config,
-            foundation,
-          },
-          now,
-        );
-      case 'describeNodegroup':
-        return nodegroupStatus(eks, cluster, nodegroup, input, now);
-      case 'deleteNodegroup':
-        return deleteNodegroup(eks, cluster, nodegroup, prefix, now);
-      case 'deleteCluster':
-        return deleteCluster(eks, cluster, prefix, now);
-    }
-  }
-
-  // ---------- edge-task: the real edge workload functions, on the fake Kubernetes API and ELBv2 ----------
-
-  private async edgeTask(input: EdgeTaskInput, now: Date): Promise<EdgeStatus> {
-    const { region } = input;
-    const { prefix } = this.config;
-    requireApprovedRegion(this.config, region);
-    const name = clusterName(prefix, region);
-    const cluster = await describeEdgeCluster(this.eksClient(region), name);
-    const kube = new InMemoryKubernetesClient(this.kubernetesApi(region));
-    if (input.action === 'deleteEdge') {
-      const phase = input.deadline === undefined ? { deadline: phaseDeadline('loadBalancerDelete', now) } : {};
-      if (!cluster || !API_SERVING_STATUSES.has(cluster.status)) {
-        return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS, ...phase };
-      }
-      if (!isOwned(cluster.tags, prefix)) throw new NotOwnedError(`Cluster ${name} is not tagged as ours`);
-      const result = await deleteEdgeWorkload(kube, this.manifests, now);
-      if (!result.ready) assertBeforeDeadline(`the edge Service in ${region} to be deleted`, input.deadline, now);
-      return { ...result, ...phase };
-    }
-    if (!cluster) throw new ResourceFailedError(`Cluster ${name} does not exist`);
-    if (!isOwned(cluster.tags, prefix)) throw new NotOwnedError(`Cluster ${name} is not tagged as ours`);
-    if (!API_SERVING_STATUSES.has(cluster.status))
-      throw new ResourceFailedError(`Cluster ${name} is ${cluster.status}`);
-    const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(this.elbClient(region), dnsName);
-    if (input.action === 'applyEdge') {
-      const applied = await applyEdgeWorkload(kube, this.manifests, findLoadBalancer, now);
-      return { ...applied, deadline: phaseDeadline('loadBalancerCreate', now) };
-    }
-    const endpoint = await readEdgeEndpoint(kube, edgeServicePath(this.manifests), findLoadBalancer, now);
-    if (!endpoint.ready) {
-      assertBeforeDeadline(`the load balancer of the edge Service in ${region} to be active`, input.deadline, now);
-    }
-    return endpoint;
-  }
-
-  // ---------- dns-task: the real Route53 adapter, on the fake Route53 ----------
-
-  private async dnsTask(input: DnsTaskInput, now: Date): Promise<unknown> {
-    const route53 = this.route53Client();
-    if (input.action === 'getChange') {
-      const change = await getChangeStatus(route53, input.changeId, now);
-      if (change.status !== 'INSYNC') {
-        assertBeforeDeadline(`the Route53 change ${input.changeId} to be INSYNC`, input.deadline, now);
-      }
-      return change;
-    }
-    requireApprovedRegion(this.config, input.region);
-    const { hostedZoneId, recordName } = this.config.dns;
-    const record = { hostedZoneId, recordName, region: input.region };
-    const result =
-      input.action === 'upsertRecord'
-        ? await upsertLatencyRecord(route53, record, input.target, now)
-        : await deleteLatencyRecord(route53, record, now);
-    return { ...result, deadline: phaseDeadline('dnsChange', now) };
-  }
-
   // ---------- fake AWS clients ----------
 
   /** One AWS call: recorded, performed, and its response lost when loseResponse asked for it. */
@@ -567,8 +461,6 @@ export class VirtualAwsWorld {
       name: c.name,
       status: c.status as never,
       createdAt: at(c.createdAt),
-      endpoint: API_SERVING_STATUSES.has(c.status) ? `https://${c.name}.eks.${region}.virtual` : undefined,
-      certificateAuthority: { data: 'dmlydHVhbA==' },
       tags: c.tags,
     });
     const nodegroupShape = (n: VirtualEksResource) => ({
@@ -627,6 +519,21 @@ export class VirtualAwsWorld {
       throw new Error(`The virtual EKS does not implement ${(command as object).constructor.name}`);
     };
     return { send } as unknown as EKSClient;
+  }
+
+  /** The region's foundation parameter, as its foundation stack writes it. */
+  private ssmClient(region: string): SSMClient {
+    const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof GetParameterCommand)
+        return this.sdk('GetParameter', () => {
+          const name = foundationParameterName(this.config.prefix, region);
+          if (command.input.Name !== name)
+            throw new ParameterNotFound({ message: `No parameter ${command.input.Name}`, ...meta });
+          return { Parameter: { Name: name, Value: JSON.stringify(FOUNDATION) } };
+        });
+      throw new Error(`The virtual SSM does not implement ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as SSMClient;
   }
 
   private route53Client(): Route53Client {
