@@ -4,9 +4,8 @@
  * code (0 done, 1 bad input or no moto_server, 130 interrupted by Ctrl-C / SIGTERM).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { parseConfig, type AutoscalerConfig } from '../functions/domain/config';
-import { CONFIG_CONTEXT_KEY, readConfigFile } from '../infra/config-source';
-import { readFileSync } from 'node:fs';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { loadCdkJsonConfig, readConfigFile } from '../infra/config-source';
 import { MOTO_INSTALL_HINT, motoServerInstalled } from './sandbox/moto-server';
 import { builtInScenario, builtInStartMs, readScenarioFile, type Scenario } from './sandbox/scenario';
 import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox/sandbox-run';
@@ -30,8 +29,7 @@ function positiveNumber(value: string): number {
 
 function loadConfig(path: string | undefined): AutoscalerConfig {
   if (path) return readConfigFile(path);
-  const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Record<string, unknown> };
-  return parseConfig(cdkJson.context?.[CONFIG_CONTEXT_KEY], `cdk.json context "${CONFIG_CONTEXT_KEY}"`);
+  return loadCdkJsonConfig();
 }
 
 function loadScenario(args: SandboxArguments, config: AutoscalerConfig): Scenario {
@@ -44,7 +42,7 @@ function loadScenario(args: SandboxArguments, config: AutoscalerConfig): Scenari
 async function main(argv: string[]): Promise<number> {
   const args = new Command('npm start --')
     .description(
-      'Local sandbox: plays a demand scenario through the real autoscaler against the moto AWS emulator, on a simulated clock',
+      'Local sandbox: synthesizes the deployment and plays a demand scenario through its bundled Lambdas and workflow definitions against the moto AWS emulator, on a simulated clock',
     )
     .option('--scenario <file>', 'play this trace CSV (timestamp,region,users) instead of the built-in day')
     .option('--hours <n>', `play only the first N hours (built-in: ${BUILT_IN_HOURS})`, positiveNumber)

@@ -3,7 +3,8 @@
  * alarm is evaluated with evaluateAlarm over the datapoints read back from the emulator
  * (GetMetricData, the alarm's statistic and period, the evaluation range CloudWatch retrieves).
  * A change of state is written to moto (SetAlarmState, so DescribeAlarms, the reconciler and
- * `regionctl status` see it) and described as the EventBridge event CloudWatch would send.
+ * `regionctl status` see it), its time kept on the simulated clock (`changedAt`, which moto cannot
+ * stamp: alarm-change-times.ts) and described as the EventBridge event CloudWatch would send.
  */
 import {
   GetMetricDataCommand,
@@ -35,7 +36,7 @@ export interface AlarmChange {
 export class AlarmWatch {
   private readonly states = new Map<string, AlarmState>();
   /** Simulated time of each alarm's last change (moto stamps SetAlarmState with the real clock). */
-  private readonly changedAt = new Map<string, number>();
+  private readonly changeTimes = new Map<string, number>();
 
   /** `originMs`: start of the first alarm period (the scenario's first timestamp). */
   constructor(
@@ -53,27 +54,11 @@ export class AlarmWatch {
   }
 
   /**
-   * Makes DescribeAlarms answers on `client` carry each alarm's change time on the simulated
-   * clock, as CloudWatch would stamp it: the decision Lambda compares it with the event's.
+   * When the alarm last changed state, on the simulated clock, as CloudWatch would stamp it (the
+   * decision Lambda compares it with the event's); undefined before its first evaluated change.
    */
-  stampChangeTimes(client: CloudWatchClient): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (context.commandName !== 'DescribeAlarmsCommand') return result;
-        const output = result.output as {
-          MetricAlarms?: { AlarmName?: string; StateUpdatedTimestamp?: Date; StateTransitionedTimestamp?: Date }[];
-        };
-        for (const alarm of output.MetricAlarms ?? []) {
-          const at = this.changedAt.get(alarm.AlarmName ?? '');
-          if (at === undefined) continue;
-          alarm.StateUpdatedTimestamp = new Date(at);
-          alarm.StateTransitionedTimestamp = new Date(at);
-        }
-        return result;
-      },
-      { step: 'initialize', name: 'sandbox-simulated-alarm-change-times' },
-    );
+  changedAt(alarmName: string): number | undefined {
+    return this.changeTimes.get(alarmName);
   }
 
   /** Evaluates the alarms whose period ends at `endMs`, and applies their changes in the emulator. */
@@ -89,10 +74,10 @@ export class AlarmWatch {
         const from = this.states.get(alarm.alarmName)!;
         const to = evaluateAlarm(alarm.definition, range, from);
         if (to === from) continue;
-        this.states.set(alarm.alarmName, to);
-        this.changedAt.set(alarm.alarmName, Date.now());
-        const reason = stateReason(alarm, range, from, to);
         const at = Date.now(); // simulated: the evaluation runs just after the period ends
+        this.states.set(alarm.alarmName, to);
+        this.changeTimes.set(alarm.alarmName, at);
+        const reason = stateReason(alarm, range, from, to);
         await this.cloudWatch.send(
           new SetAlarmStateCommand({ AlarmName: alarm.alarmName, StateValue: to, StateReason: reason }),
         );

@@ -302,7 +302,7 @@ async function readBody(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const matches = (match: CallMatch, call: RecognisedCall) =>
+const matches = (match: CallMatch, call: Pick<RecognisedCall, 'service' | 'operation' | 'region'>) =>
   match.service === call.service &&
   match.operation === call.operation &&
   (match.region === undefined || match.region === call.region);
@@ -329,7 +329,8 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
   const faults: { match: CallMatch; fault: AwsFault; remaining: number }[] = [];
   const lostResponses: { match: CallMatch; fault: AwsFault }[] = [];
   const rewrites: { match: CallMatch; rewrite: (body: string) => string }[] = [];
-  const seen: RecognisedCall[] = [];
+  // Requests seen, counted by service, operation and region (a sandbox day makes thousands).
+  const seen = new Map<string, { call: Pick<RecognisedCall, 'service' | 'operation' | 'region'>; count: number }>();
 
   const removerOf =
     <R>(rules: R[], rule: R): RemoveRule =>
@@ -401,7 +402,12 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const call = recognise(req.method ?? 'GET', req.url ?? '/', req.headers, body);
-    if (call) seen.push(call);
+    if (call) {
+      const key = `${call.service} ${call.operation} ${call.region}`;
+      const entry = seen.get(key) ?? { call, count: 0 };
+      entry.count += 1;
+      seen.set(key, entry);
+    }
     try {
       await answer(req, body, call, res);
     } catch (error) {
@@ -449,13 +455,13 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       });
     },
     calls(match) {
-      return seen.filter((call) => matches(match, call)).length;
+      return [...seen.values()].filter(({ call }) => matches(match, call)).reduce((sum, { count }) => sum + count, 0);
     },
     reset() {
       faults.length = 0;
       lostResponses.length = 0;
       rewrites.length = 0;
-      seen.length = 0;
+      seen.clear();
     },
     close() {
       agent.destroy();

@@ -1,6 +1,7 @@
 /**
  * What the sandbox deploys in the emulator: provisionEmulatedDeployment's control plane and
- * foundations, and the part of the control stack that moto can hold and that does not create: the two state machines (from the real definition files, with placeholder Lambda ARNs:
+ * foundations, and the part of the control stack that moto can hold and that does not create:
+ * the two state machines (the synthesized definitions, with the ARNs the task Lambdas would have:
  * moto records their executions, the executor bridge runs them) and the scaling alarms of every
  * elastic region (names and values as the CDK app defines them). Clients honour AWS_ENDPOINT_URL.
  */
@@ -17,7 +18,14 @@ import {
   scaleUpAlarmName,
   scaleUpStateMachineName,
 } from '../../functions/domain/naming';
-import { substitutedDefinition, TASK_SUBSTITUTIONS, type TaskLambda } from '../../workflows/definitions';
+import { DEPLOYED_LAMBDAS } from '../../infra/synthesized-deployment';
+import {
+  substituteTaskArns,
+  TASK_SUBSTITUTIONS,
+  type TaskLambda,
+  type WorkflowName,
+} from '../../workflows/definitions';
+import type { WorkflowDefinition } from '../../workflows/run-locally';
 import { provisionEmulatedDeployment, type EmulatedControlPlane } from './emulated-deployment';
 
 export interface SandboxDeployment {
@@ -28,10 +36,13 @@ export interface SandboxDeployment {
   alarms: ScalingAlarm[];
 }
 
-/** Everything the deployed stacks would create, in the emulator. */
-export async function deployToEmulator(configured: AutoscalerConfig): Promise<SandboxDeployment> {
+/** Everything the deployed stacks would create, in the emulator, the state machines with `definitions`. */
+export async function deployToEmulator(
+  configured: AutoscalerConfig,
+  definitions: Record<WorkflowName, WorkflowDefinition>,
+): Promise<SandboxDeployment> {
   const { config, controlPlane } = await provisionEmulatedDeployment(configured);
-  const machines = await createStateMachines(config);
+  const machines = await createStateMachines(config, definitions);
   const alarms = scalingAlarms(config);
   await createScalingAlarms(config, alarms);
   return { config, controlPlane, machines, alarms };
@@ -49,18 +60,21 @@ export interface ScalingAlarm {
   description: string;
 }
 
-/** Creates both state machines from the deployed definition files; returns their ARNs. */
-export async function createStateMachines(config: AutoscalerConfig): Promise<ScalingStateMachines> {
+/** Creates both state machines from `definitions`; returns their ARNs. */
+export async function createStateMachines(
+  config: AutoscalerConfig,
+  definitions: Record<WorkflowName, WorkflowDefinition>,
+): Promise<ScalingStateMachines> {
   const sfn = new SFNClient({ region: config.homeRegion, maxAttempts: 1 });
   const lambdaArns = Object.fromEntries(
     Object.keys(TASK_SUBSTITUTIONS).map((task) => [
       task,
-      `arn:aws:lambda:${config.homeRegion}:${EMULATED_ACCOUNT}:function:${config.prefix}-${task}`,
+      `arn:aws:lambda:${config.homeRegion}:${EMULATED_ACCOUNT}:function:${config.prefix}-${DEPLOYED_LAMBDAS[task as TaskLambda]}`,
     ]),
   ) as Record<TaskLambda, string>;
   const roleArn = `arn:aws:iam::${EMULATED_ACCOUNT}:role/${config.prefix}-workflows`;
-  const create = async (name: string, workflow: 'scaleUp' | 'scaleDown') => {
-    const definition = JSON.stringify(substitutedDefinition(workflow, lambdaArns));
+  const create = async (name: string, workflow: WorkflowName) => {
+    const definition = JSON.stringify(substituteTaskArns(definitions[workflow].text, lambdaArns));
     const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name, roleArn, definition }));
     return stateMachineArn!;
   };

@@ -4,9 +4,10 @@
  * counts of what happened on the way, for the closing summary and the tests.
  */
 import { DescribeClusterCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateStore } from '../../functions/adapters/state-store';
-import { documentClient } from '../../functions/commons/aws-clients';
 import { approvedRegions, regionList, type AutoscalerConfig } from '../../functions/domain/config';
 import { clusterName } from '../../functions/domain/naming';
 import type { RegionLock, RegionState } from '../../functions/domain/region-state';
@@ -48,14 +49,20 @@ export interface RunCounts {
 
 const ALREADY_IN_STATE: RejectionRule = 'already-in-state';
 
-export async function readEmulatorState(config: AutoscalerConfig, stateTableName: string): Promise<EmulatorState> {
+/** `endpoint`: the emulator's. */
+export async function readEmulatorState(
+  config: AutoscalerConfig,
+  stateTableName: string,
+  endpoint: string,
+): Promise<EmulatorState> {
   const regions = approvedRegions(config);
-  const store = new StateStore(documentClient(config.homeRegion), stateTableName);
+  const dynamo = new DynamoDBClient({ region: config.homeRegion, endpoint, maxAttempts: 2 });
+  const store = new StateStore(DynamoDBDocumentClient.from(dynamo), stateTableName);
   const states = await store.getRegionStates(regions);
   const locks = (await Promise.all(regions.map((r) => store.getLock(r)))).filter((l): l is RegionLock => !!l);
   const clusters: EmulatedCluster[] = [];
   for (const region of regions) {
-    const eks = new EKSClient({ region, maxAttempts: 2 });
+    const eks = new EKSClient({ region, endpoint, maxAttempts: 2 });
     const name = clusterName(config.prefix, region);
     const { clusters: names = [] } = await eks.send(new ListClustersCommand({}));
     if (!names.includes(name)) continue;
@@ -64,7 +71,7 @@ export async function readEmulatorState(config: AutoscalerConfig, stateTableName
     clusters.push({ region, name, status: cluster?.status ?? 'UNKNOWN', nodegroups });
   }
   const records = await latencyRecordTargets(
-    new Route53Client({ region: 'us-east-1', maxAttempts: 2 }),
+    new Route53Client({ region: 'us-east-1', endpoint, maxAttempts: 2 }),
     config.dns.hostedZoneId,
     config.dns.recordName,
   );

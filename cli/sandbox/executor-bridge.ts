@@ -1,12 +1,12 @@
 /**
  * moto's Step Functions records the executions the decision Lambda and the reconciler start, but
  * cannot run their Lambda tasks. The bridge finds each new RUNNING execution in the emulator and
- * runs it locally: the deployed definition file, the real task handlers, `$$.Execution.Id` = the
- * emulator's execution ARN (the region lock's owner, so the reconciler's DescribeExecution of a
- * lock owner answers RUNNING while it runs), Wait states in simulated proportion. When the local
- * run ends, the bridge stops the execution in moto, which then reports it ABORTED: the sandbox
- * marks every finished execution that way (moto offers no call to make one SUCCEEDED or FAILED),
- * and the outcome the workflow really had is kept here and printed.
+ * runs it locally: the definition the synthesized template deploys, the bundled task Lambdas,
+ * `$$.Execution.Id` = the emulator's execution ARN (the region lock's owner, so the reconciler's
+ * DescribeExecution of a lock owner answers RUNNING while it runs), Wait states in simulated
+ * proportion. When the local run ends, the bridge stops the execution in moto, which then
+ * reports it ABORTED: the sandbox marks every finished execution that way (moto offers no call to
+ * make one SUCCEEDED or FAILED), and the outcome the workflow really had is kept here and printed.
  */
 import { DescribeExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import {
@@ -14,8 +14,8 @@ import {
   type RunningExecution,
   type ScalingStateMachines,
 } from '../../functions/adapters/scaling-executions';
-import { readDefinitionText, type TaskLambda, type WorkflowName } from '../../workflows/definitions';
-import { runWorkflowLocally, type TaskHandler } from '../../workflows/run-locally';
+import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
+import { runWorkflowLocally, type TaskHandler, type WorkflowDefinition } from '../../workflows/run-locally';
 import type { Direction, Timeline } from './timeline';
 
 export interface ExecutionOutcome {
@@ -33,6 +33,8 @@ export interface ExecutionOutcome {
 export interface ExecutorBridgeDeps {
   sfn: SFNClient;
   machines: ScalingStateMachines;
+  /** The definitions the state machines run (as synthesized). */
+  definitions: Record<WorkflowName, WorkflowDefinition>;
   tasks: Record<TaskLambda, TaskHandler>;
   timeline: Timeline;
   /** Real ms that one simulated second of a Wait state lasts. */
@@ -41,9 +43,9 @@ export interface ExecutorBridgeDeps {
   afterSteps?: () => Promise<void>;
 }
 
-/** Task state names of a workflow (the steps the timeline shows). */
-function taskStates(workflow: WorkflowName): Set<string> {
-  const { States } = JSON.parse(readDefinitionText(workflow)) as { States: Record<string, { Type: string }> };
+/** Task state names of a definition (the steps the timeline shows). */
+function taskStates(definition: WorkflowDefinition): Set<string> {
+  const { States } = JSON.parse(definition.text) as { States: Record<string, { Type: string }> };
   return new Set(Object.entries(States).flatMap(([name, state]) => (state.Type === 'Task' ? [name] : [])));
 }
 
@@ -51,13 +53,17 @@ export class ExecutorBridge {
   readonly outcomes: ExecutionOutcome[] = [];
   private readonly seen = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
-  private readonly steps = { scaleUp: taskStates('scaleUp'), scaleDown: taskStates('scaleDown') };
+  private readonly steps: Record<WorkflowName, Set<string>>;
   /** Task Lambda invocations under way, and who waits for there to be none. */
   private tasksInFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly tasks: Record<TaskLambda, TaskHandler>;
 
   constructor(private readonly deps: ExecutorBridgeDeps) {
+    this.steps = {
+      scaleUp: taskStates(deps.definitions.scaleUp),
+      scaleDown: taskStates(deps.definitions.scaleDown),
+    };
     this.tasks = Object.fromEntries(
       Object.entries(deps.tasks).map(([name, handler]) => [name, (input: unknown) => this.track(handler(input))]),
     ) as Record<TaskLambda, TaskHandler>;
@@ -134,7 +140,7 @@ export class ExecutorBridge {
         });
         await this.deps.afterSteps?.().catch(() => undefined);
       };
-      const result = await runWorkflowLocally(workflow, parsed, {
+      const result = await runWorkflowLocally(this.deps.definitions[workflow], parsed, {
         tasks: this.tasks,
         executionName: execution.name,
         executionId: execution.executionArn,

@@ -1,16 +1,24 @@
 /**
- * The real Lambda handlers, invoked in-process: the decision Lambda, the reconciler and the four
- * task Lambdas, with the environment the CDK app gives them. They are imported only once that
- * environment is set, because Powertools reads its log level and metrics switch as it loads.
+ * The Lambdas as they deploy, invoked in-process: the decision Lambda, the reconciler and the four
+ * task Lambdas, each loaded from the bundle `cdk synth` packaged (infra/synthesized-deployment.ts),
+ * with the environment the CDK app gives them. They are loaded only once that environment is set:
+ * Powertools reads its log level and metrics switch as it loads, the SDK clients their endpoint
+ * when first used.
  */
 import type { Context } from 'aws-lambda';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
-import { resetClients } from '../../functions/commons/aws-clients';
-import { ENV, resetRuntime } from '../../functions/commons/runtime';
+import { ENV } from '../../functions/commons/runtime';
 import type { AlarmDecision } from '../../functions/decide/decision-handler';
 import type { AutoscalerConfig } from '../../functions/domain/config';
+import { SERVICE_NAME } from '../../functions/domain/metric-names';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
 import type { ReconcileAction } from '../../functions/reconcile/reconciler';
+import {
+  DEPLOYED_LAMBDAS,
+  loadBundledHandler,
+  type DeployedLambda,
+  type SynthesizedDeployment,
+} from '../../infra/synthesized-deployment';
 import type { TaskHandler } from '../../workflows/run-locally';
 import type { TaskLambda } from '../../workflows/definitions';
 import type { EmulatedControlPlane } from './emulated-deployment';
@@ -22,17 +30,21 @@ export interface LambdaEnvironment {
   machines: ScalingStateMachines;
   /** EDGE_KUBERNETES_API_URL: the Kubernetes API double, `{cluster}` standing for the cluster's name. */
   kubernetesApiUrl: string;
+  /** AWS_ENDPOINT_URL: where the Lambdas' SDK clients send their requests. */
+  awsEndpoint: string;
 }
 
-/** The variables the CDK app sets on every function, plus quiet Powertools for a readable terminal. */
+/** The variables the CDK app sets on the functions, plus their AWS endpoint and quiet Powertools for a readable terminal. */
 export function lambdaEnvironmentVariables(env: LambdaEnvironment): Record<string, string> {
   return {
+    AWS_ENDPOINT_URL: env.awsEndpoint,
     [ENV.config]: JSON.stringify(env.config),
     [ENV.stateTable]: env.controlPlane.stateTableName,
     [ENV.topic]: env.controlPlane.notificationTopicArn,
     [ENV.scaleUp]: env.machines.up,
     [ENV.scaleDown]: env.machines.down,
     [KUBERNETES_API_OVERRIDE_ENV]: env.kubernetesApiUrl,
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
@@ -47,32 +59,33 @@ export interface LocalLambdas {
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 /**
- * Loads the handlers, once lambdaEnvironmentVariables() are set in this process (the handlers
- * read them through runtime()), forgetting any cached runtime and SDK client.
+ * Loads the six bundles of `deployment`, once `environment` (lambdaEnvironmentVariables()) is set
+ * in this process, each as a new Lambda environment: its configuration, clients and caches start
+ * empty. Refuses a bundle whose template sets a variable that `environment` lacks.
  */
-export async function loadLocalLambdas(prefix: string): Promise<LocalLambdas> {
-  resetRuntime();
-  resetClients();
-  // One after the other: jest's ESM loader fails on concurrent imports that share dependencies.
-  const handlerOf = async (module: Promise<{ handler: unknown }>) => (await module).handler as Handler;
-  const decide = await handlerOf(import('../../functions/decide/decision-handler'));
-  const reconcile = await handlerOf(import('../../functions/reconcile/reconcile-handler'));
-  const regionTask = await handlerOf(import('../../functions/tasks/region-task'));
-  const clusterTask = await handlerOf(import('../../functions/tasks/cluster-task'));
-  const edgeTask = await handlerOf(import('../../functions/tasks/edge-task'));
-  const dnsTask = await handlerOf(import('../../functions/tasks/dns-task'));
-  const invoke =
-    (handler: Handler, name: string) =>
-    (event: unknown): Promise<unknown> =>
-      handler(event, lambdaContext(`${prefix}-${name}`));
+export async function loadBundledLambdas(
+  deployment: SynthesizedDeployment,
+  environment: Record<string, string>,
+  prefix: string,
+): Promise<LocalLambdas> {
+  const load = async (lambda: DeployedLambda) => {
+    const bundle = deployment.lambdas[lambda];
+    const unset = bundle.environmentKeys.filter((key) => !(key in environment));
+    if (unset.length) {
+      throw new Error(`${bundle.functionName}: the template sets ${unset.join(', ')}, which the sandbox does not`);
+    }
+    const handler = await loadBundledHandler<Handler>(bundle);
+    const functionName = `${prefix}-${DEPLOYED_LAMBDAS[lambda]}`;
+    return (event: unknown): Promise<unknown> => handler(event, lambdaContext(functionName));
+  };
   return {
-    decide: invoke(decide, 'decide') as LocalLambdas['decide'],
-    reconcile: invoke(reconcile, 'reconcile') as LocalLambdas['reconcile'],
+    decide: (await load('decide')) as LocalLambdas['decide'],
+    reconcile: (await load('reconcile')) as LocalLambdas['reconcile'],
     tasks: {
-      regionTask: invoke(regionTask, 'region-task'),
-      clusterTask: invoke(clusterTask, 'cluster-task'),
-      edgeTask: invoke(edgeTask, 'edge-task'),
-      dnsTask: invoke(dnsTask, 'dns-task'),
+      regionTask: await load('regionTask'),
+      clusterTask: await load('clusterTask'),
+      edgeTask: await load('edgeTask'),
+      dnsTask: await load('dnsTask'),
     },
   };
 }

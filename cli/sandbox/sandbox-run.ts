@@ -1,18 +1,25 @@
 /**
- * The local sandbox (`npm start`): the autoscaler's real code against the moto AWS emulator.
- * Creates what the deployed stacks would, plays a demand scenario on a simulated clock through
- * the real decision Lambda, reconciler, workflow definitions and task handlers, prints a live
- * timeline, then summarizes what the emulator holds and writes the HTML report.
+ * The local sandbox (`npm start`): what deploys, against the moto AWS emulator. Synthesizes the
+ * app for the configuration (the Lambda bundles and state machine definitions `cdk deploy` would
+ * ship), creates in the emulator what the stacks would, plays a demand scenario on a simulated
+ * clock through the bundled decision Lambda and reconciler, the synthesized workflow definitions
+ * and the bundled task Lambdas, prints a live timeline, then summarizes what the emulator holds
+ * and writes the HTML report. The Lambdas' AWS calls go through the AWS proxy (aws-proxy.ts),
+ * the sandbox's own (the parts of the emulated cloud it plays) straight to the emulator.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
-import { cloudWatchClient, resetClients } from '../../functions/commons/aws-clients';
 import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
+import { controlStackName } from '../../functions/domain/naming';
+import { synthesizeDeployment, type SynthesizedDeployment } from '../../infra/synthesized-deployment';
+import { stampAlarmChangeTimes } from './alarm-change-times';
 import { AlarmWatch } from './alarm-watch';
+import { startAwsFaultProxy, type AwsFaultProxy } from './aws-proxy';
 import { loadBalancerController } from './cloud-controller';
 import { deployToEmulator, type SandboxDeployment } from './emulated-automation';
 import {
@@ -25,7 +32,7 @@ import {
 import { ExecutorBridge, type ExecutionOutcome } from './executor-bridge';
 import { KubernetesApiDouble } from './kubernetes-api-double';
 import { LatencyRecordWatch } from './latency-record-watch';
-import { lambdaEnvironmentVariables, loadLocalLambdas, type LocalLambdas } from './local-lambdas';
+import { lambdaEnvironmentVariables, loadBundledLambdas, type LocalLambdas } from './local-lambdas';
 import { startMotoServer } from './moto-server';
 import { renderSandboxReport } from './observed-report';
 import { placeBeforeNow, REAL_CLOCK_MARGIN_MS, scenarioEndMs, type Scenario } from './scenario';
@@ -42,6 +49,13 @@ export interface SandboxOptions {
   msPerSimulatedMinute: number;
   /** A moto server already running (the integration tests'); without it the sandbox starts its own and stops it. */
   motoEndpoint?: string;
+  /**
+   * A deployment already synthesized (the integration tests': their global setup synthesizes
+   * once). Its bundles and definitions do not depend on the configuration, which the Lambdas read
+   * from their environment. Without it the sandbox synthesizes the app for `config` in a
+   * temporary directory, and removes it at the end.
+   */
+  synthesized?: SynthesizedDeployment;
   /** Where to write the HTML report; none when omitted. */
   reportPath?: string;
   write: Writer;
@@ -65,24 +79,35 @@ export interface SandboxResult {
 
 type Cleanups = Array<() => Promise<void> | void>;
 
-/**
- * Sets variables in this process and forgets the cached SDK clients (they read AWS_ENDPOINT_URL
- * when created); returns the function that puts the previous values back.
- */
+/** Sets variables in this process; returns the function that puts the previous values back. */
 function setEnvironment(variables: Record<string, string>): () => void {
   const previous = Object.fromEntries(Object.keys(variables).map((key) => [key, process.env[key]]));
   Object.assign(process.env, variables);
-  resetClients();
   return () => {
     for (const [key, value] of Object.entries(previous)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
-    resetClients();
   };
 }
 
-/** Starts moto unless one is given, and points every SDK client of this process at it. */
+interface Synthesis {
+  synthesized: SynthesizedDeployment;
+  /** "just now (21 s)", or where the given deployment was synthesized. */
+  how: string;
+}
+
+/** `cdk synth` of the app for `config`, in a temporary directory removed at the end (10-30 s: it bundles six Lambdas). */
+function synthesizeForSandbox(config: AutoscalerConfig, write: Writer, cleanups: Cleanups): Synthesis {
+  write(`Synthesizing the deployment (cdk synth of ${controlStackName(config.prefix)}, bundling its six Lambdas)...`);
+  const startedAt = performance.now();
+  const outdir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-sandbox-'));
+  cleanups.push(() => rmSync(outdir, { recursive: true, force: true }));
+  const synthesized = synthesizeDeployment(config, outdir);
+  return { synthesized, how: `just now (${Math.round((performance.now() - startedAt) / 1000)} s)` };
+}
+
+/** Starts moto unless one is given, and points the SDK clients this process creates next at it. */
 async function startEmulator(
   motoEndpoint: string | undefined,
   homeRegion: string,
@@ -105,17 +130,14 @@ async function startEmulator(
   return endpoint;
 }
 
-function describeStart(
-  deployment: SandboxDeployment,
-  scenario: Scenario,
-  urls: { moto: string; kubernetes: string },
-  msPerSimulatedMinute: number,
-): string[] {
+function describeStart(prepared: PreparedSandbox, scenario: Scenario, msPerSimulatedMinute: number): string[] {
+  const { deployment, synthesizedHow, urls } = prepared;
   const { config, controlPlane, alarms } = deployment;
   const { trace } = scenario;
   const realSeconds = (trace.periods * trace.stepSeconds * msPerSimulatedMinute) / 60_000;
   return [
     `Local sandbox: moto AWS emulator at ${urls.moto}, Kubernetes API double at ${urls.kubernetes}`,
+    `Running what deploys: the six Lambda bundles and both state machine definitions as synthesized ${synthesizedHow}`,
     `Created in the emulator: state table ${controlPlane.stateTableName}, topic, hosted zone ${config.dns.hostedZoneId}, ` +
       `foundations in ${approvedRegions(config).length} regions, state machines, ${alarms.length} scaling alarms`,
     `Scenario: ${scenario.name}, ${(trace.periods * trace.stepSeconds) / 3600} h of ${trace.stepSeconds} s demand for ` +
@@ -133,32 +155,49 @@ function describeStart(
 }
 
 interface PreparedSandbox {
+  synthesized: SynthesizedDeployment;
+  synthesizedHow: string;
   deployment: SandboxDeployment;
   lambdas: LocalLambdas;
+  proxy: AwsFaultProxy;
   urls: { moto: string; kubernetes: string };
 }
 
-/** The emulator with the autoscaler deployed in it, the Kubernetes API double, and the handlers with their environment. */
+/**
+ * The synthesized deployment, the emulator with the autoscaler deployed in it, the AWS proxy in
+ * front of it, the Kubernetes API double, and the bundled Lambdas with their environment.
+ */
 async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Promise<PreparedSandbox> {
+  const given = options.synthesized;
+  const { synthesized, how: synthesizedHow } = given
+    ? { synthesized: given, how: `in ${given.outdir}` }
+    : synthesizeForSandbox(options.config, options.write, cleanups);
   const moto = await startEmulator(options.motoEndpoint, options.config.homeRegion, cleanups);
-  const deployment = await deployToEmulator(options.config);
+  const deployment = await deployToEmulator(options.config, synthesized.definitions);
   const { config, controlPlane, machines } = deployment;
+  const proxy = await startAwsFaultProxy(moto);
+  cleanups.push(() => proxy.close());
   const kubernetes = new KubernetesApiDouble();
-  kubernetes.cloudController = loadBalancerController(config.prefix);
+  kubernetes.cloudController = loadBalancerController(config.prefix, moto);
   const kubernetesUrl = await kubernetes.start();
   cleanups.push(() => kubernetes.stop());
-  cleanups.push(
-    setEnvironment(
-      lambdaEnvironmentVariables({
-        config,
-        controlPlane,
-        machines,
-        kubernetesApiUrl: `${kubernetesUrl}/clusters/{cluster}`,
-      }),
-    ),
-  );
-  const lambdas = await loadLocalLambdas(config.prefix);
-  return { deployment, lambdas, urls: { moto, kubernetes: kubernetesUrl } };
+  const environment = lambdaEnvironmentVariables({
+    config,
+    controlPlane,
+    machines,
+    kubernetesApiUrl: `${kubernetesUrl}/clusters/{cluster}`,
+    awsEndpoint: proxy.endpoint,
+  });
+  cleanups.push(setEnvironment(environment));
+  const lambdas = await loadBundledLambdas(synthesized, environment, config.prefix);
+  return {
+    synthesized,
+    synthesizedHow,
+    deployment,
+    lambdas,
+    proxy,
+    urls: { moto, kubernetes: kubernetesUrl },
+  };
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
@@ -167,29 +206,34 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   try {
     const scenario = { ...options.scenario, trace: placeBeforeNow(options.scenario.trace, Date.now()) };
     const { trace } = scenario;
-    const { deployment, lambdas, urls } = await prepareSandbox(options, cleanups);
+    const prepared = await prepareSandbox(options, cleanups);
+    const { synthesized, deployment, lambdas, proxy, urls } = prepared;
     const { config, controlPlane, machines } = deployment;
     const speed = options.msPerSimulatedMinute;
-    for (const line of describeStart(deployment, scenario, urls, speed)) write(line);
+    for (const line of describeStart(prepared, scenario, speed)) write(line);
 
     const clock = new SimulatedClock(trace.startMs, speed);
+    // The bundles loaded in this process read the global Date too.
     cleanups.push(installSimulatedDate(() => clock.now()));
     const timeline = new Timeline(write);
-    const route53 = new Route53Client({ region: 'us-east-1', maxAttempts: 2 });
+    // The parts of the emulated cloud the sandbox plays talk to the emulator directly.
+    const endpoint = urls.moto;
+    const route53 = new Route53Client({ region: 'us-east-1', endpoint, maxAttempts: 2 });
     const records = new LatencyRecordWatch(route53, config.dns.hostedZoneId, config.dns.recordName, timeline);
     const bridge = new ExecutorBridge({
-      sfn: new SFNClient({ region: config.homeRegion, maxAttempts: 2 }),
+      sfn: new SFNClient({ region: config.homeRegion, endpoint, maxAttempts: 2 }),
       machines,
+      definitions: synthesized.definitions,
       tasks: lambdas.tasks,
       timeline,
       msPerWaitSecond: clock.realMsPerSimulatedSecond,
       // Only the workflows change the latency records: the zone is read after each batch of their steps.
       afterSteps: () => records.check(),
     });
-    const cloudWatch = new CloudWatchClient({ region: config.homeRegion, maxAttempts: 2 });
+    const cloudWatch = new CloudWatchClient({ region: config.homeRegion, endpoint, maxAttempts: 2 });
     const alarms = new AlarmWatch(cloudWatch, deployment.alarms, config.homeRegion, trace.startMs);
-    // The decision Lambda and the reconciler read alarm states through this client.
-    alarms.stampChangeTimes(cloudWatchClient(config.homeRegion));
+    // The decision Lambda and the reconciler read alarm states through the proxy.
+    stampAlarmChangeTimes(proxy, (alarmName) => alarms.changedAt(alarmName));
     const player = new ScenarioPlayer({
       config,
       trace,
@@ -222,7 +266,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     await bridge.drain();
     await records.check();
 
-    const emulator = await readEmulatorState(config, controlPlane.stateTableName);
+    const emulator = await readEmulatorState(config, controlPlane.stateTableName, endpoint);
     const counts = runCounts(timeline.events, bridge.outcomes);
     write('');
     for (const line of formatEmulatorSummary(config, emulator, counts, clock.now())) write(line);

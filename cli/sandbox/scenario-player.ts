@@ -1,9 +1,9 @@
 /**
  * Plays a demand trace on the simulated clock, period by period, as the deployed system would
  * live it: the publisher puts each period's datapoints into CloudWatch (the emulator), the alarms
- * are evaluated at the end of their periods, each state change goes to the real decision Lambda,
- * the real reconciler runs on its schedule, and the executor bridge runs every workflow execution
- * they start. The timeline shows it all as it happens.
+ * are evaluated at the end of their periods, each state change goes to the bundled decision
+ * Lambda, the bundled reconciler runs on its schedule, and the executor bridge runs every workflow
+ * execution they start. The timeline shows it all as it happens.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,9 +33,6 @@ export interface ScenarioPlayerDeps {
 export class ScenarioPlayer {
   /** The reconciler pass under way, beside the scenario (EventBridge invokes the Lambda on its own). */
   private reconciler: Promise<void> = Promise.resolve();
-  private reconcilerBusy = false;
-  /** The newest schedule tick that came while a pass was under way. */
-  private pendingTick: number | undefined;
   /** Elastic regions whose publisher is silent, since when. */
   private silentSince = new Map<string, number>();
 
@@ -46,8 +43,10 @@ export class ScenarioPlayer {
     const { trace, clock, config, signal } = this.deps;
     const stepMs = trace.stepSeconds * 1000;
     const reconcileMs = config.scaling.reconcileIntervalMinutes * 60_000;
-    // The reconciler's first pass is what brings the always-on regions up: no manual step.
-    this.scheduleReconcile(trace.startMs);
+    // The reconciler's first pass is what brings the always-on regions up: no manual step. It is
+    // the Lambdas' cold start, the slowest pass: the clock waits for it before the first period ends.
+    clock.advanceTo(trace.startMs, trace.startMs + stepMs - 1);
+    this.reconciler = this.reconcile(trace.startMs);
     for (let period = 0; period < trace.periods; period++) {
       const endMs = trace.startMs + (period + 1) * stepMs;
       try {
@@ -55,11 +54,15 @@ export class ScenarioPlayer {
       } catch {
         return false; // aborted
       }
+      // A reconciler pass, like a task Lambda call, takes about a second in AWS: however slow this
+      // machine, the simulated clock (capped just before this period's end) waits for it to finish,
+      // or the pass would read alarm states that changed minutes after it began.
+      await this.reconciler;
       await this.deps.bridge.whenTasksIdle();
       clock.advanceTo(endMs, endMs + stepMs - 1);
       await this.publish(period);
       await this.evaluateAlarms(endMs);
-      if ((endMs - trace.startMs) % reconcileMs === 0) this.scheduleReconcile(endMs);
+      if ((endMs - trace.startMs) % reconcileMs === 0) this.reconciler = this.reconcile(endMs);
     }
     await this.reconciler;
     return !signal?.aborted;
@@ -115,29 +118,6 @@ export class ScenarioPlayer {
       }
       await bridge.pickUpNewExecutions();
     }
-  }
-
-  /**
-   * Passes never overlap: a tick that comes while one runs waits for it, and a newer tick replaces
-   * it (the deployed schedule drops a tick older than the interval: maxEventAge). On a machine
-   * slower than the speed asks, the reconciler then runs less often than its interval, not later
-   * and later.
-   */
-  private scheduleReconcile(scheduledAt: number): void {
-    if (this.reconcilerBusy) {
-      this.pendingTick = scheduledAt;
-      return;
-    }
-    this.reconcilerBusy = true;
-    this.reconciler = (async () => {
-      let tick: number | undefined = scheduledAt;
-      while (tick !== undefined) {
-        this.pendingTick = undefined;
-        await this.reconcile(tick);
-        tick = this.pendingTick;
-      }
-      this.reconcilerBusy = false;
-    })();
   }
 
   private async reconcile(scheduledAt: number): Promise<void> {

@@ -1,7 +1,8 @@
 /**
- * The sandbox's simulated clock. The real Lambda code reads the time with `new Date()` and
+ * The sandbox's simulated clock. The Lambda code reads the time with `new Date()` and
  * `Date.now()`; for the sandbox's process the global Date is replaced by one whose
- * no-argument constructor and `now()` answer simulated time. Timers stay real: a Wait state of the
+ * no-argument constructor and `now()` answer simulated time (the bundles loaded in the process
+ * share that global, and read it at each call). Timers stay real: a Wait state of the
  * local workflow runner and the scenario's pacing use setTimeout scaled to the clock's speed.
  *
  * Simulated time flows with real time at a fixed speed (`msPerSimulatedMinute` real ms per

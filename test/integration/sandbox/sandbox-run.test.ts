@@ -1,7 +1,8 @@
 /**
  * A short sandbox run in-process against the integration project's moto server: four simulated
  * hours in which one elastic region's demand spikes (with a publisher gap in the middle) and falls
- * back, played through the real decision Lambda, reconciler, workflows and task handlers. The
+ * back, played through what deploys: the bundled decision Lambda, reconciler and task Lambdas and
+ * the synthesized workflow definitions (of the deployment the integration setup synthesized). The
  * emulator's final state is then checked with the AWS APIs themselves. Unique prefix: other
  * suites share the emulator.
  */
@@ -11,6 +12,7 @@ import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { loadBalancerName } from '../../../cli/sandbox/cloud-controller';
 import { runSandbox, type SandboxResult } from '../../../cli/sandbox/sandbox-run';
+import { REAL_CLOCK_MARGIN_MS } from '../../../cli/sandbox/scenario';
 import { latencyRecordTargets } from '../../../functions/adapters/latency-records';
 import type { TimelineEvent } from '../../../cli/sandbox/timeline';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -18,6 +20,7 @@ import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import type { DemandTrace } from '../../../functions/domain/simulation/trace';
 import { exampleConfig } from '../../support/config-fixtures';
 import { uniquePrefix } from '../../support/control-stack-fixture';
+import { synthesizedDeployment } from '../../support/deployed-lambdas';
 import { describeWithMoto, motoEndpoint, useEmulator } from '../../support/moto';
 
 const START = Date.parse('2026-03-01T00:00:00Z');
@@ -68,6 +71,7 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
       scenario: { name: 'test spike', trace, ignoredRegions: [], gaps: [] },
       msPerSimulatedMinute: 10,
       motoEndpoint: motoEndpoint(),
+      synthesized: synthesizedDeployment(),
       write: (line) => lines.push(line),
     });
   }, 120_000);
@@ -94,6 +98,18 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     );
     expect([...records.keys()].sort()).toEqual([...ALWAYS_ON].sort());
     expect(result.emulator?.regions.filter((s) => s.status === 'ACTIVE').map((s) => s.region)).toEqual(ALWAYS_ON);
+  });
+
+  it('ran the bundles on the simulated clock: the region states they wrote are dated within the scenario', () => {
+    const latest = START + trace.periods * MINUTE + REAL_CLOCK_MARGIN_MS;
+    for (const region of [...ALWAYS_ON, SPIKING]) {
+      const state = result.emulator!.regions.find((s) => s.region === region)!;
+      for (const at of [state.since, state.lastTransitionAt]) {
+        expect(at).toEqual(expect.any(String));
+        expect(Date.parse(at!)).toBeGreaterThan(START);
+        expect(Date.parse(at!)).toBeLessThan(latest);
+      }
+    }
   });
 
   it('scaled the spiking region up on its alarm and down again after its demand fell, never in the publisher gap', () => {
