@@ -44,6 +44,18 @@ let tableName: string;
 const api = new KubernetesApiDouble();
 const bundles = {} as Record<'regionTask' | 'clusterTask' | 'edgeTask' | 'dnsTask', BundledHandler>;
 
+type Task = keyof typeof bundles;
+
+/** Runs `body` with a fault set up, then removes it. */
+async function withFault(setUp: () => () => void, body: () => Promise<void>): Promise<void> {
+  const remove = setUp();
+  try {
+    await body();
+  } finally {
+    remove();
+  }
+}
+
 const invoke = (task: keyof typeof bundles, event: unknown): Promise<InvocationOutcome> =>
   invokeAsLambda(bundles[task], event, lambdaContext(task));
 
@@ -129,117 +141,124 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     await proxy?.close();
   });
 
-  it('region-task', async () => {
-    await expectErrorType('regionTask', { action: 'noSuchAction' }, ERROR_NAMES.invalidRequest);
-    await expectErrorType(
+  // Each row: a task bundle, an input and the errorType the runtime reports for it.
+  it.each<[Task, string, Record<string, unknown>, string]>([
+    ['regionTask', 'an unknown action', { action: 'noSuchAction' }, ERROR_NAMES.invalidRequest],
+    [
       'regionTask',
+      'an unknown region code',
       { action: 'validateScaleUp', request: { region: 'mars-north-1' } },
       ERROR_NAMES.invalidRequest,
-    );
-    await expectErrorType(
+    ],
+    [
       'regionTask',
+      'a region in neither list',
       { action: 'validateScaleUp', request: { region: 'eu-north-1' } },
       ERROR_NAMES.invalidRequest,
-    );
-    await expectErrorType(
+    ],
+    [
       'regionTask',
+      'taking an always-on region down',
       { action: 'validateScaleDown', request: { region: 'us-east-1' } },
       ERROR_NAMES.refused,
-    );
-    await expectErrorType(
+    ],
+    [
       'regionTask',
+      'taking down a cluster not ours',
       { action: 'validateScaleDown', request: { region: FOREIGN_REGION } },
       ERROR_NAMES.notOwned,
-    );
+    ],
+    ['clusterTask', 'no executionId', { action: 'ensureCluster', region: SERVING_REGION }, ERROR_NAMES.invalidRequest],
+    [
+      'clusterTask',
+      'a region in neither list',
+      { action: 'ensureCluster', region: 'eu-north-1', executionId: EXECUTION },
+      ERROR_NAMES.invalidRequest,
+    ],
+    [
+      'clusterTask',
+      'adopting a cluster not ours',
+      { action: 'ensureCluster', region: FOREIGN_REGION, executionId: EXECUTION },
+      ERROR_NAMES.notOwned,
+    ],
+    [
+      'clusterTask',
+      'a nodegroup without its cluster',
+      { action: 'ensureNodegroup', region: 'sa-east-1', executionId: EXECUTION },
+      ERROR_NAMES.resourceFailed,
+    ],
+    [
+      'clusterTask',
+      'a cluster not ACTIVE by its deadline',
+      { action: 'describeCluster', region: 'sa-east-1', awaiting: 'ACTIVE', deadline: PAST },
+      ERROR_NAMES.deadlineExceeded,
+    ],
+    ['edgeTask', 'no region', { action: 'applyEdge' }, ERROR_NAMES.invalidRequest],
+    ['edgeTask', 'a cluster not ours', { action: 'applyEdge', region: FOREIGN_REGION }, ERROR_NAMES.notOwned],
+    [
+      'edgeTask',
+      'a cluster that does not exist',
+      { action: 'readEdgeEndpoint', region: 'sa-east-1' },
+      ERROR_NAMES.resourceFailed,
+    ],
+    [
+      'dnsTask',
+      'a region in neither list',
+      { action: 'deleteRecord', region: 'eu-north-1' },
+      ERROR_NAMES.invalidRequest,
+    ],
+  ])('%s reports, for %s, errorType %s', async (task, _what, event, errorType) => {
+    await expectErrorType(task, event, errorType);
+  });
+
+  it('region-task: RegionLockedError for a lock held by another execution, TransientError for a throttled read', async () => {
     const lock = (owner: string) => ({ action: 'lockRegion', region: 'sa-east-1', owner, direction: 'up' });
     expect(await invoke('regionTask', lock(`${EXECUTION}-first`))).toMatchObject({ ok: true });
     await expectErrorType('regionTask', lock(`${EXECUTION}-second`), ERROR_NAMES.regionLocked);
-    const remove = proxy.failNextCall({ service: 'dynamodb', operation: 'GetItem' }, FAULTS.throttling);
-    try {
-      await expectErrorType('regionTask', lock(`${EXECUTION}-first`), ERROR_NAMES.transient);
-    } finally {
-      remove();
-    }
+    await withFault(
+      () => proxy.failNextCall({ service: 'dynamodb', operation: 'GetItem' }, FAULTS.throttling),
+      () => expectErrorType('regionTask', lock(`${EXECUTION}-first`), ERROR_NAMES.transient),
+    );
   }, 60_000);
 
-  it('cluster-task', async () => {
-    await expectErrorType(
-      'clusterTask',
-      { action: 'ensureCluster', region: SERVING_REGION },
-      ERROR_NAMES.invalidRequest,
+  it('cluster-task: TransientError for a throttled EKS call', async () => {
+    await withFault(
+      () =>
+        proxy.failNextCall({ service: 'eks', operation: 'DescribeCluster', region: SERVING_REGION }, FAULTS.throttling),
+      () =>
+        expectErrorType('clusterTask', { action: 'describeCluster', region: SERVING_REGION }, ERROR_NAMES.transient),
     );
-    await expectErrorType(
-      'clusterTask',
-      { action: 'ensureCluster', region: 'eu-north-1', executionId: EXECUTION },
-      ERROR_NAMES.invalidRequest,
-    );
-    await expectErrorType(
-      'clusterTask',
-      { action: 'ensureCluster', region: FOREIGN_REGION, executionId: EXECUTION },
-      ERROR_NAMES.notOwned,
-    );
-    // A nodegroup for a cluster that does not exist.
-    await expectErrorType(
-      'clusterTask',
-      { action: 'ensureNodegroup', region: 'sa-east-1', executionId: EXECUTION },
-      ERROR_NAMES.resourceFailed,
-    );
-    await expectErrorType(
-      'clusterTask',
-      { action: 'describeCluster', region: 'sa-east-1', awaiting: 'ACTIVE', deadline: PAST },
-      ERROR_NAMES.deadlineExceeded,
-    );
-    const remove = proxy.failNextCall(
-      { service: 'eks', operation: 'DescribeCluster', region: SERVING_REGION },
-      FAULTS.throttling,
-    );
-    try {
-      await expectErrorType(
-        'clusterTask',
-        { action: 'describeCluster', region: SERVING_REGION },
-        ERROR_NAMES.transient,
-      );
-    } finally {
-      remove();
-    }
   }, 60_000);
 
-  it('edge-task', async () => {
-    await expectErrorType('edgeTask', { action: 'applyEdge' }, ERROR_NAMES.invalidRequest);
-    await expectErrorType('edgeTask', { action: 'applyEdge', region: FOREIGN_REGION }, ERROR_NAMES.notOwned);
-    await expectErrorType('edgeTask', { action: 'readEdgeEndpoint', region: 'sa-east-1' }, ERROR_NAMES.resourceFailed);
+  it('edge-task: DeadlineExceededError for a load balancer past its deadline, TransientError for a Kubernetes 503', async () => {
     expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
     // No load-balancer controller runs here: the Service never gets its load balancer.
-    await expectErrorType(
-      'edgeTask',
-      { action: 'readEdgeEndpoint', region: SERVING_REGION, deadline: PAST },
-      ERROR_NAMES.deadlineExceeded,
-    );
+    const overdue = { action: 'readEdgeEndpoint', region: SERVING_REGION, deadline: PAST };
+    await expectErrorType('edgeTask', overdue, ERROR_NAMES.deadlineExceeded);
     api.failNext(503);
     await expectErrorType('edgeTask', { action: 'readEdgeEndpoint', region: SERVING_REGION }, ERROR_NAMES.transient);
   }, 60_000);
 
-  it('dns-task', async () => {
-    await expectErrorType('dnsTask', { action: 'deleteRecord', region: 'eu-north-1' }, ERROR_NAMES.invalidRequest);
-    const remove = proxy.failNextCall(
-      { service: 'route53', operation: 'ListResourceRecordSets' },
-      FAULTS.priorRequestNotComplete,
+  it('dns-task: TransientError for a change refused while the last one settles, DeadlineExceededError for a change past its deadline', async () => {
+    await withFault(
+      () =>
+        proxy.failNextCall({ service: 'route53', operation: 'ListResourceRecordSets' }, FAULTS.priorRequestNotComplete),
+      () => expectErrorType('dnsTask', { action: 'deleteRecord', region: SERVING_REGION }, ERROR_NAMES.transient),
     );
-    try {
-      await expectErrorType('dnsTask', { action: 'deleteRecord', region: SERVING_REGION }, ERROR_NAMES.transient);
-    } finally {
-      remove();
-    }
     const target = { dnsName: 'edge-1.ap-northeast-1.elb.amazonaws.com', hostedZoneId: 'Z14GRHDCWA56QT' };
-    const restore = reportRoute53ChangesPending(proxy, { alsoGetChange: true });
-    try {
-      const upsert = await invoke('dnsTask', { action: 'upsertRecord', region: SERVING_REGION, target });
-      expect(upsert).toMatchObject({ ok: true, result: { status: 'PENDING', written: true } });
-      const { changeId } = (upsert as { result: { changeId: string } }).result;
-      await expectErrorType('dnsTask', { action: 'getChange', changeId, deadline: PAST }, ERROR_NAMES.deadlineExceeded);
-    } finally {
-      restore();
-    }
+    await withFault(
+      () => reportRoute53ChangesPending(proxy, { alsoGetChange: true }),
+      async () => {
+        const upsert = await invoke('dnsTask', { action: 'upsertRecord', region: SERVING_REGION, target });
+        expect(upsert).toMatchObject({ ok: true, result: { status: 'PENDING', written: true } });
+        const { changeId } = (upsert as { result: { changeId: string } }).result;
+        await expectErrorType(
+          'dnsTask',
+          { action: 'getChange', changeId, deadline: PAST },
+          ERROR_NAMES.deadlineExceeded,
+        );
+      },
+    );
     expect(await invoke('dnsTask', { action: 'deleteRecord', region: SERVING_REGION })).toMatchObject({ ok: true });
   }, 60_000);
 });

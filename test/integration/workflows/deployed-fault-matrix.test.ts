@@ -15,6 +15,7 @@ import { describeWithMoto } from '../../support/moto';
 import { exampleConfig } from '../../support/config-fixtures';
 import { approvedRegions } from '../../../functions/domain/config';
 import type { WorkflowName } from '../../../workflows/definitions';
+import type { LocalRunResult } from '../../../workflows/run-locally';
 
 const ELASTIC = 'ap-southeast-1';
 const ALWAYS_ON = 'us-east-1';
@@ -74,6 +75,17 @@ function inject(call: Call, kind: 'transient' | 'permanent'): () => void {
   return world.proxy.failNext(call.match!, FAULTS.throttling, SDK_MAX_ATTEMPTS * (call.parallel ?? 1));
 }
 
+/** One case: runs `workflow` on the elastic region with `conditions` set up (each returns its remover). */
+async function runCase(workflow: WorkflowName, ...conditions: (() => () => void)[]): Promise<LocalRunResult> {
+  matrixSize += 1;
+  const removers = conditions.map((setUp) => setUp());
+  try {
+    return await world.run(workflow, ELASTIC);
+  } finally {
+    for (const remove of removers) remove();
+  }
+}
+
 async function expectNothingLeft(): Promise<void> {
   expect(await world.holdings(ELASTIC)).toEqual({ clusters: [], nodegroups: [] });
   expect(await world.latencyRecords()).toEqual([ALWAYS_ON]);
@@ -119,16 +131,10 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
   ])(
     '(b) %s refuses before the lock, changing nothing, after a permanent %s fault',
     async (workflow, _name, match) => {
-      matrixSize += 1;
       const before = await world.store.getRegionState(ELASTIC);
-      const remove = world.proxy.failNextCall(match, FAULTS.accessDenied);
-      try {
-        const run = await world.run(workflow, ELASTIC);
-        expect(run).toMatchObject({ status: 'FAILED', error: 'AccessDeniedException' });
-        expect(run.statesEntered).toEqual(['ValidateRequest', 'NotifyRefusal', 'Refused']);
-      } finally {
-        remove();
-      }
+      const run = await runCase(workflow, () => world.proxy.failNextCall(match, FAULTS.accessDenied));
+      expect(run).toMatchObject({ status: 'FAILED', error: 'AccessDeniedException' });
+      expect(run.statesEntered).toEqual(['ValidateRequest', 'NotifyRefusal', 'Refused']);
       expect(await world.store.getRegionState(ELASTIC)).toMatchObject({ status: before.status });
       expect(await world.store.getLock(ELASTIC)).toBeUndefined();
     },
@@ -139,17 +145,9 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     it.each([...SCALE_UP_CALLS, ...CONTROL_PLANE_CALLS].map((c) => [c.name, c] as const))(
       '(a) retries a transient %s fault and serves',
       async (_name, call) => {
-        matrixSize += 1;
-        const pending = recordChangesPending();
-        const remove = inject(call, 'transient');
-        try {
-          const up = await world.run('scaleUp', ELASTIC);
-          expect(up.status).toBe('SUCCEEDED');
-          expect(up.events.some((e) => e.type === 'StateRetried')).toBe(true);
-        } finally {
-          remove();
-          pending();
-        }
+        const up = await runCase('scaleUp', recordChangesPending, () => inject(call, 'transient'));
+        expect(up.status).toBe('SUCCEEDED');
+        expect(up.events.some((e) => e.type === 'StateRetried')).toBe(true);
         expect(await world.latencyRecords()).toEqual([ELASTIC, ALWAYS_ON].sort());
         expect((await world.store.getRegionState(ELASTIC)).status).toBe('ACTIVE');
       },
@@ -159,17 +157,9 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     it.each(SCALE_UP_CALLS.map((c) => [c.name, c] as const))(
       '(b) after a permanent %s fault rolls back everything and frees the lock',
       async (_name, call) => {
-        matrixSize += 1;
-        const pending = recordChangesPending();
-        const remove = inject(call, 'permanent');
-        try {
-          const up = await world.run('scaleUp', ELASTIC);
-          expect(up.status).toBe('FAILED');
-          expect(up.statesEntered).toContain('FailScaling');
-        } finally {
-          remove();
-          pending();
-        }
+        const up = await runCase('scaleUp', recordChangesPending, () => inject(call, 'permanent'));
+        expect(up.status).toBe('FAILED');
+        expect(up.statesEntered).toContain('FailScaling');
         await expectNothingLeft();
       },
       60_000,
@@ -205,15 +195,9 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     it.each(stuck)(
       '(c) gives up on %s at its phase deadline and rolls back',
       async (_what, makeStuck) => {
-        matrixSize += 1;
-        const restore = makeStuck();
-        try {
-          const up = await world.run('scaleUp', ELASTIC);
-          expect(up).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
-          expect(up.cause).toMatch(/deadline/);
-        } finally {
-          restore();
-        }
+        const up = await runCase('scaleUp', makeStuck);
+        expect(up).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
+        expect(up.cause).toMatch(/deadline/);
         await expectNothingLeft();
         expect((await world.store.getRegionState(ELASTIC)).lastFailureCause).toMatch(/deadline/);
       },
@@ -221,27 +205,24 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     );
 
     it('owns a cluster whose CreateCluster response was lost, and rolls it back after a later failure', async () => {
-      matrixSize += 1;
-      const lost = world.proxy.loseNextResponse(
-        { service: 'eks', operation: 'CreateCluster', region: ELASTIC },
-        FAULTS.internalFailure,
+      const up = await runCase(
+        'scaleUp',
+        () =>
+          world.proxy.loseNextResponse(
+            { service: 'eks', operation: 'CreateCluster', region: ELASTIC },
+            FAULTS.internalFailure,
+          ),
+        () =>
+          world.proxy.failNextCall(
+            { service: 'eks', operation: 'CreateNodegroup', region: ELASTIC },
+            FAULTS.accessDenied,
+          ),
       );
-      const denied = world.proxy.failNextCall(
-        { service: 'eks', operation: 'CreateNodegroup', region: ELASTIC },
-        FAULTS.accessDenied,
-      );
-      try {
-        const up = await world.run('scaleUp', ELASTIC);
-        expect(up.status).toBe('FAILED');
-      } finally {
-        lost();
-        denied();
-      }
+      expect(up.status).toBe('FAILED');
       await expectNothingLeft();
     }, 60_000);
 
     it('after adopting a cluster, rolls back the record and the Service it wrote, and keeps the cluster', async () => {
-      matrixSize += 1;
       expect((await world.run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
       // An earlier run left the cluster and nodegroup but neither the edge Service nor the record.
       await world.tasks.dnsTask({ action: 'deleteRecord', region: ELASTIC });
@@ -251,17 +232,12 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
       }
       expect(await world.loadBalancers(ELASTIC)).toEqual([]);
 
-      const pending = recordChangesPending();
-      const denied = world.proxy.failNextCall({ service: 'route53', operation: 'GetChange' }, FAULTS.accessDenied);
-      try {
-        const up = await world.run('scaleUp', ELASTIC);
-        expect(up.status).toBe('FAILED');
-        expect(up.statesEntered).toEqual(expect.arrayContaining(['RollBackRecord', 'RollBackEdge']));
-        expect(up.statesEntered).not.toContain('RollBackCluster');
-      } finally {
-        pending();
-        denied();
-      }
+      const up = await runCase('scaleUp', recordChangesPending, () =>
+        world.proxy.failNextCall({ service: 'route53', operation: 'GetChange' }, FAULTS.accessDenied),
+      );
+      expect(up.status).toBe('FAILED');
+      expect(up.statesEntered).toEqual(expect.arrayContaining(['RollBackRecord', 'RollBackEdge']));
+      expect(up.statesEntered).not.toContain('RollBackCluster');
       expect(await world.holdings(ELASTIC)).toEqual({
         clusters: [clusterName(world.config.prefix, ELASTIC)],
         nodegroups: [nodegroupName(world.config.prefix)],
@@ -280,17 +256,9 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     it.each([...SCALE_DOWN_CALLS, ...CONTROL_PLANE_CALLS].map((c) => [c.name, c] as const))(
       '(a) retries a transient %s fault and withdraws the region',
       async (_name, call) => {
-        matrixSize += 1;
-        const pending = recordChangesPending();
-        const remove = inject(call, 'transient');
-        try {
-          const down = await world.run('scaleDown', ELASTIC);
-          expect(down.status).toBe('SUCCEEDED');
-          expect(down.events.some((e) => e.type === 'StateRetried')).toBe(true);
-        } finally {
-          remove();
-          pending();
-        }
+        const down = await runCase('scaleDown', recordChangesPending, () => inject(call, 'transient'));
+        expect(down.status).toBe('SUCCEEDED');
+        expect(down.events.some((e) => e.type === 'StateRetried')).toBe(true);
         expect(await world.holdings(ELASTIC)).toEqual({ clusters: [], nodegroups: [] });
         expect(await world.latencyRecords()).toEqual([ALWAYS_ON]);
         expect((await world.store.getRegionState(ELASTIC)).status).toBe('INACTIVE');
@@ -301,17 +269,9 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     it.each(SCALE_DOWN_CALLS.filter((c) => c.name !== 'eks DescribeCluster').map((c) => [c.name, c] as const))(
       '(b) after a permanent %s fault fails cleanly: FAILED with the cause, lock free',
       async (_name, call) => {
-        matrixSize += 1;
-        const pending = recordChangesPending();
-        const remove = inject(call, 'permanent');
-        try {
-          const down = await world.run('scaleDown', ELASTIC);
-          expect(down.status).toBe('FAILED');
-          expect(down.statesEntered).toContain('FailScaling');
-        } finally {
-          remove();
-          pending();
-        }
+        const down = await runCase('scaleDown', recordChangesPending, () => inject(call, 'permanent'));
+        expect(down.status).toBe('FAILED');
+        expect(down.statesEntered).toContain('FailScaling');
         expect(await world.store.getLock(ELASTIC)).toBeUndefined();
         const state = await world.store.getRegionState(ELASTIC);
         expect(state.status).toBe('FAILED');
@@ -321,14 +281,8 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas', (
     );
 
     it('(c) gives up on a record withdrawal that stays PENDING at its deadline', async () => {
-      matrixSize += 1;
-      const restore = recordChangesStuck();
-      try {
-        const down = await world.run('scaleDown', ELASTIC);
-        expect(down).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
-      } finally {
-        restore();
-      }
+      const down = await runCase('scaleDown', recordChangesStuck);
+      expect(down).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
       expect(await world.store.getLock(ELASTIC)).toBeUndefined();
       expect((await world.store.getRegionState(ELASTIC)).status).toBe('FAILED');
     }, 60_000);
