@@ -13,6 +13,8 @@ const shared = {
 };
 
 export default {
+  // Both cores: jest's default (cores - 1) runs everything in one worker on a 2-core machine.
+  maxWorkers: 2,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
