@@ -55,6 +55,78 @@ describe('workflows in the control-plane stack', () => {
     }
   });
 
+  /** The Allow statements of the role a function (named `<prefix>-<handler>`) runs as. */
+  function statementsOfFunction(handler: string): Statement[] {
+    const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([, f]) => f.Properties.FunctionName === `${config.prefix}-${handler}`,
+    )!;
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    return Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((st) => st.Effect === 'Allow');
+  }
+  const allows = (st: Statement, action: string) =>
+    ([] as string[])
+      .concat(st.Action)
+      .some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
+
+  // Every AWS call each task Lambda makes (moto ignores IAM: a missing grant would show only in AWS).
+  it.each([
+    [
+      'region-task',
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'sns:Publish',
+        'ssm:GetParameter',
+        'eks:DescribeCluster',
+      ],
+    ],
+    [
+      'cluster-task',
+      [
+        'eks:CreateCluster',
+        'eks:DescribeCluster',
+        'eks:DeleteCluster',
+        'eks:CreateNodegroup',
+        'eks:DescribeNodegroup',
+        'eks:DeleteNodegroup',
+        'eks:TagResource',
+        'ssm:GetParameter',
+        'iam:PassRole',
+      ],
+    ],
+    ['edge-task', ['eks:DescribeCluster', 'elasticloadbalancing:DescribeLoadBalancers']],
+    ['dns-task', ['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange']],
+  ])('lets %s make every AWS call it makes', (handler, actions) => {
+    const granted = statementsOfFunction(handler);
+    for (const action of actions)
+      expect({ action, granted: granted.some((st) => allows(st, action)) }).toEqual({ action, granted: true });
+  });
+
+  it('gives each Task state longer than its Lambda may run: the Lambda times out first, with its own error', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const machine of Object.values(template.findResources('AWS::StepFunctions::StateMachine'))) {
+      const substitutions = machine.Properties.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string] }>;
+      const timeoutOf = (placeholder: string) =>
+        functions[substitutions[placeholder]!['Fn::GetAtt'][0]]!.Properties.Timeout as number;
+      const states = (
+        JSON.parse(machine.Properties.DefinitionString) as {
+          States: Record<string, { Type: string; Resource?: string; TimeoutSeconds?: number }>;
+        }
+      ).States;
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type !== 'Task') continue;
+        const placeholder = state.Resource!.replace(/^\$\{(.+)\}$/, '$1');
+        expect({ name, longer: (state.TimeoutSeconds ?? 0) > timeoutOf(placeholder) }).toEqual({ name, longer: true });
+      }
+    }
+  });
+
   it('logs every execution and traces it', () => {
     template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [Match.anyValue()] },
