@@ -128,6 +128,14 @@ describe('upsertRecord', () => {
       changeId: 'C9',
       written: true,
     });
+    const [change] = route53.commandCalls(ChangeResourceRecordSetsCommand)[0]!.args[0].input.ChangeBatch!.Changes!;
+    expect(change).toMatchObject({
+      Action: 'UPSERT',
+      ResourceRecordSet: {
+        SetIdentifier: 'sa-east-1',
+        AliasTarget: { DNSName: target.dnsName, HostedZoneId: target.hostedZoneId, EvaluateTargetHealth: true },
+      },
+    });
   });
 
   it.each([
