@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { ENV } from '../functions/commons/runtime';
 import { AutoscalerLogGroup } from './autoscaler-log-group';
+import type { BundledFiles } from './lambda-bundling';
 import { acknowledgeControlTowerRule } from './policy-validation';
 
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -28,6 +29,8 @@ export interface AutoscalerFunctionProps {
   description: string;
   /** A role shared with other functions (e.g. the EKS operator role); by default the function gets its own. */
   role?: iam.Role;
+  /** Files the handler reads from its bundle. */
+  bundledFiles?: BundledFiles;
 }
 
 export class AutoscalerFunction extends Construct {
@@ -51,7 +54,7 @@ export class AutoscalerFunction extends Construct {
       role: this.role,
       functionName,
       description: props.description,
-      code: bundledCode(props.entry),
+      code: bundledCode(props.entry, props.bundledFiles ?? {}),
       handler: 'index.handler',
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -86,7 +89,8 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
  * locally by esbuild: no Docker. Skipped, like any CDK bundling, for stacks excluded with the
  * `aws:cdk:bundling-stacks` context (the unit tests).
  */
-function bundledCode(entry: string): lambda.Code {
+function bundledCode(entry: string, files: BundledFiles): lambda.Code {
+  const filesArgument = JSON.stringify(files);
   const entryFile = fileURLToPath(new URL(`../functions/${entry}.ts`, import.meta.url));
   return lambda.Code.fromAsset(fileURLToPath(new URL('../functions', import.meta.url)), {
     assetHashType: AssetHashType.OUTPUT,
@@ -94,12 +98,12 @@ function bundledCode(entry: string): lambda.Code {
       image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
       // Part of CDK's bundling cache key, which ignores `local`: without it every function would
       // share the first function's bundle.
-      command: ['bundle-lambda', entry],
+      command: ['bundle-lambda', entry, filesArgument],
       local: {
         tryBundle(outputDir: string): boolean {
           const result = spawnSync(
             `${projectRoot}node_modules/.bin/tsx`,
-            [`${projectRoot}infra/bundle-lambda-cli.ts`, entryFile, outputDir],
+            [`${projectRoot}infra/bundle-lambda-cli.ts`, entryFile, outputDir, filesArgument],
             { stdio: 'inherit' },
           );
           if (result.status !== 0) throw new Error(`Bundling ${entry} failed (exit ${result.status})`);

@@ -18,6 +18,7 @@ import {
   stateTableName,
 } from '../functions/domain/naming';
 import { AutoscalerDashboard } from './autoscaler-dashboard';
+import { DemandCollection } from './demand-collection';
 import { RegionWorkflows } from './region-workflows';
 import { ScalingAutomation } from './scaling-automation';
 import { stackEncryptionKey } from './stack-encryption-key';
@@ -35,6 +36,8 @@ export class ControlPlaneStack extends Stack {
   readonly scaling: ScalingAutomation;
   readonly workflowFailureAlarm: WorkflowFailureAlarm;
   readonly dashboard: AutoscalerDashboard;
+  /** Only with demand.source = edge-counters. */
+  readonly demandCollection?: DemandCollection;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -90,6 +93,17 @@ export class ControlPlaneStack extends Stack {
       scaleDown: this.workflows.scaleDown,
     });
 
+    this.demandCollection =
+      props.config.demand.source === 'edge-counters'
+        ? new DemandCollection(this, 'DemandCollection', {
+            config: props.config,
+            stateTable: this.stateTable,
+            notifications: this.notifications,
+            operatorRole: this.workflows.eksOperatorRole,
+            deadLetterQueue: this.scaling.deadLetterQueue,
+          })
+        : undefined;
+
     const workflows = { scaleUp: this.workflows.scaleUp, scaleDown: this.workflows.scaleDown };
     this.workflowFailureAlarm = new WorkflowFailureAlarm(this, 'WorkflowFailureAlarm', {
       prefix,
@@ -103,6 +117,7 @@ export class ControlPlaneStack extends Stack {
         ...this.scaling.alarms.flatMap((a) => [a.scaleUp, a.scaleDown]),
         this.scaling.deadLetterAlarm,
         this.workflowFailureAlarm.alarm,
+        ...(this.demandCollection ? [this.demandCollection.silenceAlarm] : []),
       ],
     });
 

@@ -7,6 +7,10 @@
  * the autoscaler only ever uses English messages, so the locale index is reduced to `en`.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEMAND_COUNTER_FILE } from '../functions/domain/edge-manifests';
 
 const englishOnlyZodLocales: Plugin = {
   name: 'english-only-zod-locales',
@@ -35,4 +39,42 @@ export const LAMBDA_BUILD_OPTIONS: BuildOptions = {
 /** Bundles one handler file into `outfile` (an .mjs file exporting `handler`). */
 export async function bundleLambda(entry: string, outfile: string): Promise<void> {
   await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile });
+}
+
+/** Files a Lambda reads from its own bundle, beside index.mjs. */
+export interface BundledFiles {
+  /** demand-counter.mjs: the edge task ships it to the edges in a ConfigMap. */
+  demandCounter?: boolean;
+  /** MMDB files, copied in this order to geo/ with geo/index.json listing them (the collector). */
+  geoDatabaseFiles?: string[];
+}
+
+/** Bundles a handler into `outDir`/index.mjs, with the files it reads beside it. */
+export async function bundleLambdaDirectory(entry: string, outDir: string, files: BundledFiles = {}): Promise<void> {
+  await bundleLambda(entry, join(outDir, 'index.mjs'));
+  if (files.demandCounter) await bundleDemandCounter(join(outDir, DEMAND_COUNTER_FILE));
+  if (files.geoDatabaseFiles) {
+    mkdirSync(join(outDir, 'geo'), { recursive: true });
+    const names = files.geoDatabaseFiles.map((file, i) => `${i}-${basename(file)}`);
+    files.geoDatabaseFiles.forEach((file, i) => copyFileSync(file, join(outDir, 'geo', names[i]!)));
+    writeFileSync(join(outDir, 'geo', 'index.json'), JSON.stringify(names));
+  }
+}
+
+/**
+ * Builds the demand counter (edge/demand-counter.ts) into one dependency-free ES module for
+ * Node 22: not minified, because it ships to the edge as readable ConfigMap text.
+ */
+export async function bundleDemandCounter(outfile: string): Promise<void> {
+  await build({
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: false,
+    sourcemap: false,
+    logLevel: 'error',
+    entryPoints: [fileURLToPath(new URL('../edge/demand-counter.ts', import.meta.url))],
+    outfile,
+  });
 }

@@ -7,8 +7,8 @@
  * definition's timeout, a task wired to the wrong Lambda) shows up where it would in AWS.
  */
 import { App } from 'aws-cdk-lib';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { controlStackName } from '../functions/domain/naming';
@@ -24,7 +24,11 @@ export const DEPLOYED_LAMBDAS = {
   dnsTask: 'dns-task',
   decide: 'decision-handler',
   reconcile: 'reconcile-handler',
+  /** Deployed only with demand.source = edge-counters. */
+  collect: 'collect-handler',
 } as const;
+
+const OPTIONAL_LAMBDAS = new Set<DeployedLambda>(['collect']);
 
 export type DeployedLambda = keyof typeof DEPLOYED_LAMBDAS;
 
@@ -97,7 +101,9 @@ export function readSynthesizedDeployment(outdir: string, prefix: string): Synth
     };
     lambdaByLogicalId.set(logicalId, lambda);
   }
-  const missing = (Object.keys(DEPLOYED_LAMBDAS) as DeployedLambda[]).filter((l) => !lambdas[l]);
+  const missing = (Object.keys(DEPLOYED_LAMBDAS) as DeployedLambda[]).filter(
+    (l) => !lambdas[l] && !OPTIONAL_LAMBDAS.has(l),
+  );
   if (missing.length) throw new Error(`${stack} deploys no function for ${missing.join(', ')}`);
 
   const definitions = {} as Record<WorkflowName, WorkflowDefinition>;
@@ -140,14 +146,13 @@ let loads = 0;
 /**
  * Loads a bundle's handler in this process, as a new Lambda environment would: from a fresh copy
  * of the file, so that its module state (cached configuration, SDK clients) starts empty and
- * reads the environment as it is now.
+ * reads the environment as it is now. The copy sits beside the original, so that the files the
+ * handler reads from its bundle (the demand counter, the geolocation databases) are found.
  */
 export async function loadBundledHandler<H = (event: unknown, context: unknown) => Promise<unknown>>(
   lambda: BundledLambda,
 ): Promise<H> {
-  const dir = join(lambda.file, '..', '..', 'loaded');
-  mkdirSync(dir, { recursive: true });
-  const copy = join(dir, `${lambda.functionName}-${process.pid}-${++loads}.mjs`);
+  const copy = join(dirname(lambda.file), `.loaded-${process.pid}-${++loads}.mjs`);
   copyFileSync(lambda.file, copy);
   const module = (await import(pathToFileURL(copy).href)) as Record<string, unknown>;
   const handler = module[lambda.exportName];

@@ -54,6 +54,10 @@ const thresholdOverride = z.strictObject({
   scaleDown: alarmRule.partial().optional(),
 });
 
+/** Node 22 on Alpine from ECR Public (a mirror of Docker Hub's official image), pinned by digest. */
+export const DEFAULT_COUNTER_IMAGE =
+  'public.ecr.aws/docker/library/node:22-alpine@sha256:8094c002d08262dba12645a3b4a15cd6cd627d30bc782f53229a2ec13ee22a00';
+
 export const configSchema = z
   .strictObject({
     /** Prefix of every stack, cluster, role, table and parameter name; also the ownership tag value. */
@@ -132,6 +136,53 @@ export const configSchema = z
       image: z.string().min(1).default('public.ecr.aws/nginx/nginx:1.27-alpine'),
       replicas: positiveInt('pods', 2).default(2),
     }),
+    /** Where the demand signal (`ActiveUsers` per approved region) comes from. */
+    demand: z
+      .strictObject({
+        /**
+         * `edge-counters`: the edges count their clients and the collector Lambda attributes and
+         * publishes them (no user code). `external`: the user publishes ActiveUsers (publishDemand,
+         * `regionctl publish-demand`); no counter, no collector. Never both.
+         */
+        source: z
+          .enum(['edge-counters', 'external'], {
+            error: 'must be "edge-counters" or "external"; fix: use "edge-counters" unless you publish ActiveUsers yourself',
+          })
+          .default('edge-counters'),
+        /**
+         * MMDB files (GeoLite2/GeoIP2 City or DB-IP City layout) that locate client prefixes, looked up in
+         * order; by default the DB-IP Lite City databases shipped with the collector.
+         */
+        geoDatabaseFiles: z
+          .array(z.string().regex(/\.mmdb$/, { error: 'is not an .mmdb file; fix: give the path of a MaxMind DB file' }))
+          .min(1, { error: 'must list at least one file; fix: remove it to use the shipped database' })
+          .optional(),
+        /** Country (ISO 3166-1 alpha-2) -> approved region, taking precedence over distance, e.g. {"BR": "sa-east-1"}. */
+        countryRegions: z
+          .record(
+            z.string().regex(/^[A-Z]{2}$/, { error: 'is not an ISO 3166-1 alpha-2 country code; fix: use e.g. "BR"' }),
+            region,
+          )
+          .default({}),
+        counter: z
+          .strictObject({
+            /** Public Node.js image the counter runs on (its code comes from a ConfigMap), pinned by digest. */
+            image: z
+              .string()
+              .regex(/@sha256:[0-9a-f]{64}$/, {
+                error: 'must be pinned by digest; fix: use e.g. "public.ecr.aws/docker/library/node:22-alpine@sha256:<64 hex>"',
+              })
+              .default(DEFAULT_COUNTER_IMAGE),
+            /** Memory cap: distinct clients tracked per period and pod; requests of further clients are counted as overflow. */
+            maxTrackedClients: positiveInt('clients', 200_000).default(200_000),
+          })
+          .default({ image: DEFAULT_COUNTER_IMAGE, maxTrackedClients: 200_000 }),
+      })
+      .default({
+        source: 'edge-counters',
+        countryRegions: {},
+        counter: { image: DEFAULT_COUNTER_IMAGE, maxTrackedClients: 200_000 },
+      }),
     /** Provisioning model used by the simulator (defaults from published EKS timings). */
     provisioning: z
       .strictObject({
@@ -215,6 +266,17 @@ export const configSchema = z
         input: scaling.drainSeconds,
         message: `plus dns.ttlSeconds (${config.dns.ttlSeconds}) is ${config.dns.ttlSeconds + scaling.drainSeconds} s, longer than the ${MAX_DRAIN_WAIT_SECONDS} s the scale-down workflow's timeout allows for the drain; fix: set drainSeconds to at most ${MAX_DRAIN_WAIT_SECONDS - config.dns.ttlSeconds}`,
       });
+    }
+
+    for (const [country, target] of Object.entries(config.demand.countryRegions)) {
+      if (!alwaysOn.includes(target) && !elastic.includes(target)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['demand', 'countryRegions', country],
+          input: target,
+          message: `sends the users of ${country} to ${target}, which is in neither regions.alwaysOn nor regions.elastic; fix: name an approved region or add ${target} to regions.elastic`,
+        });
+      }
     }
 
     const { min, desired, max } = config.cluster.nodes;

@@ -21,6 +21,24 @@ export const DEMAND_UNIT = 'Count';
 
 export type StorageResolution = 1 | 60;
 
+/**
+ * What the collector publishes besides ActiveUsers (functions/collect/demand-collector.ts), all
+ * stamped with the start of the period they count:
+ *   UnattributedUsers            clients whose prefix the geolocation database cannot place (no dimension)
+ *   ServedUsers{Region}          distinct clients the edge of Region served (where they were counted)
+ *   CounterOverflowRequests{Region}  requests of clients beyond the counters' memory cap
+ *   DemandEdgesAnswered / DemandEdgesSilent  serving edges whose counters answered / did not
+ *   DemandCollectionLagSeconds   from the end of the period to its publication
+ */
+export const COLLECTOR_METRICS = {
+  unattributedUsers: 'UnattributedUsers',
+  servedUsers: 'ServedUsers',
+  overflowRequests: 'CounterOverflowRequests',
+  edgesAnswered: 'DemandEdgesAnswered',
+  edgesSilent: 'DemandEdgesSilent',
+  collectionLag: 'DemandCollectionLagSeconds',
+} as const;
+
 /** PutMetricData accepts at most 1000 datums per call. */
 export const MAX_DATUMS_PER_CALL = 1000;
 

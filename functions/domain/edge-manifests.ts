@@ -1,18 +1,41 @@
 /**
  * The edge workload that a scale-up deploys on a new cluster, as Kubernetes manifests (plain
  * objects, sent as JSON to the API server). By default: an nginx caching reverse proxy in front
- * of `config.edge.originUrl`, exposed by an internet-facing network load balancer. An operator
+ * of `config.edge.originUrl`, exposed by an internet-facing network load balancer, and (with
+ * `demand.source: edge-counters`) the demand counter beside nginx in every pod. An operator
  * can replace the whole set with a JSON file (`config.edge.manifestsPath`), validated here.
+ *
+ * The client address reaches nginx because the Service has `externalTrafficPolicy: Local`: the
+ * network load balancer's instance targets keep the client's source address and kube-proxy does
+ * not rewrite it, so `$remote_addr` is the client. nginx reads no forwarding header (no realip
+ * module in use), so nothing a client sends can change the address it is counted under.
+ * (Proxy protocol would need the AWS Load Balancer Controller: the cloud provider's built-in
+ * controller enables it only on classic load balancers, and an nginx listening for proxy
+ * protocol behind a load balancer that does not send it refuses every request.)
  */
 import { z } from 'zod';
 import type { AutoscalerConfig } from './config';
+import { demandCounterPeriodSeconds } from './demand-collection';
+import {
+  COUNTER_CONTAINER_NAME,
+  COUNTER_HTTP_PORT,
+  COUNTER_PORT_NAME,
+  COUNTER_SYSLOG_PORT,
+} from './edge-demand-report';
 import { InvalidRequestError } from './errors';
 import { describeIssues } from './validation';
 
 /** The Service whose load balancer the latency record points at; custom manifest sets must keep this name. */
 export const EDGE_SERVICE_NAME = 'edge';
-const APP_NAME = 'edge-cache';
+export const EDGE_APP_NAME = 'edge-cache';
+const APP_NAME = EDGE_APP_NAME;
+/** Label selector of the edge pods (the collector lists them to read each pod's counter). */
+export const EDGE_POD_SELECTOR = `app.kubernetes.io/name=${EDGE_APP_NAME}`;
 const CONFIG_MAP_NAME = 'edge-cache-config';
+const COUNTER_CONFIG_MAP_NAME = 'edge-demand-counter';
+const COUNTER_DIR = '/opt/demand-counter';
+/** File name of the counter's script in its ConfigMap (and beside the edge task's bundle). */
+export const DEMAND_COUNTER_FILE = 'demand-counter.mjs';
 const CACHE_DIR = '/var/cache/nginx/edge';
 
 export interface KubernetesManifest {
@@ -24,10 +47,21 @@ export interface KubernetesManifest {
 
 const labels = { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/managed-by': 'edge-autoscaler' };
 
-/** Namespace, nginx configuration, Deployment and LoadBalancer Service of the default edge. */
-export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManifest[] {
+/**
+ * Namespace, nginx configuration, Deployment and LoadBalancer Service of the default edge; with
+ * edge-counters demand, also the counter's ConfigMap and its container in every pod.
+ * `counterScript` is the built counter (demand-counter.mjs), which the edge task ships in its bundle.
+ */
+export function defaultEdgeManifests(config: AutoscalerConfig, counterScript?: string): KubernetesManifest[] {
   const { namespace, image, replicas } = config.edge;
-  const nginxConf = nginxEdgeConfig(config.edge.originUrl);
+  const countDemand = config.demand.source === 'edge-counters';
+  if (countDemand && !counterScript) {
+    throw new InvalidRequestError(
+      'The demand counter script is missing from the edge task (demand.source is edge-counters); fix: deploy the bundle CDK builds, which ships demand-counter.mjs beside the handler',
+    );
+  }
+  const nginxConf = nginxEdgeConfig(config.edge.originUrl, { countDemand });
+  const counter = countDemand ? demandCounter(config, counterScript!) : undefined;
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
     {
@@ -36,6 +70,7 @@ export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManife
       metadata: { name: CONFIG_MAP_NAME, namespace, labels },
       data: { 'default.conf': nginxConf },
     },
+    ...(counter ? [counter.configMap(namespace)] : []),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -47,7 +82,7 @@ export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManife
           metadata: {
             labels,
             // A changed configuration changes the pod template, so the pods roll and load it.
-            annotations: { 'edge-autoscaler/config-hash': fnv1a(nginxConf) },
+            annotations: { 'edge-autoscaler/config-hash': fnv1a(nginxConf + (counterScript ?? '')) },
           },
           spec: {
             // Spread the caches over the availability zones the nodes are in.
@@ -77,10 +112,12 @@ export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManife
                   { name: 'cache', mountPath: CACHE_DIR },
                 ],
               },
+              ...(counter ? [counter.container] : []),
             ],
             volumes: [
               { name: 'config', configMap: { name: CONFIG_MAP_NAME } },
               { name: 'cache', emptyDir: { sizeLimit: '2Gi' } },
+              ...(counter ? [counter.volume] : []),
             ],
           },
         },
@@ -100,7 +137,11 @@ export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManife
       },
       spec: {
         type: 'LoadBalancer',
+        // Keeps the client's source address (see the header); the load balancer then sends traffic
+        // only to nodes that run an edge pod (its health check asks kube-proxy's health port).
+        externalTrafficPolicy: 'Local',
         selector: { 'app.kubernetes.io/name': APP_NAME },
+        // Only the HTTP port: the counter's port is reached through the Kubernetes API's pod proxy.
         ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
       },
     },
@@ -108,13 +149,55 @@ export function defaultEdgeManifests(config: AutoscalerConfig): KubernetesManife
 }
 
 /**
+ * The counter beside nginx: the built script from a ConfigMap, run by a public Node image pinned
+ * by digest (no image to build at deploy time), unprivileged and with a read-only root
+ * filesystem. Its HTTP port is declared on the pod only; no Service exposes it.
+ */
+function demandCounter(config: AutoscalerConfig, script: string) {
+  return {
+    configMap: (namespace: string): KubernetesManifest => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: COUNTER_CONFIG_MAP_NAME, namespace, labels },
+      data: { [DEMAND_COUNTER_FILE]: script },
+    }),
+    container: {
+      name: COUNTER_CONTAINER_NAME,
+      image: config.demand.counter.image,
+      command: ['node', `${COUNTER_DIR}/${DEMAND_COUNTER_FILE}`],
+      env: [
+        { name: 'DEMAND_PERIOD_SECONDS', value: String(demandCounterPeriodSeconds(config)) },
+        { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: String(config.demand.counter.maxTrackedClients) },
+        { name: 'DEMAND_SYSLOG_PORT', value: String(COUNTER_SYSLOG_PORT) },
+        { name: 'DEMAND_HTTP_PORT', value: String(COUNTER_HTTP_PORT) },
+      ],
+      ports: [{ name: COUNTER_PORT_NAME, containerPort: COUNTER_HTTP_PORT, protocol: 'TCP' }],
+      readinessProbe: { httpGet: { path: '/health', port: COUNTER_PORT_NAME }, periodSeconds: 10 },
+      // The cap bounds the tracked clients; 200,000 of them take well under this (npm run bench).
+      resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000, // the image's `node` user
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      volumeMounts: [{ name: 'demand-counter', mountPath: COUNTER_DIR, readOnly: true }],
+    },
+    volume: { name: 'demand-counter', configMap: { name: COUNTER_CONFIG_MAP_NAME } },
+  };
+}
+
+/**
  * nginx server configuration (mounted as conf.d/default.conf, so it sits in the `http` block)
+ * (with `countDemand`, every request but the probes is also sent to the pod's demand counter)
  * of a caching reverse proxy. Cache rules by content type: images and video by URI only and
  * long, CSS/JS/fonts by URI and query (versioned assets), HTML and API answers briefly,
  * admin/auth never. A stale copy is served while the origin fails. Origin headers
  * (Cache-Control, Expires, Set-Cookie) still take precedence over these defaults.
  */
-export function nginxEdgeConfig(originUrl: string): string {
+export function nginxEdgeConfig(originUrl: string, options: { countDemand: boolean }): string {
   const origin = new URL(originUrl);
   // `$` starts a variable in nginx strings; a URL may legally contain one in its path.
   const base = `${origin.protocol}//${origin.host}${origin.pathname.replace(/\/+$/, '')}`.replaceAll('$', '%24');
@@ -123,10 +206,22 @@ export function nginxEdgeConfig(originUrl: string): string {
   return [
     `# Edge cache in front of ${base} (generated by edge-autoscaler; changes here are overwritten).`,
     `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=edge_cache:64m max_size=1g inactive=7d use_temp_path=off;`,
+    ...(options.countDemand
+      ? [
+          '# One datagram per request to the demand counter in the same pod: when it ended and who asked.',
+          "log_format edge_demand '$msec $remote_addr';",
+        ]
+      : []),
     '',
     'server {',
     '    listen 80 default_server;',
     '    server_name _;',
+    ...(options.countDemand
+      ? [
+          '    access_log /var/log/nginx/access.log combined;',
+          `    access_log syslog:server=127.0.0.1:${COUNTER_SYSLOG_PORT},facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;`,
+        ]
+      : []),
     '',
     '    # The origin is resolved at request time (its addresses change, e.g. behind a load balancer).',
     '    resolver kube-dns.kube-system.svc.cluster.local valid=30s ipv6=off;',

@@ -74,6 +74,14 @@ export class KubernetesClient {
     throw this.failure('GET', path, statusCode, body);
   }
 
+  /**
+   * A GET whose every HTTP answer is the caller's to judge (e.g. a pod's own HTTP server reached
+   * through the API's pod proxy); only an unreachable API server throws (TransientError).
+   */
+  async read(path: string): Promise<{ statusCode: number; body: unknown }> {
+    return this.request('GET', path);
+  }
+
   /** Requests deletion; false when the object was already gone. */
   async delete(path: string): Promise<boolean> {
     const { statusCode, body } = await this.request('DELETE', path);

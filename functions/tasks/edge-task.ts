@@ -13,7 +13,12 @@ import { lambdaHandler, logger } from '../commons/observability';
 import { runtime } from '../commons/runtime';
 import { recordRegionDuration } from '../commons/workflow-metrics';
 import type { AutoscalerConfig } from '../domain/config';
-import { defaultEdgeManifests, parseEdgeManifests, type KubernetesManifest } from '../domain/edge-manifests';
+import {
+  DEMAND_COUNTER_FILE,
+  defaultEdgeManifests,
+  parseEdgeManifests,
+  type KubernetesManifest,
+} from '../domain/edge-manifests';
 import { InvalidRequestError, NotOwnedError, ResourceFailedError, TransientError } from '../domain/errors';
 import { isOwned, requireApprovedRegion } from '../domain/lifecycle-rules';
 import { createdDuring, STEP_DURATION_METRICS } from '../domain/metric-names';
@@ -33,6 +38,8 @@ export interface EdgeActionDependencies {
   eks: EKSClient;
   elb: ElasticLoadBalancingV2Client;
   kubernetes: (cluster: EdgeCluster) => Promise<KubernetesClient>;
+  /** The built demand counter the default edge ships in a ConfigMap (with demand.source edge-counters). */
+  counterScript?: string;
   now: Date;
 }
 
@@ -42,7 +49,7 @@ export async function runEdgeAction(input: EdgeTaskInput, deps: EdgeActionDepend
   const { region } = input;
   requireApprovedRegion(config, region);
   // Bad manifests fail here, before any AWS or Kubernetes call.
-  const manifests = placeManifests(edgeManifests(config), config.edge.namespace);
+  const manifests = placeManifests(edgeManifests(config, deps.counterScript), config.edge.namespace);
   const servicePath = edgeServicePath(manifests);
   const name = clusterName(config.prefix, region);
   const cluster = await describeEdgeCluster(deps.eks, name);
@@ -70,6 +77,7 @@ export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput
     eks: eksClient(region),
     elb: elbClient(region),
     kubernetes: (cluster) => kubernetesClientFor(cluster, region),
+    counterScript: config.demand.source === 'edge-counters' ? demandCounterScript() : undefined,
     now: new Date(),
   });
   logger.info('Edge task done', { action, region, cluster: clusterName(config.prefix, region), ...result });
@@ -84,10 +92,27 @@ function recordEndpointTime(input: EdgeTaskInput, result: EdgeStatus): void {
   recordRegionDuration(STEP_DURATION_METRICS.edgeEndpoint, input.region, result.serviceCreatedAt);
 }
 
+/**
+ * Test hook, never set in a deployment: the tests that run this handler from its TypeScript source
+ * (which has no bundle beside it) point it at a built counter.
+ */
+export const DEMAND_COUNTER_SCRIPT_ENV = 'EDGE_DEMAND_COUNTER_SCRIPT';
+
+let counterScript: string | undefined;
+
+/** The built demand counter, shipped beside this handler in its bundle (infra/lambda-bundling.ts). */
+function demandCounterScript(): string {
+  counterScript ??= readFileSync(
+    process.env[DEMAND_COUNTER_SCRIPT_ENV] ?? new URL(`./${DEMAND_COUNTER_FILE}`, import.meta.url),
+    'utf8',
+  );
+  return counterScript;
+}
+
 /** The default nginx edge, or the operator's manifest file (`config.edge.manifestsPath`, JSON). */
-function edgeManifests(config: AutoscalerConfig): KubernetesManifest[] {
+function edgeManifests(config: AutoscalerConfig, counterScript: string | undefined): KubernetesManifest[] {
   const path = config.edge.manifestsPath;
-  if (!path) return defaultEdgeManifests(config);
+  if (!path) return defaultEdgeManifests(config, counterScript);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -12,14 +12,22 @@ import { exampleConfig } from '../../support/config-fixtures';
 const config = exampleConfig((raw) => {
   raw.edge = { originUrl: 'https://origin.example.com', namespace: 'cdn', replicas: 3, image: 'nginx:1.27' };
 });
-const manifests = defaultEdgeManifests(config);
+const COUNTER_SCRIPT = '// the built demand counter\n';
+const manifests = defaultEdgeManifests(config, COUNTER_SCRIPT);
 const byKind = (kind: string) => manifests.find((m) => m.kind === kind) as KubernetesManifest & Record<string, never>;
+const podSpec = (m: KubernetesManifest[]) =>
+  (
+    m.find((x) => x.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: Array<Record<string, unknown>>; volumes: unknown[] } } };
+    }
+  ).spec.template.spec;
 
 describe('default edge manifests', () => {
   it('are a namespace, the nginx configuration, a deployment and a LoadBalancer Service, all in the namespace', () => {
     expect(manifests.map((m) => `${m.apiVersion}/${m.kind}/${m.metadata.name}`)).toEqual([
       'v1/Namespace/cdn',
       'v1/ConfigMap/edge-cache-config',
+      'v1/ConfigMap/edge-demand-counter',
       'apps/v1/Deployment/edge-cache',
       `v1/Service/${EDGE_SERVICE_NAME}`,
     ]);
@@ -65,20 +73,95 @@ describe('default edge manifests', () => {
           spec: { template: { metadata: { annotations: Record<string, string> } } };
         }
       ).spec.template.metadata.annotations['edge-autoscaler/config-hash'];
-    const other = defaultEdgeManifests(exampleConfig((raw) => void (raw.edge.originUrl = 'https://other.example.com')));
+    const other = defaultEdgeManifests(
+      exampleConfig((raw) => void (raw.edge.originUrl = 'https://other.example.com')),
+      COUNTER_SCRIPT,
+    );
     expect(hash(manifests)).toMatch(/^[0-9a-f]{8}$/);
     expect(hash(other)).not.toBe(hash(manifests));
-    expect(hash(defaultEdgeManifests(config))).toBe(hash(manifests));
+    expect(hash(defaultEdgeManifests(config, COUNTER_SCRIPT))).toBe(hash(manifests));
+    expect(hash(defaultEdgeManifests(config, `${COUNTER_SCRIPT}// changed\n`))).not.toBe(hash(manifests));
   });
 
   it('carry the nginx configuration in the ConfigMap', () => {
     const configMap = byKind('ConfigMap') as unknown as { data: Record<string, string> };
-    expect(configMap.data['default.conf']).toBe(nginxEdgeConfig('https://origin.example.com'));
+    expect(configMap.data['default.conf']).toBe(nginxEdgeConfig('https://origin.example.com', { countDemand: true }));
+  });
+});
+
+describe('the demand counter beside nginx (demand.source edge-counters, the default)', () => {
+  const counter = podSpec(manifests).containers.find((c) => c.name === 'demand-counter')!;
+
+  it('runs the shipped script from its ConfigMap on the pinned Node image, unprivileged', () => {
+    const configMap = manifests.find((m) => m.metadata.name === 'edge-demand-counter') as unknown as {
+      data: Record<string, string>;
+    };
+    expect(configMap.data).toEqual({ 'demand-counter.mjs': COUNTER_SCRIPT });
+    expect(counter.image).toBe(config.demand.counter.image);
+    expect(counter.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(counter.command).toEqual(['node', '/opt/demand-counter/demand-counter.mjs']);
+    expect(counter.volumeMounts).toEqual([{ name: 'demand-counter', mountPath: '/opt/demand-counter', readOnly: true }]);
+    expect(podSpec(manifests).volumes).toContainEqual({ name: 'demand-counter', configMap: { name: 'edge-demand-counter' } });
+    expect(counter.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('counts in periods that divide every alarm period, with the configured memory cap', () => {
+    const withOverride = exampleConfig((raw) => {
+      raw.scaling.regionOverrides = { [raw.regions.elastic[0]!]: { periodSeconds: 30 } };
+      raw.demand = { counter: { maxTrackedClients: 5000 } };
+    });
+    const env = podSpec(defaultEdgeManifests(withOverride, COUNTER_SCRIPT)).containers.find(
+      (c) => c.name === 'demand-counter',
+    )!.env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: 'DEMAND_PERIOD_SECONDS', value: '30' },
+        { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: '5000' },
+      ]),
+    );
+  });
+
+  it('declares its port on the pod only: the Service exposes nothing but HTTP', () => {
+    expect(counter.ports).toEqual([{ name: 'demand', containerPort: 9145, protocol: 'TCP' }]);
+    const service = byKind('Service') as unknown as { spec: { ports: Array<{ name: string }> } };
+    expect(service.spec.ports.map((p) => p.name)).toEqual(['http']);
+  });
+
+  it('keeps the client address: the Service routes load balancer traffic to local pods only', () => {
+    const service = byKind('Service') as unknown as { spec: Record<string, unknown> };
+    expect(service.spec.externalTrafficPolicy).toBe('Local');
+  });
+
+  it('has nginx send every request but the probes to the counter, by its own connection address', () => {
+    const conf = nginxEdgeConfig('https://origin.example.com', { countDemand: true });
+    expect(conf).toContain("log_format edge_demand '$msec $remote_addr';");
+    expect(conf).toContain(
+      'access_log syslog:server=127.0.0.1:5140,facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;',
+    );
+    expect(conf).not.toMatch(/real_ip|X-Forwarded-For \$http|\$http_x_forwarded_for/);
+  });
+
+  it('refuses to render without the counter script rather than deploy pods that cannot start', () => {
+    expect(() => defaultEdgeManifests(config)).toThrow(/demand counter script is missing/);
+  });
+
+  it('is left out when the user publishes the demand (demand.source external)', () => {
+    const external = exampleConfig((raw) => void (raw.demand = { source: 'external' }));
+    const rendered = defaultEdgeManifests(external);
+    expect(rendered.map((m) => m.metadata.name)).not.toContain('edge-demand-counter');
+    expect(podSpec(rendered).containers.map((c) => c.name)).toEqual(['nginx']);
+    const configMap = rendered.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    expect(configMap.data['default.conf']).not.toContain('edge_demand');
   });
 });
 
 describe('nginx edge configuration', () => {
-  const conf = nginxEdgeConfig('https://origin.example.com');
+  const conf = nginxEdgeConfig('https://origin.example.com', { countDemand: true });
 
   it('proxies to the origin over TLS with the origin host name', () => {
     expect(conf).toContain('set $origin "https://origin.example.com";');
@@ -117,14 +200,14 @@ describe('nginx edge configuration', () => {
   });
 
   it('keeps the origin path and port, and plain http without TLS settings', () => {
-    const plain = nginxEdgeConfig('http://origin.internal:8080/static/');
+    const plain = nginxEdgeConfig('http://origin.internal:8080/static/', { countDemand: false });
     expect(plain).toContain('set $origin "http://origin.internal:8080/static";');
     expect(plain).toContain('proxy_set_header Host origin.internal:8080;');
     expect(plain).not.toContain('proxy_ssl_server_name');
   });
 
   it('never lets a URL character start an nginx variable', () => {
-    expect(nginxEdgeConfig('https://origin.example.com/a$b')).toContain(
+    expect(nginxEdgeConfig('https://origin.example.com/a$b', { countDemand: false })).toContain(
       'set $origin "https://origin.example.com/a%24b";',
     );
   });

@@ -1,0 +1,64 @@
+/**
+ * Checks what a demand counter answered before any of it is counted: the report must follow the
+ * contract (functions/domain/edge-demand-report.ts) and be the period that was asked for. Data
+ * from an edge is input like any other: a malformed report is rejected whole, with a reason.
+ */
+import { z } from 'zod';
+import { COUNTER_REPORT_SCHEMA, PREFIX_PATTERN, type CounterPeriodReport } from '../domain/edge-demand-report';
+
+const MAX_CLIENTS_PER_PREFIX = 2 ** 32;
+const count = z.number().int().nonnegative().max(MAX_CLIENTS_PER_PREFIX);
+
+const reportSchema = z.object({
+  schema: z.literal(COUNTER_REPORT_SCHEMA),
+  periodSeconds: z.number().int().positive(),
+  start: z.iso.datetime(),
+  // Checked entry by entry below: tens of thousands of entries per report, and one bad entry is enough.
+  prefixes: z.record(z.string(), z.unknown()),
+  trackedClients: count,
+  maxTrackedClients: count,
+  overflowRequests: count,
+  malformedLines: count,
+  lateLines: count,
+});
+
+export type ReportCheck = { ok: true; report: CounterPeriodReport } | { ok: false; reason: string };
+
+/** The report when it is well formed and covers `periodStart` in periods of `periodSeconds`; otherwise why not. */
+export function checkCounterReport(body: unknown, periodStart: Date, periodSeconds: number): ReportCheck {
+  const parsed = reportSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.map(String).join('.') || 'report';
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : '';
+    return { ok: false, reason: `malformed report: ${field} ${issue.message}${more}` };
+  }
+  const report = parsed.data as CounterPeriodReport;
+  if (report.periodSeconds !== periodSeconds) {
+    return {
+      ok: false,
+      reason: `counts periods of ${report.periodSeconds} s, not ${periodSeconds} s: its pod runs another configuration (a rollout in progress?)`,
+    };
+  }
+  if (new Date(report.start).getTime() !== periodStart.getTime()) {
+    return { ok: false, reason: `answered for the period of ${report.start}, not ${periodStart.toISOString()}` };
+  }
+  let sum = 0;
+  for (const prefix in report.prefixes) {
+    const clients = report.prefixes[prefix];
+    if (!PREFIX_PATTERN.test(prefix)) {
+      return { ok: false, reason: `malformed report: ${JSON.stringify(prefix.slice(0, 60))} is not an IPv4 /24 or IPv6 /48 prefix` };
+    }
+    if (typeof clients !== 'number' || !Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS_PER_PREFIX) {
+      return { ok: false, reason: `malformed report: prefix ${prefix} counts ${JSON.stringify(clients)} clients, not a whole number of at least 1` };
+    }
+    if (clients > 256 && prefix.endsWith('/24')) {
+      return { ok: false, reason: `malformed report: ${clients} clients in ${prefix}, which holds 256 addresses` };
+    }
+    sum += clients;
+  }
+  if (sum !== report.trackedClients) {
+    return { ok: false, reason: `malformed report: its prefixes add up to ${sum}, not trackedClients ${report.trackedClients}` };
+  }
+  return { ok: true, report };
+}

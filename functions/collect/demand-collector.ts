@@ -1,0 +1,231 @@
+/**
+ * One run of the demand collector: for every serving region, read the period's counts from the
+ * counters of its edge pods, add them up per client prefix, attribute each prefix to the
+ * approved region nearest to its users, and publish ActiveUsers for every approved region (0
+ * where no edge saw any of its users) with the period's start as the datapoint's time.
+ *
+ * Missing is never zero: an edge that does not answer, or answers something malformed, adds
+ * nothing for that period and is logged with its region and the reason; a period no edge
+ * answered publishes no ActiveUsers at all (the alarms see missing data, which never scales a
+ * region down).
+ */
+import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import { describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
+import { listServingEdgePods, readCounterPeriod } from '../adapters/edge-counters';
+import { approvedRegions, type AutoscalerConfig } from '../domain/config';
+import { attributeDemand, attributionRules, type GeoLocation } from '../domain/demand-attribution';
+import { demandCounterPeriodSeconds, periodsToCollect } from '../domain/demand-collection';
+import {
+  COLLECTOR_METRICS,
+  DEMAND_DIMENSION,
+  DEMAND_METRIC_NAME,
+  DEMAND_NAMESPACE,
+  defaultStorageResolution,
+  MAX_DATUMS_PER_CALL,
+} from '../domain/demand-metric';
+import { COUNTER_GRACE_SECONDS } from '../domain/edge-demand-report';
+import { clusterName } from '../domain/naming';
+import type { RegionState } from '../domain/region-state';
+import type { KubernetesClient } from '../kubernetes/kubernetes-client';
+import { checkCounterReport } from './counter-reports';
+
+export interface CollectorLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface CollectorDeps {
+  config: AutoscalerConfig;
+  regionStates: (regions: string[]) => Promise<RegionState[]>;
+  eks: (region: string) => EKSClient;
+  kubernetes: (cluster: EdgeCluster, region: string) => Promise<KubernetesClient>;
+  /** Where the users of a prefix are (the geolocation database). */
+  locate: (prefix: string) => GeoLocation | undefined;
+  cloudWatch: CloudWatchClient;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  log: CollectorLog;
+}
+
+/** What one serving region's edge gave for one period. */
+export type EdgeReading =
+  | { region: string; answered: true; pods: number; servedUsers: number; overflowRequests: number }
+  | { region: string; answered: false; reason: string };
+
+export interface PeriodCollection {
+  start: string;
+  edges: EdgeReading[];
+  /** Published ActiveUsers per approved region; undefined when no edge answered (nothing published). */
+  activeUsers?: Record<string, number>;
+  unattributedUsers?: number;
+}
+
+/** Regions whose edge serves users: ACTIVE, and DRAINING (users keep arriving until resolvers forget the record). */
+const COUNTED_STATUSES = new Set(['ACTIVE', 'DRAINING']);
+
+export async function collectDemand(scheduledAt: Date, deps: CollectorDeps): Promise<PeriodCollection[]> {
+  const { config } = deps;
+  const periodSeconds = demandCounterPeriodSeconds(config);
+  const periods = periodsToCollect(config, scheduledAt);
+  const lastEndMs = periods[periods.length - 1]!.getTime() + periodSeconds * 1000;
+  // The counters report a period only once its grace has passed: a run that starts early waits.
+  const readyInMs = lastEndMs + COUNTER_GRACE_SECONDS * 1000 - deps.now().getTime();
+  if (readyInMs > 0) await deps.sleep(readyInMs);
+
+  const states = await deps.regionStates(approvedRegions(config));
+  const serving = states.filter((s) => COUNTED_STATUSES.has(s.status)).map((s) => s.region);
+  const readings = await Promise.all(serving.map((region) => readRegion(region, periods, periodSeconds, deps)));
+
+  const rules = attributionRules(config);
+  const collections: PeriodCollection[] = periods.map((start, i) => {
+    const edges = readings.map((r) => r[i]!.reading);
+    const answered = readings.map((r) => r[i]!).filter((r) => r.reading.answered);
+    for (const { reading } of readings.map((r) => r[i]!)) {
+      if (!reading.answered) {
+        deps.log.warn(`No demand from the edge of ${reading.region} for ${start.toISOString()}: ${reading.reason}`, {
+          region: reading.region,
+          period: start.toISOString(),
+          reason: reading.reason,
+        });
+      }
+    }
+    if (answered.length === 0) return { start: start.toISOString(), edges };
+    const attributed = attributeDemand(mergedPrefixes(answered.map((a) => a.prefixes)), deps.locate, rules);
+    return {
+      start: start.toISOString(),
+      edges,
+      activeUsers: attributed.usersByRegion,
+      unattributedUsers: attributed.unattributedUsers,
+    };
+  });
+
+  const publishedAt = deps.now();
+  await publish(deps, collections, periodSeconds, publishedAt);
+  for (const c of collections) {
+    if (c.activeUsers) deps.log.info(`Demand of ${c.start} published`, { period: c.start, ...c.activeUsers });
+    else deps.log.warn(`No edge answered for ${c.start}: no ActiveUsers published (missing data)`, { period: c.start });
+  }
+  return collections;
+}
+
+interface RegionPeriod {
+  reading: EdgeReading;
+  prefixes: Array<Record<string, number>>;
+}
+
+/** One region's readings, one per period; any failure makes that period's reading a silent one with its reason. */
+async function readRegion(
+  region: string,
+  periods: Date[],
+  periodSeconds: number,
+  deps: CollectorDeps,
+): Promise<RegionPeriod[]> {
+  const silent = (reason: string): RegionPeriod[] =>
+    periods.map(() => ({ reading: { region, answered: false, reason }, prefixes: [] }));
+  const { config } = deps;
+  let kube: KubernetesClient;
+  let pods: Array<{ name: string }>;
+  try {
+    const cluster = await describeEdgeCluster(deps.eks(region), clusterName(config.prefix, region));
+    if (!cluster) return silent('its cluster does not exist');
+    if (cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') return silent(`its cluster is ${cluster.status}`);
+    kube = await deps.kubernetes(cluster, region);
+    pods = await listServingEdgePods(kube, config.edge.namespace);
+  } catch (error) {
+    return silent(`its cluster's API did not answer: ${(error as Error).message}`);
+  }
+  if (pods.length === 0) return silent('no edge pod is running and ready');
+
+  return Promise.all(
+    periods.map(async (start): Promise<RegionPeriod> => {
+      const prefixes: Array<Record<string, number>> = [];
+      let servedUsers = 0;
+      let overflowRequests = 0;
+      for (const pod of pods) {
+        let reason: string | undefined;
+        try {
+          const answer = await readCounterPeriod(kube, config.edge.namespace, pod, start);
+          if (answer.statusCode !== 200) {
+            reason = `answered HTTP ${answer.statusCode}${absenceReason(answer.body)}`;
+          } else {
+            const check = checkCounterReport(answer.body, start, periodSeconds);
+            if (check.ok) {
+              prefixes.push(check.report.prefixes);
+              servedUsers += check.report.trackedClients;
+              overflowRequests += check.report.overflowRequests;
+            } else reason = check.reason;
+          }
+        } catch (error) {
+          reason = `did not answer: ${(error as Error).message}`;
+        }
+        // One pod short would read as fewer users: the region's edge counts whole or not at all.
+        if (reason) return { reading: { region, answered: false, reason: `the counter of pod ${pod.name} ${reason}` }, prefixes: [] };
+      }
+      return { reading: { region, answered: true, pods: pods.length, servedUsers, overflowRequests }, prefixes };
+    }),
+  );
+}
+
+function absenceReason(body: unknown): string {
+  if (body && typeof body === 'object' && 'reason' in body && typeof body.reason === 'string') {
+    return `: ${body.reason.slice(0, 200)}`;
+  }
+  return '';
+}
+
+/** Distinct clients per prefix over every pod of every answering edge. */
+function mergedPrefixes(reports: Array<Array<Record<string, number>>>): Map<string, number> {
+  const merged = new Map<string, number>();
+  for (const edge of reports) {
+    for (const pod of edge) {
+      for (const prefix in pod) merged.set(prefix, (merged.get(prefix) ?? 0) + pod[prefix]!);
+    }
+  }
+  return merged;
+}
+
+async function publish(
+  deps: CollectorDeps,
+  collections: PeriodCollection[],
+  periodSeconds: number,
+  publishedAt: Date,
+): Promise<void> {
+  const resolution = defaultStorageResolution(deps.config);
+  const datum = (
+    metric: string,
+    value: number,
+    at: Date,
+    region?: string,
+    unit: 'Count' | 'Seconds' = 'Count',
+  ): MetricDatum => ({
+    MetricName: metric,
+    Dimensions: region ? [{ Name: DEMAND_DIMENSION, Value: region }] : [],
+    Timestamp: at,
+    Value: value,
+    Unit: unit,
+    StorageResolution: resolution,
+  });
+  const data: MetricDatum[] = [];
+  for (const c of collections) {
+    const at = new Date(c.start);
+    const answered = c.edges.filter((e) => e.answered);
+    data.push(datum(COLLECTOR_METRICS.edgesAnswered, answered.length, at));
+    data.push(datum(COLLECTOR_METRICS.edgesSilent, c.edges.length - answered.length, at));
+    if (!c.activeUsers) continue;
+    for (const [region, users] of Object.entries(c.activeUsers)) data.push(datum(DEMAND_METRIC_NAME, users, at, region));
+    data.push(datum(COLLECTOR_METRICS.unattributedUsers, c.unattributedUsers ?? 0, at));
+    for (const edge of answered) {
+      if (!edge.answered) continue;
+      data.push(datum(COLLECTOR_METRICS.servedUsers, edge.servedUsers, at, edge.region));
+      data.push(datum(COLLECTOR_METRICS.overflowRequests, edge.overflowRequests, at, edge.region));
+    }
+    const endMs = at.getTime() + periodSeconds * 1000;
+    data.push(datum(COLLECTOR_METRICS.collectionLag, (publishedAt.getTime() - endMs) / 1000, at, undefined, 'Seconds'));
+  }
+  for (let i = 0; i < data.length; i += MAX_DATUMS_PER_CALL) {
+    await deps.cloudWatch.send(
+      new PutMetricDataCommand({ Namespace: DEMAND_NAMESPACE, MetricData: data.slice(i, i + MAX_DATUMS_PER_CALL) }),
+    );
+  }
+}

