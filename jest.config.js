@@ -19,7 +19,12 @@ export default {
   // takes 2 s alone can take 6 s beside another worker (speed is measured by `npm run bench`).
   testTimeout: 30_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/unit/build-counter-global-setup.ts',
+    },
     {
       ...shared,
       displayName: 'integration',

@@ -6,6 +6,9 @@
  * deleted Service lingers (its load balancer being deleted). Used with EDGE_KUBERNETES_API_URL.
  * Several clusters can share one server under path prefixes (`<url>/clusters/<name>`); a
  * `cloudController` hook, when set, plays the load-balancer controller for every new Service.
+ * Pods are whatever a test or the sandbox declares with `setPods` (the double runs no scheduler):
+ * it lists them, and its pod proxy (`.../pods/<name>:<port>/proxy/<path>`) forwards GETs to the
+ * local server that plays each pod, as the API server forwards to the pod's IP.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,8 +27,20 @@ type StoredObject = Record<string, unknown> & {
   status?: Record<string, unknown>;
 };
 
+/** A pod the double lists as running and ready, and where its proxied port really listens. */
+export interface DeclaredPod {
+  name: string;
+  /** Base URL of the local server playing the pod's port (e.g. a demand counter). */
+  portUrl: string;
+}
+
+const POD_PROXY = /^(.*)\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+):(\d+)\/proxy(\/.*)?$/;
+const POD_LIST = /^(.*)\/api\/v1\/namespaces\/([^/]+)\/pods$/;
+
 export class KubernetesApiDouble {
   readonly requests: RecordedRequest[] = [];
+  /** Pods by `<cluster path prefix>|<namespace>`, e.g. `/clusters/edgescale-edge-sa-east-1|edge`. */
+  private pods = new Map<string, DeclaredPod[]>();
   readonly objects = new Map<string, StoredObject>();
   /** How many GETs a deleted Service still answers (with deletionTimestamp) before it is gone. */
   serviceDeletionReads = 1;
@@ -59,7 +74,13 @@ export class KubernetesApiDouble {
     this.objects.clear();
     this.failures = [];
     this.lingering.clear();
+    this.pods.clear();
     this.serviceDeletionReads = 1;
+  }
+
+  /** Declares the running, ready pods of a namespace in a cluster (`clusterPath` is '' for a single-cluster server). */
+  setPods(clusterPath: string, namespace: string, pods: DeclaredPod[]): void {
+    this.pods.set(`${clusterPath}|${namespace}`, pods);
   }
 
   failNext(...statuses: number[]): void {
@@ -105,11 +126,42 @@ export class KubernetesApiDouble {
         return result;
       }
       case 'GET':
+        if (POD_PROXY.test(path)) return this.proxyToPod(path, url.search);
+        if (POD_LIST.test(path)) return this.listPods(path);
         return this.get(path);
       case 'DELETE':
         return this.delete(path);
       default:
         return { status: 405, body: { kind: 'Status', message: 'method not allowed' } };
+    }
+  }
+
+  private listPods(path: string) {
+    const [, cluster, namespace] = POD_LIST.exec(path)!;
+    const items = (this.pods.get(`${cluster}|${namespace}`) ?? []).map((pod) => ({
+      metadata: { name: pod.name, namespace },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    }));
+    return { status: 200, body: { kind: 'PodList', apiVersion: 'v1', items } };
+  }
+
+  /** Like the API server's pod proxy: the pod's own answer, status and body; 503 when nothing listens. */
+  private async proxyToPod(path: string, search: string): Promise<{ status: number; body: unknown }> {
+    const [, cluster, namespace, name, , rest] = POD_PROXY.exec(path)!;
+    const pod = (this.pods.get(`${cluster}|${namespace}`) ?? []).find((p) => p.name === name);
+    if (!pod) return { status: 404, body: { kind: 'Status', message: `pods "${name}" not found` } };
+    try {
+      const response = await fetch(`${pod.portUrl}${rest ?? '/'}${search}`);
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: relayed as text
+      }
+      return { status: response.status, body };
+    } catch (error) {
+      return { status: 503, body: { kind: 'Status', message: `error trying to reach service: ${(error as Error).message}` } };
     }
   }
 

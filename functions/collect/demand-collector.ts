@@ -15,7 +15,7 @@ import { describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
 import { listServingEdgePods, readCounterPeriod } from '../adapters/edge-counters';
 import { approvedRegions, type AutoscalerConfig } from '../domain/config';
 import { attributeDemand, attributionRules, type GeoLocation } from '../domain/demand-attribution';
-import { demandCounterPeriodSeconds, periodsToCollect } from '../domain/demand-collection';
+import { demandCounterPeriodSeconds, periodsToCollect, publishableDemand } from '../domain/demand-collection';
 import {
   COLLECTOR_METRICS,
   DEMAND_DIMENSION,
@@ -56,7 +56,10 @@ export type EdgeReading =
 export interface PeriodCollection {
   start: string;
   edges: EdgeReading[];
-  /** Published ActiveUsers per approved region; undefined when no edge answered (nothing published). */
+  /**
+   * Published ActiveUsers by approved region (every one when every serving edge answered, see
+   * publishableDemand otherwise); undefined when no edge answered (nothing published).
+   */
   activeUsers?: Record<string, number>;
   unattributedUsers?: number;
 }
@@ -92,10 +95,17 @@ export async function collectDemand(scheduledAt: Date, deps: CollectorDeps): Pro
     }
     if (answered.length === 0) return { start: start.toISOString(), edges };
     const attributed = attributeDemand(mergedPrefixes(answered.map((a) => a.prefixes)), deps.locate, rules);
+    const publishable = publishableDemand(config, attributed.usersByRegion, answered.length === edges.length);
+    for (const { region, reason } of publishable.withheld) {
+      deps.log.warn(`ActiveUsers of ${region} for ${start.toISOString()} left missing: ${reason}`, {
+        region,
+        period: start.toISOString(),
+      });
+    }
     return {
       start: start.toISOString(),
       edges,
-      activeUsers: attributed.usersByRegion,
+      activeUsers: publishable.users,
       unattributedUsers: attributed.unattributedUsers,
     };
   });

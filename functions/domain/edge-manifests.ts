@@ -36,6 +36,11 @@ const COUNTER_CONFIG_MAP_NAME = 'edge-demand-counter';
 const COUNTER_DIR = '/opt/demand-counter';
 /** File name of the counter's script in its ConfigMap (and beside the edge task's bundle). */
 export const DEMAND_COUNTER_FILE = 'demand-counter.mjs';
+/**
+ * Test hook, never set in a deployment: tests that run the edge task from its TypeScript source
+ * (no bundle beside it) point this at a built counter script.
+ */
+export const DEMAND_COUNTER_SCRIPT_ENV = 'EDGE_DEMAND_COUNTER_SCRIPT';
 const CACHE_DIR = '/var/cache/nginx/edge';
 
 export interface KubernetesManifest {

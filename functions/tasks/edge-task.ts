@@ -15,6 +15,7 @@ import { recordRegionDuration } from '../commons/workflow-metrics';
 import type { AutoscalerConfig } from '../domain/config';
 import {
   DEMAND_COUNTER_FILE,
+  DEMAND_COUNTER_SCRIPT_ENV,
   defaultEdgeManifests,
   parseEdgeManifests,
   type KubernetesManifest,
@@ -91,12 +92,6 @@ function recordEndpointTime(input: EdgeTaskInput, result: EdgeStatus): void {
   if (!createdDuring(result.serviceCreatedAt, input.executionStartedAt)) return;
   recordRegionDuration(STEP_DURATION_METRICS.edgeEndpoint, input.region, result.serviceCreatedAt);
 }
-
-/**
- * Test hook, never set in a deployment: the tests that run this handler from its TypeScript source
- * (which has no bundle beside it) point it at a built counter.
- */
-export const DEMAND_COUNTER_SCRIPT_ENV = 'EDGE_DEMAND_COUNTER_SCRIPT';
 
 let counterScript: string | undefined;
 
