@@ -5,7 +5,7 @@
  * task Lambdas: it reads the counters through each cluster's Kubernetes API as the cluster's
  * creator does (same presigned-token authentication, no new credentials, no new endpoint).
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -69,11 +69,23 @@ export class DemandCollection extends Construct {
         'cloudwatch:PutMetricData has no resource type; the statement is limited to the EdgeAutoscaler namespace by the cloudwatch:namespace condition.',
     });
 
+    // The scheduler's role may invoke the collector (the target adds that grant, for the function and
+    // its versions) and send undeliverable runs to the dead-letter queue.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Invokes the demand collector on its schedule',
+    });
+    const collectorId = Stack.of(this).getLogicalId(this.collector.node.defaultChild as lambda.CfnFunction);
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${collectorId}.Arn>:*]`,
+      reason: 'lambda:InvokeFunction on the collector and its versions (granted by the scheduler target); nothing else.',
+    });
     new scheduler.Schedule(this, 'Schedule', {
       scheduleName: `${config.prefix}-collect-demand`,
       description: `Collects the demand counted by the edges every ${intervalMinutes} minute(s)`,
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(intervalMinutes)),
       target: new schedulerTargets.LambdaInvoke(this.collector, {
+        role: scheduleRole,
         input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
         deadLetterQueue: props.deadLetterQueue,
         retryAttempts: 2,

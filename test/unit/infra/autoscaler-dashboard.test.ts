@@ -109,16 +109,17 @@ describe('AutoscalerDashboard', () => {
     );
   });
 
-  it('shows the state of the scaling alarms, the dead-letter alarm and the workflow failure alarm', () => {
+  it('shows the state of the scaling alarms, the dead-letter, workflow failure and demand collection alarms', () => {
     const statuses = widgets.filter((w) => w.type === 'alarm');
     expect(statuses).toHaveLength(1);
     const expected = [
       ...control.scaling.alarms.flatMap((a) => [a.scaleUp, a.scaleDown]),
       control.scaling.deadLetterAlarm,
       control.workflowFailureAlarm.alarm,
+      control.demandCollection!.silenceAlarm,
     ].map((alarm) => `<${logicalId(alarm)}>`);
     expect(statuses[0]!.properties.alarms).toEqual(expected);
-    expect(expected).toHaveLength(2 * config.regions.elastic.length + 2);
+    expect(expected).toHaveLength(2 * config.regions.elastic.length + 3);
   });
 });
 
