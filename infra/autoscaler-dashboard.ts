@@ -3,6 +3,8 @@
  *   1. the state of every alarm: scaling alarms per elastic region, dead letters, failed workflows;
  *   2. demand per elastic region against its scale-up and scale-down thresholds (override applied),
  *      and the demand of the always-on regions;
+ *   2b. with edge-counted demand: users served by each edge, the unattributed share and the
+ *      collection lag (functions/collect/demand-collector.ts);
  *   3. active regions over time and the executions of each workflow;
  *   4. scale-up lead time and failed scalings per region;
  *   5. how long each step of a scale-up took, per region.
@@ -15,7 +17,13 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../functions/domain/alarm-policy';
 import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
-import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
+import { demandCounterPeriodSeconds } from '../functions/domain/demand-collection';
+import {
+  COLLECTOR_METRICS,
+  DEMAND_DIMENSION,
+  DEMAND_METRIC_NAME,
+  DEMAND_NAMESPACE,
+} from '../functions/domain/demand-metric';
 import {
   AUTOSCALER_NAMESPACE,
   FLEET_GAUGE_METRICS,
@@ -55,6 +63,7 @@ export class AutoscalerDashboard extends Construct {
         [alarmStatus(props.alarms)],
         demandOfElasticRegions(config),
         [demandOfAlwaysOnRegions(config)],
+        ...(config.demand.source === 'edge-counters' ? [demandCollection(config)] : []),
         [activeRegions(), ...workflowExecutions(props)],
         [leadTime(config), failedScalings(config)],
         stepDurations(config),
@@ -130,6 +139,74 @@ function demandOfAlwaysOnRegions(config: AutoscalerConfig) {
     leftYAxis: { min: 0, label: 'users', showUnits: false },
     width: FULL_WIDTH,
   });
+}
+
+/** The collector's own figures (no service dimension: it publishes them with PutMetricData). */
+function collectorMetric(
+  metricName: string,
+  statistic: string,
+  periodSeconds: number,
+  region?: string,
+  label?: string,
+) {
+  return new cloudwatch.Metric({
+    namespace: DEMAND_NAMESPACE,
+    metricName,
+    dimensionsMap: region ? { [DEMAND_DIMENSION]: region } : {},
+    statistic,
+    period: Duration.seconds(Math.max(60, periodSeconds)),
+    label: label ?? region,
+  });
+}
+
+/** Where users were counted, how many could not be placed, and how late each collection published. */
+function demandCollection(config: AutoscalerConfig): cloudwatch.IWidget[] {
+  const periodSeconds = demandCounterPeriodSeconds(config);
+  const regions = approvedRegions(config);
+  const attributed = regions.map((region, i) => ({
+    id: `a${i}`,
+    metric: demandMetric(region, Math.max(60, periodSeconds)),
+  }));
+  const unattributed = collectorMetric(
+    COLLECTOR_METRICS.unattributedUsers,
+    'Maximum',
+    periodSeconds,
+    undefined,
+    'unattributed',
+  );
+  const share = new cloudwatch.MathExpression({
+    expression: `100 * u / (u + ${attributed.map((a) => a.id).join(' + ')})`,
+    usingMetrics: { u: unattributed, ...Object.fromEntries(attributed.map((a) => [a.id, a.metric])) },
+    label: 'unattributed share (%)',
+    period: Duration.seconds(Math.max(60, periodSeconds)),
+  });
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Users served by each edge (counted there, before attribution)',
+      left: regions.map((region) => collectorMetric(COLLECTOR_METRICS.servedUsers, 'Maximum', periodSeconds, region)),
+      leftYAxis: { min: 0, label: 'users', showUnits: false },
+      width: 12,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Unattributed users (no location in the geolocation database)',
+      left: [unattributed],
+      right: [share],
+      leftYAxis: { min: 0, label: 'users', showUnits: false },
+      rightYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+      width: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Demand collection: lag and edges answering',
+      left: [collectorMetric(COLLECTOR_METRICS.collectionLag, 'Maximum', periodSeconds, undefined, 'lag (s)')],
+      right: [
+        collectorMetric(COLLECTOR_METRICS.edgesAnswered, 'Minimum', periodSeconds, undefined, 'edges answered'),
+        collectorMetric(COLLECTOR_METRICS.edgesSilent, 'Maximum', periodSeconds, undefined, 'edges silent'),
+      ],
+      leftYAxis: { min: 0, label: 'seconds', showUnits: false },
+      rightYAxis: { min: 0, label: 'edges', showUnits: false },
+      width: 6,
+    }),
+  ];
 }
 
 /**
