@@ -123,12 +123,25 @@ export function demandDatum(sample: DemandSample, resolution: StorageResolution)
   };
 }
 
+/**
+ * One publisher per period: with demand.source edge-counters the collector publishes ActiveUsers,
+ * and a second publisher would put two different figures in one period (the alarms read their Maximum).
+ */
+export function assertExternalDemandSource(config: AutoscalerConfig): void {
+  if (config.demand.source !== 'external') {
+    throw new DemandSampleError(
+      'demand.source is "edge-counters": the collector publishes ActiveUsers from the edges\' counts, and a second publisher would mix two figures into one period; fix: set demand.source to "external" (and deploy) to publish your own demand',
+    );
+  }
+}
+
 /** Validated PutMetricData inputs for the samples, at most MAX_DATUMS_PER_CALL datums each. */
 export function demandPutMetricDataInputs(
   config: AutoscalerConfig,
   samples: DemandSample[],
   resolution: StorageResolution = 60,
 ): DemandPutMetricDataInput[] {
+  assertExternalDemandSource(config);
   samples.forEach((s) => assertValidDemandSample(config, s));
   const inputs: DemandPutMetricDataInput[] = [];
   for (let i = 0; i < samples.length; i += MAX_DATUMS_PER_CALL) {
@@ -159,6 +172,7 @@ export function demandEmfDocument(
   sample: DemandSample,
   resolution: StorageResolution = 60,
 ): DemandEmfDocument {
+  assertExternalDemandSource(config);
   assertValidDemandSample(config, sample);
   return {
     _aws: {

@@ -7,7 +7,10 @@ import { exampleConfig } from '../../support/config-fixtures';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 
 // A home region of its own, so that no other suite's metrics are read back.
-const config = exampleConfig((raw) => (raw.homeRegion = 'ca-central-1'));
+const config = exampleConfig((raw) => {
+  raw.homeRegion = 'ca-central-1';
+  raw.demand = { source: 'external' };
+});
 const minute = (m: number) => new Date(Date.UTC(2026, 10, 21, 10, m));
 
 async function readBack(region: string) {

@@ -139,10 +139,10 @@ describe('regionctl refuses bad input before any AWS call, with no credentials a
       'regionctl: Refused by rule "always-on": us-east-1 is an always-on region in ./cdk.json and is never scaled down; fix: move it to regions.elastic and deploy first if it really should scale',
     ],
     [
-      'a demand sample for a region outside the lists',
-      ['publish-demand', 'mars-north-1', '5'],
+      'a demand sample while the edges count the demand',
+      ['publish-demand', 'sa-east-1', '5'],
       EXIT.usage,
-      'regionctl: Invalid demand sample: region = "mars-north-1": is not an approved region; fix: use one of us-east-1, eu-west-1, ap-southeast-1, ap-northeast-1, sa-east-1, ap-south-1',
+      'regionctl: demand.source is "edge-counters": the collector publishes ActiveUsers from the edges\' counts, and a second publisher would mix two figures into one period; fix: set demand.source to "external" (and deploy) to publish your own demand',
     ],
   ])('in the project folder (./cdk.json): %s', refusedOffline(projectDir), 120_000);
 

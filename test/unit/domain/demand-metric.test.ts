@@ -8,7 +8,8 @@ import {
 } from '../../../functions/domain/demand-metric';
 import { exampleConfig } from '../../support/config-fixtures';
 
-const config = exampleConfig();
+// Only a deployment whose demand source is external takes samples from a publisher of its own.
+const config = exampleConfig((raw) => void (raw.demand = { source: 'external' }));
 const at = new Date('2026-11-21T10:00:00Z');
 
 describe('demand metric contract', () => {
@@ -57,6 +58,7 @@ describe('demand metric contract', () => {
   it('publishes high resolution by default only when an alarm period is under a minute', () => {
     expect(defaultStorageResolution(config)).toBe(60);
     const fast = exampleConfig((raw) => {
+      raw.demand = { source: 'external' };
       raw.scaling!.regionOverrides = { 'ap-south-1': { periodSeconds: 10 } };
     });
     expect(defaultStorageResolution(fast)).toBe(1);
@@ -77,5 +79,16 @@ describe('demand metric contract', () => {
     expect(demandSampleProblems(config, { region: 'us-east-1', users: 3, timestamp: new Date('nope') })).toEqual([
       expect.stringContaining('timestamp: is not a valid time'),
     ]);
+  });
+});
+
+describe('one publisher per period', () => {
+  it('refuses samples when the edges count the demand (demand.source edge-counters, the default)', () => {
+    const counted = exampleConfig();
+    const sample = { region: 'sa-east-1', users: 10, timestamp: new Date('2026-12-01T10:00:00Z') };
+    expect(() => demandPutMetricDataInputs(counted, [sample])).toThrow(
+      /demand\.source is "edge-counters": the collector publishes ActiveUsers.*fix: set demand\.source to "external"/,
+    );
+    expect(() => demandEmfDocument(counted, sample)).toThrow(/edge-counters/);
   });
 });
