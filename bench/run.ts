@@ -2,7 +2,10 @@
  * `npm run bench`: the project's speed and cost figures. Prints a readable table and, as its
  * last line, one JSON object with every figure (targets in brackets in the table).
  */
+import { measureAttribution } from './attribution-bench';
 import { measureBundles } from './bundle-bench';
+import { measureCollect } from './collect-bench';
+import { measureCounter } from './counter-bench';
 import { measureDecisionP50Ms } from './decision-bench';
 import { measureSimulate } from './simulate-bench';
 import { measureWorkflows } from './workflow-bench';
@@ -41,6 +44,14 @@ const simulation = await measureSimulate();
 record('simulateSeconds', simulation.simulateSeconds, '<= 2 (864,000 rows)');
 record('parseSeconds', simulation.parseSeconds);
 record('simulateVsParse', simulation.simulateVsParse, '<= 3');
+
+record('attributionPrefixesPerSecond', (await measureAttribution()).attributionPrefixesPerSecond, '>= 1000000');
+record('collectSeconds', (await measureCollect()).collectSeconds, '< 5 (20 regions x 50,000 prefixes)');
+record(
+  'counterBytesAt100kClients',
+  (await measureCounter()).counterBytesAt100kClients,
+  '<= 16 MiB (x2 at the 200,000 cap, + Node, < the 96Mi request)',
+);
 
 const width = Math.max(...rows.map((r) => r.figure.length));
 console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(12)}  target`);

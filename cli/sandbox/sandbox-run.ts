@@ -30,6 +30,8 @@ import {
   type RunCounts,
 } from './emulator-summary';
 import { ExecutorBridge, type ExecutionOutcome } from './executor-bridge';
+import { DEMAND_COUNTER_FILE } from '../../functions/domain/edge-manifests';
+import { EdgeDemand, prepareEdgeDemand, type EdgeDemandSetup } from './edge-demand';
 import { KubernetesApiDouble } from './kubernetes-api-double';
 import { LatencyRecordWatch } from './latency-record-watch';
 import { lambdaEnvironmentVariables, loadBundledLambdas, type LocalLambdas } from './local-lambdas';
@@ -99,7 +101,7 @@ interface Synthesis {
 
 /** `cdk synth` of the app for `config`, in a temporary directory removed at the end (10-30 s: it bundles six Lambdas). */
 function synthesizeForSandbox(config: AutoscalerConfig, write: Writer, cleanups: Cleanups): Synthesis {
-  write(`Synthesizing the deployment (cdk synth of ${controlStackName(config.prefix)}, bundling its six Lambdas)...`);
+  write(`Synthesizing the deployment (cdk synth of ${controlStackName(config.prefix)}, bundling its Lambdas)...`);
   const startedAt = performance.now();
   const outdir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-sandbox-'));
   cleanups.push(() => rmSync(outdir, { recursive: true, force: true }));
@@ -137,7 +139,10 @@ function describeStart(prepared: PreparedSandbox, scenario: Scenario, msPerSimul
   const realSeconds = (trace.periods * trace.stepSeconds * msPerSimulatedMinute) / 60_000;
   return [
     `Local sandbox: moto AWS emulator at ${urls.moto}, Kubernetes API double at ${urls.kubernetes}`,
-    `Running what deploys: the six Lambda bundles and both state machine definitions as synthesized ${synthesizedHow}`,
+    `Running what deploys: the ${Object.keys(prepared.synthesized.lambdas).length} Lambda bundles and both state machine definitions as synthesized ${synthesizedHow}`,
+    config.demand.source === 'edge-counters'
+      ? 'Demand: synthetic clients reach the serving edges, whose counters count them; the bundled collector attributes and publishes ActiveUsers every minute'
+      : 'Demand: published by the user (demand.source external), as publishDemand does',
     `Created in the emulator: state table ${controlPlane.stateTableName}, topic, hosted zone ${config.dns.hostedZoneId}, ` +
       `foundations in ${approvedRegions(config).length} regions, state machines, ${alarms.length} scaling alarms`,
     `Scenario: ${scenario.name}, ${(trace.periods * trace.stepSeconds) / 3600} h of ${trace.stepSeconds} s demand for ` +
@@ -160,6 +165,9 @@ interface PreparedSandbox {
   deployment: SandboxDeployment;
   lambdas: LocalLambdas;
   proxy: AwsFaultProxy;
+  kubernetes: KubernetesApiDouble;
+  /** Loaded before the simulated clock starts (it takes a second). */
+  edgeDemandSetup?: EdgeDemandSetup;
   urls: { moto: string; kubernetes: string };
 }
 
@@ -190,14 +198,49 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
   });
   cleanups.push(setEnvironment(environment));
   const lambdas = await loadBundledLambdas(synthesized, environment, config.prefix);
+  const edgeDemandSetup =
+    config.demand.source === 'edge-counters'
+      ? await prepareEdgeDemand(
+          config,
+          join(dirname(synthesized.lambdas.edgeTask.file), DEMAND_COUNTER_FILE),
+          approvedRegions(config),
+        )
+      : undefined;
   return {
     synthesized,
     synthesizedHow,
     deployment,
     lambdas,
     proxy,
+    kubernetes,
+    edgeDemandSetup,
     urls: { moto, kubernetes: kubernetesUrl },
   };
+}
+
+/** With demand.source edge-counters, the users reach the edges' counters and the bundled collector publishes. */
+function edgeDemandOf(
+  prepared: PreparedSandbox,
+  clock: SimulatedClock,
+  timeline: Timeline,
+  records: LatencyRecordWatch,
+  cleanups: Cleanups,
+): EdgeDemand | undefined {
+  const { deployment, lambdas, kubernetes, edgeDemandSetup } = prepared;
+  if (!edgeDemandSetup) return undefined;
+  if (!lambdas.collect)
+    throw new Error('The synthesized deployment has no collector Lambda (demand.source edge-counters)');
+  const edgeDemand = new EdgeDemand({
+    config: deployment.config,
+    setup: edgeDemandSetup,
+    clock,
+    kubernetes,
+    collect: lambdas.collect,
+    servingRegions: () => records.servingRegions,
+    timeline,
+  });
+  cleanups.push(() => edgeDemand.stop());
+  return edgeDemand;
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
@@ -234,6 +277,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     const alarms = new AlarmWatch(cloudWatch, deployment.alarms, config.homeRegion, trace.startMs);
     // The decision Lambda and the reconciler read alarm states through the proxy.
     stampAlarmChangeTimes(proxy, (alarmName) => alarms.changedAt(alarmName));
+    const edgeDemand = edgeDemandOf(prepared, clock, timeline, records, cleanups);
+    for (const line of edgeDemand?.describePools() ?? []) write(line);
     const player = new ScenarioPlayer({
       config,
       trace,
@@ -243,6 +288,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       lambdas,
       bridge,
       timeline,
+      edgeDemand,
       signal: options.signal,
     });
 

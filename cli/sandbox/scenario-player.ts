@@ -1,6 +1,7 @@
 /**
  * Plays a demand trace on the simulated clock, period by period, as the deployed system would
- * live it: the publisher puts each period's datapoints into CloudWatch (the emulator), the alarms
+ * live it: the users reach the edges and the collector publishes each period's datapoints (or,
+ * with demand.source external, the user's publisher puts them) into CloudWatch (the emulator), the alarms
  * are evaluated at the end of their periods, each state change goes to the bundled decision
  * Lambda, the bundled reconciler runs on its schedule, and the executor bridge runs every workflow
  * execution they start. The timeline shows it all as it happens.
@@ -12,6 +13,7 @@ import type { AutoscalerConfig } from '../../functions/domain/config';
 import type { DemandSample } from '../../functions/domain/demand-metric';
 import type { DemandTrace } from '../../functions/domain/simulation/trace';
 import type { AlarmWatch } from './alarm-watch';
+import type { EdgeDemand } from './edge-demand';
 import { alarmDecisionEvent, reconcileActionEvent } from './decision-events';
 import type { ExecutorBridge } from './executor-bridge';
 import type { LocalLambdas } from './local-lambdas';
@@ -27,6 +29,8 @@ export interface ScenarioPlayerDeps {
   lambdas: Pick<LocalLambdas, 'decide' | 'reconcile'>;
   bridge: ExecutorBridge;
   timeline: Timeline;
+  /** With demand.source edge-counters: the users reach the edges' counters and the collector publishes. */
+  edgeDemand?: EdgeDemand;
   signal?: AbortSignal;
 }
 
@@ -49,6 +53,7 @@ export class ScenarioPlayer {
     this.reconciler = this.reconcile(trace.startMs);
     for (let period = 0; period < trace.periods; period++) {
       const endMs = trace.startMs + (period + 1) * stepMs;
+      await this.deps.edgeDemand?.beginPeriod(endMs - stepMs, trace.stepSeconds, this.usersOf(period));
       try {
         await sleep(clock.realMsUntil(endMs), undefined, { signal });
       } catch {
@@ -68,9 +73,21 @@ export class ScenarioPlayer {
     return !signal?.aborted;
   }
 
-  /** The datapoints of one period, with the real publisher (PutMetricData in the home region). */
+  private usersOf(period: number): Map<string, number> {
+    const { trace } = this.deps;
+    return new Map(trace.regions.map((region) => [region, trace.users.get(region)![period]!]));
+  }
+
+  /**
+   * The datapoints of one period: the collector's run for it (edge-counted demand), or the user's
+   * own publisher (PutMetricData in the home region).
+   */
   private async publish(period: number): Promise<void> {
-    const { trace, config, timeline } = this.deps;
+    const { trace, config, timeline, edgeDemand } = this.deps;
+    if (edgeDemand) {
+      await edgeDemand.collect(trace.startMs + (period + 1) * trace.stepSeconds * 1000);
+      return;
+    }
     const at = trace.startMs + period * trace.stepSeconds * 1000;
     const samples: DemandSample[] = [];
     for (const region of trace.regions) {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import type { EdgeCluster } from '../adapters/eks-cluster';
 import { openGeoDatabases, type GeoDatabase } from '../adapters/geo-database';
 import { StateStore } from '../adapters/state-store';
 import { cloudWatchClient, documentClient, eksClient } from '../commons/aws-clients';
@@ -18,7 +19,8 @@ import { collectDemand } from './demand-collector';
 export const scheduledCollectionSchema = z.object({
   scheduledTime: z.iso.datetime({
     offset: true,
-    error: 'must be the schedule\'s ISO-8601 time; fix: give the schedule the input {"scheduledTime": "<aws.scheduler.scheduled-time>"}',
+    error:
+      'must be the schedule\'s ISO-8601 time; fix: give the schedule the input {"scheduledTime": "<aws.scheduler.scheduled-time>"}',
   }),
 });
 
@@ -26,6 +28,8 @@ export const scheduledCollectionSchema = z.object({
 export const GEO_INDEX_FILE = 'geo/index.json';
 
 let geo: GeoDatabase | undefined;
+/** Kept while the Lambda is warm (see CollectorDeps.clusterCache). */
+const clusterCache = new Map<string, EdgeCluster>();
 
 function geoDatabase(): GeoDatabase {
   if (!geo) {
@@ -47,9 +51,13 @@ export const handler = lambdaHandler(scheduledCollectionSchema, async (event) =>
     kubernetes: (cluster, region) => kubernetesClientFor(cluster, region),
     locate: (prefix) => locate.locate(prefix),
     cloudWatch: cloudWatchClient(rt.homeRegion),
+    clusterCache,
     now: () => new Date(),
     sleep: (ms) => sleep(ms),
-    log: { info: (message, fields = {}) => logger.info(message, fields), warn: (message, fields = {}) => logger.warn(message, fields) },
+    log: {
+      info: (message, fields = {}) => logger.info(message, fields),
+      warn: (message, fields = {}) => logger.warn(message, fields),
+    },
   });
   return { periods };
 });

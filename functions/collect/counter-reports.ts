@@ -14,7 +14,9 @@ const reportSchema = z.object({
   periodSeconds: z.number().int().positive(),
   start: z.iso.datetime(),
   // Checked entry by entry below: tens of thousands of entries per report, and one bad entry is enough.
-  prefixes: z.record(z.string(), z.unknown()),
+  prefixes: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+    error: 'must be an object of prefix -> distinct clients',
+  }),
   trackedClients: count,
   maxTrackedClients: count,
   overflowRequests: count,
@@ -47,10 +49,16 @@ export function checkCounterReport(body: unknown, periodStart: Date, periodSecon
   for (const prefix in report.prefixes) {
     const clients = report.prefixes[prefix];
     if (!PREFIX_PATTERN.test(prefix)) {
-      return { ok: false, reason: `malformed report: ${JSON.stringify(prefix.slice(0, 60))} is not an IPv4 /24 or IPv6 /48 prefix` };
+      return {
+        ok: false,
+        reason: `malformed report: ${JSON.stringify(prefix.slice(0, 60))} is not an IPv4 /24 or IPv6 /48 prefix`,
+      };
     }
     if (typeof clients !== 'number' || !Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS_PER_PREFIX) {
-      return { ok: false, reason: `malformed report: prefix ${prefix} counts ${JSON.stringify(clients)} clients, not a whole number of at least 1` };
+      return {
+        ok: false,
+        reason: `malformed report: prefix ${prefix} counts ${JSON.stringify(clients)} clients, not a whole number of at least 1`,
+      };
     }
     if (clients > 256 && prefix.endsWith('/24')) {
       return { ok: false, reason: `malformed report: ${clients} clients in ${prefix}, which holds 256 addresses` };
@@ -58,7 +66,10 @@ export function checkCounterReport(body: unknown, periodStart: Date, periodSecon
     sum += clients;
   }
   if (sum !== report.trackedClients) {
-    return { ok: false, reason: `malformed report: its prefixes add up to ${sum}, not trackedClients ${report.trackedClients}` };
+    return {
+      ok: false,
+      reason: `malformed report: its prefixes add up to ${sum}, not trackedClients ${report.trackedClients}`,
+    };
   }
   return { ok: true, report };
 }

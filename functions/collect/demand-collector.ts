@@ -43,6 +43,12 @@ export interface CollectorDeps {
   /** Where the users of a prefix are (the geolocation database). */
   locate: (prefix: string) => GeoLocation | undefined;
   cloudWatch: CloudWatchClient;
+  /**
+   * Clusters described in earlier runs of a warm Lambda, by region and the time its state became
+   * what it is: a region that went down and came up again has a new state time, so a re-created
+   * cluster (new endpoint) is never read from here.
+   */
+  clusterCache?: Map<string, EdgeCluster>;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
   log: CollectorLog;
@@ -77,8 +83,8 @@ export async function collectDemand(scheduledAt: Date, deps: CollectorDeps): Pro
   if (readyInMs > 0) await deps.sleep(readyInMs);
 
   const states = await deps.regionStates(approvedRegions(config));
-  const serving = states.filter((s) => COUNTED_STATUSES.has(s.status)).map((s) => s.region);
-  const readings = await Promise.all(serving.map((region) => readRegion(region, periods, periodSeconds, deps)));
+  const serving = states.filter((s) => COUNTED_STATUSES.has(s.status));
+  const readings = await Promise.all(serving.map((state) => readRegion(state, periods, periodSeconds, deps)));
 
   const rules = attributionRules(config);
   const collections: PeriodCollection[] = periods.map((start, i) => {
@@ -94,7 +100,7 @@ export async function collectDemand(scheduledAt: Date, deps: CollectorDeps): Pro
       }
     }
     if (answered.length === 0) return { start: start.toISOString(), edges };
-    const attributed = attributeDemand(mergedPrefixes(answered.map((a) => a.prefixes)), deps.locate, rules);
+    const attributed = attributeDemand(prefixCounts(answered.map((a) => a.prefixes)), deps.locate, rules);
     const publishable = publishableDemand(config, attributed.usersByRegion, answered.length === edges.length);
     for (const { region, reason } of publishable.withheld) {
       deps.log.warn(`ActiveUsers of ${region} for ${start.toISOString()} left missing: ${reason}`, {
@@ -126,23 +132,29 @@ interface RegionPeriod {
 
 /** One region's readings, one per period; any failure makes that period's reading a silent one with its reason. */
 async function readRegion(
-  region: string,
+  state: RegionState,
   periods: Date[],
   periodSeconds: number,
   deps: CollectorDeps,
 ): Promise<RegionPeriod[]> {
+  const { region } = state;
   const silent = (reason: string): RegionPeriod[] =>
     periods.map(() => ({ reading: { region, answered: false, reason }, prefixes: [] }));
   const { config } = deps;
+  const cacheKey = `${region}|${state.since}`;
   let kube: KubernetesClient;
   let pods: Array<{ name: string }>;
   try {
-    const cluster = await describeEdgeCluster(deps.eks(region), clusterName(config.prefix, region));
+    const cluster =
+      deps.clusterCache?.get(cacheKey) ??
+      (await describeEdgeCluster(deps.eks(region), clusterName(config.prefix, region)));
     if (!cluster) return silent('its cluster does not exist');
     if (cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') return silent(`its cluster is ${cluster.status}`);
+    deps.clusterCache?.set(cacheKey, cluster);
     kube = await deps.kubernetes(cluster, region);
     pods = await listServingEdgePods(kube, config.edge.namespace);
   } catch (error) {
+    deps.clusterCache?.delete(cacheKey);
     return silent(`its cluster's API did not answer: ${(error as Error).message}`);
   }
   if (pods.length === 0) return silent('no edge pod is running and ready');
@@ -170,7 +182,11 @@ async function readRegion(
           reason = `did not answer: ${(error as Error).message}`;
         }
         // One pod short would read as fewer users: the region's edge counts whole or not at all.
-        if (reason) return { reading: { region, answered: false, reason: `the counter of pod ${pod.name} ${reason}` }, prefixes: [] };
+        if (reason)
+          return {
+            reading: { region, answered: false, reason: `the counter of pod ${pod.name} ${reason}` },
+            prefixes: [],
+          };
       }
       return { reading: { region, answered: true, pods: pods.length, servedUsers, overflowRequests }, prefixes };
     }),
@@ -184,15 +200,16 @@ function absenceReason(body: unknown): string {
   return '';
 }
 
-/** Distinct clients per prefix over every pod of every answering edge. */
-function mergedPrefixes(reports: Array<Array<Record<string, number>>>): Map<string, number> {
-  const merged = new Map<string, number>();
+/**
+ * Every pod's prefix counts, one after the other: a prefix counted by two pods is attributed
+ * twice, to the same region, so the sums are those of the merged counts without building them.
+ */
+function* prefixCounts(reports: Array<Array<Record<string, number>>>): Generator<[string, number]> {
   for (const edge of reports) {
     for (const pod of edge) {
-      for (const prefix in pod) merged.set(prefix, (merged.get(prefix) ?? 0) + pod[prefix]!);
+      for (const prefix in pod) yield [prefix, pod[prefix]!];
     }
   }
-  return merged;
 }
 
 async function publish(
@@ -223,7 +240,8 @@ async function publish(
     data.push(datum(COLLECTOR_METRICS.edgesAnswered, answered.length, at));
     data.push(datum(COLLECTOR_METRICS.edgesSilent, c.edges.length - answered.length, at));
     if (!c.activeUsers) continue;
-    for (const [region, users] of Object.entries(c.activeUsers)) data.push(datum(DEMAND_METRIC_NAME, users, at, region));
+    for (const [region, users] of Object.entries(c.activeUsers))
+      data.push(datum(DEMAND_METRIC_NAME, users, at, region));
     data.push(datum(COLLECTOR_METRICS.unattributedUsers, c.unattributedUsers ?? 0, at));
     for (const edge of answered) {
       if (!edge.answered) continue;

@@ -146,7 +146,8 @@ export const configSchema = z
          */
         source: z
           .enum(['edge-counters', 'external'], {
-            error: 'must be "edge-counters" or "external"; fix: use "edge-counters" unless you publish ActiveUsers yourself',
+            error:
+              'must be "edge-counters" or "external"; fix: use "edge-counters" unless you publish ActiveUsers yourself',
           })
           .default('edge-counters'),
         /**
@@ -154,7 +155,9 @@ export const configSchema = z
          * order; by default the DB-IP Lite City databases shipped with the collector.
          */
         geoDatabaseFiles: z
-          .array(z.string().regex(/\.mmdb$/, { error: 'is not an .mmdb file; fix: give the path of a MaxMind DB file' }))
+          .array(
+            z.string().regex(/\.mmdb$/, { error: 'is not an .mmdb file; fix: give the path of a MaxMind DB file' }),
+          )
           .min(1, { error: 'must list at least one file; fix: remove it to use the shipped database' })
           .optional(),
         /** Country (ISO 3166-1 alpha-2) -> approved region, taking precedence over distance, e.g. {"BR": "sa-east-1"}. */
@@ -170,7 +173,8 @@ export const configSchema = z
             image: z
               .string()
               .regex(/@sha256:[0-9a-f]{64}$/, {
-                error: 'must be pinned by digest; fix: use e.g. "public.ecr.aws/docker/library/node:22-alpine@sha256:<64 hex>"',
+                error:
+                  'must be pinned by digest; fix: use e.g. "public.ecr.aws/docker/library/node:22-alpine@sha256:<64 hex>"',
               })
               .default(DEFAULT_COUNTER_IMAGE),
             /** Memory cap: distinct clients tracked per period and pod; requests of further clients are counted as overflow. */

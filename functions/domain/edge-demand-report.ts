@@ -46,7 +46,8 @@ export interface CounterPeriodsReport {
   periods: CounterPeriodReport[];
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV4 =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** IPv4 `a.b.c.0/24` or IPv6 `h:h:h::/48` (lower-case hex, no leading zeros): the only shapes a report carries. */
 export const PREFIX_PATTERN =
@@ -69,7 +70,14 @@ export function clientAddress(text: string): ClientAddress | undefined {
   if (v4) return { prefix: `${v4[1]}.${v4[2]}.${v4[3]}.0/24`, host: v4[4]! };
   const groups = ipv6Groups(text);
   if (!groups) return undefined;
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+  if (
+    groups[0] === 0 &&
+    groups[1] === 0 &&
+    groups[2] === 0 &&
+    groups[3] === 0 &&
+    groups[4] === 0 &&
+    groups[5] === 0xffff
+  ) {
     // IPv4-mapped: the client is an IPv4 client.
     return clientAddress(`${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`);
   }

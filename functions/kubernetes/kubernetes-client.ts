@@ -120,6 +120,9 @@ export class KubernetesClient {
               : { 'Content-Type': contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) }),
           },
           ...(this.endpoint.caData ? { ca: Buffer.from(this.endpoint.caData, 'base64') } : {}),
+          // No kept-alive sockets: a warm Lambda is frozen between invocations, and a socket the
+          // server closed meanwhile would fail the next request with ECONNRESET.
+          agent: false,
           timeout: this.timeoutMs,
         },
         (response) => {

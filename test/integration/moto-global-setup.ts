@@ -22,7 +22,8 @@ function shippedDemandCounter(outdir: string): string {
   const found = readdirSync(outdir)
     .map((entry) => join(outdir, entry, DEMAND_COUNTER_FILE))
     .filter((file) => existsSync(file));
-  if (found.length !== 1) throw new Error(`Expected one ${DEMAND_COUNTER_FILE} in the synthesized assets, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`Expected one ${DEMAND_COUNTER_FILE} in the synthesized assets, found ${found.length}`);
   return found[0]!;
 }
 

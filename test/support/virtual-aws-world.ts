@@ -165,6 +165,8 @@ const FOUNDATION: RegionFoundationDoc = {
 
 const meta = { $metadata: {} };
 
+const VIRTUAL_COUNTER_SCRIPT = '// the demand counter (never run in the virtual world)\n';
+
 export class VirtualAwsWorld {
   /** Virtual seconds since the world began. */
   now = 0;
@@ -280,6 +282,8 @@ export class VirtualAwsWorld {
           eks: this.eksClient(input.region),
           elb: this.elbClient(input.region),
           kubernetes: async () => new InMemoryKubernetesClient(this.kubernetesApi(input.region)),
+          // ConfigMap text only: the virtual world runs no pods.
+          counterScript: VIRTUAL_COUNTER_SCRIPT,
           now,
         }),
       ),

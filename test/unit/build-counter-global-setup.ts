@@ -10,9 +10,13 @@ import { DEMAND_COUNTER_FILE, DEMAND_COUNTER_SCRIPT_ENV } from '../../functions/
 
 export default function setup(): void {
   const file = join(mkdtempSync(join(tmpdir(), 'edge-autoscaler-counter-')), DEMAND_COUNTER_FILE);
-  const build = spawnSync('node_modules/.bin/tsx', ['-e', `import('./infra/lambda-bundling.ts').then((m) => m.bundleDemandCounter(${JSON.stringify(file)}))`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const build = spawnSync(
+    'node_modules/.bin/tsx',
+    ['-e', `import('./infra/lambda-bundling.ts').then((m) => m.bundleDemandCounter(${JSON.stringify(file)}))`],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (build.status !== 0) throw new Error(`Building the demand counter failed (exit ${build.status})`);
   process.env[DEMAND_COUNTER_SCRIPT_ENV] = file;
 }

@@ -37,9 +37,7 @@ describe('when demand is counted and collected', () => {
   it('collects the periods that ended since the previous scheduled run, named by the schedule, not the clock', () => {
     expect(periodsToCollect(config, new Date('2026-12-01T10:05:00Z'))).toEqual([new Date('2026-12-01T10:04:00Z')]);
     // A run delivered late (or retried) still names the periods of its own schedule time.
-    expect(periodsToCollect(config, new Date('2026-12-01T10:05:00.900Z'))).toEqual([
-      new Date('2026-12-01T10:04:00Z'),
-    ]);
+    expect(periodsToCollect(config, new Date('2026-12-01T10:05:00.900Z'))).toEqual([new Date('2026-12-01T10:04:00Z')]);
     const tenSeconds = exampleConfig((raw) => void (raw.scaling.thresholds.periodSeconds = 10));
     expect(periodsToCollect(tenSeconds, new Date('2026-12-01T10:05:00Z')).map((d) => d.toISOString())).toEqual([
       '2026-12-01T10:04:00.000Z',

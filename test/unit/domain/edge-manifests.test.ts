@@ -100,8 +100,13 @@ describe('the demand counter beside nginx (demand.source edge-counters, the defa
     expect(counter.image).toBe(config.demand.counter.image);
     expect(counter.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(counter.command).toEqual(['node', '/opt/demand-counter/demand-counter.mjs']);
-    expect(counter.volumeMounts).toEqual([{ name: 'demand-counter', mountPath: '/opt/demand-counter', readOnly: true }]);
-    expect(podSpec(manifests).volumes).toContainEqual({ name: 'demand-counter', configMap: { name: 'edge-demand-counter' } });
+    expect(counter.volumeMounts).toEqual([
+      { name: 'demand-counter', mountPath: '/opt/demand-counter', readOnly: true },
+    ]);
+    expect(podSpec(manifests).volumes).toContainEqual({
+      name: 'demand-counter',
+      configMap: { name: 'edge-demand-counter' },
+    });
     expect(counter.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,

@@ -1,0 +1,248 @@
+/**
+ * The sandbox's demand when the edges count it (demand.source edge-counters): synthetic clients
+ * reach the serving edges, whose counters count them, and the bundled collector Lambda publishes
+ * the demand the alarms see, as in AWS.
+ *
+ * - Every edge the scale-up deploys (an edge Deployment applied to a cluster of the Kubernetes
+ *   API double) gets a real demand counter (the script the edge task ships) on the simulated
+ *   clock, declared as the edge's pod, so the collector reaches it through the pod proxy.
+ * - The users of each region of the trace are clients with addresses located near that region
+ *   (from the shipped geolocation database), sent as nginx's log lines to the edge Route53's
+ *   latency routing would send them to: the nearest region that has a record.
+ * - A period in which a region's trace has no figure (a publisher gap in the external mode)
+ *   is played as the counter of the edge serving those users not answering.
+ */
+import { pathToFileURL } from 'node:url';
+import type { PeriodCollection } from '../../functions/collect/demand-collector';
+import { openGeoDatabases, type GeoDatabase } from '../../functions/adapters/geo-database';
+import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
+import { greatCircleKm } from '../../functions/domain/demand-attribution';
+import { demandCounterPeriodSeconds } from '../../functions/domain/demand-collection';
+import { COUNTER_GRACE_SECONDS } from '../../functions/domain/edge-demand-report';
+import { EDGE_APP_NAME } from '../../functions/domain/edge-manifests';
+import { clusterName } from '../../functions/domain/naming';
+import { REGION_LOCATIONS } from '../../functions/domain/region-locations';
+import { isAwsRegion } from '../../functions/domain/aws-regions';
+import type { RunningDemandCounter, startDemandCounter } from '../../edge/demand-counter';
+import { geoDatabaseFiles } from '../../infra/demand-collection';
+import type { KubernetesApiDouble } from './kubernetes-api-double';
+import type { SimulatedClock } from './simulated-clock';
+import type { Timeline } from './timeline';
+
+/** Clients of a region come from /24 prefixes located within this distance of it. */
+const NEARBY_KM = 500;
+const PREFIXES_PER_REGION = 16;
+/** Addresses .1 to .250 of each /24. */
+const HOSTS_PER_PREFIX = 250;
+
+/** What takes time to load, done before the simulated clock starts: the counter module and the client pools. */
+export interface EdgeDemandSetup {
+  startCounter: typeof startDemandCounter;
+  pools: Map<string, string[]>;
+}
+
+/** Loads the counter the synthesized edge task ships and picks each region's client prefixes. */
+export async function prepareEdgeDemand(
+  config: AutoscalerConfig,
+  counterScript: string,
+  regions: readonly string[],
+): Promise<EdgeDemandSetup> {
+  const module = (await import(pathToFileURL(counterScript).href)) as { startDemandCounter: typeof startDemandCounter };
+  return {
+    startCounter: module.startDemandCounter,
+    pools: clientPools(openGeoDatabases(geoDatabaseFiles(config)), regions),
+  };
+}
+
+export interface EdgeDemandDeps {
+  config: AutoscalerConfig;
+  setup: EdgeDemandSetup;
+  clock: SimulatedClock;
+  kubernetes: KubernetesApiDouble;
+  /** The bundled collector Lambda. */
+  collect: (event: unknown) => Promise<{ periods: PeriodCollection[] }>;
+  /** Regions whose latency record is in the zone (Route53 answers only with those). */
+  servingRegions: () => ReadonlySet<string>;
+  timeline: Timeline;
+}
+
+export class EdgeDemand {
+  private readonly counters = new Map<string, RunningDemandCounter>();
+  private readonly silent = new Set<string>();
+  private readonly pools: Map<string, string[]>;
+  private lastSilent = '';
+
+  constructor(private readonly deps: EdgeDemandDeps) {
+    this.pools = deps.setup.pools;
+  }
+
+  /** The /24 prefixes whose clients play each region's users (for the start of the timeline). */
+  describePools(): string[] {
+    return [...this.pools].map(
+      ([region, prefixes]) =>
+        `  ${region} users come from ${prefixes.length} prefixes near it, e.g. ${prefixes[0]}.0/24`,
+    );
+  }
+
+  /**
+   * At the start of a period: the counters follow the edges deployed now, and each region's users
+   * of the period reach the edge serving them. NaN users: that edge's counter is silent this period.
+   */
+  async beginPeriod(periodStartMs: number, stepSeconds: number, users: ReadonlyMap<string, number>): Promise<void> {
+    await this.followEdges();
+    const serving = [...this.deps.servingRegions()].filter((r) => this.counters.has(r));
+    this.silent.clear();
+    if (serving.length === 0) return;
+    for (const [region, count] of users) {
+      const edge = nearest(region, serving);
+      const counter = this.counters.get(edge)!;
+      if (Number.isNaN(count)) {
+        this.silent.add(edge);
+        continue;
+      }
+      const pool = this.pools.get(region) ?? [];
+      const clients = Math.min(Math.round(count), pool.length * HOSTS_PER_PREFIX);
+      for (let i = 0; i < clients; i++) {
+        const prefix = pool[i % pool.length]!;
+        const host = 1 + Math.floor(i / pool.length);
+        // Spread over the period, as requests end.
+        const atMs = periodStartMs + Math.floor(((i + 0.5) / clients) * stepSeconds * 1000);
+        counter.counter.recordLine(`${(atMs / 1000).toFixed(3)} ${prefix}.${host}`);
+      }
+    }
+    this.declarePods();
+  }
+
+  /** After the period's end: the collector's scheduled run for it. */
+  async collect(periodEndMs: number): Promise<void> {
+    const { clock } = this.deps;
+    // The counters report a period once its grace has passed.
+    await new Promise((resolve) =>
+      setTimeout(resolve, clock.realMsUntil(periodEndMs + COUNTER_GRACE_SECONDS * 1000 + 1)),
+    );
+    const { periods } = await this.deps.collect({ scheduledTime: new Date(periodEndMs).toISOString() });
+    for (const period of periods) this.report(period);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.counters.values()].map((c) => c.stop()));
+    this.counters.clear();
+  }
+
+  private report(period: PeriodCollection): void {
+    const silent = period.edges.filter((e) => !e.answered).map((e) => e.region);
+    const key = silent.join(',');
+    const at = Date.now();
+    if (key !== this.lastSilent) {
+      this.lastSilent = key;
+      this.deps.timeline.record({
+        kind: 'demand',
+        at,
+        region: silent[0] ?? '-',
+        detail: silent.length
+          ? `collector: no counts from the edge of ${silent.join(', ')} (${period.activeUsers ? 'lower bounds above the scale-down thresholds published, the rest left missing' : 'nothing published'})`
+          : 'collector: every serving edge answered again',
+      });
+    }
+    // The attributed demand once an hour, so the timeline shows where the users are.
+    if (new Date(period.start).getUTCMinutes() === 0 && period.activeUsers) {
+      const figures = Object.entries(period.activeUsers)
+        .map(([region, users]) => `${region} ${users}`)
+        .join(', ');
+      this.deps.timeline.record({
+        kind: 'demand',
+        at,
+        region: '-',
+        detail: `collector: ActiveUsers ${figures}; unattributed ${period.unattributedUsers ?? 0}`,
+      });
+    }
+  }
+
+  /** A counter per edge the double holds (its Deployment applied), none for an edge deleted since. */
+  private async followEdges(): Promise<void> {
+    const { config, kubernetes } = this.deps;
+    for (const region of approvedRegions(config)) {
+      const deployed = [...kubernetes.objects.keys()].some((path) =>
+        path.startsWith(
+          `${clusterPath(config, region)}/apis/apps/v1/namespaces/${config.edge.namespace}/deployments/${EDGE_APP_NAME}`,
+        ),
+      );
+      const counter = this.counters.get(region);
+      if (deployed && !counter) {
+        this.counters.set(
+          region,
+          await this.deps.setup.startCounter({
+            periodSeconds: demandCounterPeriodSeconds(config),
+            maxTrackedClients: config.demand.counter.maxTrackedClients,
+            now: () => this.deps.clock.now(),
+            syslogPort: 0,
+            httpPort: 0,
+            httpHost: '127.0.0.1',
+          }),
+        );
+      } else if (!deployed && counter) {
+        await counter.stop();
+        this.counters.delete(region);
+      }
+    }
+  }
+
+  private declarePods(): void {
+    const { config, kubernetes } = this.deps;
+    for (const region of approvedRegions(config)) {
+      const counter = this.counters.get(region);
+      const pods = counter
+        ? [
+            {
+              name: `${EDGE_APP_NAME}-${region}-0`,
+              // A silent counter: the pod is there, nothing answers on its port.
+              portUrl: this.silent.has(region) ? 'http://127.0.0.1:9' : `http://127.0.0.1:${counter.httpPort}`,
+            },
+          ]
+        : [];
+      kubernetes.setPods(clusterPath(config, region), config.edge.namespace, pods);
+    }
+  }
+}
+
+const clusterPath = (config: AutoscalerConfig, region: string) => `/clusters/${clusterName(config.prefix, region)}`;
+
+function location(region: string) {
+  if (!isAwsRegion(region)) throw new Error(`${region} is not an AWS region`);
+  return REGION_LOCATIONS[region];
+}
+
+/** Route53 latency routing, approximated by distance: the serving region nearest to the users' region. */
+function nearest(region: string, serving: string[]): string {
+  const from = location(region);
+  return serving.reduce((best, r) =>
+    greatCircleKm(from, location(r)) < greatCircleKm(from, location(best)) ? r : best,
+  );
+}
+
+/**
+ * For each region, /24 prefixes (as `a.b.c`) that the geolocation database places within
+ * NEARBY_KM of it: a seeded scan of the public IPv4 space, the same on every run.
+ */
+function clientPools(geo: GeoDatabase, regions: readonly string[]): Map<string, string[]> {
+  const pools = new Map<string, string[]>(regions.map((r) => [r, []]));
+  let seed = 0x2f6b1d;
+  const random = () => {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return seed / 2 ** 32;
+  };
+  for (let tries = 0; tries < 2_000_000 && [...pools.values()].some((p) => p.length < PREFIXES_PER_REGION); tries++) {
+    const prefix = `${1 + Math.floor(random() * 223)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
+    const found = geo.locate(`${prefix}.0/24`);
+    if (found?.latitude === undefined || found.longitude === undefined) continue;
+    for (const region of regions) {
+      const pool = pools.get(region)!;
+      if (pool.length >= PREFIXES_PER_REGION) continue;
+      if (greatCircleKm(location(region), { latitude: found.latitude, longitude: found.longitude }) <= NEARBY_KM) {
+        pool.push(prefix);
+        break;
+      }
+    }
+  }
+  return pools;
+}
