@@ -13,8 +13,10 @@ const shared = {
 };
 
 export default {
-  // Both cores: jest's default (cores - 1) runs everything in one worker on a 2-core machine.
-  maxWorkers: 2,
+  // jest's default (cores - 1) runs everything in one worker on a 2-core machine. Three: the
+  // fault matrix holds a worker for minutes while mostly waiting on its emulated cloud, and the
+  // CPU-bound suites (CDK synths) then still have both cores.
+  maxWorkers: 3,
   // A hang detector, not a speed check: on a shared 2-core machine an emulator-backed test that
   // takes 2 s alone can take 6 s beside another worker (speed is measured by `npm run bench`).
   testTimeout: 30_000,

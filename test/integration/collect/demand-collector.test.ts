@@ -128,7 +128,13 @@ describeWithMoto('the deployed demand collector', () => {
 
   beforeAll(async () => {
     await useEmulator();
-    const provisioned = await provisionEmulatedDeployment(exampleConfig((raw) => void (raw.prefix = 'collect')));
+    // A home region of its own: other suites read ActiveUsers in the emulator's us-east-1.
+    const provisioned = await provisionEmulatedDeployment(
+      exampleConfig((raw) => {
+        raw.prefix = 'collect';
+        raw.homeRegion = 'eu-north-1';
+      }),
+    );
     config = provisioned.config;
     tableName = provisioned.controlPlane.stateTableName;
     setTaskEnvironment(config, provisioned.controlPlane);
