@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { EdgeCluster } from '../adapters/eks-cluster';
 import { openGeoDatabases, type GeoDatabase } from '../adapters/geo-database';
@@ -34,7 +35,7 @@ const clusterCache = new Map<string, EdgeCluster>();
 function geoDatabase(): GeoDatabase {
   if (!geo) {
     const index = JSON.parse(readFileSync(new URL(`./${GEO_INDEX_FILE}`, import.meta.url), 'utf8')) as string[];
-    geo = openGeoDatabases(index.map((file) => new URL(`./geo/${file}`, import.meta.url).pathname));
+    geo = openGeoDatabases(index.map((file) => fileURLToPath(new URL(`./geo/${file}`, import.meta.url))));
     logger.info('Geolocation databases loaded', { databases: geo.describe() });
   }
   return geo;
