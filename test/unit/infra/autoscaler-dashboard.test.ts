@@ -109,6 +109,24 @@ describe('AutoscalerDashboard', () => {
     );
   });
 
+  it("shows the collector's figures: users served by each edge, unattributed users and the collection lag", () => {
+    expect(metricLines).toEqual(
+      expect.arrayContaining([
+        ...approvedRegions(config).map((region) => `EdgeAutoscaler ServedUsers Region=${region}`),
+        'EdgeAutoscaler UnattributedUsers',
+        'EdgeAutoscaler DemandCollectionLagSeconds',
+        'EdgeAutoscaler DemandEdgesAnswered',
+      ]),
+    );
+    const titles = widgets.map((w) => w.properties.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Users served by each edge (counted there, before attribution)',
+        'Unattributed users (no location in the geolocation database)',
+      ]),
+    );
+  });
+
   it('shows the state of the scaling alarms, the dead-letter, workflow failure and demand collection alarms', () => {
     const statuses = widgets.filter((w) => w.type === 'alarm');
     expect(statuses).toHaveLength(1);
