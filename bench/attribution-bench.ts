@@ -9,28 +9,17 @@
  * second collection of a container on. The first collection after a cold start also decodes every
  * record it meets (about 10 µs each through mmdb-lib) and is slower; it is not what this figure is.
  */
+import { seededRandom } from '../functions/domain/simulation/diurnal-trace';
 import { fileURLToPath } from 'node:url';
 import { openGeoDatabases } from '../functions/adapters/geo-database';
 import { parseConfig } from '../functions/domain/config';
 import { attributeDemand, attributionRules } from '../functions/domain/demand-attribution';
 import { readCdkJsonContext } from '../infra/config-source';
-import { SHIPPED_GEO_DATABASE_FILES } from '../test/support/geo-databases';
-
-/** A deterministic pseudo-random generator (mulberry32): every run times the same prefixes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SHIPPED_GEO_DATABASE_FILES } from '../infra/demand-collection';
 
 /** The merged counts of one collection, as the collector holds them: prefixes parsed from the counters' JSON. */
 function collection(prefixCount: number, seed: number): Map<string, number> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const report: Record<string, number> = {};
   const group = () => Math.floor(next() * 65536).toString(16);
   for (let i = 0; i < prefixCount; i++) {

@@ -10,6 +10,7 @@
  * with the same users (as from one minute to the next: the warm Lambda has decoded their
  * networks' records before; the first run decodes them).
  */
+import { seededRandom } from '../functions/domain/simulation/diurnal-trace';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,7 +27,7 @@ import { COUNTER_GRACE_SECONDS } from '../functions/domain/edge-demand-report';
 import { clusterName, OWNER_TAG_KEY } from '../functions/domain/naming';
 import { KubernetesClient } from '../functions/kubernetes/kubernetes-client';
 import { readCdkJsonContext } from '../infra/config-source';
-import { SHIPPED_GEO_DATABASE_FILES } from '../test/support/geo-databases';
+import { SHIPPED_GEO_DATABASE_FILES } from '../infra/demand-collection';
 
 const PREFIXES_PER_EDGE = 50_000;
 const RUNS = 3;
@@ -68,18 +69,6 @@ function benchConfig(): AutoscalerConfig {
   return parseConfig(raw, 'the collect benchmark');
 }
 
-/** A deterministic pseudo-random generator (mulberry32): every run feeds the same kind of traffic. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Not public unicast space: 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16, 224/3. */
 function isPublicIpv4(a: number, b: number): boolean {
   if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
@@ -97,7 +86,7 @@ const IPV6_BLOCKS = [0x2001, 0x2400, 0x2401, 0x2402, 0x2600, 0x2602, 0x2604, 0x2
  * IPv6 /48, each client in its own /64), with 1-3 clients each.
  */
 function edgeClients(seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const seen = new Set<string>();
   const clients: string[] = [];
   while (seen.size < PREFIXES_PER_EDGE) {

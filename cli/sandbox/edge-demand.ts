@@ -21,6 +21,7 @@ import { demandCounterPeriodSeconds } from '../../functions/domain/demand-collec
 import { COUNTER_GRACE_SECONDS } from '../../functions/domain/edge-demand-report';
 import { EDGE_APP_NAME } from '../../functions/domain/edge-manifests';
 import { clusterName } from '../../functions/domain/naming';
+import { seededRandom } from '../../functions/domain/simulation/diurnal-trace';
 import { REGION_LOCATIONS } from '../../functions/domain/region-locations';
 import { isAwsRegion } from '../../functions/domain/aws-regions';
 import type { RunningDemandCounter, startDemandCounter } from '../../edge/demand-counter';
@@ -226,11 +227,7 @@ function nearest(region: string, serving: string[]): string {
  */
 function clientPools(geo: GeoDatabase, regions: readonly string[]): Map<string, string[]> {
   const pools = new Map<string, string[]>(regions.map((r) => [r, []]));
-  let seed = 0x2f6b1d;
-  const random = () => {
-    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return seed / 2 ** 32;
-  };
+  const random = seededRandom(0x2f6b1d);
   for (let tries = 0; tries < 2_000_000 && [...pools.values()].some((p) => p.length < PREFIXES_PER_REGION); tries++) {
     const prefix = `${1 + Math.floor(random() * 223)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
     const found = geo.locate(`${prefix}.0/24`);

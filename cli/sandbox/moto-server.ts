@@ -20,7 +20,8 @@ export function motoServerInstalled(): boolean {
   return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 }
 
-async function freeLoopbackPort(): Promise<number> {
+/** A loopback port nothing listens on now (for a server started next). */
+export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

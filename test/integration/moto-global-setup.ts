@@ -6,26 +6,15 @@
  * missing emulator fails the run instead of skipping it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMAND_COUNTER_FILE, DEMAND_COUNTER_SCRIPT_ENV } from '../../functions/domain/edge-manifests';
 import {
   MOTO_INSTALL_HINT,
   motoServerInstalled,
   startMotoServer,
   type MotoServer,
 } from '../../cli/sandbox/moto-server';
-
-/** The demand counter as the synthesized edge task ships it: only that asset carries one. */
-function shippedDemandCounter(outdir: string): string {
-  const found = readdirSync(outdir)
-    .map((entry) => join(outdir, entry, DEMAND_COUNTER_FILE))
-    .filter((file) => existsSync(file));
-  if (found.length !== 1)
-    throw new Error(`Expected one ${DEMAND_COUNTER_FILE} in the synthesized assets, found ${found.length}`);
-  return found[0]!;
-}
 
 declare global {
   var __MOTO__: MotoServer | undefined;
@@ -39,8 +28,6 @@ export default async function setup(): Promise<void> {
   if (synth.status !== 0) throw new Error(`Synthesizing the deployment failed (exit ${synth.status})`);
   // test/support/deployed-lambdas.ts reads it from here.
   process.env.SYNTHESIZED_DEPLOYMENT_DIR = outdir;
-  // Handlers run from their sources ship the demand counter the edge task's bundle carries.
-  process.env[DEMAND_COUNTER_SCRIPT_ENV] = shippedDemandCounter(outdir);
 
   if (!motoServerInstalled()) {
     if (process.env.CI === 'true')

@@ -8,6 +8,8 @@ import {
   type DeployedLambda,
   type SynthesizedDeployment,
 } from '../../infra/synthesized-deployment';
+import { dirname, join } from 'node:path';
+import { DEMAND_COUNTER_FILE } from '../../functions/domain/edge-manifests';
 import type { TaskLambda } from '../../workflows/definitions';
 import type { TaskHandler } from '../../workflows/run-locally';
 import { exampleConfig } from './config-fixtures';
@@ -20,6 +22,11 @@ export function synthesizedDeployment(): SynthesizedDeployment {
   const outdir = process.env[SYNTHESIZED_DEPLOYMENT_DIR];
   if (!outdir) throw new Error(`${SYNTHESIZED_DEPLOYMENT_DIR} is not set: run through the integration jest project`);
   return readSynthesizedDeployment(outdir, exampleConfig().prefix);
+}
+
+/** The demand counter as the synthesized edge task ships it, beside its bundle (and in the edges' ConfigMap). */
+export function shippedDemandCounter(): string {
+  return join(dirname(synthesizedDeployment().lambdas.edgeTask.file), DEMAND_COUNTER_FILE);
 }
 
 export type BundledHandler = (event: unknown, context: unknown) => Promise<unknown>;

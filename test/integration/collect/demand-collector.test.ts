@@ -8,22 +8,26 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
 import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import type { PeriodCollection } from '../../../functions/collect/demand-collector';
+import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient } from '../../../functions/commons/aws-clients';
 import { approvedRegions, type AutoscalerConfig } from '../../../functions/domain/config';
 import { DEMAND_NAMESPACE } from '../../../functions/domain/demand-metric';
-import { DEMAND_COUNTER_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import type { RunningDemandCounter, startDemandCounter } from '../../../edge/demand-counter';
 import { exampleConfig } from '../../support/config-fixtures';
-import { invokeAsLambda, loadBundledLambda, type BundledHandler } from '../../support/deployed-lambdas';
+import {
+  invokeAsLambda,
+  loadBundledLambda,
+  shippedDemandCounter,
+  type BundledHandler,
+} from '../../support/deployed-lambdas';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { describeWithMoto, motoClientConfig, useEmulator } from '../../support/moto';
 
@@ -40,8 +44,7 @@ let malformedPod: Server;
 let counterNowMs = 0;
 
 async function startShippedCounter(): Promise<RunningDemandCounter> {
-  const script = process.env[DEMAND_COUNTER_SCRIPT_ENV]!;
-  const { startDemandCounter: start } = (await import(pathToFileURL(script).href)) as {
+  const { startDemandCounter: start } = (await import(pathToFileURL(shippedDemandCounter()).href)) as {
     startDemandCounter: typeof startDemandCounter;
   };
   const counter = await start({
@@ -66,19 +69,12 @@ function sendClients(counter: RunningDemandCounter, prefix24: string, hosts: num
 }
 
 async function markServing(region: string): Promise<void> {
-  await documentClient(config.homeRegion).send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        pk: `region#${region}`,
-        sk: 'state',
-        region,
-        status: 'ACTIVE',
-        since: new Date().toISOString(),
-        consecutiveFailures: 0,
-      },
-    }),
-  );
+  await new StateStore(documentClient(config.homeRegion), tableName).putRegionState({
+    region,
+    status: 'ACTIVE',
+    since: new Date().toISOString(),
+    consecutiveFailures: 0,
+  });
   await new EKSClient(motoClientConfig(region)).send(
     new CreateClusterCommand({
       name: clusterName(config.prefix, region),

@@ -7,12 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
 import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient } from '../../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
+import { DEMAND_COUNTER_FILE, DEMAND_COUNTER_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
@@ -26,6 +27,7 @@ import { exampleConfig } from '../../support/config-fixtures';
 import {
   invokeAsLambda,
   loadBundledLambda,
+  shippedDemandCounter,
   synthesizedDeployment,
   type BundledHandler,
   type InvocationOutcome,
@@ -65,19 +67,12 @@ async function expectErrorType(task: keyof typeof bundles, event: unknown, error
 }
 
 async function markActive(region: string): Promise<void> {
-  await documentClient(config.homeRegion).send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        pk: `region#${region}`,
-        sk: 'state',
-        region,
-        status: 'ACTIVE',
-        since: new Date().toISOString(),
-        consecutiveFailures: 0,
-      },
-    }),
-  );
+  await new StateStore(documentClient(config.homeRegion), tableName).putRegionState({
+    region,
+    status: 'ACTIVE',
+    since: new Date().toISOString(),
+    consecutiveFailures: 0,
+  });
 }
 
 describe('the deployed bundles', () => {
@@ -237,6 +232,18 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     await expectErrorType('edgeTask', overdue, ERROR_NAMES.deadlineExceeded);
     api.failNext(503);
     await expectErrorType('edgeTask', { action: 'readEdgeEndpoint', region: SERVING_REGION }, ERROR_NAMES.transient);
+  }, 60_000);
+
+  it('edge-task: deploys the demand counter it ships beside its own bundle, read from there', async () => {
+    // The test hook that points handlers run from source at a built counter is not set for bundles.
+    expect(process.env[DEMAND_COUNTER_SCRIPT_ENV]).toBeUndefined();
+    expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
+    const applied = api.requests.filter(
+      (r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/edge-demand-counter'),
+    );
+    expect(applied.length).toBeGreaterThan(0);
+    const data = (applied.at(-1)!.body as { data: Record<string, string> }).data;
+    expect(data[DEMAND_COUNTER_FILE]).toBe(readFileSync(shippedDemandCounter(), 'utf8'));
   }, 60_000);
 
   it('dns-task: TransientError for a change refused while the last one settles, DeadlineExceededError for a change past its deadline', async () => {

@@ -13,15 +13,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COUNTER_REPORT_SCHEMA, COUNTER_SYSLOG_PORT } from '../../../functions/domain/edge-demand-report';
-import {
-  DEMAND_COUNTER_FILE,
-  DEMAND_COUNTER_SCRIPT_ENV,
-  nginxEdgeConfig,
-} from '../../../functions/domain/edge-manifests';
+import { freeLoopbackPort } from '../../../cli/sandbox/moto-server';
+import { DEMAND_COUNTER_FILE, nginxEdgeConfig } from '../../../functions/domain/edge-manifests';
+import { shippedDemandCounter } from '../../support/deployed-lambdas';
 import {
   createNginxPrefix,
   describeWithNginx,
-  freeLoopbackPort,
   startNginx,
   substituteOnce,
   type RunningNginx,
@@ -38,17 +35,14 @@ interface CounterProgram {
 }
 
 /**
- * The counter the synthesized edge task ships (the integration setup points
- * EDGE_DEMAND_COUNTER_SCRIPT at it), laid out as a ConfigMap volume lays out its files (links to
+ * The counter the synthesized edge task ships, laid out as a ConfigMap volume lays out its files (links to
  * `..data/`), run with node.
  */
 async function startBuiltCounter(): Promise<CounterProgram> {
   const volume = mkdtempSync(join(tmpdir(), 'demand-counter-volume-'));
   const data = '..2026_12_01_10_00_00.000000001';
   mkdirSync(join(volume, data));
-  const shipped = process.env[DEMAND_COUNTER_SCRIPT_ENV];
-  if (!shipped) throw new Error(`${DEMAND_COUNTER_SCRIPT_ENV} is not set: run through the integration jest project`);
-  copyFileSync(shipped, join(volume, data, DEMAND_COUNTER_FILE));
+  copyFileSync(shippedDemandCounter(), join(volume, data, DEMAND_COUNTER_FILE));
   symlinkSync(data, join(volume, '..data'));
   symlinkSync(join('..data', DEMAND_COUNTER_FILE), join(volume, DEMAND_COUNTER_FILE));
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { seededRandom } from '../../../functions/domain/simulation/diurnal-trace';
 import { Reader, type Response } from 'mmdb-lib';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,25 +12,13 @@ import {
   type GeoDatabase,
 } from '../../../functions/adapters/geo-database';
 import { PREFIX_PATTERN } from '../../../functions/domain/edge-demand-report';
-import { SHIPPED_GEO_DATABASE_FILES } from '../../support/geo-databases';
+import { SHIPPED_GEO_DATABASE_FILES } from '../../../infra/demand-collection';
 import { tinyMmdb } from '../../support/tiny-mmdb';
 
 const [IPV4_FILE, IPV6_FILE] = SHIPPED_GEO_DATABASE_FILES as [string, string];
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomIpv4Prefixes(count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const a = Math.floor(next() * 2 ** 24);
     return `${a >>> 16}.${(a >>> 8) & 255}.${a & 255}.0/24`;
@@ -38,7 +27,7 @@ function randomIpv4Prefixes(count: number, seed: number): string[] {
 
 /** Random /48s of the global unicast space 2000::/3, where the database has data. */
 function randomIpv6Prefixes(count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const group = () => Math.floor(next() * 65536).toString(16);
   return Array.from(
     { length: count },
@@ -51,7 +40,7 @@ function randomIpv6Prefixes(count: number, seed: number): string[] {
  * still branches (uniformly random /48s mostly end in short networks, leaving bits 32-47 unchecked).
  */
 function descendingIpv6Prefixes(tree: SearchTree, count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const groups = [0, 0, 0];
     let node = 0;

@@ -9,7 +9,7 @@ import {
   type GeoLocation,
 } from '../../../functions/domain/demand-attribution';
 import { exampleConfig } from '../../support/config-fixtures';
-import { SHIPPED_GEO_DATABASE_FILES } from '../../support/geo-databases';
+import { SHIPPED_GEO_DATABASE_FILES } from '../../../infra/demand-collection';
 
 // cdk.json approves us-east-1, eu-west-1 (always on), ap-southeast-1, ap-northeast-1, sa-east-1, ap-south-1.
 const defaultRules = attributionRules(exampleConfig());
