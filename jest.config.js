@@ -26,6 +26,7 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       globalSetup: '<rootDir>/test/unit/build-counter-global-setup.ts',
+      setupFiles: ['<rootDir>/test/unit/source-counter-hook.ts'],
     },
     {
       ...shared,
