@@ -25,8 +25,8 @@ export default {
       ...shared,
       displayName: 'unit',
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/unit/build-counter-global-setup.ts',
-      setupFiles: ['<rootDir>/test/unit/source-counter-hook.ts'],
+      globalSetup: '<rootDir>/test/unit/build-agent-global-setup.ts',
+      setupFiles: ['<rootDir>/test/unit/source-agent-hook.ts'],
     },
     {
       ...shared,

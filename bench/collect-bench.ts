@@ -23,7 +23,7 @@ import { AWS_REGIONS } from '../functions/domain/aws-regions';
 import { approvedRegions, parseConfig, type AutoscalerConfig } from '../functions/domain/config';
 import { DEMAND_DIMENSION, DEMAND_METRIC_NAME } from '../functions/domain/demand-metric';
 import { demandCounterPeriodSeconds } from '../functions/domain/demand-collection';
-import { COUNTER_GRACE_SECONDS } from '../functions/domain/edge-demand-report';
+import { COUNTER_GRACE_SECONDS } from '../functions/domain/edge-agent-contract';
 import { clusterName, OWNER_TAG_KEY } from '../functions/domain/naming';
 import { KubernetesClient } from '../functions/kubernetes/kubernetes-client';
 import { readCdkJsonContext } from '../infra/config-source';

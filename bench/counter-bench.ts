@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bundleDemandCounter } from '../infra/lambda-bundling';
+import { bundleEdgeAgent } from '../infra/lambda-bundling';
 
 const CLIENTS = 100_000;
 
@@ -39,8 +39,8 @@ export async function measureCounter(
   maxTrackedClients = 200_000, // the default of demand.counter.maxTrackedClients
 ): Promise<{ counterBytesAt100kClients: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'counter-bench-'));
-  const counter = join(dir, 'demand-counter.mjs');
-  await bundleDemandCounter(counter);
+  const counter = join(dir, 'edge-agent.mjs');
+  await bundleEdgeAgent(counter);
   const script = join(dir, 'probe.mjs');
   writeFileSync(script, probe(pathToFileURL(counter).href, maxTrackedClients));
 

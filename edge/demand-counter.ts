@@ -1,7 +1,7 @@
 /**
  * The demand counter: a small program beside nginx in every edge pod that counts, per period,
  * the distinct clients of each network prefix (IPv4 /24, IPv6 /48), for the collector in the home
- * region (functions/domain/edge-demand-report.ts is the contract between the two).
+ * region (functions/domain/edge-agent-contract.ts is the contract between the two).
  *
  * Why it looks like this:
  * - Counting at the edge: shipping every request to CloudWatch Logs costs about $80 a day at
@@ -18,7 +18,7 @@
  *   so it is never reported (an absence with its reason); an idle edge reports its periods with no
  *   prefixes.
  *
- * Dependency-free (Node built-ins only): bundled by `bundleDemandCounter` (infra/lambda-bundling.ts)
+ * Dependency-free (Node built-ins only): bundled by `bundleEdgeAgent` (infra/lambda-bundling.ts)
  * into one readable module that a ConfigMap ships to a public Node image, with no image build.
  */
 import { createSocket } from 'node:dgram';
@@ -29,15 +29,15 @@ import { fileURLToPath } from 'node:url';
 import {
   clientAddress,
   COUNTER_GRACE_SECONDS,
-  COUNTER_HTTP_PORT,
+  AGENT_HTTP_PORT,
   COUNTER_KEPT_PERIODS,
   COUNTER_REPORT_SCHEMA,
-  COUNTER_SYSLOG_PORT,
+  AGENT_SYSLOG_PORT,
   periodStartMs,
   type ClientAddress,
   type CounterPeriodReport,
   type CounterPeriodsReport,
-} from '../functions/domain/edge-demand-report';
+} from '../functions/domain/edge-agent-contract';
 
 export interface DemandCounterOptions {
   /** Length of a period in whole seconds; periods start at multiples of it since the epoch. */
@@ -268,9 +268,9 @@ function messageOf(line: string): string {
 }
 
 export interface DemandCounterServerOptions extends DemandCounterOptions {
-  /** UDP port of the syslog listener (on 127.0.0.1); 0 picks a free one. Default COUNTER_SYSLOG_PORT. */
+  /** UDP port of the syslog listener (on 127.0.0.1); 0 picks a free one. Default AGENT_SYSLOG_PORT. */
   syslogPort?: number;
-  /** TCP port of the HTTP server; 0 picks a free one. Default COUNTER_HTTP_PORT. */
+  /** TCP port of the HTTP server; 0 picks a free one. Default AGENT_HTTP_PORT. */
   httpPort?: number;
   /** Interface of the HTTP server. Default 0.0.0.0: the API server's pod proxy reaches it at the pod's address. */
   httpHost?: string;
@@ -295,7 +295,7 @@ export async function startDemandCounter(options: DemandCounterServerOptions): P
   });
   await new Promise<void>((resolve, reject) => {
     syslog.once('error', reject);
-    syslog.bind(options.syslogPort ?? COUNTER_SYSLOG_PORT, '127.0.0.1', () => {
+    syslog.bind(options.syslogPort ?? AGENT_SYSLOG_PORT, '127.0.0.1', () => {
       syslog.off('error', reject);
       resolve();
     });
@@ -320,7 +320,7 @@ export async function startDemandCounter(options: DemandCounterServerOptions): P
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(options.httpPort ?? COUNTER_HTTP_PORT, options.httpHost ?? '0.0.0.0', () => {
+      http.listen(options.httpPort ?? AGENT_HTTP_PORT, options.httpHost ?? '0.0.0.0', () => {
         http.off('error', reject);
         resolve();
       });
@@ -389,8 +389,8 @@ async function main(): Promise<void> {
     settings = {
       periodSeconds: wholeNumberSetting('DEMAND_PERIOD_SECONDS', 1, 86_400, 'the period in seconds, e.g. 60', true)!,
       maxTrackedClients: wholeNumberSetting('DEMAND_MAX_TRACKED_CLIENTS', 1, 100_000_000, 'a cap, e.g. 200000', true)!,
-      syslogPort: wholeNumberSetting('DEMAND_SYSLOG_PORT', 0, 65_535, `a UDP port, e.g. ${COUNTER_SYSLOG_PORT}`, false),
-      httpPort: wholeNumberSetting('DEMAND_HTTP_PORT', 0, 65_535, `a TCP port, e.g. ${COUNTER_HTTP_PORT}`, false),
+      syslogPort: wholeNumberSetting('DEMAND_SYSLOG_PORT', 0, 65_535, `a UDP port, e.g. ${AGENT_SYSLOG_PORT}`, false),
+      httpPort: wholeNumberSetting('DEMAND_HTTP_PORT', 0, 65_535, `a TCP port, e.g. ${AGENT_HTTP_PORT}`, false),
     };
   } catch (error) {
     console.error(`demand-counter: ${(error as Error).message}`);
@@ -424,7 +424,7 @@ async function main(): Promise<void> {
 }
 
 /**
- * Run as a program (`node demand-counter.mjs`), not imported. Both sides are resolved through
+ * Run as a program (`node edge-agent.mjs`), not imported. Both sides are resolved through
  * symbolic links: a ConfigMap volume mounts its files as links, and Node resolves its main module.
  */
 function isMainModule(): boolean {

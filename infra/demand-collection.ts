@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { collectionIntervalMinutes, demandCounterPeriodSeconds } from '../functions/domain/demand-collection';
 import { COLLECTOR_METRICS, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
-import { COUNTER_KEPT_PERIODS } from '../functions/domain/edge-demand-report';
+import { COUNTER_KEPT_PERIODS } from '../functions/domain/edge-agent-contract';
 import { AutoscalerFunction } from './autoscaler-function';
 
 export interface DemandCollectionProps {

@@ -10,7 +10,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMAND_COUNTER_FILE } from '../functions/domain/edge-manifests';
+import { EDGE_AGENT_FILE } from '../functions/domain/edge-manifests';
 
 const englishOnlyZodLocales: Plugin = {
   name: 'english-only-zod-locales',
@@ -43,7 +43,7 @@ export async function bundleLambda(entry: string, outfile: string): Promise<void
 
 /** Files a Lambda reads from its own bundle, beside index.mjs. */
 export interface BundledFiles {
-  /** demand-counter.mjs: the edge task ships it to the edges in a ConfigMap. */
+  /** edge-agent.mjs: the edge task ships it to the edges in a ConfigMap. */
   demandCounter?: boolean;
   /** MMDB files, copied in this order to geo/ with geo/index.json listing them (the collector). */
   geoDatabaseFiles?: string[];
@@ -52,7 +52,7 @@ export interface BundledFiles {
 /** Bundles a handler into `outDir`/index.mjs, with the files it reads beside it. */
 export async function bundleLambdaDirectory(entry: string, outDir: string, files: BundledFiles = {}): Promise<void> {
   await bundleLambda(entry, join(outDir, 'index.mjs'));
-  if (files.demandCounter) await bundleDemandCounter(join(outDir, DEMAND_COUNTER_FILE));
+  if (files.demandCounter) await bundleEdgeAgent(join(outDir, EDGE_AGENT_FILE));
   if (files.geoDatabaseFiles) {
     mkdirSync(join(outDir, 'geo'), { recursive: true });
     const names = files.geoDatabaseFiles.map((file, i) => `${i}-${basename(file)}`);
@@ -65,7 +65,7 @@ export async function bundleLambdaDirectory(entry: string, outDir: string, files
  * Builds the demand counter (edge/demand-counter.ts) into one dependency-free ES module for
  * Node 22: not minified, because it ships to the edge as readable ConfigMap text.
  */
-export async function bundleDemandCounter(outfile: string): Promise<void> {
+export async function bundleEdgeAgent(outfile: string): Promise<void> {
   await build({
     bundle: true,
     platform: 'node',

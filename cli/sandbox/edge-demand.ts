@@ -18,7 +18,7 @@ import { openGeoDatabases, type GeoDatabase } from '../../functions/adapters/geo
 import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
 import { greatCircleKm } from '../../functions/domain/demand-attribution';
 import { demandCounterPeriodSeconds } from '../../functions/domain/demand-collection';
-import { COUNTER_GRACE_SECONDS } from '../../functions/domain/edge-demand-report';
+import { COUNTER_GRACE_SECONDS } from '../../functions/domain/edge-agent-contract';
 import { EDGE_APP_NAME } from '../../functions/domain/edge-manifests';
 import { clusterName } from '../../functions/domain/naming';
 import { seededRandom } from '../../functions/domain/simulation/diurnal-trace';

@@ -30,7 +30,7 @@ import {
   type RunCounts,
 } from './emulator-summary';
 import { ExecutorBridge, type ExecutionOutcome } from './executor-bridge';
-import { DEMAND_COUNTER_FILE } from '../../functions/domain/edge-manifests';
+import { EDGE_AGENT_FILE } from '../../functions/domain/edge-manifests';
 import { EdgeDemand, prepareEdgeDemand, type EdgeDemandSetup } from './edge-demand';
 import { KubernetesApiDouble } from './kubernetes-api-double';
 import { LatencyRecordWatch } from './latency-record-watch';
@@ -202,7 +202,7 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
     config.demand.source === 'edge-counters'
       ? await prepareEdgeDemand(
           config,
-          join(dirname(synthesized.lambdas.edgeTask.file), DEMAND_COUNTER_FILE),
+          join(dirname(synthesized.lambdas.edgeTask.file), EDGE_AGENT_FILE),
           approvedRegions(config),
         )
       : undefined;

@@ -4,7 +4,7 @@
  * (`/api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/...`). No Service or load balancer exposes
  * the counters; the API server is the only way in, with the operator role's token.
  */
-import { COUNTER_HTTP_PORT } from '../domain/edge-demand-report';
+import { AGENT_HTTP_PORT } from '../domain/edge-agent-contract';
 import { EDGE_POD_SELECTOR } from '../domain/edge-manifests';
 import type { KubernetesClient } from '../kubernetes/kubernetes-client';
 
@@ -50,6 +50,6 @@ export async function readCounterPeriod(
 ): Promise<CounterAnswer> {
   const epochSeconds = Math.floor(periodStart.getTime() / 1000);
   return kube.read(
-    `/api/v1/namespaces/${namespace}/pods/${pod.name}:${COUNTER_HTTP_PORT}/proxy/periods/${epochSeconds}`,
+    `/api/v1/namespaces/${namespace}/pods/${pod.name}:${AGENT_HTTP_PORT}/proxy/periods/${epochSeconds}`,
   );
 }

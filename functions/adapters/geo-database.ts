@@ -1,5 +1,5 @@
 /**
- * Locates client prefixes (`a.b.c.0/24`, `h:h:h::/48`, see edge-demand-report.ts) with MaxMind DB
+ * Locates client prefixes (`a.b.c.0/24`, `h:h:h::/48`, see edge-agent-contract.ts) with MaxMind DB
  * (MMDB) files: GeoLite2/GeoIP2 City or DB-IP City, looked up in order.
  *
  * A collection attributes up to a million prefixes, and mmdb-lib's `get()` parses the address

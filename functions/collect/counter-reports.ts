@@ -1,10 +1,10 @@
 /**
  * Checks what a demand counter answered before any of it is counted: the report must follow the
- * contract (functions/domain/edge-demand-report.ts) and be the period that was asked for. Data
+ * contract (functions/domain/edge-agent-contract.ts) and be the period that was asked for. Data
  * from an edge is input like any other: a malformed report is rejected whole, with a reason.
  */
 import { z } from 'zod';
-import { COUNTER_REPORT_SCHEMA, PREFIX_PATTERN, type CounterPeriodReport } from '../domain/edge-demand-report';
+import { COUNTER_REPORT_SCHEMA, PREFIX_PATTERN, type CounterPeriodReport } from '../domain/edge-agent-contract';
 
 const MAX_CLIENTS_PER_PREFIX = 2 ** 32;
 const count = z.number().int().nonnegative().max(MAX_CLIENTS_PER_PREFIX);

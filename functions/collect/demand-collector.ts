@@ -24,7 +24,7 @@ import {
   defaultStorageResolution,
   MAX_DATUMS_PER_CALL,
 } from '../domain/demand-metric';
-import { COUNTER_GRACE_SECONDS } from '../domain/edge-demand-report';
+import { COUNTER_GRACE_SECONDS } from '../domain/edge-agent-contract';
 import { clusterName } from '../domain/naming';
 import type { RegionState } from '../domain/region-state';
 import type { KubernetesClient } from '../kubernetes/kubernetes-client';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './aws-regions';
+import { edgeSchema } from './edge-config';
 import { valueAt } from './validation';
 import { MAX_DRAIN_WAIT_SECONDS } from './phase-deadlines';
 
@@ -119,23 +120,7 @@ export const configSchema = z
         max: positiveInt('nodes', 4),
       }),
     }),
-    edge: z.strictObject({
-      /** Where the edge caches fetch from. */
-      originUrl: z.url({
-        protocol: /^https?$/,
-        error: 'is not an http(s) URL; fix: use the origin the caches fetch from, e.g. "https://origin.example.com"',
-      }),
-      /** Optional file of Kubernetes manifests (JSON array) that replaces the default nginx edge. */
-      manifestsPath: z.string().min(1).optional(),
-      namespace: z
-        .string()
-        .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
-          error: 'is not a Kubernetes namespace name; fix: use for example "edge"',
-        })
-        .default('edge'),
-      image: z.string().min(1).default('public.ecr.aws/nginx/nginx:1.27-alpine'),
-      replicas: positiveInt('pods', 2).default(2),
-    }),
+    edge: edgeSchema,
     /** Where the demand signal (`ActiveUsers` per approved region) comes from. */
     demand: z
       .strictObject({

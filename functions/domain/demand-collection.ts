@@ -5,7 +5,7 @@
  * execute), so a late or repeated run publishes for the right period or not at all.
  */
 import { thresholdsFor, type AutoscalerConfig } from './config';
-import { periodStartMs } from './edge-demand-report';
+import { periodStartMs } from './edge-agent-contract';
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);

@@ -17,11 +17,11 @@ import { z } from 'zod';
 import type { AutoscalerConfig } from './config';
 import { demandCounterPeriodSeconds } from './demand-collection';
 import {
-  COUNTER_CONTAINER_NAME,
-  COUNTER_HTTP_PORT,
-  COUNTER_PORT_NAME,
-  COUNTER_SYSLOG_PORT,
-} from './edge-demand-report';
+  AGENT_CONTAINER_NAME,
+  AGENT_HTTP_PORT,
+  AGENT_PORT_NAME,
+  AGENT_SYSLOG_PORT,
+} from './edge-agent-contract';
 import { InvalidRequestError } from './errors';
 import { describeIssues } from './validation';
 
@@ -35,12 +35,12 @@ const CONFIG_MAP_NAME = 'edge-cache-config';
 const COUNTER_CONFIG_MAP_NAME = 'edge-demand-counter';
 const COUNTER_DIR = '/opt/demand-counter';
 /** File name of the counter's script in its ConfigMap (and beside the edge task's bundle). */
-export const DEMAND_COUNTER_FILE = 'demand-counter.mjs';
+export const EDGE_AGENT_FILE = 'edge-agent.mjs';
 /**
  * Test hook, never set in a deployment: tests that run the edge task from its TypeScript source
  * (no bundle beside it) point this at a built counter script.
  */
-export const DEMAND_COUNTER_SCRIPT_ENV = 'EDGE_DEMAND_COUNTER_SCRIPT';
+export const EDGE_AGENT_SCRIPT_ENV = 'EDGE_AGENT_SCRIPT';
 const CACHE_DIR = '/var/cache/nginx/edge';
 
 export interface KubernetesManifest {
@@ -55,14 +55,23 @@ const labels = { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/managed-
 /**
  * Namespace, nginx configuration, Deployment and LoadBalancer Service of the default edge; with
  * edge-counters demand, also the counter's ConfigMap and its container in every pod.
- * `counterScript` is the built counter (demand-counter.mjs), which the edge task ships in its bundle.
+ * `counterScript` is the built counter (edge-agent.mjs), which the edge task ships in its bundle.
  */
-export function defaultEdgeManifests(config: AutoscalerConfig, counterScript?: string): KubernetesManifest[] {
+/** What the default edge needs beyond the configuration. */
+export interface EdgeWorkloadInputs {
+  /** The built edge agent (edge-agent.mjs), which the edge task ships in its bundle. */
+  agentScript: string;
+  /** The region's ACM certificate for dns.recordName (from its foundation), with edge.tls.enabled. */
+  certificateArn?: string;
+}
+
+export function defaultEdgeManifests(config: AutoscalerConfig, inputs: EdgeWorkloadInputs): KubernetesManifest[] {
+  const counterScript = inputs.agentScript;
   const { namespace, image, replicas } = config.edge;
   const countDemand = config.demand.source === 'edge-counters';
   if (countDemand && !counterScript) {
     throw new InvalidRequestError(
-      'The demand counter script is missing from the edge task (demand.source is edge-counters); fix: deploy the bundle CDK builds, which ships demand-counter.mjs beside the handler',
+      'The demand counter script is missing from the edge task (demand.source is edge-counters); fix: deploy the bundle CDK builds, which ships edge-agent.mjs beside the handler',
     );
   }
   const nginxConf = nginxEdgeConfig(config.edge.originUrl, { countDemand });
@@ -164,20 +173,20 @@ function demandCounter(config: AutoscalerConfig, script: string) {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: COUNTER_CONFIG_MAP_NAME, namespace, labels },
-      data: { [DEMAND_COUNTER_FILE]: script },
+      data: { [EDGE_AGENT_FILE]: script },
     }),
     container: {
-      name: COUNTER_CONTAINER_NAME,
+      name: AGENT_CONTAINER_NAME,
       image: config.demand.counter.image,
-      command: ['node', `${COUNTER_DIR}/${DEMAND_COUNTER_FILE}`],
+      command: ['node', `${COUNTER_DIR}/${EDGE_AGENT_FILE}`],
       env: [
         { name: 'DEMAND_PERIOD_SECONDS', value: String(demandCounterPeriodSeconds(config)) },
         { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: String(config.demand.counter.maxTrackedClients) },
-        { name: 'DEMAND_SYSLOG_PORT', value: String(COUNTER_SYSLOG_PORT) },
-        { name: 'DEMAND_HTTP_PORT', value: String(COUNTER_HTTP_PORT) },
+        { name: 'DEMAND_SYSLOG_PORT', value: String(AGENT_SYSLOG_PORT) },
+        { name: 'DEMAND_HTTP_PORT', value: String(AGENT_HTTP_PORT) },
       ],
-      ports: [{ name: COUNTER_PORT_NAME, containerPort: COUNTER_HTTP_PORT, protocol: 'TCP' }],
-      readinessProbe: { httpGet: { path: '/health', port: COUNTER_PORT_NAME }, periodSeconds: 10 },
+      ports: [{ name: AGENT_PORT_NAME, containerPort: AGENT_HTTP_PORT, protocol: 'TCP' }],
+      readinessProbe: { httpGet: { path: '/health', port: AGENT_PORT_NAME }, periodSeconds: 10 },
       // The cap bounds the tracked clients; 200,000 of them take well under this (npm run bench).
       resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
       securityContext: {
@@ -224,7 +233,7 @@ export function nginxEdgeConfig(originUrl: string, options: { countDemand: boole
     ...(options.countDemand
       ? [
           '    access_log /var/log/nginx/access.log combined;',
-          `    access_log syslog:server=127.0.0.1:${COUNTER_SYSLOG_PORT},facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;`,
+          `    access_log syslog:server=127.0.0.1:${AGENT_SYSLOG_PORT},facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;`,
         ]
       : []),
     '',

@@ -14,8 +14,8 @@ import { runtime } from '../commons/runtime';
 import { recordRegionDuration } from '../commons/workflow-metrics';
 import type { AutoscalerConfig } from '../domain/config';
 import {
-  DEMAND_COUNTER_FILE,
-  DEMAND_COUNTER_SCRIPT_ENV,
+  EDGE_AGENT_FILE,
+  EDGE_AGENT_SCRIPT_ENV,
   defaultEdgeManifests,
   parseEdgeManifests,
   type KubernetesManifest,
@@ -39,8 +39,8 @@ export interface EdgeActionDependencies {
   eks: EKSClient;
   elb: ElasticLoadBalancingV2Client;
   kubernetes: (cluster: EdgeCluster) => Promise<KubernetesClient>;
-  /** The built demand counter the default edge ships in a ConfigMap (with demand.source edge-counters). */
-  counterScript?: string;
+  /** The built edge agent the default edge ships in a ConfigMap. */
+  agentScript: string;
   now: Date;
 }
 
@@ -50,7 +50,7 @@ export async function runEdgeAction(input: EdgeTaskInput, deps: EdgeActionDepend
   const { region } = input;
   requireApprovedRegion(config, region);
   // Bad manifests fail here, before any AWS or Kubernetes call.
-  const manifests = placeManifests(edgeManifests(config, deps.counterScript), config.edge.namespace);
+  const manifests = placeManifests(edgeManifests(config, deps.agentScript), config.edge.namespace);
   const servicePath = edgeServicePath(manifests);
   const name = clusterName(config.prefix, region);
   const cluster = await describeEdgeCluster(deps.eks, name);
@@ -78,7 +78,7 @@ export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput
     eks: eksClient(region),
     elb: elbClient(region),
     kubernetes: (cluster) => kubernetesClientFor(cluster, region),
-    counterScript: config.demand.source === 'edge-counters' ? demandCounterScript() : undefined,
+    agentScript: edgeAgentScript(),
     now: new Date(),
   });
   logger.info('Edge task done', { action, region, cluster: clusterName(config.prefix, region), ...result });
@@ -93,21 +93,21 @@ function recordEndpointTime(input: EdgeTaskInput, result: EdgeStatus): void {
   recordRegionDuration(STEP_DURATION_METRICS.edgeEndpoint, input.region, result.serviceCreatedAt);
 }
 
-let counterScript: string | undefined;
+let agentScript: string | undefined;
 
-/** The built demand counter, shipped beside this handler in its bundle (infra/lambda-bundling.ts). */
-function demandCounterScript(): string {
-  counterScript ??= readFileSync(
-    process.env[DEMAND_COUNTER_SCRIPT_ENV] ?? new URL(`./${DEMAND_COUNTER_FILE}`, import.meta.url),
+/** The built edge agent, shipped beside this handler in its bundle (infra/lambda-bundling.ts). */
+function edgeAgentScript(): string {
+  agentScript ??= readFileSync(
+    process.env[EDGE_AGENT_SCRIPT_ENV] ?? new URL(`./${EDGE_AGENT_FILE}`, import.meta.url),
     'utf8',
   );
-  return counterScript;
+  return agentScript;
 }
 
 /** The default nginx edge, or the operator's manifest file (`config.edge.manifestsPath`, JSON). */
-function edgeManifests(config: AutoscalerConfig, counterScript: string | undefined): KubernetesManifest[] {
+function edgeManifests(config: AutoscalerConfig, agentScript: string): KubernetesManifest[] {
   const path = config.edge.manifestsPath;
-  if (!path) return defaultEdgeManifests(config, counterScript);
+  if (!path) return defaultEdgeManifests(config, { agentScript });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -9,7 +9,7 @@ import {
   type SynthesizedDeployment,
 } from '../../infra/synthesized-deployment';
 import { dirname, join } from 'node:path';
-import { DEMAND_COUNTER_FILE } from '../../functions/domain/edge-manifests';
+import { EDGE_AGENT_FILE } from '../../functions/domain/edge-manifests';
 import type { TaskLambda } from '../../workflows/definitions';
 import type { TaskHandler } from '../../workflows/run-locally';
 import { exampleConfig } from './config-fixtures';
@@ -25,8 +25,8 @@ export function synthesizedDeployment(): SynthesizedDeployment {
 }
 
 /** The demand counter as the synthesized edge task ships it, beside its bundle (and in the edges' ConfigMap). */
-export function shippedDemandCounter(): string {
-  return join(dirname(synthesizedDeployment().lambdas.edgeTask.file), DEMAND_COUNTER_FILE);
+export function shippedEdgeAgent(): string {
+  return join(dirname(synthesizedDeployment().lambdas.edgeTask.file), EDGE_AGENT_FILE);
 }
 
 export type BundledHandler = (event: unknown, context: unknown) => Promise<unknown>;

@@ -165,7 +165,7 @@ const FOUNDATION: RegionFoundationDoc = {
 
 const meta = { $metadata: {} };
 
-const VIRTUAL_COUNTER_SCRIPT = '// the demand counter (never run in the virtual world)\n';
+const VIRTUAL_AGENT_SCRIPT = '// the demand counter (never run in the virtual world)\n';
 
 export class VirtualAwsWorld {
   /** Virtual seconds since the world began. */
@@ -283,7 +283,7 @@ export class VirtualAwsWorld {
           elb: this.elbClient(input.region),
           kubernetes: async () => new InMemoryKubernetesClient(this.kubernetesApi(input.region)),
           // ConfigMap text only: the virtual world runs no pods.
-          counterScript: VIRTUAL_COUNTER_SCRIPT,
+          agentScript: VIRTUAL_AGENT_SCRIPT,
           now,
         }),
       ),

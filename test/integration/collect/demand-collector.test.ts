@@ -25,7 +25,7 @@ import { exampleConfig } from '../../support/config-fixtures';
 import {
   invokeAsLambda,
   loadBundledLambda,
-  shippedDemandCounter,
+  shippedEdgeAgent,
   type BundledHandler,
 } from '../../support/deployed-lambdas';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
@@ -44,7 +44,7 @@ let malformedPod: Server;
 let counterNowMs = 0;
 
 async function startShippedCounter(): Promise<RunningDemandCounter> {
-  const { startDemandCounter: start } = (await import(pathToFileURL(shippedDemandCounter()).href)) as {
+  const { startDemandCounter: start } = (await import(pathToFileURL(shippedEdgeAgent()).href)) as {
     startDemandCounter: typeof startDemandCounter;
   };
   const counter = await start({

@@ -13,7 +13,7 @@ import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double'
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient } from '../../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
-import { DEMAND_COUNTER_FILE, DEMAND_COUNTER_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
+import { EDGE_AGENT_FILE, EDGE_AGENT_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
@@ -27,7 +27,7 @@ import { exampleConfig } from '../../support/config-fixtures';
 import {
   invokeAsLambda,
   loadBundledLambda,
-  shippedDemandCounter,
+  shippedEdgeAgent,
   synthesizedDeployment,
   type BundledHandler,
   type InvocationOutcome,
@@ -236,14 +236,14 @@ describeWithMoto('the errorType each built task bundle reports', () => {
 
   it('edge-task: deploys the demand counter it ships beside its own bundle, read from there', async () => {
     // The test hook that points handlers run from source at a built counter is not set for bundles.
-    expect(process.env[DEMAND_COUNTER_SCRIPT_ENV]).toBeUndefined();
+    expect(process.env[EDGE_AGENT_SCRIPT_ENV]).toBeUndefined();
     expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
     const applied = api.requests.filter(
       (r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/edge-demand-counter'),
     );
     expect(applied.length).toBeGreaterThan(0);
     const data = (applied.at(-1)!.body as { data: Record<string, string> }).data;
-    expect(data[DEMAND_COUNTER_FILE]).toBe(readFileSync(shippedDemandCounter(), 'utf8'));
+    expect(data[EDGE_AGENT_FILE]).toBe(readFileSync(shippedEdgeAgent(), 'utf8'));
   }, 60_000);
 
   it('dns-task: TransientError for a change refused while the last one settles, DeadlineExceededError for a change past its deadline', async () => {

@@ -12,10 +12,10 @@ import { createServer, request, type OutgoingHttpHeaders, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COUNTER_REPORT_SCHEMA, COUNTER_SYSLOG_PORT } from '../../../functions/domain/edge-demand-report';
+import { COUNTER_REPORT_SCHEMA, AGENT_SYSLOG_PORT } from '../../../functions/domain/edge-agent-contract';
 import { freeLoopbackPort } from '../../../cli/sandbox/moto-server';
-import { DEMAND_COUNTER_FILE, nginxEdgeConfig } from '../../../functions/domain/edge-manifests';
-import { shippedDemandCounter } from '../../support/deployed-lambdas';
+import { EDGE_AGENT_FILE, nginxEdgeConfig } from '../../../functions/domain/edge-manifests';
+import { shippedEdgeAgent } from '../../support/deployed-lambdas';
 import {
   createNginxPrefix,
   describeWithNginx,
@@ -42,11 +42,11 @@ async function startBuiltCounter(): Promise<CounterProgram> {
   const volume = mkdtempSync(join(tmpdir(), 'demand-counter-volume-'));
   const data = '..2026_12_01_10_00_00.000000001';
   mkdirSync(join(volume, data));
-  copyFileSync(shippedDemandCounter(), join(volume, data, DEMAND_COUNTER_FILE));
+  copyFileSync(shippedEdgeAgent(), join(volume, data, EDGE_AGENT_FILE));
   symlinkSync(data, join(volume, '..data'));
-  symlinkSync(join('..data', DEMAND_COUNTER_FILE), join(volume, DEMAND_COUNTER_FILE));
+  symlinkSync(join('..data', EDGE_AGENT_FILE), join(volume, EDGE_AGENT_FILE));
 
-  const child = spawn(process.execPath, [join(volume, DEMAND_COUNTER_FILE)], {
+  const child = spawn(process.execPath, [join(volume, EDGE_AGENT_FILE)], {
     env: {
       PATH: process.env.PATH ?? '',
       DEMAND_PERIOD_SECONDS: String(PERIOD_SECONDS),
@@ -126,7 +126,7 @@ describeWithNginx('the demand counter beside real nginx running the edge configu
       ['proxy_cache_path /var/cache/nginx/edge ', `proxy_cache_path ${prefix.cacheDir} `],
       ['resolver kube-dns.kube-system.svc.cluster.local ', 'resolver 127.0.0.1 '],
       ['access_log /var/log/nginx/access.log ', `access_log ${prefix.logDir}/edge-access.log `],
-      [`syslog:server=127.0.0.1:${COUNTER_SYSLOG_PORT},`, `syslog:server=127.0.0.1:${counter.syslogPort},`],
+      [`syslog:server=127.0.0.1:${AGENT_SYSLOG_PORT},`, `syslog:server=127.0.0.1:${counter.syslogPort},`],
     ];
     testedConfig = replacements.reduce((text, [from, to]) => substituteOnce(text, from, to), shippedConfig);
     replacedLines = shippedConfig.split('\n').filter((line) => replacements.some(([from]) => line.includes(from)));

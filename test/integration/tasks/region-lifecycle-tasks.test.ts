@@ -20,8 +20,8 @@ import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { NotOwnedError, RefusedError, RegionLockedError } from '../../../functions/domain/errors';
 import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import type { RegionStatus } from '../../../functions/domain/region-state';
-import { DEMAND_COUNTER_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
-import { shippedDemandCounter } from '../../support/deployed-lambdas';
+import { EDGE_AGENT_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
+import { shippedEdgeAgent } from '../../support/deployed-lambdas';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
 import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
@@ -51,7 +51,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
     config = provisioned.config;
     process.env[KUBERNETES_API_OVERRIDE_ENV] = await api.start();
     // The edge task runs from its source here, with no bundle beside it: the counter the bundle ships.
-    process.env[DEMAND_COUNTER_SCRIPT_ENV] = shippedDemandCounter();
+    process.env[EDGE_AGENT_SCRIPT_ENV] = shippedEdgeAgent();
     setTaskEnvironment(config, provisioned.controlPlane);
     store = new StateStore(documentClient(config.homeRegion), provisioned.controlPlane.stateTableName);
     for (const name of ['region', 'cluster', 'edge', 'dns'] as const) {
@@ -66,7 +66,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
   }, 60_000);
   afterAll(async () => {
     delete process.env[KUBERNETES_API_OVERRIDE_ENV];
-    delete process.env[DEMAND_COUNTER_SCRIPT_ENV];
+    delete process.env[EDGE_AGENT_SCRIPT_ENV];
     await api.stop();
   });
 

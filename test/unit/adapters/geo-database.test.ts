@@ -11,7 +11,7 @@ import {
   SearchTree,
   type GeoDatabase,
 } from '../../../functions/adapters/geo-database';
-import { PREFIX_PATTERN } from '../../../functions/domain/edge-demand-report';
+import { PREFIX_PATTERN } from '../../../functions/domain/edge-agent-contract';
 import { SHIPPED_GEO_DATABASE_FILES } from '../../../infra/demand-collection';
 import { tinyMmdb } from '../../support/tiny-mmdb';
 

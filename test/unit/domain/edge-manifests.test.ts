@@ -96,10 +96,10 @@ describe('the demand counter beside nginx (demand.source edge-counters, the defa
     const configMap = manifests.find((m) => m.metadata.name === 'edge-demand-counter') as unknown as {
       data: Record<string, string>;
     };
-    expect(configMap.data).toEqual({ 'demand-counter.mjs': COUNTER_SCRIPT });
+    expect(configMap.data).toEqual({ 'edge-agent.mjs': COUNTER_SCRIPT });
     expect(counter.image).toBe(config.demand.counter.image);
     expect(counter.image).toMatch(/@sha256:[0-9a-f]{64}$/);
-    expect(counter.command).toEqual(['node', '/opt/demand-counter/demand-counter.mjs']);
+    expect(counter.command).toEqual(['node', '/opt/demand-counter/edge-agent.mjs']);
     expect(counter.volumeMounts).toEqual([
       { name: 'demand-counter', mountPath: '/opt/demand-counter', readOnly: true },
     ]);

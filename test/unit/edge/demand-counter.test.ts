@@ -16,8 +16,8 @@ import {
   COUNTER_REPORT_SCHEMA,
   PREFIX_PATTERN,
   type CounterPeriodReport,
-} from '../../../functions/domain/edge-demand-report';
-import { bundleDemandCounter } from '../../../infra/lambda-bundling';
+} from '../../../functions/domain/edge-agent-contract';
+import { bundleEdgeAgent } from '../../../infra/lambda-bundling';
 
 const PERIOD_S = 60;
 const PERIOD = PERIOD_S * 1000;
@@ -455,8 +455,8 @@ describe('the built counter as a program', () => {
   let script: string;
 
   beforeAll(async () => {
-    script = join(mkdtempSync(join(tmpdir(), 'demand-counter-')), 'demand-counter.mjs');
-    await bundleDemandCounter(script);
+    script = join(mkdtempSync(join(tmpdir(), 'demand-counter-')), 'edge-agent.mjs');
+    await bundleEdgeAgent(script);
   });
 
   const run = (env: Record<string, string>) =>

@@ -81,7 +81,7 @@ describe('applyEdge and readEdgeEndpoint', () => {
     ]);
     // The counter the pods run is the built script, shipped in its ConfigMap.
     const counterMap = api.requests.find((r) => r.path.endsWith('/configmaps/edge-demand-counter'))!;
-    expect((counterMap.body as { data: Record<string, string> }).data['demand-counter.mjs']).toContain(
+    expect((counterMap.body as { data: Record<string, string> }).data['edge-agent.mjs']).toContain(
       'startDemandCounter',
     );
 

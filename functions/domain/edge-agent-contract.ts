@@ -1,22 +1,101 @@
 /**
- * The contract between the demand counter beside every edge nginx (edge/demand-counter.ts) and
- * the collector in the home region: how a client address becomes a network prefix, and what the
- * counter reports for one period. Raw addresses never leave the counter; only prefixes and the
- * number of distinct clients seen in each do. Pure, dependency-free: the counter bundles it.
+ * The contract between the edge agent beside every edge nginx (edge/edge-agent.ts) and the
+ * control plane in the home region (the collector, the purge Lambda), and between nginx and the
+ * agent:
+ * - the access-log line nginx sends the agent for every request (`EDGE_LOG_FORMAT`);
+ * - how a client address becomes a network prefix, and what the agent reports for one period:
+ *   distinct clients per prefix (demand) and the period's traffic (requests, cache hits, response
+ *   times). Raw addresses never leave the agent; only prefixes and counts do;
+ * - the cache key layout nginx writes and the purge request the agent answers.
+ * Pure, dependency-free: the agent bundles it.
  */
 
 /** nginx sends one syslog datagram per request to this pod-local UDP port (loopback only). */
-export const COUNTER_SYSLOG_PORT = 5140;
-/** The counter's HTTP port inside the cluster; reached only through the Kubernetes API's pod proxy. */
-export const COUNTER_HTTP_PORT = 9145;
-export const COUNTER_PORT_NAME = 'demand';
-/** Container name of the counter in the edge pods. */
-export const COUNTER_CONTAINER_NAME = 'demand-counter';
+export const AGENT_SYSLOG_PORT = 5140;
+/** The agent's HTTP port inside the cluster; reached only through the Kubernetes API's pod proxy. */
+export const AGENT_HTTP_PORT = 9145;
+export const AGENT_PORT_NAME = 'agent';
+/** Container name of the agent in the edge pods. */
+export const AGENT_CONTAINER_NAME = 'edge-agent';
+
+/**
+ * The access-log line nginx sends the agent (its `log_format`): when the request ended (epoch
+ * seconds with milliseconds), the client address, the cache status (`-` where the location does
+ * not cache) and the response time in seconds with milliseconds, e.g.
+ * `1767225600.123 192.0.2.10 HIT 0.004`.
+ */
+export const EDGE_LOG_FORMAT = '$msec $remote_addr $upstream_cache_status $request_time';
+
+/** Cache statuses (`$upstream_cache_status`) of a request answered from the cache. */
+export const CACHE_HIT_STATUSES: readonly string[] = ['HIT', 'STALE', 'UPDATING', 'REVALIDATED'];
+/** Cache statuses of a cacheable request that went to the origin (`BYPASS`: it carried credentials). */
+export const CACHE_MISS_STATUSES: readonly string[] = ['MISS', 'EXPIRED', 'BYPASS'];
+
+/**
+ * Upper bounds (ms) of the response-time histogram's buckets; one more bucket counts the slower
+ * ones. About 20 % apart, so a percentile read from the merged histogram of every pod is within
+ * about 20 % of the exact one.
+ */
+export const RESPONSE_TIME_BOUNDS_MS: readonly number[] = [
+  1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 27, 33, 40, 48, 58, 70, 84, 100, 120, 145, 175, 210, 250, 300, 360,
+  430, 520, 620, 750, 900, 1100, 1300, 1600, 1900, 2300, 2800, 3400, 4100, 5000, 6000, 7200, 8600, 10300, 12400,
+  15000, 18000, 21600, 26000, 31000, 37500, 45000, 54000, 65000,
+];
+
+/** The traffic of one period as the agent counts it from the log lines (probes are not logged). */
+export interface EdgeTrafficCounts {
+  /** Requests that ended in the period. */
+  requests: number;
+  /** Requests with a CACHE_HIT_STATUSES status. */
+  cacheHits: number;
+  /** Requests with a CACHE_MISS_STATUSES status; hits + misses are the cacheable requests. */
+  cacheMisses: number;
+  /** Requests per response-time bucket: index i counts times <= RESPONSE_TIME_BOUNDS_MS[i] (and above the bound before); the last index, the slower ones. */
+  responseTimeBuckets: number[];
+}
+
+/**
+ * Every cache key nginx writes starts with the request's path (`$uri`, decoded and normalized);
+ * what follows it, if anything, starts with `?` (the query) or a space (the cookies). The
+ * templates per cache-key kind of the configuration:
+ */
+export const CACHE_KEY_TEMPLATES = {
+  uri: '$uri',
+  'uri+query': '$uri?$args',
+  'uri+cookies': '$uri cookies=$http_cookie',
+  'uri+query+cookies': '$uri?$args cookies=$http_cookie',
+} as const;
+export type CacheKeyKind = keyof typeof CACHE_KEY_TEMPLATES;
+
+/** `POST /purge` with this JSON body: refresh one path (every variant of it: each query and cookie set), or every path under a prefix. */
+export interface PurgeRequest {
+  /** Starts with `/`. */
+  path: string;
+  /** true: every path that starts with `path`. */
+  prefix: boolean;
+}
+
+/** The agent's answer to a purge. */
+export interface PurgeResult {
+  schema: typeof PURGE_RESULT_SCHEMA;
+  /** Cache entries removed: the next request for each goes to the origin. */
+  purgedEntries: number;
+  /** Cache entries read. */
+  scannedEntries: number;
+}
+export const PURGE_RESULT_SCHEMA = 1;
+export const PURGE_PATH = '/purge';
+
+/** Whether the cache entry with `key` (a CACHE_KEY_TEMPLATES key) is one that `request` purges. */
+export function cacheKeyPurgedBy(key: string, request: PurgeRequest): boolean {
+  if (request.prefix) return key.startsWith(request.path);
+  return key === request.path || key.startsWith(`${request.path}?`) || key.startsWith(`${request.path} `);
+}
 /** A period is complete (reported) this long after its end: log lines are stamped when a request ends. */
 export const COUNTER_GRACE_SECONDS = 2;
 /** How many complete periods a counter keeps: a collection up to this many periods late still finds its period. */
 export const COUNTER_KEPT_PERIODS = 10;
-export const COUNTER_REPORT_SCHEMA = 1;
+export const COUNTER_REPORT_SCHEMA = 2;
 
 /**
  * One complete period as a counter reports it (`GET /periods/<start epoch seconds>`).
@@ -37,6 +116,8 @@ export interface CounterPeriodReport {
   /** Log lines the counter could not read (no time or no address), and lines for a period already reported. */
   malformedLines: number;
   lateLines: number;
+  /** The period's traffic (every request, tracked client or not). */
+  traffic: EdgeTrafficCounts;
 }
 
 /** `GET /periods`: every complete period the counter still keeps, oldest first. */
