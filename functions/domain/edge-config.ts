@@ -44,7 +44,7 @@ const extensions = (example: string[]) =>
 const pathPrefixes = (example: string[]) =>
   z
     .array(
-      z.string().regex(/^\/(?:[A-Za-z0-9._~-]+\/)*$/, {
+      z.string().regex(/^\/(?:[A-Za-z0-9._~-]+\/)+$/, {
         error: 'is not a path prefix; fix: start and end it with "/" and use letters, digits, ".", "_", "~", "-", e.g. "/api/"',
       }),
     )

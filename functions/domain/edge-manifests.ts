@@ -1,47 +1,56 @@
 /**
  * The edge workload that a scale-up deploys on a new cluster, as Kubernetes manifests (plain
- * objects, sent as JSON to the API server). By default: an nginx caching reverse proxy in front
- * of `config.edge.originUrl`, exposed by an internet-facing network load balancer, and (with
- * `demand.source: edge-counters`) the demand counter beside nginx in every pod. An operator
- * can replace the whole set with a JSON file (`config.edge.manifestsPath`), validated here.
+ * objects, sent as JSON to the API server). By default: nginx as a caching reverse proxy in front
+ * of `config.edge.originUrl` (its configuration: nginx-edge-config.ts), the edge agent beside it in
+ * every pod (demand and traffic counts, cache purge: edge/edge-agent.ts), exposed by an
+ * internet-facing network load balancer. An operator can replace the whole set with a JSON file
+ * (`config.edge.manifestsPath`), validated here.
+ *
+ * The load balancer is made by the cloud provider's service controller that EKS runs in every
+ * control plane (the in-tree "legacy" AWS provider), not by the AWS Load Balancer Controller:
+ * what the edge needs from it — a network load balancer, a TLS listener with an ACM certificate
+ * and a security policy, extra tags — it honours for NLBs (its documented annotations below),
+ * while the controller would add a Deployment, an IAM role (IRSA or Pod Identity) and a webhook
+ * with certificates to every cluster, and minutes to every scale-up. `aws-load-balancer-scheme`
+ * is not among its annotations: its load balancers are internet-facing unless marked internal.
  *
  * The client address reaches nginx because the Service has `externalTrafficPolicy: Local`: the
- * network load balancer's instance targets keep the client's source address and kube-proxy does
- * not rewrite it, so `$remote_addr` is the client. nginx reads no forwarding header (no realip
- * module in use), so nothing a client sends can change the address it is counted under.
- * (Proxy protocol would need the AWS Load Balancer Controller: the cloud provider's built-in
- * controller enables it only on classic load balancers, and an nginx listening for proxy
- * protocol behind a load balancer that does not send it refuses every request.)
+ * network load balancer's instance targets keep the client's source address (also behind a TLS
+ * listener) and kube-proxy does not rewrite it, so `$remote_addr` is the client. nginx reads no
+ * forwarding header, so nothing a client sends can change the address it is counted under.
+ *
+ * The pods meet the `restricted` Pod Security Standard, which their namespace enforces: non-root
+ * (nginx's unprivileged image, uid 101; the agent as the same user, so it can delete nginx's cache
+ * files), read-only root filesystems with emptyDirs where nginx writes, no capabilities, no
+ * privilege escalation, the runtime's default seccomp profile, and no service account token.
  */
 import { z } from 'zod';
 import type { AutoscalerConfig } from './config';
 import { demandCounterPeriodSeconds } from './demand-collection';
-import {
-  AGENT_CONTAINER_NAME,
-  AGENT_HTTP_PORT,
-  AGENT_PORT_NAME,
-  AGENT_SYSLOG_PORT,
-} from './edge-agent-contract';
+import { AGENT_CONTAINER_NAME, AGENT_HTTP_PORT, AGENT_PORT_NAME, AGENT_SYSLOG_PORT } from './edge-agent-contract';
 import { InvalidRequestError } from './errors';
+import { OWNER_TAG_KEY } from './naming';
+import { EDGE_CONTAINER_PORTS, EDGE_POD_RUNTIME, nginxEdgeConfig } from './nginx-edge-config';
 import { describeIssues } from './validation';
 
 /** The Service whose load balancer the latency record points at; custom manifest sets must keep this name. */
 export const EDGE_SERVICE_NAME = 'edge';
 export const EDGE_APP_NAME = 'edge-cache';
 const APP_NAME = EDGE_APP_NAME;
-/** Label selector of the edge pods (the collector lists them to read each pod's counter). */
+/** Label selector of the edge pods (the collector and the purge list them to reach each pod's agent). */
 export const EDGE_POD_SELECTOR = `app.kubernetes.io/name=${EDGE_APP_NAME}`;
 const CONFIG_MAP_NAME = 'edge-cache-config';
-const COUNTER_CONFIG_MAP_NAME = 'edge-demand-counter';
-const COUNTER_DIR = '/opt/demand-counter';
-/** File name of the counter's script in its ConfigMap (and beside the edge task's bundle). */
+const AGENT_CONFIG_MAP_NAME = 'edge-agent';
+const AGENT_DIR = '/opt/edge-agent';
+/** File name of the agent's script in its ConfigMap (and beside the edge task's bundle). */
 export const EDGE_AGENT_FILE = 'edge-agent.mjs';
 /**
  * Test hook, never set in a deployment: tests that run the edge task from its TypeScript source
- * (no bundle beside it) point this at a built counter script.
+ * (no bundle beside it) point this at a built agent script.
  */
 export const EDGE_AGENT_SCRIPT_ENV = 'EDGE_AGENT_SCRIPT';
-const CACHE_DIR = '/var/cache/nginx/edge';
+/** nginx's user in the unprivileged image; the agent runs as the same user to share the cache. */
+const NGINX_UID = 101;
 
 export interface KubernetesManifest {
   apiVersion: string;
@@ -50,69 +59,105 @@ export interface KubernetesManifest {
   [key: string]: unknown;
 }
 
-const labels = { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/managed-by': 'edge-autoscaler' };
-
-/**
- * Namespace, nginx configuration, Deployment and LoadBalancer Service of the default edge; with
- * edge-counters demand, also the counter's ConfigMap and its container in every pod.
- * `counterScript` is the built counter (edge-agent.mjs), which the edge task ships in its bundle.
- */
 /** What the default edge needs beyond the configuration. */
 export interface EdgeWorkloadInputs {
   /** The built edge agent (edge-agent.mjs), which the edge task ships in its bundle. */
   agentScript: string;
-  /** The region's ACM certificate for dns.recordName (from its foundation), with edge.tls.enabled. */
+  /** The region's ACM certificate for dns.recordName (from its foundation); required with edge.tls.enabled. */
   certificateArn?: string;
 }
 
+const labels = { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/managed-by': 'edge-autoscaler' };
+const selector = { matchLabels: { 'app.kubernetes.io/name': APP_NAME } };
+
+/** What every container of the edge runs with (the `restricted` profile, and a read-only root). */
+const RESTRICTED_CONTAINER = {
+  runAsNonRoot: true,
+  runAsUser: NGINX_UID,
+  runAsGroup: NGINX_UID,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/**
+ * Namespace (enforcing the restricted profile), nginx configuration, the agent's script, the
+ * Deployment, its PodDisruptionBudget and the LoadBalancer Service.
+ */
 export function defaultEdgeManifests(config: AutoscalerConfig, inputs: EdgeWorkloadInputs): KubernetesManifest[] {
-  const counterScript = inputs.agentScript;
-  const { namespace, image, replicas } = config.edge;
-  const countDemand = config.demand.source === 'edge-counters';
-  if (countDemand && !counterScript) {
+  const { namespace, image, replicas, tls } = config.edge;
+  if (tls.enabled && !inputs.certificateArn) {
     throw new InvalidRequestError(
-      'The demand counter script is missing from the edge task (demand.source is edge-counters); fix: deploy the bundle CDK builds, which ships edge-agent.mjs beside the handler',
+      "The edge needs the region's certificate (edge.tls.enabled) and none was given; fix: deploy the region's foundation stack, which issues it, or set edge.tls.enabled to false",
     );
   }
-  const nginxConf = nginxEdgeConfig(config.edge.originUrl, { countDemand });
-  const counter = countDemand ? demandCounter(config, counterScript!) : undefined;
+  const runtime = EDGE_POD_RUNTIME;
+  const nginxConf = nginxEdgeConfig(config, runtime);
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: namespace,
+        labels: {
+          ...labels,
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    },
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: CONFIG_MAP_NAME, namespace, labels },
       data: { 'default.conf': nginxConf },
     },
-    ...(counter ? [counter.configMap(namespace)] : []),
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: AGENT_CONFIG_MAP_NAME, namespace, labels },
+      data: { [EDGE_AGENT_FILE]: inputs.agentScript },
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: APP_NAME, namespace, labels },
       spec: {
         replicas,
-        selector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME } },
+        selector,
+        // One new pod at a time, and none taken away before its successor is ready.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {
           metadata: {
             labels,
             // A changed configuration changes the pod template, so the pods roll and load it.
-            annotations: { 'edge-autoscaler/config-hash': fnv1a(nginxConf + (counterScript ?? '')) },
+            annotations: { 'edge-autoscaler/config-hash': fnv1a(nginxConf + inputs.agentScript) },
           },
           spec: {
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
             // Spread the caches over the availability zones the nodes are in.
             topologySpreadConstraints: [
               {
                 maxSkew: 1,
                 topologyKey: 'topology.kubernetes.io/zone',
                 whenUnsatisfiable: 'ScheduleAnyway',
-                labelSelector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME } },
+                labelSelector: selector,
               },
             ],
             containers: [
               {
                 name: 'nginx',
                 image,
-                ports: [{ name: 'http', containerPort: 80 }],
+                ports: [
+                  { name: 'http', containerPort: EDGE_CONTAINER_PORTS.serve, protocol: 'TCP' },
+                  ...(tls.enabled
+                    ? [{ name: 'redirect', containerPort: EDGE_CONTAINER_PORTS.redirect, protocol: 'TCP' }]
+                    : []),
+                ],
                 readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
                 livenessProbe: {
                   httpGet: { path: '/health', port: 'http' },
@@ -121,195 +166,106 @@ export function defaultEdgeManifests(config: AutoscalerConfig, inputs: EdgeWorkl
                   failureThreshold: 3,
                 },
                 resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+                securityContext: RESTRICTED_CONTAINER,
                 volumeMounts: [
                   { name: 'config', mountPath: '/etc/nginx/conf.d', readOnly: true },
-                  { name: 'cache', mountPath: CACHE_DIR },
+                  { name: 'cache', mountPath: runtime.cacheDir },
+                  // The unprivileged image keeps its pid file and temp files here.
+                  { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
-              ...(counter ? [counter.container] : []),
+              agentContainer(config, runtime.cacheDir),
             ],
             volumes: [
               { name: 'config', configMap: { name: CONFIG_MAP_NAME } },
               { name: 'cache', emptyDir: { sizeLimit: '2Gi' } },
-              ...(counter ? [counter.volume] : []),
+              { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+              { name: 'edge-agent', configMap: { name: AGENT_CONFIG_MAP_NAME } },
             ],
           },
         },
       },
     },
     {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: EDGE_SERVICE_NAME,
-        namespace,
-        labels,
-        annotations: {
-          'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
-          'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
-        },
-      },
-      spec: {
-        type: 'LoadBalancer',
-        // Keeps the client's source address (see the header); the load balancer then sends traffic
-        // only to nodes that run an edge pod (its health check asks kube-proxy's health port).
-        externalTrafficPolicy: 'Local',
-        selector: { 'app.kubernetes.io/name': APP_NAME },
-        // Only the HTTP port: the counter's port is reached through the Kubernetes API's pod proxy.
-        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
-      },
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: APP_NAME, namespace, labels },
+      // A node drain (upgrade, scale-in) takes one edge pod at a time.
+      spec: { maxUnavailable: 1, selector },
     },
+    edgeService(config, inputs.certificateArn),
   ];
 }
 
 /**
- * The counter beside nginx: the built script from a ConfigMap, run by a public Node image pinned
- * by digest (no image to build at deploy time), unprivileged and with a read-only root
- * filesystem. Its HTTP port is declared on the pod only; no Service exposes it.
+ * The agent beside nginx: the built script from a ConfigMap, run by a public Node image pinned by
+ * digest (no image to build at deploy time). Its HTTP port is declared on the pod only; no Service
+ * exposes it.
  */
-function demandCounter(config: AutoscalerConfig, script: string) {
+function agentContainer(config: AutoscalerConfig, cacheDir: string) {
   return {
-    configMap: (namespace: string): KubernetesManifest => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: COUNTER_CONFIG_MAP_NAME, namespace, labels },
-      data: { [EDGE_AGENT_FILE]: script },
-    }),
-    container: {
-      name: AGENT_CONTAINER_NAME,
-      image: config.demand.counter.image,
-      command: ['node', `${COUNTER_DIR}/${EDGE_AGENT_FILE}`],
-      env: [
-        { name: 'DEMAND_PERIOD_SECONDS', value: String(demandCounterPeriodSeconds(config)) },
-        { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: String(config.demand.counter.maxTrackedClients) },
-        { name: 'DEMAND_SYSLOG_PORT', value: String(AGENT_SYSLOG_PORT) },
-        { name: 'DEMAND_HTTP_PORT', value: String(AGENT_HTTP_PORT) },
-      ],
-      ports: [{ name: AGENT_PORT_NAME, containerPort: AGENT_HTTP_PORT, protocol: 'TCP' }],
-      readinessProbe: { httpGet: { path: '/health', port: AGENT_PORT_NAME }, periodSeconds: 10 },
-      // The cap bounds the tracked clients; 200,000 of them take well under this (npm run bench).
-      resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 1000, // the image's `node` user
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      volumeMounts: [{ name: 'demand-counter', mountPath: COUNTER_DIR, readOnly: true }],
-    },
-    volume: { name: 'demand-counter', configMap: { name: COUNTER_CONFIG_MAP_NAME } },
+    name: AGENT_CONTAINER_NAME,
+    image: config.demand.counter.image,
+    command: ['node', `${AGENT_DIR}/${EDGE_AGENT_FILE}`],
+    env: [
+      { name: 'DEMAND_PERIOD_SECONDS', value: String(demandCounterPeriodSeconds(config)) },
+      { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: String(config.demand.counter.maxTrackedClients) },
+      { name: 'DEMAND_SYSLOG_PORT', value: String(AGENT_SYSLOG_PORT) },
+      { name: 'DEMAND_HTTP_PORT', value: String(AGENT_HTTP_PORT) },
+      { name: 'EDGE_CACHE_DIR', value: cacheDir },
+    ],
+    ports: [{ name: AGENT_PORT_NAME, containerPort: AGENT_HTTP_PORT, protocol: 'TCP' }],
+    readinessProbe: { httpGet: { path: '/health', port: AGENT_PORT_NAME }, periodSeconds: 10 },
+    // The cap bounds the tracked clients; 200,000 of them take well under this (npm run bench).
+    resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      { name: 'edge-agent', mountPath: AGENT_DIR, readOnly: true },
+      // Read-write: a purge deletes cache files.
+      { name: 'cache', mountPath: cacheDir },
+    ],
   };
 }
 
+const LB = 'service.beta.kubernetes.io/aws-load-balancer';
+
 /**
- * nginx server configuration (mounted as conf.d/default.conf, so it sits in the `http` block)
- * (with `countDemand`, every request but the probes is also sent to the pod's demand counter)
- * of a caching reverse proxy. Cache rules by content type: images and video by URI only and
- * long, CSS/JS/fonts by URI and query (versioned assets), HTML and API answers briefly,
- * admin/auth never. A stale copy is served while the origin fails. Origin headers
- * (Cache-Control, Expires, Set-Cookie) still take precedence over these defaults.
+ * The LoadBalancer Service: with TLS, HTTPS on 443 ended at the load balancer with the region's
+ * certificate and forwarded to nginx's serving port, and HTTP on 80 to nginx's redirect port;
+ * without, HTTP on 80 to the serving port. The load balancer carries the owner tag.
  */
-export function nginxEdgeConfig(originUrl: string, options: { countDemand: boolean }): string {
-  const origin = new URL(originUrl);
-  // `$` starts a variable in nginx strings; a URL may legally contain one in its path.
-  const base = `${origin.protocol}//${origin.host}${origin.pathname.replace(/\/+$/, '')}`.replaceAll('$', '%24');
-  const tls = origin.protocol === 'https:';
-  const cacheUriOnly = 'proxy_cache_key "$scheme$host$uri";';
-  return [
-    `# Edge cache in front of ${base} (generated by edge-autoscaler; changes here are overwritten).`,
-    `proxy_cache_path ${CACHE_DIR} levels=1:2 keys_zone=edge_cache:64m max_size=1g inactive=7d use_temp_path=off;`,
-    ...(options.countDemand
-      ? [
-          '# One datagram per request to the demand counter in the same pod: when it ended and who asked.',
-          "log_format edge_demand '$msec $remote_addr';",
-        ]
-      : []),
-    '',
-    'server {',
-    '    listen 80 default_server;',
-    '    server_name _;',
-    ...(options.countDemand
-      ? [
-          '    access_log /var/log/nginx/access.log combined;',
-          `    access_log syslog:server=127.0.0.1:${AGENT_SYSLOG_PORT},facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;`,
-        ]
-      : []),
-    '',
-    '    # The origin is resolved at request time (its addresses change, e.g. behind a load balancer).',
-    '    resolver kube-dns.kube-system.svc.cluster.local valid=30s ipv6=off;',
-    `    set $origin "${base}";`,
-    `    proxy_set_header Host ${origin.host};`,
-    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    '    proxy_http_version 1.1;',
-    '    proxy_set_header Connection "";',
-    ...(tls ? ['    proxy_ssl_server_name on;', `    proxy_ssl_name ${origin.hostname};`] : []),
-    '',
-    '    proxy_cache edge_cache;',
-    '    proxy_cache_key "$scheme$request_method$host$request_uri";',
-    '    proxy_cache_lock on;',
-    '    proxy_cache_background_update on;',
-    '    # Serve a stale copy while the origin fails or is being refreshed.',
-    '    proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;',
-    '    add_header X-Cache-Status $upstream_cache_status always;',
-    '',
-    '    # Load balancer and kubelet probes: answered here, never sent to the origin.',
-    '    location = /health {',
-    '        access_log off;',
-    '        default_type text/plain;',
-    '        return 200 "OK\\n";',
-    '    }',
-    '',
-    '    # Images: by URI only, one day.',
-    '    location ~* \\.(?:jpe?g|png|gif|ico|webp|avif|svg)$ {',
-    `        ${cacheUriOnly}`,
-    '        proxy_cache_valid 200 301 302 24h;',
-    '        proxy_cache_valid 404 1m;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '',
-    '    # CSS, JavaScript, fonts: versioned by query string, one day.',
-    '    location ~* \\.(?:css|js|mjs|woff2?|ttf|otf)$ {',
-    '        proxy_cache_valid 200 301 302 24h;',
-    '        proxy_cache_valid 404 1m;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '',
-    '    # Video: by URI only, seven days.',
-    '    location ~* \\.(?:mp4|webm|m4s|m3u8|ts)$ {',
-    `        ${cacheUriOnly}`,
-    '        proxy_cache_valid 200 206 7d;',
-    '        proxy_cache_valid 404 1m;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '',
-    '    # API answers: five minutes, keyed with their arguments, never stale.',
-    '    location ^~ /api/ {',
-    '        proxy_cache_valid 200 5m;',
-    '        proxy_cache_use_stale off;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '',
-    '    # Personal pages: never cached.',
-    '    location ^~ /admin/ {',
-    '        proxy_cache off;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '    location ^~ /auth/ {',
-    '        proxy_cache off;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '',
-    '    # HTML and everything else: five minutes.',
-    '    location / {',
-    '        proxy_cache_valid 200 301 302 5m;',
-    '        proxy_cache_valid 404 1m;',
-    '        proxy_pass $origin$request_uri;',
-    '    }',
-    '}',
-    '',
-  ].join('\n');
+function edgeService(config: AutoscalerConfig, certificateArn: string | undefined): KubernetesManifest {
+  const { namespace, tls } = config.edge;
+  const annotations: Record<string, string> = {
+    [`${LB}-type`]: 'nlb',
+    [`${LB}-additional-resource-tags`]: `${OWNER_TAG_KEY}=${config.prefix}`,
+    ...(tls.enabled
+      ? {
+          [`${LB}-ssl-cert`]: certificateArn!,
+          [`${LB}-ssl-ports`]: 'https',
+          [`${LB}-ssl-negotiation-policy`]: tls.securityPolicy,
+        }
+      : {}),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: EDGE_SERVICE_NAME, namespace, labels, annotations },
+    spec: {
+      type: 'LoadBalancer',
+      // Keeps the client's source address (see the header); the load balancer then sends traffic
+      // only to nodes that run an edge pod (its health check asks kube-proxy's health port).
+      externalTrafficPolicy: 'Local',
+      selector: { 'app.kubernetes.io/name': APP_NAME },
+      // The agent's port is not here: it is reached through the Kubernetes API's pod proxy only.
+      ports: tls.enabled
+        ? [
+            { name: 'https', port: 443, targetPort: 'http', protocol: 'TCP' },
+            { name: 'http', port: 80, targetPort: 'redirect', protocol: 'TCP' },
+          ]
+        : [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
 }
 
 const manifestSchema = z.looseObject({

@@ -86,31 +86,7 @@ export async function startNginx(
   healthUrl: string,
 ): Promise<RunningNginx> {
   const { dir, logDir } = prefix;
-  writeFileSync(join(dir, 'conf/conf.d/default.conf'), serverConfig);
-  const temp = (name: string) => join(dir, 'temp', name);
-  writeFileSync(
-    join(dir, 'conf/nginx.conf'),
-    [
-      // As in the edge image's nginx.conf: the http block includes conf.d/*.conf.
-      'worker_processes 1;',
-      `pid ${join(logDir, 'nginx.pid')};`,
-      `error_log ${join(logDir, 'error.log')} notice;`,
-      'events { worker_connections 256; }',
-      'http {',
-      '    default_type application/octet-stream;',
-      `    access_log ${join(logDir, 'access.log')};`,
-      `    client_body_temp_path ${temp('client_body')};`,
-      `    proxy_temp_path ${temp('proxy')};`,
-      `    fastcgi_temp_path ${temp('fastcgi')};`,
-      `    uwsgi_temp_path ${temp('uwsgi')};`,
-      `    scgi_temp_path ${temp('scgi')};`,
-      '    sendfile on;',
-      '    keepalive_timeout 65;',
-      `    include ${join(dir, 'conf/conf.d')}/*.conf;`,
-      '}',
-      '',
-    ].join('\n'),
-  );
+  writeNginxConfig(prefix, serverConfig);
   const errorLog = () => {
     try {
       return readFileSync(join(logDir, 'error.log'), 'utf8');
@@ -147,6 +123,49 @@ export async function startNginx(
       await exited;
     },
   };
+}
+
+/** `nginx -t` on `serverConfig` in `prefix`: its exit status and what it printed. */
+export function checkNginxConfig(
+  binary: string,
+  prefix: NginxPrefix,
+  serverConfig: string,
+): { status: number | null; output: string } {
+  writeNginxConfig(prefix, serverConfig);
+  const result = spawnSync(binary, ['-t', '-p', prefix.dir, '-c', join(prefix.dir, 'conf/nginx.conf')], {
+    encoding: 'utf8',
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Writes the main nginx.conf, shaped like the edge image's, and `serverConfig` as conf.d/default.conf. */
+function writeNginxConfig(prefix: NginxPrefix, serverConfig: string): void {
+  const { dir, logDir } = prefix;
+  writeFileSync(join(dir, 'conf/conf.d/default.conf'), serverConfig);
+  const temp = (name: string) => join(dir, 'temp', name);
+  writeFileSync(
+    join(dir, 'conf/nginx.conf'),
+    [
+      // As in the edge image's nginx.conf: the http block includes conf.d/*.conf.
+      'worker_processes 1;',
+      `pid ${join(logDir, 'nginx.pid')};`,
+      `error_log ${join(logDir, 'error.log')} notice;`,
+      'events { worker_connections 256; }',
+      'http {',
+      '    default_type application/octet-stream;',
+      `    access_log ${join(logDir, 'access.log')};`,
+      `    client_body_temp_path ${temp('client_body')};`,
+      `    proxy_temp_path ${temp('proxy')};`,
+      `    fastcgi_temp_path ${temp('fastcgi')};`,
+      `    uwsgi_temp_path ${temp('uwsgi')};`,
+      `    scgi_temp_path ${temp('scgi')};`,
+      '    sendfile on;',
+      '    keepalive_timeout 65;',
+      `    include ${join(dir, 'conf/conf.d')}/*.conf;`,
+      '}',
+      '',
+    ].join('\n'),
+  );
 }
 
 function statusOf(url: string): Promise<number | undefined> {
