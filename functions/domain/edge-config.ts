@@ -45,7 +45,8 @@ const pathPrefixes = (example: string[]) =>
   z
     .array(
       z.string().regex(/^\/(?:[A-Za-z0-9._~-]+\/)+$/, {
-        error: 'is not a path prefix; fix: start and end it with "/" and use letters, digits, ".", "_", "~", "-", e.g. "/api/"',
+        error:
+          'is not a path prefix; fix: start and end it with "/", with at least one segment of letters, digits, ".", "_", "~", "-", e.g. "/api/"',
       }),
     )
     .min(1, { error: `must list at least one prefix; fix: use for example ${JSON.stringify(example)}` })

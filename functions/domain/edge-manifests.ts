@@ -24,6 +24,13 @@
  * files), read-only root filesystems with emptyDirs where nginx writes, no capabilities, no
  * privilege escalation, the runtime's default seccomp profile, and no service account token.
  */
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { INamespace } from 'kubernetes-models/v1/Namespace';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { IService } from 'kubernetes-models/v1/Service';
 import { z } from 'zod';
 import type { AutoscalerConfig } from './config';
 import { demandCounterPeriodSeconds } from './demand-collection';
@@ -71,7 +78,7 @@ const labels = { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/managed-
 const selector = { matchLabels: { 'app.kubernetes.io/name': APP_NAME } };
 
 /** What every container of the edge runs with (the `restricted` profile, and a read-only root). */
-const RESTRICTED_CONTAINER = {
+const RESTRICTED_CONTAINER: ISecurityContext = {
   runAsNonRoot: true,
   runAsUser: NGINX_UID,
   runAsGroup: NGINX_UID,
@@ -108,19 +115,19 @@ export function defaultEdgeManifests(config: AutoscalerConfig, inputs: EdgeWorkl
           'pod-security.kubernetes.io/audit': 'restricted',
         },
       },
-    },
+    } satisfies INamespace,
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: CONFIG_MAP_NAME, namespace, labels },
       data: { 'default.conf': nginxConf },
-    },
+    } satisfies IConfigMap,
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: AGENT_CONFIG_MAP_NAME, namespace, labels },
       data: { [EDGE_AGENT_FILE]: inputs.agentScript },
-    },
+    } satisfies IConfigMap,
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -155,7 +162,7 @@ export function defaultEdgeManifests(config: AutoscalerConfig, inputs: EdgeWorkl
                 ports: [
                   { name: 'http', containerPort: EDGE_CONTAINER_PORTS.serve, protocol: 'TCP' },
                   ...(tls.enabled
-                    ? [{ name: 'redirect', containerPort: EDGE_CONTAINER_PORTS.redirect, protocol: 'TCP' }]
+                    ? [{ name: 'redirect', containerPort: EDGE_CONTAINER_PORTS.redirect, protocol: 'TCP' as const }]
                     : []),
                 ],
                 readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
@@ -185,14 +192,14 @@ export function defaultEdgeManifests(config: AutoscalerConfig, inputs: EdgeWorkl
           },
         },
       },
-    },
+    } satisfies IDeployment,
     {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
       metadata: { name: APP_NAME, namespace, labels },
       // A node drain (upgrade, scale-in) takes one edge pod at a time.
       spec: { maxUnavailable: 1, selector },
-    },
+    } satisfies IPodDisruptionBudget,
     edgeService(config, inputs.certificateArn),
   ];
 }
@@ -224,7 +231,7 @@ function agentContainer(config: AutoscalerConfig, cacheDir: string) {
       // Read-write: a purge deletes cache files.
       { name: 'cache', mountPath: cacheDir },
     ],
-  };
+  } satisfies IContainer;
 }
 
 const LB = 'service.beta.kubernetes.io/aws-load-balancer';
@@ -265,7 +272,7 @@ function edgeService(config: AutoscalerConfig, certificateArn: string | undefine
           ]
         : [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
     },
-  };
+  } satisfies IService;
 }
 
 const manifestSchema = z.looseObject({

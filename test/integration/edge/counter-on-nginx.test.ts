@@ -1,80 +1,28 @@
 /**
- * The demand counter as it runs in an edge pod, with real nginx: nginx runs the server
- * configuration the edge ships (only what cannot work on a test machine replaced), and sends its
- * access log over local syslog to the built counter, run as a program from a ConfigMap-like
- * directory of symbolic links. Clients with chosen source addresses (every 127.x.y.z is local on
- * Linux, ::1 for IPv6) hit nginx, which proxies to a local origin.
+ * The edge agent's counts as it runs in an edge pod, with real nginx: nginx runs the server
+ * configuration the edge ships (only the pod runtime values replaced), and sends its access log
+ * over local syslog to the built agent, run as a program from a ConfigMap-like directory of
+ * symbolic links. Clients with chosen source addresses (every 127.x.y.z is local on Linux, ::1 for
+ * IPv6) hit nginx, which proxies to a local origin.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { createServer, request, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COUNTER_REPORT_SCHEMA, AGENT_SYSLOG_PORT } from '../../../functions/domain/edge-agent-contract';
 import { freeLoopbackPort } from '../../../cli/sandbox/moto-server';
-import { EDGE_AGENT_FILE, nginxEdgeConfig } from '../../../functions/domain/edge-manifests';
-import { shippedEdgeAgent } from '../../support/deployed-lambdas';
 import {
-  createNginxPrefix,
-  describeWithNginx,
-  startNginx,
-  substituteOnce,
-  type RunningNginx,
-} from '../../support/nginx';
+  COUNTER_REPORT_SCHEMA,
+  EDGE_LOG_FORMAT,
+  RESPONSE_TIME_BOUNDS_MS,
+  type CounterPeriodReport,
+} from '../../../functions/domain/edge-agent-contract';
+import { EDGE_POD_RUNTIME, nginxEdgeConfig, type EdgePodRuntime } from '../../../functions/domain/nginx-edge-config';
+import { exampleConfig } from '../../support/config-fixtures';
+import { eventually, startShippedAgent, type AgentProgram } from '../../support/edge-agent-program';
+import { createNginxPrefix, describeWithNginx, startNginx, type RunningNginx } from '../../support/nginx';
 
 const PERIOD_SECONDS = 2;
 const PERIOD_MS = PERIOD_SECONDS * 1000;
-
-interface CounterProgram {
-  process: ChildProcessWithoutNullStreams;
-  stdout(): string;
-  syslogPort: number;
-  httpPort: number;
-}
-
-/**
- * The counter the synthesized edge task ships, laid out as a ConfigMap volume lays out its files (links to
- * `..data/`), run with node.
- */
-async function startBuiltCounter(): Promise<CounterProgram> {
-  const volume = mkdtempSync(join(tmpdir(), 'demand-counter-volume-'));
-  const data = '..2026_12_01_10_00_00.000000001';
-  mkdirSync(join(volume, data));
-  copyFileSync(shippedEdgeAgent(), join(volume, data, EDGE_AGENT_FILE));
-  symlinkSync(data, join(volume, '..data'));
-  symlinkSync(join('..data', EDGE_AGENT_FILE), join(volume, EDGE_AGENT_FILE));
-
-  const child = spawn(process.execPath, [join(volume, EDGE_AGENT_FILE)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DEMAND_PERIOD_SECONDS: String(PERIOD_SECONDS),
-      DEMAND_MAX_TRACKED_CLIENTS: '1000',
-      DEMAND_SYSLOG_PORT: '0',
-      DEMAND_HTTP_PORT: '0',
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await eventually(
-    () => stdout.includes('\n'),
-    () => `the counter to log where it listens (stderr: ${stderr})`,
-  );
-  const listening = JSON.parse(stdout.split('\n')[0]!) as { message: string; syslogPort: number; httpPort: number };
-  expect(listening.message).toBe('listening');
-  return { process: child, stdout: () => stdout, syslogPort: listening.syslogPort, httpPort: listening.httpPort };
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 interface Answer {
   status: number;
@@ -98,14 +46,14 @@ function requestFrom(from: string, port: number, path: string, headers: Outgoing
   });
 }
 
-describeWithNginx('the demand counter beside real nginx running the edge configuration', (nginxBinary) => {
+describeWithNginx('the edge agent beside real nginx running the edge configuration', (nginxBinary) => {
   let origin: Server;
-  let counter: CounterProgram;
+  let counter: AgentProgram;
   let nginx: RunningNginx;
   let port: number;
   let shippedConfig: string;
   let testedConfig: string;
-  let replacedLines: string[];
+  let runtime: EdgePodRuntime;
 
   beforeAll(async () => {
     origin = createServer((_request, response) => {
@@ -113,43 +61,48 @@ describeWithNginx('the demand counter beside real nginx running the edge configu
       response.end('from the origin\n');
     });
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
-    counter = await startBuiltCounter();
+    counter = await startShippedAgent({ periodSeconds: PERIOD_SECONDS });
 
     const prefix = createNginxPrefix();
     port = await freeLoopbackPort();
-    shippedConfig = nginxEdgeConfig(`http://127.0.0.1:${(origin.address() as AddressInfo).port}`, {
-      countDemand: true,
+    const config = exampleConfig((raw) => {
+      raw.edge = { originUrl: `http://127.0.0.1:${(origin.address() as AddressInfo).port}` };
     });
-    // Only what cannot work here: port 80, the pod's cache and log paths, the cluster's DNS, the pod's counter port.
-    const replacements: Array<[string, string]> = [
-      ['    listen 80 default_server;', `    listen 127.0.0.1:${port} default_server;\n    listen [::1]:${port};`],
-      ['proxy_cache_path /var/cache/nginx/edge ', `proxy_cache_path ${prefix.cacheDir} `],
-      ['resolver kube-dns.kube-system.svc.cluster.local ', 'resolver 127.0.0.1 '],
-      ['access_log /var/log/nginx/access.log ', `access_log ${prefix.logDir}/edge-access.log `],
-      [`syslog:server=127.0.0.1:${AGENT_SYSLOG_PORT},`, `syslog:server=127.0.0.1:${counter.syslogPort},`],
-    ];
-    testedConfig = replacements.reduce((text, [from, to]) => substituteOnce(text, from, to), shippedConfig);
-    replacedLines = shippedConfig.split('\n').filter((line) => replacements.some(([from]) => line.includes(from)));
+    shippedConfig = nginxEdgeConfig(config);
+    // Only the pod runtime values: no port 8080 in a pod of one's own, the pod's cache and log paths, the agent's port.
+    runtime = {
+      ...EDGE_POD_RUNTIME,
+      serveListen: [`127.0.0.1:${port}`, `[::1]:${port}`],
+      redirectListen: [`127.0.0.1:${await freeLoopbackPort()}`],
+      accessLog: join(prefix.logDir, 'edge-access.log'),
+      cacheDir: prefix.cacheDir,
+      agentSyslog: `127.0.0.1:${counter.syslogPort}`,
+    };
+    testedConfig = nginxEdgeConfig(config, runtime);
     nginx = await startNginx(nginxBinary, prefix, testedConfig, `http://127.0.0.1:${port}/health`);
   });
 
   afterAll(async () => {
     await nginx?.stop();
-    if (counter) {
-      const exit = new Promise<number | null>((resolve) => counter.process.once('exit', (code) => resolve(code)));
-      counter.process.kill('SIGTERM');
-      expect(await exit).toBe(0);
-    }
+    if (counter) expect(await counter.stop()).toBe(0);
     await new Promise((resolve) => origin?.close(resolve));
   });
 
-  it('runs the shipped server configuration, with only the machine-specific values replaced', () => {
+  it('runs the shipped server configuration, with only the pod runtime values replaced', () => {
     const tested = new Set(testedConfig.split('\n'));
-    expect(shippedConfig.split('\n').filter((line) => !tested.has(line))).toEqual(replacedLines);
-    expect(replacedLines).toHaveLength(5);
-    expect(testedConfig).toContain("log_format edge_demand '$msec $remote_addr';");
+    const replaced = Object.entries(EDGE_POD_RUNTIME)
+      .filter(
+        ([key]) =>
+          JSON.stringify(runtime[key as keyof EdgePodRuntime]) !==
+          JSON.stringify(EDGE_POD_RUNTIME[key as keyof EdgePodRuntime]),
+      )
+      .flatMap(([, value]) => [value].flat());
+    for (const line of shippedConfig.split('\n').filter((line) => !tested.has(line))) {
+      expect(replaced.some((value) => line.includes(value))).toBe(true);
+    }
+    expect(testedConfig).toContain(`log_format edge_agent '${EDGE_LOG_FORMAT}';`);
     expect(testedConfig).toContain(
-      `access_log syslog:server=127.0.0.1:${counter.syslogPort},facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;`,
+      `access_log syslog:server=127.0.0.1:${counter.syslogPort},facility=local7,tag=edge,severity=info,nohostname edge_agent;`,
     );
   });
 
@@ -194,7 +147,8 @@ describeWithNginx('the demand counter beside real nginx running the edge configu
       () => `the period ${new Date(periodStart).toISOString()} to complete (nginx: ${nginx.errorLog()})`,
     );
 
-    expect(report).toEqual({
+    const { traffic, ...counts } = report as CounterPeriodReport;
+    expect(counts).toEqual({
       schema: COUNTER_REPORT_SCHEMA,
       periodSeconds: PERIOD_SECONDS,
       start: new Date(periodStart).toISOString(),
@@ -205,6 +159,13 @@ describeWithNginx('the demand counter beside real nginx running the edge configu
       malformedLines: 0,
       lateLines: 0,
     });
+    // Every request but the probe; all but /admin/ went through a cached location (the concurrent
+    // requests for / wait on the first one's fetch, so how many of them hit depends on timing).
+    expect(traffic.requests).toBe(11);
+    expect(traffic.cacheHits + traffic.cacheMisses).toBe(10);
+    expect(traffic.cacheHits).toBeGreaterThanOrEqual(1);
+    expect(traffic.responseTimeBuckets).toHaveLength(RESPONSE_TIME_BOUNDS_MS.length + 1);
+    expect(traffic.responseTimeBuckets.reduce((sum, n) => sum + n, 0)).toBe(11);
 
     // The counter logs the period, and nothing it logs holds an address.
     await eventually(

@@ -1,118 +1,275 @@
 import { describe, expect, it } from '@jest/globals';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Service } from 'kubernetes-models/v1/Service';
+import type { AutoscalerConfig } from '../../../functions/domain/config';
 import {
   defaultEdgeManifests,
   EDGE_SERVICE_NAME,
-  nginxEdgeConfig,
   parseEdgeManifests,
   type KubernetesManifest,
 } from '../../../functions/domain/edge-manifests';
 import { InvalidRequestError } from '../../../functions/domain/errors';
+import { nginxEdgeConfig } from '../../../functions/domain/nginx-edge-config';
 import { exampleConfig } from '../../support/config-fixtures';
 
 const config = exampleConfig((raw) => {
-  raw.edge = { originUrl: 'https://origin.example.com', namespace: 'cdn', replicas: 3, image: 'nginx:1.27' };
+  raw.edge = { originUrl: 'https://origin.example.com', namespace: 'cdn', replicas: 3 };
 });
-const COUNTER_SCRIPT = '// the built demand counter\n';
-const manifests = defaultEdgeManifests(config, COUNTER_SCRIPT);
-const byKind = (kind: string) => manifests.find((m) => m.kind === kind) as KubernetesManifest & Record<string, never>;
-const podSpec = (m: KubernetesManifest[]) =>
-  (
-    m.find((x) => x.kind === 'Deployment') as unknown as {
-      spec: { template: { spec: { containers: Array<Record<string, unknown>>; volumes: unknown[] } } };
-    }
-  ).spec.template.spec;
+const AGENT_SCRIPT = '// the built edge agent\n';
+const CERTIFICATE = 'arn:aws:acm:ap-south-1:123456789012:certificate/0f4e5a6b-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+const inputs = { agentScript: AGENT_SCRIPT, certificateArn: CERTIFICATE };
+const manifests = defaultEdgeManifests(config, inputs);
+
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  env?: Array<{ name: string; value: string }>;
+  ports: Array<{ name: string; containerPort: number; protocol: string }>;
+  securityContext: Record<string, unknown>;
+  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  readinessProbe?: unknown;
+  livenessProbe?: unknown;
+  resources?: unknown;
+}
+interface PodSpec {
+  containers: Container[];
+  volumes: Array<Record<string, unknown> & { name: string }>;
+  securityContext: Record<string, unknown>;
+  automountServiceAccountToken: boolean;
+  [key: string]: unknown;
+}
+const find = (m: KubernetesManifest[], kind: string) =>
+  m.find((x) => x.kind === kind) as KubernetesManifest & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const podSpec = (m: KubernetesManifest[]): PodSpec => find(m, 'Deployment').spec.template.spec;
+const container = (m: KubernetesManifest[], name: string) => podSpec(m).containers.find((c) => c.name === name)!;
+const service = (m: KubernetesManifest[]) =>
+  find(m, 'Service') as KubernetesManifest & {
+    metadata: { annotations: Record<string, string> };
+    spec: {
+      type: string;
+      externalTrafficPolicy: string;
+      ports: Array<{ name: string; port: number; targetPort: string }>;
+    };
+  };
+
+/**
+ * The `restricted` Pod Security Standard (Kubernetes docs, "Pod Security Standards", v1.33), as a
+ * list of violations: every check of the profile (and of the baseline it includes) that a pod
+ * template of the edge could trip.
+ */
+function restrictedViolations(spec: PodSpec): string[] {
+  const violations: string[] = [];
+  const pod = spec.securityContext ?? {};
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) if (spec[field]) violations.push(`pod ${field}`);
+  for (const volume of spec.volumes) {
+    const types = Object.keys(volume).filter((k) => k !== 'name');
+    const allowed = [
+      'configMap',
+      'csi',
+      'downwardAPI',
+      'emptyDir',
+      'ephemeral',
+      'persistentVolumeClaim',
+      'projected',
+      'secret',
+    ];
+    for (const type of types) if (!allowed.includes(type)) violations.push(`volume ${volume.name} is ${type}`);
+  }
+  for (const c of spec.containers) {
+    const sc = c.securityContext ?? {};
+    const caps = (sc.capabilities ?? {}) as { add?: string[]; drop?: string[] };
+    if (sc.privileged) violations.push(`${c.name} privileged`);
+    if (sc.allowPrivilegeEscalation !== false) violations.push(`${c.name} may escalate privileges`);
+    if (!(caps.drop ?? []).includes('ALL')) violations.push(`${c.name} does not drop ALL capabilities`);
+    if ((caps.add ?? []).some((cap) => cap !== 'NET_BIND_SERVICE')) violations.push(`${c.name} adds capabilities`);
+    if (sc.runAsNonRoot !== true && pod.runAsNonRoot !== true) violations.push(`${c.name} may run as root`);
+    if (sc.runAsUser === 0 || pod.runAsUser === 0) violations.push(`${c.name} runs as uid 0`);
+    const seccomp = ((sc.seccompProfile ?? pod.seccompProfile) as { type?: string } | undefined)?.type;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') violations.push(`${c.name} has no seccomp profile`);
+    for (const port of c.ports ?? []) if ('hostPort' in port) violations.push(`${c.name} uses a host port`);
+  }
+  return violations;
+}
 
 describe('default edge manifests', () => {
-  it('are a namespace, the nginx configuration, a deployment and a LoadBalancer Service, all in the namespace', () => {
+  it('are a restricted namespace, the two ConfigMaps, the Deployment, its disruption budget and the Service', () => {
     expect(manifests.map((m) => `${m.apiVersion}/${m.kind}/${m.metadata.name}`)).toEqual([
       'v1/Namespace/cdn',
       'v1/ConfigMap/edge-cache-config',
-      'v1/ConfigMap/edge-demand-counter',
+      'v1/ConfigMap/edge-agent',
       'apps/v1/Deployment/edge-cache',
+      'policy/v1/PodDisruptionBudget/edge-cache',
       `v1/Service/${EDGE_SERVICE_NAME}`,
     ]);
     for (const m of manifests.filter((m) => m.kind !== 'Namespace')) expect(m.metadata.namespace).toBe('cdn');
   });
 
-  it('run the configured image and replica count, probed on /health, with resource requests', () => {
-    const deployment = byKind('Deployment') as unknown as {
-      spec: { replicas: number; template: { spec: { containers: Record<string, unknown>[]; volumes: unknown[] } } };
+  it.each([
+    ['TLS', config],
+    [
+      'plain HTTP',
+      exampleConfig((raw) => void (raw.edge = { originUrl: 'http://origin.internal', tls: { enabled: false } })),
+    ],
+  ] as Array<[string, AutoscalerConfig]>)('(%s) pass the Kubernetes 1.33 OpenAPI schema of each kind', (_, cfg) => {
+    // kubernetes-models 4.5 carries the schemas of Kubernetes 1.33, the configured version; unknown
+    // fields are caught at compile time (the manifests are typed with its interfaces).
+    expect(cfg.cluster.kubernetesVersion).toBe('1.33');
+    const models: Record<string, new (data: never) => { validate(): void }> = {
+      Namespace,
+      ConfigMap,
+      Deployment,
+      PodDisruptionBudget,
+      Service,
     };
+    for (const manifest of defaultEdgeManifests(cfg, inputs)) {
+      const Model = models[manifest.kind]!;
+      expect(() => new Model(manifest as never).validate()).not.toThrow();
+    }
+  });
+
+  it('the schema check catches a malformed object (it is not vacuous)', () => {
+    const deployment = structuredClone(find(manifests, 'Deployment'));
+    deployment.spec.replicas = 'three';
+    expect(() => new Deployment(deployment as never).validate()).toThrow(/replicas/);
+  });
+
+  it('meet the restricted Pod Security Standard, which the namespace enforces', () => {
+    expect(restrictedViolations(podSpec(manifests))).toEqual([]);
+    expect(find(manifests, 'Namespace').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+    });
+  });
+
+  it('the restricted check fails a pod that breaks the profile (it is not vacuous)', () => {
+    const broken = structuredClone(podSpec(manifests));
+    broken.containers[0]!.securityContext = { allowPrivilegeEscalation: true };
+    broken.securityContext = {};
+    broken.volumes.push({ name: 'host', hostPath: { path: '/' } });
+    expect(restrictedViolations(broken)).toEqual([
+      'volume host is hostPath',
+      'nginx may escalate privileges',
+      'nginx does not drop ALL capabilities',
+      'nginx may run as root',
+      'nginx has no seccomp profile',
+    ]);
+  });
+
+  it('run as non-root with read-only roots, writing only to emptyDirs, with no service account token', () => {
+    const spec = podSpec(manifests);
+    expect(spec.automountServiceAccountToken).toBe(false);
+    for (const c of spec.containers) {
+      expect(c.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101, readOnlyRootFilesystem: true });
+      const writable = c.volumeMounts.filter((mount) => !mount.readOnly).map((mount) => mount.name);
+      for (const name of writable) expect(spec.volumes.find((v) => v.name === name)).toHaveProperty('emptyDir');
+    }
+    expect(container(manifests, 'nginx').volumeMounts.map((m) => m.mountPath)).toEqual([
+      '/etc/nginx/conf.d',
+      '/var/cache/nginx/edge',
+      '/tmp',
+    ]);
+  });
+
+  it('run the pinned, supported nginx release and the configured replica count, spread over zones, probed on /health', () => {
+    const deployment = find(manifests, 'Deployment');
     expect(deployment.spec.replicas).toBe(3);
-    const [container] = deployment.spec.template.spec.containers;
-    expect(container).toMatchObject({
-      image: 'nginx:1.27',
+    expect(deployment.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    const nginx = container(manifests, 'nginx');
+    expect(nginx.image).toMatch(/^docker\.io\/nginxinc\/nginx-unprivileged:1\.30\.\d+-alpine@sha256:[0-9a-f]{64}$/);
+    expect(nginx).toMatchObject({
       readinessProbe: { httpGet: { path: '/health', port: 'http' } },
       livenessProbe: { httpGet: { path: '/health', port: 'http' } },
       resources: { requests: { cpu: expect.any(String), memory: expect.any(String) } },
     });
-    expect(container?.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/nginx/conf.d', readOnly: true });
-    expect(deployment.spec.template.spec.volumes).toContainEqual({
-      name: 'config',
-      configMap: { name: 'edge-cache-config' },
+    expect(podSpec(manifests).topologySpreadConstraints).toEqual([
+      expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1 }),
+    ]);
+  });
+
+  it('let a node drain take one edge pod at a time', () => {
+    expect(find(manifests, 'PodDisruptionBudget').spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'edge-cache' } },
     });
   });
 
-  it('expose the edge through an internet-facing network load balancer', () => {
-    const service = byKind('Service') as unknown as KubernetesManifest & {
-      metadata: { annotations: Record<string, string> };
-      spec: { type: string; ports: { port: number }[] };
-    };
-    expect(service.spec.type).toBe('LoadBalancer');
-    expect(service.spec.ports[0]?.port).toBe(80);
-    expect(service.metadata.annotations).toEqual({
-      'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
-      'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
-    });
-  });
-
-  it('roll the pods when the nginx configuration changes', () => {
+  it('carry the nginx configuration in its ConfigMap, and roll the pods when it or the agent changes', () => {
+    expect(find(manifests, 'ConfigMap').data).toEqual({ 'default.conf': nginxEdgeConfig(config) });
     const hash = (m: KubernetesManifest[]) =>
-      (
-        m.find((x) => x.kind === 'Deployment') as unknown as {
-          spec: { template: { metadata: { annotations: Record<string, string> } } };
-        }
-      ).spec.template.metadata.annotations['edge-autoscaler/config-hash'];
-    const other = defaultEdgeManifests(
-      exampleConfig((raw) => void (raw.edge.originUrl = 'https://other.example.com')),
-      COUNTER_SCRIPT,
-    );
+      find(m, 'Deployment').spec.template.metadata.annotations['edge-autoscaler/config-hash'];
+    const other = exampleConfig((raw) => void (raw.edge = { ...raw.edge, originUrl: 'https://other.example.com' }));
     expect(hash(manifests)).toMatch(/^[0-9a-f]{8}$/);
-    expect(hash(other)).not.toBe(hash(manifests));
-    expect(hash(defaultEdgeManifests(config, COUNTER_SCRIPT))).toBe(hash(manifests));
-    expect(hash(defaultEdgeManifests(config, `${COUNTER_SCRIPT}// changed\n`))).not.toBe(hash(manifests));
-  });
-
-  it('carry the nginx configuration in the ConfigMap', () => {
-    const configMap = byKind('ConfigMap') as unknown as { data: Record<string, string> };
-    expect(configMap.data['default.conf']).toBe(nginxEdgeConfig('https://origin.example.com', { countDemand: true }));
+    expect(hash(defaultEdgeManifests(config, inputs))).toBe(hash(manifests));
+    expect(hash(defaultEdgeManifests(other, inputs))).not.toBe(hash(manifests));
+    expect(hash(defaultEdgeManifests(config, { ...inputs, agentScript: `${AGENT_SCRIPT}// changed\n` }))).not.toBe(
+      hash(manifests),
+    );
   });
 });
 
-describe('the demand counter beside nginx (demand.source edge-counters, the default)', () => {
-  const counter = podSpec(manifests).containers.find((c) => c.name === 'demand-counter')!;
-
-  it('runs the shipped script from its ConfigMap on the pinned Node image, unprivileged', () => {
-    const configMap = manifests.find((m) => m.metadata.name === 'edge-demand-counter') as unknown as {
-      data: Record<string, string>;
-    };
-    expect(configMap.data).toEqual({ 'edge-agent.mjs': COUNTER_SCRIPT });
-    expect(counter.image).toBe(config.demand.counter.image);
-    expect(counter.image).toMatch(/@sha256:[0-9a-f]{64}$/);
-    expect(counter.command).toEqual(['node', '/opt/demand-counter/edge-agent.mjs']);
-    expect(counter.volumeMounts).toEqual([
-      { name: 'demand-counter', mountPath: '/opt/demand-counter', readOnly: true },
+describe('the edge Service and its load balancer', () => {
+  it('with TLS: HTTPS on 443 ended at the NLB with the region certificate and policy, HTTP on 80 to the redirect', () => {
+    const { metadata, spec } = service(manifests);
+    expect(spec.type).toBe('LoadBalancer');
+    expect(spec.ports).toEqual([
+      { name: 'https', port: 443, targetPort: 'http', protocol: 'TCP' },
+      { name: 'http', port: 80, targetPort: 'redirect', protocol: 'TCP' },
     ]);
-    expect(podSpec(manifests).volumes).toContainEqual({
-      name: 'demand-counter',
-      configMap: { name: 'edge-demand-counter' },
+    expect(metadata.annotations).toEqual({
+      'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+      'service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags': 'edge-autoscaler:owner=edgescale',
+      'service.beta.kubernetes.io/aws-load-balancer-ssl-cert': CERTIFICATE,
+      'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': 'https',
+      'service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
     });
-    expect(counter.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
+    expect(container(manifests, 'nginx').ports.map((p) => [p.name, p.containerPort])).toEqual([
+      ['http', 8080],
+      ['redirect', 8081],
+    ]);
+  });
+
+  it('without TLS: HTTP on 80 to nginx, no certificate needed', () => {
+    const plain = exampleConfig((raw) => void (raw.edge = { ...raw.edge, tls: { enabled: false } }));
+    const rendered = defaultEdgeManifests(plain, { agentScript: AGENT_SCRIPT });
+    expect(service(rendered).spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(Object.keys(service(rendered).metadata.annotations).some((k) => k.includes('ssl'))).toBe(false);
+    expect(nginxEdgeConfig(plain)).not.toContain('return 301');
+  });
+
+  it('refuses to render TLS without the region certificate, naming the fix', () => {
+    expect(() => defaultEdgeManifests(config, { agentScript: AGENT_SCRIPT })).toThrow(InvalidRequestError);
+    expect(() => defaultEdgeManifests(config, { agentScript: AGENT_SCRIPT })).toThrow(/foundation stack/);
+  });
+
+  it('keeps the client address: the Service routes load balancer traffic to local pods only', () => {
+    expect(service(manifests).spec.externalTrafficPolicy).toBe('Local');
+  });
+});
+
+describe('the edge agent beside nginx', () => {
+  const agent = container(manifests, 'edge-agent');
+
+  it("runs the shipped script from its ConfigMap on the pinned Node image, as nginx's user", () => {
+    expect(manifests.find((m) => m.metadata.name === 'edge-agent')).toMatchObject({
+      data: { 'edge-agent.mjs': AGENT_SCRIPT },
     });
+    expect(agent.image).toBe(config.demand.counter.image);
+    expect(agent.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(agent.command).toEqual(['node', '/opt/edge-agent/edge-agent.mjs']);
+    expect(agent.securityContext).toMatchObject({ runAsUser: 101, runAsGroup: 101 });
+  });
+
+  it("shares nginx's cache, read-write, to purge it", () => {
+    expect(agent.volumeMounts).toContainEqual({ name: 'cache', mountPath: '/var/cache/nginx/edge' });
+    expect(agent.env).toContainEqual({ name: 'EDGE_CACHE_DIR', value: '/var/cache/nginx/edge' });
   });
 
   it('counts in periods that divide every alarm period, with the configured memory cap', () => {
@@ -120,10 +277,7 @@ describe('the demand counter beside nginx (demand.source edge-counters, the defa
       raw.scaling.regionOverrides = { [raw.regions.elastic[0]!]: { periodSeconds: 30 } };
       raw.demand = { counter: { maxTrackedClients: 5000 } };
     });
-    const env = podSpec(defaultEdgeManifests(withOverride, COUNTER_SCRIPT)).containers.find(
-      (c) => c.name === 'demand-counter',
-    )!.env;
-    expect(env).toEqual(
+    expect(container(defaultEdgeManifests(withOverride, inputs), 'edge-agent').env).toEqual(
       expect.arrayContaining([
         { name: 'DEMAND_PERIOD_SECONDS', value: '30' },
         { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: '5000' },
@@ -131,94 +285,17 @@ describe('the demand counter beside nginx (demand.source edge-counters, the defa
     );
   });
 
-  it('declares its port on the pod only: the Service exposes nothing but HTTP', () => {
-    expect(counter.ports).toEqual([{ name: 'demand', containerPort: 9145, protocol: 'TCP' }]);
-    const service = byKind('Service') as unknown as { spec: { ports: Array<{ name: string }> } };
-    expect(service.spec.ports.map((p) => p.name)).toEqual(['http']);
-  });
-
-  it('keeps the client address: the Service routes load balancer traffic to local pods only', () => {
-    const service = byKind('Service') as unknown as { spec: Record<string, unknown> };
-    expect(service.spec.externalTrafficPolicy).toBe('Local');
-  });
-
-  it('has nginx send every request but the probes to the counter, by its own connection address', () => {
-    const conf = nginxEdgeConfig('https://origin.example.com', { countDemand: true });
-    expect(conf).toContain("log_format edge_demand '$msec $remote_addr';");
-    expect(conf).toContain(
-      'access_log syslog:server=127.0.0.1:5140,facility=local7,tag=edge_demand,severity=info,nohostname edge_demand;',
-    );
-    expect(conf).not.toMatch(/real_ip|X-Forwarded-For \$http|\$http_x_forwarded_for/);
-  });
-
-  it('refuses to render without the counter script rather than deploy pods that cannot start', () => {
-    expect(() => defaultEdgeManifests(config)).toThrow(/demand counter script is missing/);
-  });
-
-  it('is left out when the user publishes the demand (demand.source external)', () => {
+  it('runs whatever the demand source: purge and traffic metrics need it too', () => {
     const external = exampleConfig((raw) => void (raw.demand = { source: 'external' }));
-    const rendered = defaultEdgeManifests(external);
-    expect(rendered.map((m) => m.metadata.name)).not.toContain('edge-demand-counter');
-    expect(podSpec(rendered).containers.map((c) => c.name)).toEqual(['nginx']);
-    const configMap = rendered.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
-    expect(configMap.data['default.conf']).not.toContain('edge_demand');
-  });
-});
-
-describe('nginx edge configuration', () => {
-  const conf = nginxEdgeConfig('https://origin.example.com', { countDemand: true });
-
-  it('proxies to the origin over TLS with the origin host name', () => {
-    expect(conf).toContain('set $origin "https://origin.example.com";');
-    expect(conf).toContain('proxy_set_header Host origin.example.com;');
-    expect(conf).toContain('proxy_ssl_server_name on;');
-    expect(conf).toContain('proxy_pass $origin$request_uri;');
+    expect(podSpec(defaultEdgeManifests(external, inputs)).containers.map((c) => c.name)).toEqual([
+      'nginx',
+      'edge-agent',
+    ]);
   });
 
-  it('caches in a cache zone and tells clients whether they got a hit', () => {
-    expect(conf).toMatch(/proxy_cache_path \/var\/cache\/nginx\/edge .*keys_zone=edge_cache:/);
-    expect(conf).toContain('proxy_cache edge_cache;');
-    expect(conf).toContain('add_header X-Cache-Status $upstream_cache_status always;');
-  });
-
-  it('serves stale copies while the origin fails', () => {
-    expect(conf).toContain('proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;');
-  });
-
-  it('answers /health itself with 200', () => {
-    expect(conf).toMatch(/location = \/health \{[^}]*return 200/);
-  });
-
-  it('caches by content type: images and video long by URI, CSS/JS a day, API briefly and never stale, admin never', () => {
-    const block = (start: string) => conf.slice(conf.indexOf(start), conf.indexOf('}', conf.indexOf(start)));
-    const images = block('location ~* \\.(?:jpe?g');
-    expect(images).toContain('proxy_cache_valid 200 301 302 24h;');
-    expect(images).toContain('proxy_cache_key "$scheme$host$uri";');
-    expect(block('location ~* \\.(?:css|js')).toContain('24h');
-    expect(block('location ~* \\.(?:mp4')).toContain('proxy_cache_valid 200 206 7d;');
-    const api = block('location ^~ /api/');
-    expect(api).toContain('proxy_cache_valid 200 5m;');
-    expect(api).toContain('proxy_cache_use_stale off;');
-    expect(block('location ^~ /admin/')).toContain('proxy_cache off;');
-    expect(block('location ^~ /auth/')).toContain('proxy_cache off;');
-    expect(block('location / {')).toContain('5m');
-  });
-
-  it('keeps the origin path and port, and plain http without TLS settings', () => {
-    const plain = nginxEdgeConfig('http://origin.internal:8080/static/', { countDemand: false });
-    expect(plain).toContain('set $origin "http://origin.internal:8080/static";');
-    expect(plain).toContain('proxy_set_header Host origin.internal:8080;');
-    expect(plain).not.toContain('proxy_ssl_server_name');
-  });
-
-  it('never lets a URL character start an nginx variable', () => {
-    expect(nginxEdgeConfig('https://origin.example.com/a$b', { countDemand: false })).toContain(
-      'set $origin "https://origin.example.com/a%24b";',
-    );
-  });
-
-  it('balances its braces', () => {
-    expect(conf.split('{').length).toBe(conf.split('}').length);
+  it('declares its port on the pod only: no Service port reaches it', () => {
+    expect(agent.ports).toEqual([{ name: 'agent', containerPort: 9145, protocol: 'TCP' }]);
+    expect(service(manifests).spec.ports.map((p) => p.targetPort)).not.toContain('agent');
   });
 });
 
