@@ -1,6 +1,6 @@
 /**
  * collectSeconds: one run of the demand collector (collectDemand, the Lambda's code path) over 20
- * serving regions whose edges are emulated locally: a real demand counter per region (the edge
+ * serving regions whose edges are emulated locally: a real edge agent per region (the edge
  * pod's program, fed nginx's syslog lines: 50,000 distinct prefixes in one period, mostly IPv4
  * /24s of the public space and some IPv6 /48s, 1-3 clients each), reached through one local
  * Kubernetes API double's pod proxy, as the API servers of 20 clusters. EKS and CloudWatch are
@@ -14,9 +14,12 @@ import { seededRandom } from '../functions/domain/simulation/diurnal-trace';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubernetesApiDouble } from '../cli/sandbox/kubernetes-api-double';
-import { startDemandCounter, type RunningDemandCounter } from '../edge/demand-counter';
+import { startEdgeAgent, type RunningEdgeAgent } from '../edge/edge-agent';
 import { openGeoDatabases } from '../functions/adapters/geo-database';
 import { collectDemand, type CollectorDeps } from '../functions/collect/demand-collector';
 import { AWS_REGIONS } from '../functions/domain/aws-regions';
@@ -127,7 +130,9 @@ export async function measureCollect(): Promise<{ collectSeconds: number }> {
   const eks = mockClient(EKSClient);
   const cloudWatch = mockClient(CloudWatchClient);
   const api = new KubernetesApiDouble();
-  const counters: RunningDemandCounter[] = [];
+  const agents: RunningEdgeAgent[] = [];
+  // The agents' cache directory: empty, no purge runs.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'collect-bench-cache-'));
   try {
     eks.on(DescribeClusterCommand).callsFake(async (input: { name: string }) => ({
       cluster: {
@@ -146,17 +151,18 @@ export async function measureCollect(): Promise<{ collectSeconds: number }> {
 
     const apiUrl = await api.start();
     for (const region of regions) {
-      const counter = await startDemandCounter({
+      const agent = await startEdgeAgent({
         periodSeconds: periodMs / 1000,
         maxTrackedClients: config.demand.counter.maxTrackedClients,
         now: () => clockMs,
+        cacheDir,
         syslogPort: 0,
         httpPort: 0,
         httpHost: '127.0.0.1',
       });
-      counters.push(counter);
+      agents.push(agent);
       api.setPods(`/clusters/${clusterName(config.prefix, region)}`, namespace, [
-        { name: `edge-cache-${region}`, portUrl: `http://127.0.0.1:${counter.httpPort}` },
+        { name: `edge-cache-${region}`, portUrl: `http://127.0.0.1:${agent.httpPort}` },
       ]);
     }
 
@@ -188,17 +194,17 @@ export async function measureCollect(): Promise<{ collectSeconds: number }> {
       const periodStartMs = firstPeriodMs + (2 * run + 1) * periodMs;
       clockMs = periodStartMs + periodMs - 1000;
       let fedClients = 0;
-      counters.forEach((counter, edge) => {
+      agents.forEach((agent, edge) => {
         const clients = edgeClients(1 + edge);
         clients.forEach((address, i) => {
           const stamp = ((periodStartMs + 1000 + (i % (periodMs - 3000))) / 1000).toFixed(3);
-          counter.counter.recordLine(`<190>Dec  1 10:00:00 edge_demand: ${stamp} ${address}`);
+          agent.counter.recordLine(`<190>Dec  1 10:00:00 edge_agent: ${stamp} ${address} HIT 0.004`);
         });
         fedClients += clients.length;
       });
       clockMs = periodStartMs + periodMs + COUNTER_GRACE_SECONDS * 1000 + 1000;
       // Each pod's counter completes the period on its own CPU, on its ticker, at the end + grace.
-      for (const counter of counters) counter.counter.completeDuePeriods();
+      for (const agent of agents) agent.counter.completeDuePeriods();
       // Feeding blocks the event loop for seconds: let the servers close the keep-alive sockets
       // that went idle meanwhile (and the clients see it), or the collection would meet them
       // being reset under its first requests.
@@ -227,7 +233,8 @@ export async function measureCollect(): Promise<{ collectSeconds: number }> {
     times.sort((a, b) => a - b);
     return { collectSeconds: Math.round(times[Math.floor(RUNS / 2)]! * 1000) / 1000 };
   } finally {
-    await Promise.all(counters.map((counter) => counter.stop()));
+    await Promise.all(agents.map((agent) => agent.stop()));
+    rmSync(cacheDir, { recursive: true, force: true });
     await api.stop();
     eks.restore();
     cloudWatch.restore();

@@ -6,6 +6,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -18,6 +19,7 @@ export interface AwsClients {
   dynamo: DynamoDBDocumentClient;
   cloudWatch: CloudWatchClient;
   route53: Route53Client;
+  lambda: LambdaClient;
 }
 
 export interface ClientOptions {
@@ -37,5 +39,6 @@ export function createAwsClients({ region, profile }: ClientOptions): AwsClients
     }),
     cloudWatch: new CloudWatchClient(config),
     route53: new Route53Client({ region: 'us-east-1', profile }),
+    lambda: new LambdaClient(config),
   };
 }

@@ -22,6 +22,8 @@ export interface Deployment {
   scaleDownStateMachineArn: string;
   configParameterName: string;
   dashboardName?: string;
+  /** Absent from a deployment older than `regionctl purge`. */
+  purgeFunctionName?: string;
   config: AutoscalerConfig;
 }
 
@@ -57,6 +59,7 @@ export async function discoverDeployment(
     scaleDownStateMachineArn: outputs.get(CONTROL_OUTPUTS.scaleDownStateMachineArn)!,
     configParameterName,
     dashboardName: outputs.get(CONTROL_OUTPUTS.dashboardName),
+    purgeFunctionName: outputs.get(CONTROL_OUTPUTS.purgeFunctionName),
     config: await readDeployedConfig(clients, configParameterName, stackName, homeRegion),
   };
 }

@@ -5,10 +5,12 @@
  * value is the exit code.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { isAwsRegion } from '../functions/domain/aws-regions';
 import { reportingFailures, type CommandEnv, type Target } from './command-env';
 import { validateConfig } from './commands/config-validate';
 import { DEFAULT_HISTORY_LIMIT, showHistory } from './commands/history';
 import { pauseRegion, resumeRegion } from './commands/pause';
+import { purgeCache } from './commands/purge';
 import { scaleDown, scaleUp } from './commands/scale';
 import { showStatus } from './commands/status';
 import type { ExitCode } from './exit-codes';
@@ -64,6 +66,7 @@ export function buildProgram(deps: ProgramDeps): Command {
         'regionctl up ap-southeast-1 --reason "product launch" --hold 6h --wait',
         'regionctl down sa-east-1 --wait',
         'regionctl pause ap-south-1 --for 2h',
+        'regionctl purge "/images/*"',
         'regionctl --profile prod --region us-east-1 --prefix edgescale history ap-southeast-1',
       ) + '\nExit codes: 0 ok, 1 failed, 2 bad usage, 3 refused by a safety rule, 4 no credentials or not deployed.\n',
     );
@@ -171,6 +174,39 @@ export function buildProgram(deps: ProgramDeps): Command {
       run(command, { region }, (env) => showHistory(env, region, options)),
     );
 
+  program
+    .command('purge')
+    .description(
+      'Refresh a path, or every path under a prefix, in the edge cache of every serving region (through the control plane)',
+    )
+    .argument(
+      '<path>',
+      'request path without the query, e.g. /images/logo.png; end it with * for every path under a prefix, e.g. "/images/*"',
+    )
+    .option(
+      '--edge-region <code>',
+      "purge only this approved region's edge (the global --region names the home region)",
+      regionCode,
+    )
+    .option('--json', 'print the purge report as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'regionctl purge /images/logo.png',
+        'regionctl purge "/images/*"',
+        'regionctl purge /index.html --edge-region eu-west-1 --json',
+      ) +
+        '\nA path is purged with every query and cookie variant of it; quote a prefix so that the shell does not\n' +
+        'expand the *; "/*" purges everything. Percent-escapes (%20) are decoded, as nginx keys its cache by the\n' +
+        'decoded path. Each edge pod deletes what it cached and fetches it again from the origin on the next request.\n' +
+        'Exits 1 when a region or pod was not purged (the report says why); running it again is safe.\n',
+    )
+    .action((path: string, options: { edgeRegion?: string; json?: boolean }, command: Command) =>
+      run(command, options.edgeRegion ? { region: options.edgeRegion } : undefined, (env) =>
+        purgeCache(env, path, options),
+      ),
+    );
+
   const config = program.command('config').description('Work with the autoscaler configuration');
   config
     .command('validate')
@@ -185,6 +221,11 @@ export function buildProgram(deps: ProgramDeps): Command {
   // Built elsewhere: give them the program's usage-error handling and output like the others.
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra.copyInheritedSettings(program));
   return program;
+}
+
+function regionCode(value: string): string {
+  if (!isAwsRegion(value)) throw new InvalidArgumentError(`"${value}" is not an AWS region code, e.g. eu-west-1`);
+  return value;
 }
 
 function positiveInteger(value: string): number {

@@ -1,43 +1,38 @@
 /**
- * The demand counter: a small program beside nginx in every edge pod that counts, per period,
- * the distinct clients of each network prefix (IPv4 /24, IPv6 /48), for the collector in the home
- * region (functions/domain/edge-agent-contract.ts is the contract between the two).
+ * The demand counter: the counting core of the edge agent (edge/edge-agent.ts, the program beside
+ * nginx in every edge pod). From nginx's log lines it counts, per period, the distinct clients of
+ * each network prefix (IPv4 /24, IPv6 /48) and the period's traffic (edge/traffic-counts.ts), for
+ * the collector in the home region (functions/domain/edge-agent-contract.ts is the contract
+ * between the two).
  *
  * Why it looks like this:
  * - Counting at the edge: shipping every request to CloudWatch Logs costs about $80 a day at
- *   10,000 requests/s; a counter reduces a period's traffic to one small map of prefix -> count.
- * - Local syslog: nginx sends one UDP datagram per request to 127.0.0.1 (`access_log syslog:`),
- *   which needs no shared volume, no log file rotation and no extra module, and never blocks nginx
- *   (a datagram the counter misses is lost, never queued).
+ *   10,000 requests/s; a counter reduces a period's traffic to one small map of prefix -> count
+ *   and a few dozen traffic counts.
  * - Bounded memory: at most `maxTrackedClients` distinct clients are tracked per period; requests of
- *   further clients are counted in an overflow bucket and reported. A period that completes keeps
- *   only its prefix -> count map, as the JSON it is served as; the last COUNTER_KEPT_PERIODS are kept.
+ *   further clients are counted in an overflow bucket and reported (and in the traffic, like every
+ *   request). A period that completes keeps only its report, as the JSON it is served as; the last
+ *   COUNTER_KEPT_PERIODS are kept.
  * - Raw addresses never leave the pod: they live in memory until their period completes, and
  *   nothing the counter logs or serves contains one.
+ * - A request belongs to the period of its own time (nginx stamps a line when the request ends),
+ *   so a line that arrives late within the grace still counts where it belongs.
  * - Missing is not zero: a period that began before the counter started would be a partial count,
  *   so it is never reported (an absence with its reason); an idle edge reports its periods with no
- *   prefixes.
- *
- * Dependency-free (Node built-ins only): bundled by `bundleEdgeAgent` (infra/lambda-bundling.ts)
- * into one readable module that a ConfigMap ships to a public Node image, with no image build.
+ *   prefixes and no requests.
  */
-import { createSocket } from 'node:dgram';
-import { realpathSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import {
   clientAddress,
   COUNTER_GRACE_SECONDS,
-  AGENT_HTTP_PORT,
   COUNTER_KEPT_PERIODS,
   COUNTER_REPORT_SCHEMA,
-  AGENT_SYSLOG_PORT,
   periodStartMs,
   type ClientAddress,
   type CounterPeriodReport,
   type CounterPeriodsReport,
+  type EdgeTrafficCounts,
 } from '../functions/domain/edge-agent-contract';
+import { addRequest, emptyTrafficCounts, isCacheStatus } from './traffic-counts';
 
 export interface DemandCounterOptions {
   /** Length of a period in whole seconds; periods start at multiples of it since the epoch. */
@@ -58,11 +53,23 @@ export interface PeriodAbsence {
   reason: string;
 }
 
+/** One request as nginx logs it (EDGE_LOG_FORMAT). */
+export interface EdgeRequest {
+  /** The client address (`$remote_addr`). */
+  address: string;
+  /** When the request ended, ms since the epoch (`$msec`). */
+  atMs: number;
+  /** `$upstream_cache_status`: a CACHE_HIT_STATUSES or CACHE_MISS_STATUSES status, or `-` where the location does not cache. */
+  cacheStatus: string;
+  /** `$request_time` in ms. */
+  responseTimeMs: number;
+}
+
 export interface DemandCounter {
-  /** Counts one nginx log line: a syslog datagram's text, or just its message `<$msec> <$remote_addr>`. */
+  /** Counts one nginx log line: a syslog datagram's text, or just its message (EDGE_LOG_FORMAT). */
   recordLine(line: string): void;
-  /** Counts one request of `address` that ended at `atMs`. */
-  recordClient(address: string, atMs: number): void;
+  /** Counts one request. */
+  recordRequest(request: EdgeRequest): void;
   /** The complete period that starts at `startMs`, or why there is none. */
   period(startMs: number): CounterPeriodReport | PeriodAbsence;
   /** Every complete period still kept, oldest first. */
@@ -85,6 +92,7 @@ interface OpenPeriod {
   overflowRequests: number;
   malformedLines: number;
   lateLines: number;
+  traffic: EdgeTrafficCounts;
 }
 
 interface KeptPeriod {
@@ -92,8 +100,11 @@ interface KeptPeriod {
   json: string;
 }
 
-/** A line's message: `1764585464.123 203.0.113.7` (`$msec $remote_addr`). */
-const MESSAGE = /^(\d{1,12})(?:\.(\d{1,3}))? (\S+)$/;
+/**
+ * A line's message (EDGE_LOG_FORMAT): `1767225600.123 192.0.2.10 HIT 0.004`: `$msec` and
+ * `$request_time` in seconds with milliseconds, the address and the cache status as words.
+ */
+const MESSAGE = /^(\d{1,12})(?:\.(\d{1,3}))? (\S+) (\S+) (\d{1,9})(?:\.(\d{1,3}))?$/;
 
 export function createDemandCounter(options: DemandCounterOptions): DemandCounter {
   const { periodSeconds, maxTrackedClients, now = Date.now, onPeriodComplete } = options;
@@ -117,7 +128,14 @@ export function createDemandCounter(options: DemandCounterOptions): DemandCounte
     if (startMs < nextToCompleteMs) return undefined;
     let period = open.get(startMs);
     if (!period) {
-      period = { clients: new Map(), trackedClients: 0, overflowRequests: 0, malformedLines: 0, lateLines: 0 };
+      period = {
+        clients: new Map(),
+        trackedClients: 0,
+        overflowRequests: 0,
+        malformedLines: 0,
+        lateLines: 0,
+        traffic: emptyTrafficCounts(),
+      };
       open.set(startMs, period);
     }
     return period;
@@ -155,6 +173,7 @@ export function createDemandCounter(options: DemandCounterOptions): DemandCounte
       overflowRequests: period?.overflowRequests ?? 0,
       malformedLines: period?.malformedLines ?? 0,
       lateLines: period?.lateLines ?? 0,
+      traffic: period?.traffic ?? emptyTrafficCounts(),
     };
   }
 
@@ -175,20 +194,27 @@ export function createDemandCounter(options: DemandCounterOptions): DemandCounte
   }
 
   /**
-   * Counts one request. Lines that cannot be counted (malformed, or late for a period already
-   * complete) are counted in the period open when they arrive; while that is the partial period
-   * the counter started in, which is never reported, nowhere.
+   * Counts one request (undefined: a line that could not be read). Lines that cannot be counted
+   * (malformed, or late for a period already complete) are counted in the period open when they
+   * arrive; while that is the partial period the counter started in, which is never reported, nowhere.
    */
-  function record(address: string | undefined, atMs: number): void {
+  function record(request: EdgeRequest | undefined): void {
     const nowMs = now();
     completeDuePeriods(nowMs);
     const arrival = openPeriod(periodStartMs(nowMs, periodSeconds));
-    const client = address === undefined ? undefined : clientAddress(address);
-    if (!client || !Number.isFinite(atMs)) {
+    const client = request && clientAddress(request.address);
+    if (
+      !request ||
+      !client ||
+      !Number.isFinite(request.atMs) ||
+      !isCacheStatus(request.cacheStatus) ||
+      !Number.isFinite(request.responseTimeMs) ||
+      request.responseTimeMs < 0
+    ) {
       if (arrival) arrival.malformedLines++;
       return;
     }
-    const startMs = periodStartMs(atMs, periodSeconds);
+    const startMs = periodStartMs(request.atMs, periodSeconds);
     if (startMs > nowMs) {
       // Stamped in a period that has not begun: nginx and the counter share the pod's clock.
       if (arrival) arrival.malformedLines++;
@@ -199,14 +225,20 @@ export function createDemandCounter(options: DemandCounterOptions): DemandCounte
       if (arrival && startMs >= firstReportableMs) arrival.lateLines++;
       return;
     }
-    track(openPeriod(startMs)!, client);
+    const period = openPeriod(startMs)!;
+    track(period, client);
+    addRequest(period.traffic, request.cacheStatus, request.responseTimeMs);
   }
 
   function recordLine(line: string): void {
     const match = MESSAGE.exec(messageOf(line));
-    if (!match) return record(undefined, NaN);
-    const ms = Number(match[1]) * 1000 + Number((match[2] ?? '').padEnd(3, '0'));
-    record(match[3], ms);
+    if (!match) return record(undefined);
+    record({
+      address: match[3]!,
+      atMs: millisecondsOf(match[1]!, match[2]),
+      cacheStatus: match[4]!,
+      responseTimeMs: millisecondsOf(match[5]!, match[6]),
+    });
   }
 
   function periodJson(startMs: number): string | PeriodAbsence {
@@ -243,7 +275,7 @@ export function createDemandCounter(options: DemandCounterOptions): DemandCounte
 
   return {
     recordLine,
-    recordClient: (address, atMs) => record(address, atMs),
+    recordRequest: (request) => record(request),
     period: (startMs) => {
       const json = periodJson(startMs);
       return typeof json === 'string' ? (JSON.parse(json) as CounterPeriodReport) : json;
@@ -256,8 +288,13 @@ export function createDemandCounter(options: DemandCounterOptions): DemandCounte
   };
 }
 
+/** Whole ms of nginx's `<seconds>.<milliseconds>` (exact: no floating-point seconds in between). */
+function millisecondsOf(seconds: string, fraction: string | undefined): number {
+  return Number(seconds) * 1000 + Number((fraction ?? '').padEnd(3, '0'));
+}
+
 /**
- * The message of a syslog datagram as nginx sends it (`<190>Dec  1 10:37:44 edge_demand: <message>`,
+ * The message of a syslog datagram as nginx sends it (`<190>Dec  1 10:37:44 <tag>: <message>`,
  * with `nohostname`; a hostname before the tag changes nothing): what follows the tag's ": ".
  * The header's time has no ": " in it, nor has an IPv6 address. A line without a header is the message.
  */
@@ -265,181 +302,4 @@ function messageOf(line: string): string {
   if (!line.startsWith('<')) return line.trim();
   const tagEnd = line.indexOf(': ');
   return tagEnd < 0 ? '' : line.slice(tagEnd + 2).trim();
-}
-
-export interface DemandCounterServerOptions extends DemandCounterOptions {
-  /** UDP port of the syslog listener (on 127.0.0.1); 0 picks a free one. Default AGENT_SYSLOG_PORT. */
-  syslogPort?: number;
-  /** TCP port of the HTTP server; 0 picks a free one. Default AGENT_HTTP_PORT. */
-  httpPort?: number;
-  /** Interface of the HTTP server. Default 0.0.0.0: the API server's pod proxy reaches it at the pod's address. */
-  httpHost?: string;
-}
-
-export interface RunningDemandCounter {
-  syslogPort: number;
-  httpPort: number;
-  counter: DemandCounter;
-  stop(): Promise<void>;
-}
-
-const ROUTES = 'the counter serves GET /periods, GET /periods/<period start in epoch seconds> and GET /health';
-
-/** Starts the syslog listener and the HTTP server of a new counter. */
-export async function startDemandCounter(options: DemandCounterServerOptions): Promise<RunningDemandCounter> {
-  const counter = createDemandCounter(options);
-
-  const syslog = createSocket('udp4');
-  syslog.on('message', (datagram) => {
-    for (const line of datagram.toString('latin1').split('\n')) if (line.trim() !== '') counter.recordLine(line);
-  });
-  await new Promise<void>((resolve, reject) => {
-    syslog.once('error', reject);
-    syslog.bind(options.syslogPort ?? AGENT_SYSLOG_PORT, '127.0.0.1', () => {
-      syslog.off('error', reject);
-      resolve();
-    });
-  });
-  // A receive error loses a datagram, nothing more: the counter keeps running.
-  syslog.on('error', (error) => console.error(`demand-counter: syslog listener: ${error.message}`));
-
-  const http = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0]!;
-    if (request.method !== 'GET') return answer(response, 404, { reason: `not found: ${ROUTES}` });
-    if (path === '/health') return answer(response, 200, { status: 'ok' });
-    if (path === '/periods') return answer(response, 200, counter.periodsJson());
-    const periodPath = /^\/periods\/(.*)$/.exec(path);
-    if (periodPath) {
-      if (!/^\d{1,12}$/.test(periodPath[1]!))
-        return answer(response, 404, { reason: 'not a period start: give it in whole seconds since the epoch' });
-      const json = counter.periodJson(Number(periodPath[1]) * 1000);
-      return typeof json === 'string' ? answer(response, 200, json) : answer(response, 404, { reason: json.reason });
-    }
-    return answer(response, 404, { reason: `not found: ${ROUTES}` });
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(options.httpPort ?? AGENT_HTTP_PORT, options.httpHost ?? '0.0.0.0', () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    syslog.close();
-    throw error;
-  }
-
-  // Completes periods on time even when no traffic arrives (for onPeriodComplete); queries do it too.
-  const ticker = setInterval(() => counter.completeDuePeriods(), 1000);
-  ticker.unref();
-
-  return {
-    syslogPort: syslog.address().port,
-    httpPort: (http.address() as AddressInfo).port,
-    counter,
-    async stop() {
-      clearInterval(ticker);
-      http.closeAllConnections();
-      await Promise.all([
-        new Promise<void>((resolve) => http.close(() => resolve())),
-        new Promise<void>((resolve) => syslog.close(() => resolve())),
-      ]);
-    },
-  };
-}
-
-function answer(response: ServerResponse, status: number, body: string | object): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  response.end(text);
-}
-
-/** Reads one whole-number setting from the environment; undefined when it is optional and unset. */
-function wholeNumberSetting(
-  name: string,
-  min: number,
-  max: number,
-  example: string,
-  required: boolean,
-): number | undefined {
-  const text = process.env[name];
-  if (text === undefined || text === '') {
-    if (!required) return undefined;
-    throw new Error(`${name} is not set; fix: set it to ${example}`);
-  }
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max)
-    throw new Error(`${name} is "${text}": it must be a whole number from ${min} to ${max}; fix: set it to ${example}`);
-  return value;
-}
-
-function log(message: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', message, ...fields }));
-}
-
-/** The program: settings from the environment, one JSON log line per completed period, stops on SIGTERM. */
-async function main(): Promise<void> {
-  let settings: { periodSeconds: number; maxTrackedClients: number; syslogPort?: number; httpPort?: number };
-  try {
-    settings = {
-      periodSeconds: wholeNumberSetting('DEMAND_PERIOD_SECONDS', 1, 86_400, 'the period in seconds, e.g. 60', true)!,
-      maxTrackedClients: wholeNumberSetting('DEMAND_MAX_TRACKED_CLIENTS', 1, 100_000_000, 'a cap, e.g. 200000', true)!,
-      syslogPort: wholeNumberSetting('DEMAND_SYSLOG_PORT', 0, 65_535, `a UDP port, e.g. ${AGENT_SYSLOG_PORT}`, false),
-      httpPort: wholeNumberSetting('DEMAND_HTTP_PORT', 0, 65_535, `a TCP port, e.g. ${AGENT_HTTP_PORT}`, false),
-    };
-  } catch (error) {
-    console.error(`demand-counter: ${(error as Error).message}`);
-    process.exitCode = 1;
-    return;
-  }
-  const running = await startDemandCounter({
-    ...settings,
-    onPeriodComplete: (report) =>
-      log('period complete', {
-        start: report.start,
-        prefixes: Object.keys(report.prefixes).length,
-        trackedClients: report.trackedClients,
-        maxTrackedClients: report.maxTrackedClients,
-        overflowRequests: report.overflowRequests,
-        malformedLines: report.malformedLines,
-        lateLines: report.lateLines,
-      }),
-  });
-  log('listening', {
-    syslogPort: running.syslogPort,
-    httpPort: running.httpPort,
-    periodSeconds: settings.periodSeconds,
-    maxTrackedClients: settings.maxTrackedClients,
-  });
-  const stop = (signal: string) => {
-    void running.stop().then(() => log('stopped', { signal }));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-}
-
-/**
- * Run as a program (`node edge-agent.mjs`), not imported. Both sides are resolved through
- * symbolic links: a ConfigMap volume mounts its files as links, and Node resolves its main module.
- */
-function isMainModule(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule()) {
-  main().catch((error: unknown) => {
-    console.error(`demand-counter: ${(error as Error).message}`);
-    process.exitCode = 1;
-  });
 }

@@ -1,15 +1,19 @@
 /**
  * The autoscaler's CloudWatch dashboard (`<prefix>-autoscaler`, home region), top to bottom:
- *   1. the state of every alarm: scaling alarms per elastic region, dead letters, failed workflows;
+ *   1. the state of every alarm: scaling alarms per elastic region, dead letters, failed workflows,
+ *      the collection's silence, the cache hit rate per region;
  *   2. demand per elastic region against its scale-up and scale-down thresholds (override applied),
  *      and the demand of the always-on regions;
- *   2b. with edge-counted demand: users served by each edge, the unattributed share and the
- *      collection lag (functions/collect/demand-collector.ts);
+ *   2b. the edge's traffic per region (functions/domain/edge-traffic.ts): cache hit rate against
+ *      its alarm threshold, requests per second, p50 and p95 response time, and the collection's
+ *      lag and edges answering (functions/collect/demand-collector.ts);
+ *   2c. with edge-counted demand: users served by each edge and the unattributed share;
  *   3. active regions over time and the executions of each workflow;
  *   4. scale-up lead time and failed scalings per region;
  *   5. how long each step of a scale-up took, per region.
- * Metric names come from functions/domain/metric-names.ts (what the Lambdas emit) and
- * demand-metric.ts; thresholds from alarm-policy.ts (what the alarms use).
+ * Metric names come from functions/domain/metric-names.ts (what the Lambdas emit),
+ * demand-metric.ts and edge-traffic.ts; thresholds from alarm-policy.ts and edge-traffic.ts (what
+ * the alarms use).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -34,6 +38,12 @@ import {
   STEP_DURATION_METRICS,
   scalingOutcomeMetric,
 } from '../functions/domain/metric-names';
+import {
+  CACHE_HIT_RATE_ALARM_STATISTIC,
+  cacheHitRateAlarm,
+  TRAFFIC_METRICS,
+  type TrafficFigure,
+} from '../functions/domain/edge-traffic';
 import { dashboardName } from '../functions/domain/naming';
 
 export interface AutoscalerDashboardProps {
@@ -63,6 +73,7 @@ export class AutoscalerDashboard extends Construct {
         [alarmStatus(props.alarms)],
         demandOfElasticRegions(config),
         [demandOfAlwaysOnRegions(config)],
+        ...edgeTraffic(config),
         ...(config.demand.source === 'edge-counters' ? [demandCollection(config)] : []),
         [activeRegions(), ...workflowExecutions(props)],
         [leadTime(config), failedScalings(config)],
@@ -98,7 +109,8 @@ function demandMetric(region: string, periodSeconds: number) {
 
 function alarmStatus(alarms: cloudwatch.IAlarm[]) {
   return new cloudwatch.AlarmStatusWidget({
-    title: 'Alarms: scaling (per elastic region), dead letters, failed workflows',
+    title:
+      'Alarms: scaling (per elastic region), dead letters, failed workflows, collection, cache hit rate (per region)',
     alarms,
     width: FULL_WIDTH,
     height: 4,
@@ -159,7 +171,68 @@ function collectorMetric(
   });
 }
 
-/** Where users were counted, how many could not be placed, and how late each collection published. */
+/**
+ * Each serving edge's traffic (one line per approved region; a region that is down has none), and
+ * how each collection went: its lag and the edges that answered.
+ */
+function edgeTraffic(config: AutoscalerConfig): cloudwatch.IWidget[][] {
+  const periodSeconds = demandCounterPeriodSeconds(config);
+  const regions = approvedRegions(config);
+  const perRegion = (figure: TrafficFigure, statistic = 'Average') =>
+    regions.map((region) => collectorMetric(TRAFFIC_METRICS[figure], statistic, periodSeconds, region));
+  const alarm = cacheHitRateAlarm(config);
+  const msAxis = { min: 0, label: 'ms', showUnits: false };
+  return [
+    [
+      new cloudwatch.GraphWidget({
+        title: 'Edge cache hit rate per region (%)',
+        left: perRegion('cacheHitRate', CACHE_HIT_RATE_ALARM_STATISTIC),
+        leftAnnotations: [
+          {
+            value: alarm.threshold,
+            color: COLORS.up,
+            label: `alarm below ${alarm.threshold} % (${alarm.datapointsToAlarm} of ${alarm.evaluationPeriods} × ${alarm.periodSeconds / 60} min)`,
+          },
+        ],
+        leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Edge requests per second per region',
+        left: perRegion('requestsPerSecond'),
+        leftYAxis: { min: 0, label: 'requests/s', showUnits: false },
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Collection: lag and edges answering',
+        left: [collectorMetric(COLLECTOR_METRICS.collectionLag, 'Maximum', periodSeconds, undefined, 'lag (s)')],
+        right: [
+          collectorMetric(COLLECTOR_METRICS.edgesAnswered, 'Minimum', periodSeconds, undefined, 'edges answered'),
+          collectorMetric(COLLECTOR_METRICS.edgesSilent, 'Maximum', periodSeconds, undefined, 'edges silent'),
+        ],
+        leftYAxis: { min: 0, label: 'seconds', showUnits: false },
+        rightYAxis: { min: 0, label: 'edges', showUnits: false },
+        width: 8,
+      }),
+    ],
+    [
+      new cloudwatch.GraphWidget({
+        title: 'Edge response time p50 per region (ms)',
+        left: perRegion('responseTimeP50'),
+        leftYAxis: msAxis,
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Edge response time p95 per region (ms)',
+        left: perRegion('responseTimeP95'),
+        leftYAxis: msAxis,
+        width: 12,
+      }),
+    ],
+  ];
+}
+
+/** Where users were counted and how many could not be placed. */
 function demandCollection(config: AutoscalerConfig): cloudwatch.IWidget[] {
   const periodSeconds = demandCounterPeriodSeconds(config);
   const regions = approvedRegions(config);
@@ -193,18 +266,7 @@ function demandCollection(config: AutoscalerConfig): cloudwatch.IWidget[] {
       right: [share],
       leftYAxis: { min: 0, label: 'users', showUnits: false },
       rightYAxis: { min: 0, max: 100, label: '%', showUnits: false },
-      width: 6,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'Demand collection: lag and edges answering',
-      left: [collectorMetric(COLLECTOR_METRICS.collectionLag, 'Maximum', periodSeconds, undefined, 'lag (s)')],
-      right: [
-        collectorMetric(COLLECTOR_METRICS.edgesAnswered, 'Minimum', periodSeconds, undefined, 'edges answered'),
-        collectorMetric(COLLECTOR_METRICS.edgesSilent, 'Maximum', periodSeconds, undefined, 'edges silent'),
-      ],
-      leftYAxis: { min: 0, label: 'seconds', showUnits: false },
-      rightYAxis: { min: 0, label: 'edges', showUnits: false },
-      width: 6,
+      width: 12,
     }),
   ];
 }

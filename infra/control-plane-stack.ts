@@ -18,6 +18,7 @@ import {
   stateTableName,
 } from '../functions/domain/naming';
 import { AutoscalerDashboard } from './autoscaler-dashboard';
+import { CachePurge } from './cache-purge';
 import { DemandCollection } from './demand-collection';
 import { RegionWorkflows } from './region-workflows';
 import { ScalingAutomation } from './scaling-automation';
@@ -36,8 +37,9 @@ export class ControlPlaneStack extends Stack {
   readonly scaling: ScalingAutomation;
   readonly workflowFailureAlarm: WorkflowFailureAlarm;
   readonly dashboard: AutoscalerDashboard;
-  /** Only with demand.source = edge-counters. */
-  readonly demandCollection?: DemandCollection;
+  /** The collector of the edge agents' counts: traffic always, ActiveUsers with demand.source = edge-counters. */
+  readonly demandCollection: DemandCollection;
+  readonly cachePurge: CachePurge;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -93,16 +95,19 @@ export class ControlPlaneStack extends Stack {
       scaleDown: this.workflows.scaleDown,
     });
 
-    this.demandCollection =
-      props.config.demand.source === 'edge-counters'
-        ? new DemandCollection(this, 'DemandCollection', {
-            config: props.config,
-            stateTable: this.stateTable,
-            notifications: this.notifications,
-            operatorRole: this.workflows.eksOperatorRole,
-            deadLetterQueue: this.scaling.deadLetterQueue,
-          })
-        : undefined;
+    this.demandCollection = new DemandCollection(this, 'DemandCollection', {
+      config: props.config,
+      stateTable: this.stateTable,
+      notifications: this.notifications,
+      operatorRole: this.workflows.eksOperatorRole,
+      deadLetterQueue: this.scaling.deadLetterQueue,
+    });
+
+    this.cachePurge = new CachePurge(this, 'CachePurge', {
+      config: props.config,
+      stateTable: this.stateTable,
+      operatorRole: this.workflows.eksOperatorRole,
+    });
 
     const workflows = { scaleUp: this.workflows.scaleUp, scaleDown: this.workflows.scaleDown };
     this.workflowFailureAlarm = new WorkflowFailureAlarm(this, 'WorkflowFailureAlarm', {
@@ -117,7 +122,8 @@ export class ControlPlaneStack extends Stack {
         ...this.scaling.alarms.flatMap((a) => [a.scaleUp, a.scaleDown]),
         this.scaling.deadLetterAlarm,
         this.workflowFailureAlarm.alarm,
-        ...(this.demandCollection ? [this.demandCollection.silenceAlarm] : []),
+        this.demandCollection.silenceAlarm,
+        ...this.demandCollection.cacheHitRateAlarms,
       ],
     });
 
@@ -136,6 +142,7 @@ export class ControlPlaneStack extends Stack {
       scaleDownStateMachineArn: this.workflows.scaleDown.stateMachineArn,
       configParameterName: configParameter.parameterName,
       dashboardName: dashboardName(prefix),
+      purgeFunctionName: this.cachePurge.purgeFunction.functionName,
     };
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, CONTROL_OUTPUTS[key as keyof typeof CONTROL_OUTPUTS], { value });

@@ -1,9 +1,17 @@
 /**
- * The demand signal, when the edges count it (demand.source = edge-counters): the collector
- * Lambda, run by an EventBridge Scheduler schedule once per counter period, and an alarm when it
- * has collected nothing for several periods. The collector shares the EKS operator role of the
- * task Lambdas: it reads the counters through each cluster's Kubernetes API as the cluster's
- * creator does (same presigned-token authentication, no new credentials, no new endpoint).
+ * The collection of what the edge agents count, deployed whatever demand.source is (an agent
+ * runs in every edge pod): the collector Lambda, run by an EventBridge Scheduler schedule once
+ * per counter period, publishes each serving region's traffic (cache hit rate, requests per
+ * second, p50/p95 response time) and, with demand.source edge-counters, the demand
+ * (ActiveUsers); an alarm when it has collected nothing for several periods, and one per
+ * approved region when its cache hit rate stays low. The collector shares the EKS operator role
+ * of the task Lambdas: it reads the agents through each cluster's Kubernetes API as the
+ * cluster's creator does (same presigned-token authentication, no new credentials, no new
+ * endpoint).
+ *
+ * Still named DemandCollection (construct id, schedule and function names): renaming would give
+ * the named function, schedule and alarm new logical ids, and CloudFormation cannot replace a
+ * resource by one of the same name, so an existing deployment could not be updated.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -19,10 +27,12 @@ import { Construct } from 'constructs';
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import type { AutoscalerConfig } from '../functions/domain/config';
+import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
 import { collectionIntervalMinutes, demandCounterPeriodSeconds } from '../functions/domain/demand-collection';
-import { COLLECTOR_METRICS, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
+import { COLLECTOR_METRICS, DEMAND_DIMENSION, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
 import { COUNTER_KEPT_PERIODS } from '../functions/domain/edge-agent-contract';
+import { CACHE_HIT_RATE_ALARM_STATISTIC, cacheHitRateAlarm, TRAFFIC_METRICS } from '../functions/domain/edge-traffic';
+import { cacheHitRateAlarmName } from '../functions/domain/naming';
 import { AutoscalerFunction } from './autoscaler-function';
 
 export interface DemandCollectionProps {
@@ -39,10 +49,13 @@ export const SILENT_COLLECTIONS_TO_ALARM = 5;
 export class DemandCollection extends Construct {
   readonly collector: lambda.Function;
   readonly silenceAlarm: cloudwatch.Alarm;
+  /** One per approved region, in the order of approvedRegions. */
+  readonly cacheHitRateAlarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: DemandCollectionProps) {
     super(scope, id);
     const { config } = props;
+    const countsDemand = config.demand.source === 'edge-counters';
     const intervalMinutes = collectionIntervalMinutes(config);
     this.collector = new AutoscalerFunction(this, 'Collector', {
       config,
@@ -50,11 +63,12 @@ export class DemandCollection extends Construct {
       stateTableName: props.stateTable.tableName,
       role: props.operatorRole,
       // The geolocation databases are loaded into memory (about 135 MB for the shipped ones).
-      memorySize: 1024,
+      memorySize: countsDemand ? 1024 : 256,
       timeout: Duration.seconds(Math.min(50, intervalMinutes * 60 - 10)),
-      bundledFiles: { geoDatabaseFiles: geoDatabaseFiles(config) },
-      description:
-        'Collects the edges demand counts, attributes them to the nearest approved region, publishes ActiveUsers',
+      bundledFiles: countsDemand ? { geoDatabaseFiles: geoDatabaseFiles(config) } : {},
+      description: countsDemand
+        ? "Collects the edges' demand and traffic counts; publishes their traffic and ActiveUsers (attributed to the nearest approved region)"
+        : "Collects the edges' traffic counts and publishes their traffic (demand.source external: the user publishes ActiveUsers)",
     }).function;
     props.stateTable.grantReadData(this.collector);
     this.collector.addToRolePolicy(
@@ -101,7 +115,7 @@ export class DemandCollection extends Construct {
     const period = Duration.minutes(intervalMinutes);
     this.silenceAlarm = new cloudwatch.Alarm(this, 'SilenceAlarm', {
       alarmName: `${config.prefix}-demand-collection-silent`,
-      alarmDescription: `No edge demand collected for ${SILENT_COLLECTIONS_TO_ALARM} collections in a row: ActiveUsers is missing and no region scales automatically. Read the collector's logs (${config.prefix}-collect-handler): each silent edge is logged with its region and the reason.`,
+      alarmDescription: `No edge report collected for ${SILENT_COLLECTIONS_TO_ALARM} collections in a row: ${countsDemand ? 'ActiveUsers is missing and no region scales automatically; ' : ''}the edge traffic metrics are missing. Read the collector's logs (${config.prefix}-collect-handler): each silent edge is logged with its region and the reason.`,
       metric: new cloudwatch.Metric({
         namespace: DEMAND_NAMESPACE,
         metricName: COLLECTOR_METRICS.edgesAnswered,
@@ -115,6 +129,28 @@ export class DemandCollection extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     this.silenceAlarm.addAlarmAction(new cwActions.SnsAction(props.notifications));
+
+    const hitRate = cacheHitRateAlarm(config);
+    this.cacheHitRateAlarms = approvedRegions(config).map((region) => {
+      const alarm = new cloudwatch.Alarm(this, `CacheHitRateAlarm-${region}`, {
+        alarmName: cacheHitRateAlarmName(config.prefix, region),
+        alarmDescription: `The edge cache of ${region} answered under ${hitRate.threshold} % of its cacheable requests from the cache for ${hitRate.datapointsToAlarm} periods of ${hitRate.periodSeconds / 60} minutes: the origin takes the load and users wait longer. Check the origin's Cache-Control headers and the edge.cache rules; a purge or a new region refills its cache. No data (no traffic, or under ${config.edge.metrics.hitRateMinRequests} cacheable requests a period) is not an alarm.`,
+        metric: new cloudwatch.Metric({
+          namespace: DEMAND_NAMESPACE,
+          metricName: TRAFFIC_METRICS.cacheHitRate,
+          dimensionsMap: { [DEMAND_DIMENSION]: region },
+          period: Duration.seconds(hitRate.periodSeconds),
+          statistic: CACHE_HIT_RATE_ALARM_STATISTIC,
+        }),
+        threshold: hitRate.threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: hitRate.evaluationPeriods,
+        datapointsToAlarm: hitRate.datapointsToAlarm,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      });
+      alarm.addAlarmAction(new cwActions.SnsAction(props.notifications));
+      return alarm;
+    });
   }
 }
 

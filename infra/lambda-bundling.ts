@@ -44,7 +44,7 @@ export async function bundleLambda(entry: string, outfile: string): Promise<void
 /** Files a Lambda reads from its own bundle, beside index.mjs. */
 export interface BundledFiles {
   /** edge-agent.mjs: the edge task ships it to the edges in a ConfigMap. */
-  demandCounter?: boolean;
+  edgeAgent?: boolean;
   /** MMDB files, copied in this order to geo/ with geo/index.json listing them (the collector). */
   geoDatabaseFiles?: string[];
 }
@@ -52,7 +52,7 @@ export interface BundledFiles {
 /** Bundles a handler into `outDir`/index.mjs, with the files it reads beside it. */
 export async function bundleLambdaDirectory(entry: string, outDir: string, files: BundledFiles = {}): Promise<void> {
   await bundleLambda(entry, join(outDir, 'index.mjs'));
-  if (files.demandCounter) await bundleEdgeAgent(join(outDir, EDGE_AGENT_FILE));
+  if (files.edgeAgent) await bundleEdgeAgent(join(outDir, EDGE_AGENT_FILE));
   if (files.geoDatabaseFiles) {
     mkdirSync(join(outDir, 'geo'), { recursive: true });
     const names = files.geoDatabaseFiles.map((file, i) => `${i}-${basename(file)}`);
@@ -62,8 +62,8 @@ export async function bundleLambdaDirectory(entry: string, outDir: string, files
 }
 
 /**
- * Builds the demand counter (edge/demand-counter.ts) into one dependency-free ES module for
- * Node 22: not minified, because it ships to the edge as readable ConfigMap text.
+ * Builds the edge agent (edge/edge-agent.ts) into one dependency-free ES module for Node 22:
+ * not minified, because it ships to the edge as readable ConfigMap text.
  */
 export async function bundleEdgeAgent(outfile: string): Promise<void> {
   await build({
@@ -74,7 +74,7 @@ export async function bundleEdgeAgent(outfile: string): Promise<void> {
     minify: false,
     sourcemap: false,
     logLevel: 'error',
-    entryPoints: [fileURLToPath(new URL('../edge/demand-counter.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('../edge/edge-agent.ts', import.meta.url))],
     outfile,
   });
 }

@@ -1,13 +1,16 @@
 /**
  * What one approved region needs before the scale-up workflow can create a cluster there, and
  * that costs nothing while idle: a VPC with public subnets in two availability zones (no NAT
- * gateway), the EKS cluster and node roles, and a security group. The workflow reads these
- * from the SSM parameter `/<prefix>/foundation/<region>` in that region.
+ * gateway), the EKS cluster and node roles, a security group and, with edge.tls.enabled, the
+ * region's ACM certificate for the latency record's name (the edge's load balancer ends TLS with
+ * it). The workflow reads these from the SSM parameter `/<prefix>/foundation/<region>` in that region.
  */
 import { Stack, Tags, Validations, type StackProps, RemovalPolicy } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { AutoscalerConfig } from '../functions/domain/config';
@@ -27,6 +30,8 @@ export interface RegionFoundation {
   securityGroupIds: string[];
   clusterRoleArn: string;
   nodeRoleArn: string;
+  /** The region's certificate for dns.recordName, with edge.tls.enabled. */
+  certificateArn?: string;
 }
 
 export class RegionFoundationStack extends Stack {
@@ -34,6 +39,8 @@ export class RegionFoundationStack extends Stack {
   readonly clusterRole: iam.Role;
   readonly nodeRole: iam.Role;
   readonly foundationParameter: ssm.StringParameter;
+  /** With edge.tls.enabled: the certificate the edge's load balancer serves for dns.recordName. */
+  readonly certificate?: acm.Certificate;
 
   constructor(scope: Construct, id: string, props: RegionFoundationStackProps) {
     super(scope, id, props);
@@ -105,12 +112,24 @@ export class RegionFoundationStack extends Stack {
       }
     }
 
+    if (config.edge.tls.enabled) {
+      // ACM certificates are regional: each region's load balancer needs its own. DNS validation
+      // needs only the zone's id (CloudFormation writes the validation record there and waits
+      // for ISSUED); the certificates of every region share that one record.
+      const zone = route53.HostedZone.fromHostedZoneId(this, 'RecordZone', config.dns.hostedZoneId);
+      this.certificate = new acm.Certificate(this, 'EdgeCertificate', {
+        domainName: config.dns.recordName.replace(/\.$/, ''),
+        validation: acm.CertificateValidation.fromDns(zone),
+      });
+    }
+
     const foundation: RegionFoundation = {
       vpcId: this.vpc.vpcId,
       subnetIds: this.vpc.publicSubnets.map((s) => s.subnetId),
       securityGroupIds: [controlPlaneSecurityGroup.securityGroupId],
       clusterRoleArn: this.clusterRole.roleArn,
       nodeRoleArn: this.nodeRole.roleArn,
+      ...(this.certificate && { certificateArn: this.certificate.certificateArn }),
     };
     this.foundationParameter = new ssm.StringParameter(this, 'FoundationParameter', {
       parameterName: foundationParameterName(config.prefix, region),

@@ -77,7 +77,7 @@ export class RegionWorkflows extends Construct {
         ...common,
         entry: 'tasks/edge-task',
         role: this.eksOperatorRole,
-        bundledFiles: { demandCounter: config.demand.source === 'edge-counters' },
+        bundledFiles: { edgeAgent: true },
         timeout: Duration.seconds(90),
         description: 'Workflow task: the edge workload through the Kubernetes API',
       }),

@@ -24,11 +24,10 @@ export const DEPLOYED_LAMBDAS = {
   dnsTask: 'dns-task',
   decide: 'decision-handler',
   reconcile: 'reconcile-handler',
-  /** Deployed only with demand.source = edge-counters. */
+  /** The collector of the edge agents' counts (traffic always, ActiveUsers with demand.source edge-counters). */
   collect: 'collect-handler',
+  purge: 'purge-handler',
 } as const;
-
-const OPTIONAL_LAMBDAS = new Set<DeployedLambda>(['collect']);
 
 export type DeployedLambda = keyof typeof DEPLOYED_LAMBDAS;
 
@@ -101,9 +100,7 @@ export function readSynthesizedDeployment(outdir: string, prefix: string): Synth
     };
     lambdaByLogicalId.set(logicalId, lambda);
   }
-  const missing = (Object.keys(DEPLOYED_LAMBDAS) as DeployedLambda[]).filter(
-    (l) => !lambdas[l] && !OPTIONAL_LAMBDAS.has(l),
-  );
+  const missing = (Object.keys(DEPLOYED_LAMBDAS) as DeployedLambda[]).filter((l) => !lambdas[l]);
   if (missing.length) throw new Error(`${stack} deploys no function for ${missing.join(', ')}`);
 
   const definitions = {} as Record<WorkflowName, WorkflowDefinition>;

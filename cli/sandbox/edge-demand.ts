@@ -1,17 +1,23 @@
 /**
  * The sandbox's demand when the edges count it (demand.source edge-counters): synthetic clients
- * reach the serving edges, whose counters count them, and the bundled collector Lambda publishes
+ * reach the serving edges, whose agents count them, and the bundled collector Lambda publishes
  * the demand the alarms see, as in AWS.
  *
  * - Every edge the scale-up deploys (an edge Deployment applied to a cluster of the Kubernetes
- *   API double) gets a real demand counter (the script the edge task ships) on the simulated
- *   clock, declared as the edge's pod, so the collector reaches it through the pod proxy.
+ *   API double) gets a real edge agent (the script the edge task ships) on the simulated clock,
+ *   with an empty cache directory of its own (no nginx runs), declared as the edge's pod, so the
+ *   collector reaches it through the pod proxy.
  * - The users of each region of the trace are clients with addresses located near that region
  *   (from the shipped geolocation database), sent as nginx's log lines to the edge Route53's
- *   latency routing would send them to: the nearest region that has a record.
+ *   latency routing would send them to: the nearest region that has a record. Each request gets
+ *   a cache status and a response time drawn from a seeded random (mostly fast hits, some slower
+ *   misses), the same on every run.
  * - A period in which a region's trace has no figure (a publisher gap in the external mode)
- *   is played as the counter of the edge serving those users not answering.
+ *   is played as the agent of the edge serving those users not answering.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PeriodCollection } from '../../functions/collect/demand-collector';
 import { openGeoDatabases, type GeoDatabase } from '../../functions/adapters/geo-database';
@@ -24,7 +30,7 @@ import { clusterName } from '../../functions/domain/naming';
 import { seededRandom } from '../../functions/domain/simulation/diurnal-trace';
 import { REGION_LOCATIONS } from '../../functions/domain/region-locations';
 import { isAwsRegion } from '../../functions/domain/aws-regions';
-import type { RunningDemandCounter, startDemandCounter } from '../../edge/demand-counter';
+import type { RunningEdgeAgent, startEdgeAgent } from '../../edge/edge-agent';
 import { geoDatabaseFiles } from '../../infra/demand-collection';
 import type { KubernetesApiDouble } from './kubernetes-api-double';
 import type { SimulatedClock } from './simulated-clock';
@@ -36,21 +42,21 @@ const PREFIXES_PER_REGION = 16;
 /** Addresses .1 to .250 of each /24. */
 const HOSTS_PER_PREFIX = 250;
 
-/** What takes time to load, done before the simulated clock starts: the counter module and the client pools. */
+/** What takes time to load, done before the simulated clock starts: the agent module and the client pools. */
 export interface EdgeDemandSetup {
-  startCounter: typeof startDemandCounter;
+  startAgent: typeof startEdgeAgent;
   pools: Map<string, string[]>;
 }
 
-/** Loads the counter the synthesized edge task ships and picks each region's client prefixes. */
+/** Loads the agent the synthesized edge task ships and picks each region's client prefixes. */
 export async function prepareEdgeDemand(
   config: AutoscalerConfig,
-  counterScript: string,
+  agentScript: string,
   regions: readonly string[],
 ): Promise<EdgeDemandSetup> {
-  const module = (await import(pathToFileURL(counterScript).href)) as { startDemandCounter: typeof startDemandCounter };
+  const module = (await import(pathToFileURL(agentScript).href)) as { startEdgeAgent: typeof startEdgeAgent };
   return {
-    startCounter: module.startDemandCounter,
+    startAgent: module.startEdgeAgent,
     pools: clientPools(openGeoDatabases(geoDatabaseFiles(config)), regions),
   };
 }
@@ -67,10 +73,17 @@ export interface EdgeDemandDeps {
   timeline: Timeline;
 }
 
+/** A running agent and the cache directory it was given. */
+interface EdgeAgent {
+  running: RunningEdgeAgent;
+  cacheDir: string;
+}
+
 export class EdgeDemand {
-  private readonly counters = new Map<string, RunningDemandCounter>();
+  private readonly agents = new Map<string, EdgeAgent>();
   private readonly silent = new Set<string>();
   private readonly pools: Map<string, string[]>;
+  private readonly random = seededRandom(0x7a11c5);
   private lastSilent = '';
 
   constructor(private readonly deps: EdgeDemandDeps) {
@@ -86,17 +99,17 @@ export class EdgeDemand {
   }
 
   /**
-   * At the start of a period: the counters follow the edges deployed now, and each region's users
-   * of the period reach the edge serving them. NaN users: that edge's counter is silent this period.
+   * At the start of a period: the agents follow the edges deployed now, and each region's users
+   * of the period reach the edge serving them. NaN users: that edge's agent is silent this period.
    */
   async beginPeriod(periodStartMs: number, stepSeconds: number, users: ReadonlyMap<string, number>): Promise<void> {
     await this.followEdges();
-    const serving = [...this.deps.servingRegions()].filter((r) => this.counters.has(r));
+    const serving = [...this.deps.servingRegions()].filter((r) => this.agents.has(r));
     this.silent.clear();
     if (serving.length === 0) return;
     for (const [region, count] of users) {
       const edge = nearest(region, serving);
-      const counter = this.counters.get(edge)!;
+      const counter = this.agents.get(edge)!.running.counter;
       if (Number.isNaN(count)) {
         this.silent.add(edge);
         continue;
@@ -108,7 +121,7 @@ export class EdgeDemand {
         const host = 1 + Math.floor(i / pool.length);
         // Spread over the period, as requests end.
         const atMs = periodStartMs + Math.floor(((i + 0.5) / clients) * stepSeconds * 1000);
-        counter.counter.recordLine(`${(atMs / 1000).toFixed(3)} ${prefix}.${host}`);
+        counter.recordLine(`${(atMs / 1000).toFixed(3)} ${prefix}.${host} ${this.cacheOutcome()}`);
       }
     }
     this.declarePods();
@@ -117,7 +130,7 @@ export class EdgeDemand {
   /** After the period's end: the collector's scheduled run for it. */
   async collect(periodEndMs: number): Promise<void> {
     const { clock } = this.deps;
-    // The counters report a period once its grace has passed.
+    // The agents report a period once its grace has passed.
     await new Promise((resolve) =>
       setTimeout(resolve, clock.realMsUntil(periodEndMs + COUNTER_GRACE_SECONDS * 1000 + 1)),
     );
@@ -126,8 +139,20 @@ export class EdgeDemand {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.counters.values()].map((c) => c.stop()));
-    this.counters.clear();
+    await Promise.all([...this.agents.values()].map((agent) => stopAgent(agent)));
+    this.agents.clear();
+  }
+
+  /**
+   * A request's `$upstream_cache_status $request_time`: 90 % hits in 1-9 ms, 7 % misses that
+   * went to the origin (40-400 ms), 3 % on paths that are never cached (`-`, 20-200 ms), so the
+   * hit rate (hits / cacheable requests) is about 93 %, above the default alarm threshold.
+   */
+  private cacheOutcome(): string {
+    const kind = this.random();
+    const spread = this.random();
+    const [status, fromMs, toMs] = kind < 0.9 ? ['HIT', 1, 9] : kind < 0.97 ? ['MISS', 40, 400] : ['-', 20, 200];
+    return `${status} ${((fromMs + Math.floor(spread * (toMs - fromMs + 1))) / 1000).toFixed(3)}`;
   }
 
   private report(period: PeriodCollection): void {
@@ -159,7 +184,7 @@ export class EdgeDemand {
     }
   }
 
-  /** A counter per edge the double holds (its Deployment applied), none for an edge deleted since. */
+  /** An agent per edge the double holds (its Deployment applied), none for an edge deleted since. */
   private async followEdges(): Promise<void> {
     const { config, kubernetes } = this.deps;
     for (const region of approvedRegions(config)) {
@@ -168,22 +193,22 @@ export class EdgeDemand {
           `${clusterPath(config, region)}/apis/apps/v1/namespaces/${config.edge.namespace}/deployments/${EDGE_APP_NAME}`,
         ),
       );
-      const counter = this.counters.get(region);
-      if (deployed && !counter) {
-        this.counters.set(
-          region,
-          await this.deps.setup.startCounter({
-            periodSeconds: demandCounterPeriodSeconds(config),
-            maxTrackedClients: config.demand.counter.maxTrackedClients,
-            now: () => this.deps.clock.now(),
-            syslogPort: 0,
-            httpPort: 0,
-            httpHost: '127.0.0.1',
-          }),
-        );
-      } else if (!deployed && counter) {
-        await counter.stop();
-        this.counters.delete(region);
+      const agent = this.agents.get(region);
+      if (deployed && !agent) {
+        const cacheDir = mkdtempSync(join(tmpdir(), 'sandbox-edge-cache-'));
+        const running = await this.deps.setup.startAgent({
+          periodSeconds: demandCounterPeriodSeconds(config),
+          maxTrackedClients: config.demand.counter.maxTrackedClients,
+          now: () => this.deps.clock.now(),
+          cacheDir,
+          syslogPort: 0,
+          httpPort: 0,
+          httpHost: '127.0.0.1',
+        });
+        this.agents.set(region, { running, cacheDir });
+      } else if (!deployed && agent) {
+        await stopAgent(agent);
+        this.agents.delete(region);
       }
     }
   }
@@ -191,19 +216,24 @@ export class EdgeDemand {
   private declarePods(): void {
     const { config, kubernetes } = this.deps;
     for (const region of approvedRegions(config)) {
-      const counter = this.counters.get(region);
-      const pods = counter
+      const agent = this.agents.get(region);
+      const pods = agent
         ? [
             {
               name: `${EDGE_APP_NAME}-${region}-0`,
-              // A silent counter: the pod is there, nothing answers on its port.
-              portUrl: this.silent.has(region) ? 'http://127.0.0.1:9' : `http://127.0.0.1:${counter.httpPort}`,
+              // A silent agent: the pod is there, nothing answers on its port.
+              portUrl: this.silent.has(region) ? 'http://127.0.0.1:9' : `http://127.0.0.1:${agent.running.httpPort}`,
             },
           ]
         : [];
       kubernetes.setPods(clusterPath(config, region), config.edge.namespace, pods);
     }
   }
+}
+
+async function stopAgent(agent: EdgeAgent): Promise<void> {
+  await agent.running.stop();
+  rmSync(agent.cacheDir, { recursive: true, force: true });
 }
 
 const clusterPath = (config: AutoscalerConfig, region: string) => `/clusters/${clusterName(config.prefix, region)}`;

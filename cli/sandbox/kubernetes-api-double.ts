@@ -7,8 +7,9 @@
  * Several clusters can share one server under path prefixes (`<url>/clusters/<name>`); a
  * `cloudController` hook, when set, plays the load-balancer controller for every new Service.
  * Pods are whatever a test or the sandbox declares with `setPods` (the double runs no scheduler):
- * it lists them, and its pod proxy (`.../pods/<name>:<port>/proxy/<path>`) forwards GETs to the
- * local server that plays each pod, as the API server forwards to the pod's IP.
+ * it lists them, and its pod proxy (`.../pods/<name>:<port>/proxy/<path>`) forwards GETs and
+ * POSTs (with their body) to the local server that plays each pod, as the API server forwards to
+ * the pod's IP.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,11 +28,15 @@ type StoredObject = Record<string, unknown> & {
   status?: Record<string, unknown>;
 };
 
-/** A pod the double lists as running and ready, and where its proxied port really listens. */
+/** A pod the double lists (running and ready unless said otherwise), and where its proxied port really listens. */
 export interface DeclaredPod {
   name: string;
   /** Base URL of the local server playing the pod's port (e.g. a demand counter). */
   portUrl: string;
+  /** Default Running. */
+  phase?: string;
+  /** Default true. */
+  ready?: boolean;
 }
 
 const POD_PROXY = /^(.*)\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+):(\d+)\/proxy(\/.*)?$/;
@@ -48,9 +53,9 @@ export class KubernetesApiDouble {
   private failures: number[] = [];
   private lingering = new Map<string, number>();
   private server?: Server;
-  /** Called once for each Service applied (not re-applied): returns its load balancer's hostname. */
+  /** Called once for each Service applied (not re-applied), with the Service as stored: returns its load balancer's hostname. */
   cloudController?: {
-    serviceCreated(servicePath: string): Promise<string>;
+    serviceCreated(servicePath: string, service: Record<string, unknown>): Promise<string>;
     serviceDeleted(servicePath: string, hostname: string): Promise<void>;
   };
 
@@ -122,7 +127,10 @@ export class KubernetesApiDouble {
         const isNew = !this.objects.has(path);
         const result = this.apply(path, JSON.parse(text) as StoredObject, req.headers['content-type']);
         if (isNew && this.cloudController && (result.body as StoredObject).kind === 'Service') {
-          this.provisionLoadBalancer(path, await this.cloudController.serviceCreated(path));
+          this.provisionLoadBalancer(
+            path,
+            await this.cloudController.serviceCreated(path, result.body as StoredObject),
+          );
         }
         return result;
       }
@@ -130,6 +138,10 @@ export class KubernetesApiDouble {
         if (POD_PROXY.test(path)) return this.proxyToPod(path, url.search);
         if (POD_LIST.test(path)) return this.listPods(path);
         return this.get(path);
+      case 'POST':
+        if (POD_PROXY.test(path))
+          return this.proxyToPod(path, url.search, { body: text, contentType: req.headers['content-type'] });
+        return { status: 405, body: { kind: 'Status', message: 'the double takes POST only through the pod proxy' } };
       case 'DELETE':
         return this.delete(path);
       default:
@@ -141,18 +153,33 @@ export class KubernetesApiDouble {
     const [, cluster, namespace] = POD_LIST.exec(path)!;
     const items = (this.pods.get(`${cluster}|${namespace}`) ?? []).map((pod) => ({
       metadata: { name: pod.name, namespace },
-      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+      status: {
+        phase: pod.phase ?? 'Running',
+        conditions: [{ type: 'Ready', status: pod.ready === false ? 'False' : 'True' }],
+      },
     }));
     return { status: 200, body: { kind: 'PodList', apiVersion: 'v1', items } };
   }
 
   /** Like the API server's pod proxy: the pod's own answer, status and body; 503 when nothing listens. */
-  private async proxyToPod(path: string, search: string): Promise<{ status: number; body?: unknown; raw?: string }> {
+  private async proxyToPod(
+    path: string,
+    search: string,
+    /** A POST's body, relayed as it came. */
+    post?: { body: string; contentType?: string },
+  ): Promise<{ status: number; body?: unknown; raw?: string }> {
     const [, cluster, namespace, name, , rest] = POD_PROXY.exec(path)!;
     const pod = (this.pods.get(`${cluster}|${namespace}`) ?? []).find((p) => p.name === name);
     if (!pod) return { status: 404, body: { kind: 'Status', message: `pods "${name}" not found` } };
     try {
-      const response = await fetch(`${pod.portUrl}${rest ?? '/'}${search}`);
+      const response = await fetch(
+        `${pod.portUrl}${rest ?? '/'}${search}`,
+        post && {
+          method: 'POST',
+          body: post.body,
+          headers: post.contentType ? { 'Content-Type': post.contentType } : {},
+        },
+      );
       return { status: response.status, raw: await response.text() };
     } catch (error) {
       return {

@@ -17,6 +17,7 @@ import {
   DescribeNodegroupCommand,
   type EKSClient,
 } from '@aws-sdk/client-eks';
+import { CLUSTER_SERVICE_CIDR } from '../domain/cluster-network';
 import type { AutoscalerConfig } from '../domain/config';
 import { NotOwnedError, ResourceFailedError } from '../domain/errors';
 import { isOwned } from '../domain/lifecycle-rules';
@@ -134,6 +135,8 @@ export async function ensureCluster(eks: EKSClient, spec: ClusterSpec, now = new
           endpointPublicAccess: true,
           endpointPrivateAccess: true,
         },
+        // A fixed Service range gives cluster DNS a known address, nginx's resolver (cluster-network.ts).
+        kubernetesNetworkConfig: { serviceIpv4Cidr: CLUSTER_SERVICE_CIDR, ipFamily: 'ipv4' },
         logging: { clusterLogging: [{ types: [...CONTROL_PLANE_LOG_TYPES], enabled: true }] },
         // Clusters created through the API default to extended support, six times the price.
         upgradePolicy: { supportType: 'STANDARD' },

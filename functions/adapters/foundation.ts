@@ -1,6 +1,6 @@
 /**
- * Reads a region's foundation (subnets, security groups, EKS roles) from the SSM parameter that
- * the region's foundation stack writes in that region.
+ * Reads a region's foundation (subnets, security groups, EKS roles, the edge's certificate) from
+ * the SSM parameter that the region's foundation stack writes in that region.
  */
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { InvalidRequestError } from '../domain/errors';
@@ -12,8 +12,7 @@ import { callAws, isAwsError } from './aws-errors';
 /** `ssm` must be a client of `region` itself: each foundation parameter lives in its own region. */
 export async function loadFoundation(ssm: SSMClient, prefix: string, region: string): Promise<RegionFoundationDoc> {
   const name = foundationParameterName(prefix, region);
-  const stack = regionStackName(prefix, region);
-  const fix = `fix: deploy the stack ${stack} (npx cdk deploy ${stack})`;
+  const fix = deployFix(prefix, region);
   let value: string | undefined;
   try {
     const { Parameter } = await callAws('GetParameter', () => ssm.send(new GetParameterCommand({ Name: name })));
@@ -38,4 +37,21 @@ export async function loadFoundation(ssm: SSMClient, prefix: string, region: str
     throw new InvalidRequestError(`The foundation parameter ${name} in ${region} is invalid: ${problems}; ${fix}`);
   }
   return parsed.data;
+}
+
+/**
+ * The region's certificate for the edge's TLS listener (edge.tls.enabled), from its foundation.
+ * A foundation deployed without one (TLS off then, or before TLS existed) is InvalidRequestError.
+ */
+export async function loadEdgeCertificateArn(ssm: SSMClient, prefix: string, region: string): Promise<string> {
+  const { certificateArn } = await loadFoundation(ssm, prefix, region);
+  if (certificateArn) return certificateArn;
+  throw new InvalidRequestError(
+    `The foundation of ${region} has no edge certificate: the SSM parameter ${foundationParameterName(prefix, region)} in ${region} has no certificateArn, and edge.tls.enabled needs one; ${deployFix(prefix, region)}, which issues it, or set edge.tls.enabled to false`,
+  );
+}
+
+function deployFix(prefix: string, region: string): string {
+  const stack = regionStackName(prefix, region);
+  return `fix: deploy the stack ${stack} (npx cdk deploy ${stack})`;
 }

@@ -1,8 +1,9 @@
 /**
- * The demand collector Lambda, run by an EventBridge Scheduler schedule once per counter period
- * (or once a minute for shorter periods). The schedule's own time, not the moment the Lambda
- * runs, names the periods it collects, so a late or repeated run publishes for the right periods.
- * The geolocation databases are files in the Lambda's bundle (geo/, see infra/lambda-bundling.ts).
+ * The collector Lambda (the edges' demand and traffic), run by an EventBridge Scheduler schedule
+ * once per counter period (or once a minute for shorter periods). The schedule's own time, not
+ * the moment the Lambda runs, names the periods it collects, so a late or repeated run publishes
+ * for the right periods. The geolocation databases are files in the Lambda's bundle (geo/, see
+ * infra/lambda-bundling.ts), shipped and opened only when the edges count the demand.
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,13 +45,12 @@ function geoDatabase(): GeoDatabase {
 export const handler = lambdaHandler(scheduledCollectionSchema, async (event) => {
   const rt = runtime();
   const store = new StateStore(documentClient(rt.homeRegion), rt.stateTableName);
-  const locate = geoDatabase();
   const periods = await collectDemand(new Date(event.scheduledTime), {
     config: rt.config,
     regionStates: (regions) => store.getRegionStates(regions),
     eks: eksClient,
     kubernetes: (cluster, region) => kubernetesClientFor(cluster, region),
-    locate: (prefix) => locate.locate(prefix),
+    locate: (prefix) => geoDatabase().locate(prefix),
     cloudWatch: cloudWatchClient(rt.homeRegion),
     clusterCache,
     now: () => new Date(),

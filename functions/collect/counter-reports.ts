@@ -1,13 +1,37 @@
 /**
- * Checks what a demand counter answered before any of it is counted: the report must follow the
- * contract (functions/domain/edge-agent-contract.ts) and be the period that was asked for. Data
- * from an edge is input like any other: a malformed report is rejected whole, with a reason.
+ * Checks what an edge agent answered before any of it is counted: the report must follow the
+ * contract (functions/domain/edge-agent-contract.ts, schema COUNTER_REPORT_SCHEMA: demand and
+ * traffic) and be the period that was asked for. Data from an edge is input like any other: a
+ * malformed report is rejected whole, with a reason.
  */
 import { z } from 'zod';
-import { COUNTER_REPORT_SCHEMA, PREFIX_PATTERN, type CounterPeriodReport } from '../domain/edge-agent-contract';
+import {
+  COUNTER_REPORT_SCHEMA,
+  PREFIX_PATTERN,
+  RESPONSE_TIME_BOUNDS_MS,
+  type CounterPeriodReport,
+} from '../domain/edge-agent-contract';
 
 const MAX_CLIENTS_PER_PREFIX = 2 ** 32;
 const count = z.number().int().nonnegative().max(MAX_CLIENTS_PER_PREFIX);
+const requests = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const trafficSchema = z
+  .object({
+    requests,
+    cacheHits: requests,
+    cacheMisses: requests,
+    responseTimeBuckets: z.array(requests).length(RESPONSE_TIME_BOUNDS_MS.length + 1, {
+      error: `must have ${RESPONSE_TIME_BOUNDS_MS.length + 1} buckets (one per RESPONSE_TIME_BOUNDS_MS bound and one for the slower requests)`,
+    }),
+  })
+  .refine((t) => t.cacheHits + t.cacheMisses <= t.requests, {
+    error: 'counts more cache hits and misses than requests',
+  })
+  .refine((t) => t.responseTimeBuckets.reduce((sum, n) => sum + n, 0) <= t.requests, {
+    error: 'counts more response times than requests',
+    path: ['responseTimeBuckets'],
+  });
 
 const reportSchema = z.object({
   schema: z.literal(COUNTER_REPORT_SCHEMA),
@@ -22,12 +46,21 @@ const reportSchema = z.object({
   overflowRequests: count,
   malformedLines: count,
   lateLines: count,
+  traffic: trafficSchema,
 });
 
 export type ReportCheck = { ok: true; report: CounterPeriodReport } | { ok: false; reason: string };
 
 /** The report when it is well formed and covers `periodStart` in periods of `periodSeconds`; otherwise why not. */
 export function checkCounterReport(body: unknown, periodStart: Date, periodSeconds: number): ReportCheck {
+  const schema = body && typeof body === 'object' && 'schema' in body ? body.schema : undefined;
+  if (schema !== COUNTER_REPORT_SCHEMA) {
+    const given = schema === undefined ? 'has no schema' : `reports schema ${JSON.stringify(schema)}`;
+    return {
+      ok: false,
+      reason: `${given}, not ${COUNTER_REPORT_SCHEMA} (demand and traffic): its pod runs an edge agent of another version than this collector (an edge applied by an earlier deployment, or a rollout in progress); fix: apply this deployment's edge workload to the region, which ships the matching agent`,
+    };
+  }
   const parsed = reportSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -154,7 +154,7 @@ export const configSchema = z
           .default({}),
         counter: z
           .strictObject({
-            /** Public Node.js image the counter runs on (its code comes from a ConfigMap), pinned by digest. */
+            /** Public Node.js image the edge agent (the counter, traffic counts, purge) runs on (its code comes from a ConfigMap), pinned by digest. */
             image: z
               .string()
               .regex(/@sha256:[0-9a-f]{64}$/, {

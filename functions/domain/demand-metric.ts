@@ -23,11 +23,12 @@ export type StorageResolution = 1 | 60;
 
 /**
  * What the collector publishes besides ActiveUsers (functions/collect/demand-collector.ts), all
- * stamped with the start of the period they count:
+ * stamped with the start of the period they count. With demand.source edge-counters only:
  *   UnattributedUsers            clients whose prefix the geolocation database cannot place (no dimension)
  *   ServedUsers{Region}          distinct clients the edge of Region served (where they were counted)
  *   CounterOverflowRequests{Region}  requests of clients beyond the counters' memory cap
- *   DemandEdgesAnswered / DemandEdgesSilent  serving edges whose counters answered / did not
+ * Whatever demand.source is (and the edge traffic metrics, TRAFFIC_METRICS in edge-traffic.ts):
+ *   DemandEdgesAnswered / DemandEdgesSilent  serving edges every pod of which answered / some did not
  *   DemandCollectionLagSeconds   from the end of the period to its publication
  */
 export const COLLECTOR_METRICS = {

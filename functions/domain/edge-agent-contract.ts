@@ -37,9 +37,9 @@ export const CACHE_MISS_STATUSES: readonly string[] = ['MISS', 'EXPIRED', 'BYPAS
  * about 20 % of the exact one.
  */
 export const RESPONSE_TIME_BOUNDS_MS: readonly number[] = [
-  1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 27, 33, 40, 48, 58, 70, 84, 100, 120, 145, 175, 210, 250, 300, 360,
-  430, 520, 620, 750, 900, 1100, 1300, 1600, 1900, 2300, 2800, 3400, 4100, 5000, 6000, 7200, 8600, 10300, 12400,
-  15000, 18000, 21600, 26000, 31000, 37500, 45000, 54000, 65000,
+  1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 27, 33, 40, 48, 58, 70, 84, 100, 120, 145, 175, 210, 250, 300, 360, 430,
+  520, 620, 750, 900, 1100, 1300, 1600, 1900, 2300, 2800, 3400, 4100, 5000, 6000, 7200, 8600, 10300, 12400, 15000,
+  18000, 21600, 26000, 31000, 37500, 45000, 54000, 65000,
 ];
 
 /** The traffic of one period as the agent counts it from the log lines (probes are not logged). */
@@ -85,6 +85,10 @@ export interface PurgeResult {
 }
 export const PURGE_RESULT_SCHEMA = 1;
 export const PURGE_PATH = '/purge';
+/** The longest path a purge takes (no request that long reaches the cache). */
+export const MAX_PURGE_PATH_LENGTH = 8192;
+/** Where nginx keeps its cache in the pod, and where the agent (which mounts it too) purges. */
+export const EDGE_CACHE_DIR = '/var/cache/nginx/edge';
 
 /** Whether the cache entry with `key` (a CACHE_KEY_TEMPLATES key) is one that `request` purges. */
 export function cacheKeyPurgedBy(key: string, request: PurgeRequest): boolean {
@@ -113,7 +117,7 @@ export interface CounterPeriodReport {
   maxTrackedClients: number;
   /** Requests of clients not tracked because the cap was reached (the overflow bucket). */
   overflowRequests: number;
-  /** Log lines the counter could not read (no time or no address), and lines for a period already reported. */
+  /** Log lines the agent could not read (not EDGE_LOG_FORMAT: no time, address, cache status or response time), and lines for a period already reported. */
   malformedLines: number;
   lateLines: number;
   /** The period's traffic (every request, tracked client or not). */

@@ -48,12 +48,19 @@ export const CONTROL_OUTPUTS = {
   scaleDownStateMachineArn: 'ScaleDownStateMachineArn',
   configParameterName: 'ConfigParameterName',
   dashboardName: 'DashboardName',
+  purgeFunctionName: 'PurgeFunctionName',
 } as const;
+
+/** The Lambda that `regionctl purge` invokes to refresh the edges' caches (named, as every Lambda, after its handler file). */
+export const purgeFunctionName = (prefix: string) => `${prefix}-purge-handler`;
 
 /** The CloudWatch dashboard of the autoscaler, in the home region. */
 export const dashboardName = (prefix: string) => `${prefix}-autoscaler`;
 /** The alarm on failed scaling executions; deliberately outside scalingAlarmNamePrefix (no decision acts on it). */
 export const workflowFailureAlarmName = (prefix: string) => `${prefix}-workflow-failures`;
+
+/** The alarm on a region's edge cache hit rate (notifies; outside scalingAlarmNamePrefix: no decision acts on it). */
+export const cacheHitRateAlarmName = (prefix: string, region: string) => `${prefix}-cache-hit-rate-${region}`;
 
 /** Every scaling alarm's name starts with this (the EventBridge rule matches on it). */
 export const scalingAlarmNamePrefix = (prefix: string) => `${prefix}-scale-`;

@@ -21,7 +21,7 @@
  * request but the probes is logged to the edge agent in the pod (EDGE_LOG_FORMAT).
  */
 import type { AutoscalerConfig } from './config';
-import { AGENT_SYSLOG_PORT, CACHE_KEY_TEMPLATES, EDGE_LOG_FORMAT } from './edge-agent-contract';
+import { AGENT_SYSLOG_PORT, CACHE_KEY_TEMPLATES, EDGE_CACHE_DIR, EDGE_LOG_FORMAT } from './edge-agent-contract';
 import type { EdgeCacheConfig } from './edge-config';
 import { CLUSTER_DNS_ADDRESS } from './cluster-network';
 
@@ -53,7 +53,7 @@ export const EDGE_POD_RUNTIME: EdgePodRuntime = {
   redirectListen: [String(EDGE_CONTAINER_PORTS.redirect)],
   accessLog: '/var/log/nginx/access.log',
   resolver: CLUSTER_DNS_ADDRESS,
-  cacheDir: '/var/cache/nginx/edge',
+  cacheDir: EDGE_CACHE_DIR,
   // The Alpine (and Debian) location of the system CA bundle in the nginx image.
   trustedCertificates: '/etc/ssl/certs/ca-certificates.crt',
   agentSyslog: `127.0.0.1:${AGENT_SYSLOG_PORT}`,
@@ -115,6 +115,11 @@ export function nginxEdgeConfig(config: AutoscalerConfig, runtime: EdgePodRuntim
       : []),
     '    proxy_cache edge_cache;',
     '    proxy_cache_lock on;',
+    "    # An answer's headers and its cache key must fit this buffer to be cached: a key holds the cookies",
+    '    # (up to a request header line, 8 KiB by default).',
+    '    proxy_buffer_size 16k;',
+    '    proxy_buffers 8 16k;',
+    '    proxy_busy_buffers_size 32k;',
     '',
     '    # Load balancer and kubelet probes: answered here, never sent to the origin, not logged.',
     '    location = /health {',

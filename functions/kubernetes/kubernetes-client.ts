@@ -82,6 +82,15 @@ export class KubernetesClient {
     return this.request('GET', path);
   }
 
+  /**
+   * A POST of a JSON body whose every HTTP answer is the caller's to judge (e.g. a pod's own HTTP
+   * server reached through the API's pod proxy); only an unreachable API server, or no answer
+   * within `timeoutMs` (default: the client's), throws (TransientError).
+   */
+  async post(path: string, body: object, options: { timeoutMs?: number } = {}): Promise<ApiResponse> {
+    return this.request('POST', path, body, 'application/json', options.timeoutMs);
+  }
+
   /** Requests deletion; false when the object was already gone. */
   async delete(path: string): Promise<boolean> {
     const { statusCode, body } = await this.request('DELETE', path);
@@ -102,7 +111,13 @@ export class KubernetesClient {
     return new KubernetesApiError(message, statusCode);
   }
 
-  private request(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse> {
+  private request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<ApiResponse> {
     // Concatenated, not resolved: a base URL may carry a path prefix (the local emulator's per-cluster URLs).
     const url = new URL(`${this.endpoint.baseUrl.replace(/\/$/, '')}${path}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -123,7 +138,7 @@ export class KubernetesClient {
           // No kept-alive sockets: a warm Lambda is frozen between invocations, and a socket the
           // server closed meanwhile would fail the next request with ECONNRESET.
           agent: false,
-          timeout: this.timeoutMs,
+          timeout: timeoutMs,
         },
         (response) => {
           const chunks: Buffer[] = [];

@@ -41,6 +41,8 @@ export const regionFoundationSchema = z.object({
   securityGroupIds: z.array(z.string()),
   clusterRoleArn: z.string(),
   nodeRoleArn: z.string(),
+  /** The region's ACM certificate for dns.recordName (written with edge.tls.enabled): the edge's TLS listener. */
+  certificateArn: z.string().min(1).optional(),
 });
 export type RegionFoundationDoc = z.output<typeof regionFoundationSchema>;
 

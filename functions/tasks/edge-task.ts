@@ -1,14 +1,17 @@
 /**
  * Task Lambda of the scale-up / scale-down workflows: the edge workload on the region's cluster,
- * through the Kubernetes API, and the load balancer it gets (ELBv2 of that region).
- * See contract.ts for the actions and their results.
+ * through the Kubernetes API, and the load balancer it gets (ELBv2 of that region). With
+ * edge.tls.enabled the default edge's Service names the region's certificate, read from the
+ * region's foundation (SSM of that region). See contract.ts for the actions and their results.
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { readFileSync } from 'node:fs';
 import { describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
+import { loadEdgeCertificateArn } from '../adapters/foundation';
 import { findLoadBalancerByDnsName } from '../adapters/load-balancers';
-import { eksClient, elbClient } from '../commons/aws-clients';
+import { eksClient, elbClient, ssmClient } from '../commons/aws-clients';
 import { lambdaHandler, logger } from '../commons/observability';
 import { runtime } from '../commons/runtime';
 import { recordRegionDuration } from '../commons/workflow-metrics';
@@ -38,6 +41,8 @@ export interface EdgeActionDependencies {
   config: AutoscalerConfig;
   eks: EKSClient;
   elb: ElasticLoadBalancingV2Client;
+  /** SSM of the region: its foundation holds the edge's certificate. */
+  ssm: SSMClient;
   kubernetes: (cluster: EdgeCluster) => Promise<KubernetesClient>;
   /** The built edge agent the default edge ships in a ConfigMap. */
   agentScript: string;
@@ -49,8 +54,8 @@ export async function runEdgeAction(input: EdgeTaskInput, deps: EdgeActionDepend
   const { config, now } = deps;
   const { region } = input;
   requireApprovedRegion(config, region);
-  // Bad manifests fail here, before any AWS or Kubernetes call.
-  const manifests = placeManifests(edgeManifests(config, deps.agentScript), config.edge.namespace);
+  // Bad manifests, or a foundation without the certificate, fail here, before any Kubernetes call.
+  const manifests = placeManifests(await edgeManifests(input, deps), config.edge.namespace);
   const servicePath = edgeServicePath(manifests);
   const name = clusterName(config.prefix, region);
   const cluster = await describeEdgeCluster(deps.eks, name);
@@ -77,6 +82,7 @@ export const handler = lambdaHandler(edgeTaskSchema, async (input: EdgeTaskInput
     config,
     eks: eksClient(region),
     elb: elbClient(region),
+    ssm: ssmClient(region),
     kubernetes: (cluster) => kubernetesClientFor(cluster, region),
     agentScript: edgeAgentScript(),
     now: new Date(),
@@ -105,9 +111,25 @@ function edgeAgentScript(): string {
 }
 
 /** The default nginx edge, or the operator's manifest file (`config.edge.manifestsPath`, JSON). */
-function edgeManifests(config: AutoscalerConfig, agentScript: string): KubernetesManifest[] {
+async function edgeManifests(input: EdgeTaskInput, deps: EdgeActionDependencies): Promise<KubernetesManifest[]> {
+  const { config, agentScript } = deps;
   const path = config.edge.manifestsPath;
-  if (!path) return defaultEdgeManifests(config, { agentScript });
+  if (path) return customManifests(path);
+  if (!config.edge.tls.enabled) return defaultEdgeManifests(config, { agentScript });
+  if (input.action === 'applyEdge') {
+    const certificateArn = await loadEdgeCertificateArn(deps.ssm, config.prefix, input.region);
+    return defaultEdgeManifests(config, { agentScript, certificateArn });
+  }
+  // Reading the endpoint and deleting find the edge's objects by name, which TLS does not change:
+  // they need no certificate, so a scale-down works whatever the region's foundation holds.
+  return defaultEdgeManifests(withoutTls(config), { agentScript });
+}
+
+function withoutTls(config: AutoscalerConfig): AutoscalerConfig {
+  return { ...config, edge: { ...config.edge, tls: { ...config.edge.tls, enabled: false } } };
+}
+
+function customManifests(path: string): KubernetesManifest[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -2,7 +2,9 @@
  * A deployed autoscaler as regionctl finds it, created in the emulator: the control stack
  * `<prefix>-control` (a trivial resource and literal Outputs under CONTROL_OUTPUTS), the two
  * state machines (a Pass state each: moto cannot run the real workflows), the configuration
- * parameter, the state table, and a hosted zone whose id replaces the configured one.
+ * parameter, the state table, and a hosted zone whose id replaces the configured one. The purge
+ * Lambda's name is an output as deployed, but no function exists (moto cannot run one): a test
+ * gives regionctl purge an invoker that runs the bundle in-process.
  */
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -12,6 +14,7 @@ import {
   CONTROL_OUTPUTS,
   configParameterName,
   controlStackName,
+  purgeFunctionName,
   scaleDownStateMachineName,
   scaleUpStateMachineName,
   stateTableName,
@@ -62,6 +65,7 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
     [CONTROL_OUTPUTS.scaleDownStateMachineArn]: down!.stateMachineArn!,
     [CONTROL_OUTPUTS.configParameterName]: parameterName,
     [CONTROL_OUTPUTS.dashboardName]: `${config.prefix}-autoscaler`,
+    [CONTROL_OUTPUTS.purgeFunctionName]: purgeFunctionName(config.prefix),
   };
   const stackName = controlStackName(config.prefix);
   await new CloudFormationClient(clientConfig).send(

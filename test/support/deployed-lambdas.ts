@@ -24,7 +24,7 @@ export function synthesizedDeployment(): SynthesizedDeployment {
   return readSynthesizedDeployment(outdir, exampleConfig().prefix);
 }
 
-/** The demand counter as the synthesized edge task ships it, beside its bundle (and in the edges' ConfigMap). */
+/** The edge agent as the synthesized edge task ships it, beside its bundle (and in the edges' ConfigMap). */
 export function shippedEdgeAgent(): string {
   return join(dirname(synthesizedDeployment().lambdas.edgeTask.file), EDGE_AGENT_FILE);
 }

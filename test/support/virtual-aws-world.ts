@@ -155,13 +155,15 @@ export const LOAD_BALANCER_ZONE_ID = 'Z31USIVHYNEOWT';
 /** The execution id a seeded resource says it was created by: an execution other than the test's. */
 export const EARLIER_EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:earlier:run-0';
 
-const FOUNDATION: RegionFoundationDoc = {
+/** A region's foundation, as its foundation stack writes it (the edge's certificate is regional). */
+const foundationOf = (region: string): RegionFoundationDoc => ({
   vpcId: 'vpc-1',
   subnetIds: ['subnet-1', 'subnet-2'],
   securityGroupIds: ['sg-1'],
   clusterRoleArn: 'arn:aws:iam::000000000000:role/eks-cluster',
   nodeRoleArn: 'arn:aws:iam::000000000000:role/eks-node',
-};
+  certificateArn: `arn:aws:acm:${region}:000000000000:certificate/edge`,
+});
 
 const meta = { $metadata: {} };
 
@@ -281,6 +283,7 @@ export class VirtualAwsWorld {
           config,
           eks: this.eksClient(input.region),
           elb: this.elbClient(input.region),
+          ssm: this.ssmClient(input.region),
           kubernetes: async () => new InMemoryKubernetesClient(this.kubernetesApi(input.region)),
           // ConfigMap text only: the virtual world runs no pods.
           agentScript: VIRTUAL_AGENT_SCRIPT,
@@ -423,7 +426,7 @@ export class VirtualAwsWorld {
       requestedBy: request.requestedBy,
       clusterName: clusterName(this.config.prefix, request.region),
       nodegroupName: nodegroupName(this.config.prefix),
-      foundation: FOUNDATION,
+      foundation: foundationOf(request.region),
       noop,
       drainWaitSeconds: drainWaitSeconds(this.config),
       recordTtlSeconds: this.config.dns.ttlSeconds,
@@ -533,7 +536,7 @@ export class VirtualAwsWorld {
           const name = foundationParameterName(this.config.prefix, region);
           if (command.input.Name !== name)
             throw new ParameterNotFound({ message: `No parameter ${command.input.Name}`, ...meta });
-          return { Parameter: { Name: name, Value: JSON.stringify(FOUNDATION) } };
+          return { Parameter: { Name: name, Value: JSON.stringify(foundationOf(region)) } };
         });
       throw new Error(`The virtual SSM does not implement ${(command as object).constructor.name}`);
     };

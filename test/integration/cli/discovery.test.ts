@@ -38,6 +38,7 @@ describeWithMoto('regionctl finds the deployed autoscaler', () => {
       scaleDownStateMachineArn: stack.scaleDownStateMachineArn,
       configParameterName: `/${stack.config.prefix}/config`,
       dashboardName: `${stack.config.prefix}-autoscaler`,
+      purgeFunctionName: `${stack.config.prefix}-purge-handler`,
       config: stack.config,
     });
   });

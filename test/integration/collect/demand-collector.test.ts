@@ -8,8 +8,11 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
 import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
@@ -20,7 +23,7 @@ import { approvedRegions, type AutoscalerConfig } from '../../../functions/domai
 import { DEMAND_NAMESPACE } from '../../../functions/domain/demand-metric';
 import { clusterName } from '../../../functions/domain/naming';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
-import type { RunningDemandCounter, startDemandCounter } from '../../../edge/demand-counter';
+import type { RunningEdgeAgent, startEdgeAgent } from '../../../edge/edge-agent';
 import { exampleConfig } from '../../support/config-fixtures';
 import {
   invokeAsLambda,
@@ -38,19 +41,20 @@ let config: AutoscalerConfig;
 let tableName: string;
 let collect: BundledHandler;
 const api = new KubernetesApiDouble();
-const counters: RunningDemandCounter[] = [];
+const counters: RunningEdgeAgent[] = [];
 let malformedPod: Server;
 /** The counters' clock: the test moves it past a period's end to complete the period. */
 let counterNowMs = 0;
 
-async function startShippedCounter(): Promise<RunningDemandCounter> {
-  const { startDemandCounter: start } = (await import(pathToFileURL(shippedEdgeAgent()).href)) as {
-    startDemandCounter: typeof startDemandCounter;
+async function startShippedCounter(): Promise<RunningEdgeAgent> {
+  const { startEdgeAgent: start } = (await import(pathToFileURL(shippedEdgeAgent()).href)) as {
+    startEdgeAgent: typeof startEdgeAgent;
   };
   const counter = await start({
     periodSeconds: 60,
     maxTrackedClients: 10_000,
     now: () => counterNowMs,
+    cacheDir: mkdtempSync(join(tmpdir(), 'collector-test-cache-')),
     syslogPort: 0,
     httpPort: 0,
     httpHost: '127.0.0.1',
@@ -59,12 +63,14 @@ async function startShippedCounter(): Promise<RunningDemandCounter> {
   return counter;
 }
 
-/** nginx's log lines (`$msec $remote_addr`) for `hosts` distinct clients of a /24, during the period. */
-function sendClients(counter: RunningDemandCounter, prefix24: string, hosts: number, periodStartMs: number): void {
+/** nginx's log lines (EDGE_LOG_FORMAT) for `hosts` distinct clients of a /24, during the period. */
+function sendClients(counter: RunningEdgeAgent, prefix24: string, hosts: number, periodStartMs: number): void {
   for (let host = 1; host <= hosts; host++) {
     const atMs = periodStartMs + 1000 + host * 10;
     counterNowMs = Math.max(counterNowMs, atMs); // nginx logs a request as it ends
-    counter.counter.recordLine(`<190>Dec  1 10:00:00 edge_demand: ${(atMs / 1000).toFixed(3)} ${prefix24}.${host}`);
+    counter.counter.recordLine(
+      `<190>Dec  1 10:00:00 edge_agent: ${(atMs / 1000).toFixed(3)} ${prefix24}.${host} HIT 0.004`,
+    );
   }
 }
 
@@ -85,8 +91,26 @@ async function markServing(region: string): Promise<void> {
   );
 }
 
+/** `count` requests of one client (`address`) with this cache status and response time (EDGE_LOG_FORMAT), during the period. */
+function sendRequests(
+  agent: RunningEdgeAgent,
+  address: string,
+  count: number,
+  cacheStatus: string,
+  responseSeconds: number,
+  periodStartMs: number,
+): void {
+  const atMs = periodStartMs + 30_000;
+  counterNowMs = Math.max(counterNowMs, atMs);
+  for (let i = 0; i < count; i++) {
+    agent.counter.recordLine(
+      `<190>Dec  1 10:00:30 edge_agent: ${(atMs / 1000).toFixed(3)} ${address} ${cacheStatus} ${responseSeconds.toFixed(3)}`,
+    );
+  }
+}
+
 const clusterPath = (region: string) => `/clusters/${clusterName(config.prefix, region)}`;
-const counterUrl = (c: RunningDemandCounter) => `http://127.0.0.1:${c.httpPort}`;
+const counterUrl = (c: RunningEdgeAgent) => `http://127.0.0.1:${c.httpPort}`;
 
 async function datapoint(metricName: string, periodStartMs: number, region?: string): Promise<number | undefined> {
   const { Datapoints } = await new CloudWatchClient(motoClientConfig(config.homeRegion)).send(
@@ -101,6 +125,26 @@ async function datapoint(metricName: string, periodStartMs: number, region?: str
     }),
   );
   return Datapoints?.[0]?.Maximum;
+}
+
+/** The period's datapoint of a traffic metric of `region`, with the unit it was published in. */
+async function trafficDatapoint(
+  metricName: string,
+  periodStartMs: number,
+  region: string,
+): Promise<{ value?: number; unit?: string }> {
+  const { Datapoints } = await new CloudWatchClient(motoClientConfig(config.homeRegion)).send(
+    new GetMetricStatisticsCommand({
+      Namespace: DEMAND_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'Region', Value: region }],
+      StartTime: new Date(periodStartMs),
+      EndTime: new Date(periodStartMs + PERIOD_MS),
+      Period: 60,
+      Statistics: ['Average'],
+    }),
+  );
+  return { value: Datapoints?.[0]?.Average, unit: Datapoints?.[0]?.Unit };
 }
 
 async function runCollector(periodStartMs: number): Promise<PeriodCollection[]> {
@@ -119,8 +163,10 @@ let nextPeriodMs = 0;
 const freshPeriod = () => (nextPeriodMs += 2 * PERIOD_MS);
 
 describeWithMoto('the deployed demand collector', () => {
-  let usEast: RunningDemandCounter;
-  let euWest: RunningDemandCounter;
+  let usEast: RunningEdgeAgent;
+  /** A second pod of us-east-1's edge, served only where a test says so. */
+  let usEastB: RunningEdgeAgent;
+  let euWest: RunningEdgeAgent;
 
   beforeAll(async () => {
     await useEmulator();
@@ -143,6 +189,7 @@ describeWithMoto('the deployed demand collector', () => {
     counterNowMs = nextPeriodMs;
     usEast = await startShippedCounter();
     euWest = await startShippedCounter();
+    usEastB = await startShippedCounter();
     malformedPod = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(
@@ -218,7 +265,7 @@ describeWithMoto('the deployed demand collector', () => {
     expect(collection!.edges).toContainEqual({
       region: 'eu-west-1',
       answered: false,
-      reason: expect.stringMatching(/^the counter of pod edge-cache-b answered HTTP 503/),
+      reason: expect.stringMatching(/^the agent of pod edge-cache-b answered HTTP 503/),
     });
     // With eu-west-1's users unknown, every figure is a lower bound: sa-east-1's 100 is above its
     // scale-down threshold (80) and is published; the others are left missing, not zero.
@@ -229,7 +276,7 @@ describeWithMoto('the deployed demand collector', () => {
     expect(await datapoint('DemandEdgesSilent', period)).toBe(1);
   });
 
-  it('rejects malformed counts whole, with the reason', async () => {
+  it('rejects a report of another schema whole, with the reason', async () => {
     const period = freshPeriod();
     sendClients(usEast, '3.208.0', 40, period);
     api.setPods(clusterPath('eu-west-1'), EDGE_NAMESPACE, [
@@ -241,8 +288,81 @@ describeWithMoto('the deployed demand collector', () => {
     expect(collection!.edges).toContainEqual({
       region: 'eu-west-1',
       answered: false,
-      reason: expect.stringMatching(/^the counter of pod edge-cache-b malformed report: /),
+      reason: expect.stringMatching(/^the agent of pod edge-cache-b reports schema 1, not 2 \(demand and traffic\)/),
     });
+  });
+
+  it("publishes each serving region's traffic under the region whose edge served, its pods merged", async () => {
+    const period = freshPeriod();
+    api.setPods(clusterPath('us-east-1'), EDGE_NAMESPACE, [
+      { name: 'edge-cache-a', portUrl: counterUrl(usEast) },
+      { name: 'edge-cache-a2', portUrl: counterUrl(usEastB) },
+    ]);
+    // us-east-1's pods, mostly Brazilians (attributed to sa-east-1, which is down): 170 hits in
+    // 4 ms and 30 misses in 120 ms between them, and 40 requests nginx does not cache ("-") in 4 ms.
+    sendRequests(usEast, '200.147.35.1', 100, 'HIT', 0.004, period);
+    sendRequests(usEast, '200.147.35.2', 10, 'MISS', 0.12, period);
+    sendRequests(usEastB, '200.147.35.3', 70, 'STALE', 0.004, period);
+    sendRequests(usEastB, '3.208.0.1', 20, 'EXPIRED', 0.12, period);
+    sendRequests(usEastB, '3.208.0.2', 40, '-', 0.004, period);
+    // eu-west-1's: 50 cacheable requests, under the 100 a hit rate needs.
+    sendRequests(euWest, '81.2.69.1', 50, 'HIT', 0.03, period);
+
+    const [collection] = await runCollector(period);
+
+    expect(collection!.traffic).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ region: 'us-east-1', pods: 2, podsAnswered: 2 }),
+        expect.objectContaining({ region: 'eu-west-1', pods: 1, podsAnswered: 1 }),
+      ]),
+    );
+    expect(await trafficDatapoint('CacheHitRate', period, 'us-east-1')).toEqual({ value: 85, unit: 'Percent' });
+    expect(await trafficDatapoint('RequestsPerSecond', period, 'us-east-1')).toEqual({
+      value: 240 / 60,
+      unit: 'Count/Second',
+    });
+    // 210 requests in (3, 4] ms, 30 in (100, 120] ms: the median's rank 120 is 120/210 of the way
+    // through the first bucket, p95's rank 228 is 18/30 of the way through the second.
+    const p50 = await trafficDatapoint('ResponseTimeP50', period, 'us-east-1');
+    expect(p50.unit).toBe('Milliseconds');
+    expect(p50.value).toBeCloseTo(3 + 120 / 210, 6);
+    expect(await trafficDatapoint('ResponseTimeP95', period, 'us-east-1')).toEqual({
+      value: 100 + (20 * 18) / 30,
+      unit: 'Milliseconds',
+    });
+    // Too few cacheable requests: no hit rate (missing, not 100 %); the rest is published.
+    expect(await trafficDatapoint('CacheHitRate', period, 'eu-west-1')).toEqual({});
+    expect((await trafficDatapoint('ResponseTimeP50', period, 'eu-west-1')).value).toBeCloseTo(30, 6);
+    // The traffic stays with the edge that served it: down regions have none.
+    expect(await trafficDatapoint('RequestsPerSecond', period, 'sa-east-1')).toEqual({});
+  });
+
+  it("publishes a region's traffic from the pods that answered when one does not, its requests a lower bound", async () => {
+    const period = freshPeriod();
+    api.setPods(clusterPath('us-east-1'), EDGE_NAMESPACE, [
+      { name: 'edge-cache-a', portUrl: counterUrl(usEast) },
+      { name: 'edge-cache-a2', portUrl: 'http://127.0.0.1:9' },
+    ]);
+    sendRequests(usEast, '3.208.0.1', 120, 'HIT', 0.004, period);
+    sendRequests(usEast, '3.208.0.2', 30, 'MISS', 0.05, period);
+
+    const [collection] = await runCollector(period);
+
+    expect(collection!.edges).toContainEqual({
+      region: 'us-east-1',
+      answered: false,
+      reason: expect.stringMatching(/^the agent of pod edge-cache-a2 answered HTTP 503/),
+    });
+    expect(await trafficDatapoint('RequestsPerSecond', period, 'us-east-1')).toEqual({
+      value: 150 / 60,
+      unit: 'Count/Second',
+    });
+    expect((await trafficDatapoint('CacheHitRate', period, 'us-east-1')).value).toBe(80);
+    // 120 requests in (3, 4] ms, 30 in (48, 58] ms: p95's rank 142.5 is 22.5/30 of the way through the second.
+    expect((await trafficDatapoint('ResponseTimeP95', period, 'us-east-1')).value).toBeCloseTo(
+      48 + (10 * 22.5) / 30,
+      6,
+    );
   });
 
   it('publishes no ActiveUsers at all when no edge answered (missing data, which never scales anything down)', async () => {

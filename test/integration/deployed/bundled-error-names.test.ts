@@ -239,7 +239,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     expect(process.env[EDGE_AGENT_SCRIPT_ENV]).toBeUndefined();
     expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
     const applied = api.requests.filter(
-      (r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/edge-demand-counter'),
+      (r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/edge-agent'),
     );
     expect(applied.length).toBeGreaterThan(0);
     const data = (applied.at(-1)!.body as { data: Record<string, string> }).data;

@@ -214,6 +214,12 @@ describeWithNginx('the edge configuration on real nginx', (binary) => {
       expect(storedTtlSeconds(edge.prefix.cacheDir, '/page.html cookies=user=alice')).toBe(300);
     });
 
+    it('caches a page whose key holds a large cookie', async () => {
+      const cookie = `prefs=${'x'.repeat(6000)}`;
+      expect((await get(edge.port, '/large-cookie.html', { cookie })).cache).toBe('MISS');
+      expect((await get(edge.port, '/large-cookie.html', { cookie })).cache).toBe('HIT');
+    });
+
     it('covers every path no other rule matches, without browser caching headers', async () => {
       expect((await get(edge.port, '/about')).cache).toBe('MISS');
       const hit = await get(edge.port, '/about');

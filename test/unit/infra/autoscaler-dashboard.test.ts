@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { approvedRegions } from '../../../functions/domain/config';
 import { scalingAlarmNamePrefix } from '../../../functions/domain/naming';
 import { buildTestApp } from '../../support/app-factory';
+import { exampleConfig } from '../../support/config-fixtures';
 
 const { control, config } = buildTestApp();
 const template = Template.fromStack(control);
@@ -127,17 +128,46 @@ describe('AutoscalerDashboard', () => {
     );
   });
 
-  it('shows the state of the scaling alarms, the dead-letter, workflow failure and demand collection alarms', () => {
+  it("graphs each approved region's edge traffic: cache hit rate against its alarm threshold, requests per second, p50 and p95", () => {
+    for (const region of approvedRegions(config)) {
+      for (const metric of ['CacheHitRate', 'RequestsPerSecond', 'ResponseTimeP50', 'ResponseTimeP95']) {
+        expect(metricLines).toContain(`EdgeAutoscaler ${metric} Region=${region}`);
+      }
+    }
+    const hitRate = widgetTitled(/^Edge cache hit rate per region/);
+    expect(hitRate.properties.metrics).toHaveLength(approvedRegions(config).length);
+    const options = hitRate.properties.metrics?.[0]?.at(-1) as { stat?: string; period?: number };
+    // As the alarm reads it; Average is the dashboard's default statistic, left out of the body.
+    expect({ stat: options.stat ?? 'Average', period: options.period }).toEqual({ stat: 'Average', period: 60 });
+    expect(hitRate.properties.annotations?.horizontal).toEqual([
+      expect.objectContaining({ value: 85, label: 'alarm below 85 % (3 of 3 × 5 min)' }),
+    ]);
+    expect(widgetTitled(/^Edge requests per second/).properties.metrics).toHaveLength(approvedRegions(config).length);
+    expect(widgetTitled(/^Edge response time p50/).properties.metrics).toHaveLength(approvedRegions(config).length);
+    expect(widgetTitled(/^Edge response time p95/).properties.metrics).toHaveLength(approvedRegions(config).length);
+  });
+
+  it('graphs the edge traffic and the collection when the user publishes the demand, without the attribution graphs', () => {
+    const external = buildTestApp(exampleConfig((raw) => void (raw.demand = { source: 'external' })));
+    const [dashboard] = Object.values(Template.fromStack(external.control).findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    expect(body).toContain('Edge cache hit rate per region');
+    expect(body).toContain('Collection: lag and edges answering');
+    expect(body).not.toContain('Unattributed users');
+  });
+
+  it('shows the state of the scaling alarms, the dead-letter, workflow failure, collection and cache hit-rate alarms', () => {
     const statuses = widgets.filter((w) => w.type === 'alarm');
     expect(statuses).toHaveLength(1);
     const expected = [
       ...control.scaling.alarms.flatMap((a) => [a.scaleUp, a.scaleDown]),
       control.scaling.deadLetterAlarm,
       control.workflowFailureAlarm.alarm,
-      control.demandCollection!.silenceAlarm,
+      control.demandCollection.silenceAlarm,
+      ...control.demandCollection.cacheHitRateAlarms,
     ].map((alarm) => `<${logicalId(alarm)}>`);
     expect(statuses[0]!.properties.alarms).toEqual(expected);
-    expect(expected).toHaveLength(2 * config.regions.elastic.length + 3);
+    expect(expected).toHaveLength(2 * config.regions.elastic.length + 3 + approvedRegions(config).length);
   });
 });
 

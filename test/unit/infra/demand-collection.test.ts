@@ -4,17 +4,19 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { approvedRegions } from '../../../functions/domain/config';
 import { geoDatabaseFiles } from '../../../infra/demand-collection';
 import { buildTestApp } from '../../support/app-factory';
 import { exampleConfig } from '../../support/config-fixtures';
 
-const { control } = buildTestApp();
+const { control, config } = buildTestApp();
 const template = Template.fromStack(control);
-const collector = control.demandCollection!.collector;
+const collector = control.demandCollection.collector;
 const collectorId = control.getLogicalId(collector.node.defaultChild as CfnElement);
 const operatorRoleId = control.getLogicalId(control.workflows.eksOperatorRole.node.defaultChild as CfnElement);
+const topicId = control.getLogicalId(control.notifications.node.defaultChild as CfnElement);
 
-describe('demand collection (demand.source edge-counters)', () => {
+describe("the collection of the edge agents' counts (demand.source edge-counters, the default)", () => {
   it('runs the collector once a minute with the schedule time as its input, and retries no older than the counters keep', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'edgescale-collect-demand',
@@ -64,16 +66,51 @@ describe('demand collection (demand.source edge-counters)', () => {
     });
   });
 
-  it('deploys no counter, collector, schedule or alarm when the user publishes the demand', () => {
+  it('alarms, and notifies, per approved region when its cache hit rate stays under edge.metrics.hitRateAlarmPercent', () => {
+    const regions = approvedRegions(config);
+    expect(control.demandCollection.cacheHitRateAlarms).toHaveLength(regions.length);
+    for (const region of regions) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `edgescale-cache-hit-rate-${region}`,
+        Namespace: 'EdgeAutoscaler',
+        MetricName: 'CacheHitRate',
+        Dimensions: [{ Name: 'Region', Value: region }],
+        Statistic: 'Average',
+        Period: 300,
+        Threshold: 85,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        // A region that serves nothing, or too little to judge, publishes no rate: not an alarm.
+        TreatMissingData: 'missing',
+        AlarmActions: [{ Ref: topicId }],
+      });
+    }
+    const stricter = buildTestApp(exampleConfig((raw) => void (raw.edge!.metrics = { hitRateAlarmPercent: 92 })));
+    Template.fromStack(stricter.control).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'edgescale-cache-hit-rate-us-east-1',
+      Threshold: 92,
+    });
+  });
+
+  it('deploys the collector for the traffic when the user publishes the demand, without the geolocation databases', () => {
     const external = buildTestApp(exampleConfig((raw) => void (raw.demand = { source: 'external' })));
     const externalTemplate = Template.fromStack(external.control);
-    expect(external.control.demandCollection).toBeUndefined();
-    externalTemplate.resourceCountIs('AWS::Scheduler::Schedule', 0);
-    externalTemplate.resourcePropertiesCountIs(
-      'AWS::Lambda::Function',
-      { FunctionName: 'edgescale-collect-handler' },
-      0,
-    );
+    externalTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'edgescale-collect-handler',
+      MemorySize: 256,
+      Description: Match.stringLikeRegexp('traffic.*the user publishes ActiveUsers'),
+    });
+    externalTemplate.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'edgescale-collect-demand' });
+    externalTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'edgescale-demand-collection-silent',
+      AlarmDescription: Match.stringLikeRegexp(
+        '^No edge report collected for 5 collections in a row: the edge traffic',
+      ),
+    });
+    externalTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'edgescale-cache-hit-rate-sa-east-1',
+    });
   });
 });
 

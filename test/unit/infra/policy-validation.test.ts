@@ -72,7 +72,7 @@ describe('AWS Control Tower proactive controls (cfn-guard) on the app of the def
     const regions = approvedRegions(config);
     const functions = ['Workflows/RegionTask', 'Workflows/ClusterTask', 'Workflows/EdgeTask', 'Workflows/DnsTask'];
     functions.push('ScalingAutomation/DecisionFunction', 'ScalingAutomation/ReconcilerFunction');
-    functions.push('DemandCollection/Collector');
+    functions.push('DemandCollection/Collector', 'CachePurge/Purge');
     const expected = [
       ...config.regions.elastic.flatMap((r) =>
         ['ScaleUp', 'ScaleDown'].map(
@@ -125,8 +125,8 @@ describe('AWS Control Tower proactive controls (cfn-guard) on the app of the def
           )?.[1],
       );
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // Seven Lambdas and two state machines.
-    expect(groups).toHaveLength(9);
+    // Eight Lambdas and two state machines.
+    expect(groups).toHaveLength(10);
     for (const group of groups) {
       expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
       expect(group.Properties.RetentionInDays).toBe(365);

@@ -100,7 +100,8 @@ describe('workflows in the control-plane stack', () => {
         'iam:PassRole',
       ],
     ],
-    ['edge-task', ['eks:DescribeCluster', 'elasticloadbalancing:DescribeLoadBalancers']],
+    // ssm:GetParameter: the region's foundation holds the edge's certificate.
+    ['edge-task', ['eks:DescribeCluster', 'elasticloadbalancing:DescribeLoadBalancers', 'ssm:GetParameter']],
     ['dns-task', ['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets', 'route53:GetChange']],
   ])('lets %s make every AWS call it makes', (handler, actions) => {
     const granted = statementsOfFunction(handler);

@@ -89,7 +89,7 @@ describe('cluster-task input', () => {
 });
 
 describe('ensureCluster', () => {
-  it('creates the cluster from the foundation: owner tag, STANDARD support, audit logging, creator as admin', async () => {
+  it('creates the cluster from the foundation: owner tag, STANDARD support, audit logging, creator as admin, the fixed Service range', async () => {
     const createdAt = new Date();
     eks.on(DescribeClusterCommand).rejects(notFound());
     eks.on(CreateClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt } });
@@ -112,6 +112,7 @@ describe('ensureCluster', () => {
         endpointPublicAccess: true,
         endpointPrivateAccess: true,
       },
+      kubernetesNetworkConfig: { serviceIpv4Cidr: '172.20.0.0/16', ipFamily: 'ipv4' },
       logging: { clusterLogging: [{ types: ['api', 'audit', 'authenticator'], enabled: true }] },
       upgradePolicy: { supportType: 'STANDARD' },
       accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +16,25 @@ import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context'
 
 const eks = mockClient(EKSClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
+const ssm = mockClient(SSMClient);
 const api = new KubernetesApiDouble();
 const config = exampleConfig();
 const region = 'ap-northeast-1';
 const servicePath = '/api/v1/namespaces/edge/services/edge';
 const lbHostname = 'a0123-456.elb.ap-northeast-1.amazonaws.com';
+const certificateArn = 'arn:aws:acm:ap-northeast-1:123456789012:certificate/0a1b2c3d-edge';
+/** The region's foundation parameter, as its foundation stack writes it (edge.tls.enabled). */
+const foundation = {
+  vpcId: 'vpc-1',
+  subnetIds: ['subnet-a', 'subnet-b'],
+  securityGroupIds: ['sg-1'],
+  clusterRoleArn: 'arn:aws:iam::123456789012:role/edgescale-ap-northeast-1-eks-cluster',
+  nodeRoleArn: 'arn:aws:iam::123456789012:role/edgescale-ap-northeast-1-eks-node',
+  certificateArn,
+};
+const foundationParameter = (document: object) => ({
+  Parameter: { Name: '/edgescale/foundation/ap-northeast-1', Value: JSON.stringify(document) },
+});
 const ourCluster = {
   cluster: {
     name: 'edgescale-edge-ap-northeast-1',
@@ -60,8 +75,10 @@ afterAll(async () => {
 beforeEach(() => {
   eks.reset();
   elb.reset();
+  ssm.reset();
   api.reset();
   eks.on(DescribeClusterCommand).resolves(ourCluster);
+  ssm.on(GetParameterCommand).resolves(foundationParameter(foundation));
 });
 
 describe('applyEdge and readEdgeEndpoint', () => {
@@ -75,15 +92,14 @@ describe('applyEdge and readEdgeEndpoint', () => {
       `GET ${servicePath}`,
       'PATCH /api/v1/namespaces/edge',
       'PATCH /api/v1/namespaces/edge/configmaps/edge-cache-config',
-      'PATCH /api/v1/namespaces/edge/configmaps/edge-demand-counter',
+      'PATCH /api/v1/namespaces/edge/configmaps/edge-agent',
       'PATCH /apis/apps/v1/namespaces/edge/deployments/edge-cache',
+      'PATCH /apis/policy/v1/namespaces/edge/poddisruptionbudgets/edge-cache',
       `PATCH ${servicePath}`,
     ]);
-    // The counter the pods run is the built script, shipped in its ConfigMap.
-    const counterMap = api.requests.find((r) => r.path.endsWith('/configmaps/edge-demand-counter'))!;
-    expect((counterMap.body as { data: Record<string, string> }).data['edge-agent.mjs']).toContain(
-      'startDemandCounter',
-    );
+    // The agent the pods run is the built script, shipped in its ConfigMap.
+    const agentMap = api.requests.find((r) => r.path.endsWith('/configmaps/edge-agent'))!;
+    expect((agentMap.body as { data: Record<string, string> }).data['edge-agent.mjs']).toContain('startEdgeAgent');
 
     api.provisionLoadBalancer(servicePath, lbHostname);
     elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [] });
@@ -184,6 +200,70 @@ describe('deleteEdge', () => {
   });
 });
 
+describe("the region's certificate (edge.tls.enabled)", () => {
+  const appliedService = () =>
+    api.requests.find((r) => r.method === 'PATCH' && r.path === servicePath)?.body as
+      { metadata: { annotations: Record<string, string> } } | undefined;
+  const sslCert = 'service.beta.kubernetes.io/aws-load-balancer-ssl-cert';
+  const kubernetesAndEksCalls = () => api.requests.length + eks.calls().length;
+
+  it("applies a Service that names the certificate of the region's foundation, read with that region's SSM client", async () => {
+    await handler({ action: 'applyEdge', region });
+    const [read] = ssm.commandCalls(GetParameterCommand);
+    expect(read?.args[0].input).toEqual({ Name: '/edgescale/foundation/ap-northeast-1' });
+    expect(await (read?.thisValue as SSMClient).config.region()).toBe('ap-northeast-1');
+    expect(appliedService()?.metadata.annotations[sslCert]).toBe(certificateArn);
+  });
+
+  it('refuses a foundation without a certificate (InvalidRequestError naming the stack to deploy), before any Kubernetes or EKS call', async () => {
+    const { certificateArn: _none, ...withoutCertificate } = foundation;
+    ssm.on(GetParameterCommand).resolves(foundationParameter(withoutCertificate));
+    const applied = handler({ action: 'applyEdge', region });
+    await expect(applied).rejects.toThrow(InvalidRequestError);
+    await expect(applied).rejects.toThrow(
+      /no edge certificate: the SSM parameter \/edgescale\/foundation\/ap-northeast-1 in ap-northeast-1 has no certificateArn.*fix: deploy the stack edgescale-region-ap-northeast-1 \(npx cdk deploy edgescale-region-ap-northeast-1\)/,
+    );
+    expect(kubernetesAndEksCalls()).toBe(0);
+  });
+
+  it('refuses a region whose foundation is missing, before any Kubernetes or EKS call', async () => {
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(
+      /no SSM parameter \/edgescale\/foundation\/ap-northeast-1 in ap-northeast-1; fix: deploy the stack edgescale-region-ap-northeast-1/,
+    );
+    expect(kubernetesAndEksCalls()).toBe(0);
+  });
+
+  it('reads the endpoint and deletes the edge without the certificate, so a scale-down works whatever the foundation holds', async () => {
+    await handler({ action: 'applyEdge', region });
+    api.provisionLoadBalancer(servicePath, lbHostname);
+    ssm.reset();
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+    elb.on(DescribeLoadBalancersCommand).resolves({
+      LoadBalancers: [{ DNSName: lbHostname, CanonicalHostedZoneId: 'Z31USIVHYNEOWT', State: { Code: 'active' } }],
+    });
+    expect(await handler({ action: 'readEdgeEndpoint', region })).toMatchObject({ ready: true, dnsName: lbHostname });
+    api.serviceDeletionReads = 0;
+    expect(await handler({ action: 'deleteEdge', region })).toMatchObject({ ready: true });
+    expect(api.objects.size).toBe(0);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  it('without edge.tls.enabled reads no foundation and names no certificate', async () => {
+    setTaskEnvironment(
+      exampleConfig((raw) => void (raw.edge.tls = { enabled: false })),
+      { stateTableName: 'unused' },
+    );
+    try {
+      await handler({ action: 'applyEdge', region });
+    } finally {
+      setTaskEnvironment(config, { stateTableName: 'unused' });
+    }
+    expect(ssm.calls()).toHaveLength(0);
+    expect(appliedService()?.metadata.annotations[sslCert]).toBeUndefined();
+  });
+});
+
 describe('custom manifests (edge.manifestsPath)', () => {
   const useManifests = async (content: string | undefined) => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-manifests-'));
@@ -206,6 +286,7 @@ describe('custom manifests (edge.manifestsPath)', () => {
     await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(InvalidRequestError);
     await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(message);
     expect(eks.calls()).toHaveLength(0);
+    expect(ssm.calls()).toHaveLength(0);
     expect(api.requests).toHaveLength(0);
   });
 
@@ -219,5 +300,7 @@ describe('custom manifests (edge.manifestsPath)', () => {
       '/apis/apps/v1/namespaces/edge/deployments/varnish',
       servicePath,
     ]);
+    // The operator's Service carries its own TLS settings: no foundation is read for it.
+    expect(ssm.calls()).toHaveLength(0);
   });
 });

@@ -7,6 +7,7 @@ import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, type Clust
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -29,6 +30,7 @@ const sns = mockClient(SNSClient);
 const eks = mockClient(EKSClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const route53 = mockClient(Route53Client);
+const ssm = mockClient(SSMClient);
 const api = new KubernetesApiDouble();
 const config = exampleConfig();
 const owner = 'arn:aws:states:us-east-1:123456789012:execution:edgescale-scale-up:run-1';
@@ -85,7 +87,7 @@ afterAll(async () => {
   await api.stop();
 });
 beforeEach(() => {
-  for (const mock of [dynamo, sns, eks, elb, route53]) mock.reset();
+  for (const mock of [dynamo, sns, eks, elb, route53, ssm]) mock.reset();
   api.reset();
   table.clear();
   dynamo.on(GetCommand).callsFake((input: { Key: Record<string, unknown> }) => ({ Item: table.get(keyOf(input.Key)) }));
@@ -228,6 +230,16 @@ describe('step durations of a scale-up, per region', () => {
     });
     const servicePath = '/api/v1/namespaces/edge/services/edge';
     const hostname = 'a0123-456.elb.ap-northeast-1.amazonaws.com';
+    // The region's foundation holds the certificate the edge's TLS listener serves.
+    const certificateArn = 'arn:aws:acm:ap-northeast-1:123456789012:certificate/edge';
+    const foundation = {
+      vpcId: 'vpc-1',
+      subnetIds: ['subnet-a'],
+      securityGroupIds: [],
+      clusterRoleArn: 'r',
+      nodeRoleArn: 'n',
+    };
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ ...foundation, certificateArn }) } });
     expect(await metricsOf('edge', { action: 'applyEdge', region })).toEqual([]);
     api.objects.get(servicePath)!.metadata.creationTimestamp = secondsAgo(240).toISOString();
     api.provisionLoadBalancer(servicePath, hostname);
