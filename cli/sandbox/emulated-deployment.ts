@@ -5,7 +5,7 @@
  * and the foundation parameter the workflows read.
  * Used by integration tests and by the local sandbox. Clients honour AWS_ENDPOINT_URL.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecurityGroupCommand,
@@ -18,8 +18,6 @@ import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
 import {
   clusterRoleName,
@@ -140,38 +138,20 @@ export async function provisionEmulatedDeployment(
 /**
  * The region's certificate for the record name, requested as the foundation stack's is (DNS
  * validation, owner tag); returns its ARN. moto issues it after a delay of its own, without
- * looking at DNS. The project has no ACM SDK client: this is one signed AWS JSON 1.1 call.
+ * looking at DNS.
  */
 export async function requestEdgeCertificate(config: AutoscalerConfig, region: string): Promise<string> {
-  const endpoint = new URL(process.env.AWS_ENDPOINT_URL ?? '');
   const domainName = config.dns.recordName.replace(/\.$/, '');
-  const body = JSON.stringify({
-    DomainName: domainName,
-    ValidationMethod: 'DNS',
-    DomainValidationOptions: [{ DomainName: domainName, ValidationDomain: zoneNameOf(domainName) }],
-    Tags: [{ Key: OWNER_TAG_KEY, Value: config.prefix }],
-  });
-  const signer = new SignatureV4({ credentials: defaultProvider(), region, service: 'acm', sha256: Sha256 });
-  const request = await signer.sign({
-    method: 'POST',
-    protocol: endpoint.protocol,
-    hostname: endpoint.hostname,
-    port: endpoint.port ? Number(endpoint.port) : undefined,
-    path: endpoint.pathname,
-    query: {},
-    headers: {
-      host: endpoint.host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'CertificateManager.RequestCertificate',
-    },
-    body,
-  });
-  const response = await fetch(endpoint, { method: 'POST', headers: request.headers, body });
-  const answer = (await response.json()) as { CertificateArn?: string; message?: string };
-  if (!response.ok || !answer.CertificateArn) {
-    throw new Error(`ACM RequestCertificate in ${region} failed (HTTP ${response.status}): ${answer.message ?? ''}`);
-  }
-  return answer.CertificateArn;
+  const { CertificateArn } = await new ACMClient(clientConfig(region)).send(
+    new RequestCertificateCommand({
+      DomainName: domainName,
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: domainName, ValidationDomain: zoneNameOf(domainName) }],
+      Tags: [{ Key: OWNER_TAG_KEY, Value: config.prefix }],
+    }),
+  );
+  if (!CertificateArn) throw new Error(`ACM RequestCertificate in ${region} returned no certificate ARN`);
+  return CertificateArn;
 }
 
 /**

@@ -238,9 +238,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     // The test hook that points handlers run from source at a built counter is not set for bundles.
     expect(process.env[EDGE_AGENT_SCRIPT_ENV]).toBeUndefined();
     expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
-    const applied = api.requests.filter(
-      (r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/edge-agent'),
-    );
+    const applied = api.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/edge-agent'));
     expect(applied.length).toBeGreaterThan(0);
     const data = (applied.at(-1)!.body as { data: Record<string, string> }).data;
     expect(data[EDGE_AGENT_FILE]).toBe(readFileSync(shippedEdgeAgent(), 'utf8'));
