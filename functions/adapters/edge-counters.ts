@@ -49,7 +49,5 @@ export async function readCounterPeriod(
   periodStart: Date,
 ): Promise<CounterAnswer> {
   const epochSeconds = Math.floor(periodStart.getTime() / 1000);
-  return kube.read(
-    `/api/v1/namespaces/${namespace}/pods/${pod.name}:${AGENT_HTTP_PORT}/proxy/periods/${epochSeconds}`,
-  );
+  return kube.read(`/api/v1/namespaces/${namespace}/pods/${pod.name}:${AGENT_HTTP_PORT}/proxy/periods/${epochSeconds}`);
 }

@@ -7,12 +7,9 @@
  * the query (see CACHE_KEY_TEMPLATES). Purging a path refreshes every variant of it (each query
  * and cookie set); a prefix purge refreshes every path that starts with it.
  */
-import type { PurgeRequest } from './edge-agent-contract';
+import { MAX_PURGE_PATH_LENGTH, type PurgeRequest } from './edge-agent-contract';
 import { InvalidRequestError } from './errors';
 import type { RegionState, RegionStatus } from './region-state';
-
-/** Longer paths never reach the cache: nginx's default limit of a request line is 8 KiB (the agent's limit too). */
-export const MAX_PURGE_PATH_LENGTH = 8192;
 
 /**
  * How long one pod's agent may take: it reads every cache entry's key, and a large cache takes a
@@ -53,7 +50,7 @@ export function purgePathProblem(path: string): string | undefined {
 export function parsePurgeTarget(text: string, field = '<path>'): PurgeRequest {
   const fail = (problem: string) => new InvalidRequestError(`${field} ${JSON.stringify(text)} ${problem}`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw fail(`is a URL; fix: give only its path, e.g. ${new URL(text).pathname}`);
+    throw fail(`is a URL; fix: give only its path, e.g. ${URL.parse(text)?.pathname ?? '/images/logo.png'}`);
   }
   const prefix = text.endsWith('*');
   const body = prefix ? text.slice(0, -1) : text;

@@ -1,6 +1,7 @@
 /**
- * The few Kubernetes API calls the edge step makes (server-side apply, get, delete), over
- * node:https with the cluster's own CA: no kubectl, no client library in the Lambda bundle.
+ * The few Kubernetes API calls the edge step makes (server-side apply, get, delete), and the
+ * collector's and the purge's calls through the pod proxy (read, post), over node:https with the
+ * cluster's own CA: no kubectl, no client library in the Lambda bundle.
  * Throttling (429), server errors (5xx) and unreachable endpoints become TransientError; any
  * other refusal is a KubernetesApiError naming the call and the API's message.
  */

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   describePurgeTarget,
-  MAX_PURGE_PATH_LENGTH,
   parsePurgeTarget,
   purgePathProblem,
   purgeReport,
   purgeTargets,
   regionPurgeResult,
 } from '../../../functions/domain/cache-purge';
+import { MAX_PURGE_PATH_LENGTH } from '../../../functions/domain/edge-agent-contract';
 import { cacheKeyPurgedBy } from '../../../functions/domain/edge-agent-contract';
 import { InvalidRequestError } from '../../../functions/domain/errors';
 import type { RegionState, RegionStatus } from '../../../functions/domain/region-state';
