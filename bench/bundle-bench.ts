@@ -15,7 +15,7 @@ const functionsDir = fileURLToPath(new URL('../functions/', import.meta.url));
 /** Every Lambda handler file: one per Lambda (see infra/). */
 export function handlerEntries(): string[] {
   const entries: string[] = [];
-  for (const dir of ['tasks', 'decide', 'reconcile', 'collect']) {
+  for (const dir of ['tasks', 'decide', 'reconcile', 'collect', 'purge']) {
     for (const file of readdirSync(join(functionsDir, dir))) {
       if (/(-task|-handler)\.ts$/.test(file)) entries.push(join(functionsDir, dir, file));
     }
