@@ -30,9 +30,10 @@ import {
   type ClientAddress,
   type CounterPeriodReport,
   type CounterPeriodsReport,
+  emptyTrafficCounts,
   type EdgeTrafficCounts,
 } from '../functions/domain/edge-agent-contract';
-import { addRequest, emptyTrafficCounts, isCacheStatus } from './traffic-counts';
+import { addRequest, isCacheStatus } from './traffic-counts';
 
 export interface DemandCounterOptions {
   /** Length of a period in whole seconds; periods start at multiples of it since the epoch. */

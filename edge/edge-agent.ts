@@ -23,9 +23,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
+  AGENT_ENV,
   AGENT_HTTP_PORT,
   AGENT_SYSLOG_PORT,
-  EDGE_CACHE_DIR,
+  NGINX_CACHE_DIR,
   PURGE_PATH,
   type PurgeRequest,
   type PurgeResult,
@@ -200,13 +201,13 @@ function wholeNumberSetting(
   return value;
 }
 
-/** The cache directory from EDGE_CACHE_DIR (an absolute path), else EDGE_CACHE_DIR. */
+/** The cache directory from EDGE_CACHE_DIR (an absolute path), else NGINX_CACHE_DIR. */
 function cacheDirSetting(): string {
-  const text = process.env.EDGE_CACHE_DIR;
-  if (text === undefined || text === '') return EDGE_CACHE_DIR;
+  const text = process.env[AGENT_ENV.cacheDir];
+  if (text === undefined || text === '') return NGINX_CACHE_DIR;
   if (!text.startsWith('/'))
     throw new Error(
-      `EDGE_CACHE_DIR is "${text}": it must be an absolute path; fix: set it to nginx's proxy_cache_path, e.g. ${EDGE_CACHE_DIR}`,
+      `EDGE_CACHE_DIR is "${text}": it must be an absolute path; fix: set it to nginx's proxy_cache_path, e.g. ${NGINX_CACHE_DIR}`,
     );
   return text;
 }
@@ -226,10 +227,10 @@ async function main(): Promise<void> {
   };
   try {
     settings = {
-      periodSeconds: wholeNumberSetting('DEMAND_PERIOD_SECONDS', 1, 86_400, 'the period in seconds, e.g. 60', true)!,
-      maxTrackedClients: wholeNumberSetting('DEMAND_MAX_TRACKED_CLIENTS', 1, 100_000_000, 'a cap, e.g. 200000', true)!,
-      syslogPort: wholeNumberSetting('DEMAND_SYSLOG_PORT', 0, 65_535, `a UDP port, e.g. ${AGENT_SYSLOG_PORT}`, false),
-      httpPort: wholeNumberSetting('DEMAND_HTTP_PORT', 0, 65_535, `a TCP port, e.g. ${AGENT_HTTP_PORT}`, false),
+      periodSeconds: wholeNumberSetting(AGENT_ENV.periodSeconds, 1, 86_400, 'the period in seconds, e.g. 60', true)!,
+      maxTrackedClients: wholeNumberSetting(AGENT_ENV.maxTrackedClients, 1, 100_000_000, 'a cap, e.g. 200000', true)!,
+      syslogPort: wholeNumberSetting(AGENT_ENV.syslogPort, 0, 65_535, `a UDP port, e.g. ${AGENT_SYSLOG_PORT}`, false),
+      httpPort: wholeNumberSetting(AGENT_ENV.httpPort, 0, 65_535, `a TCP port, e.g. ${AGENT_HTTP_PORT}`, false),
       cacheDir: cacheDirSetting(),
     };
   } catch (error) {

@@ -22,15 +22,6 @@ export function isCacheStatus(status: string): boolean {
   return status === NOT_CACHED_STATUS || HITS.has(status) || MISSES.has(status);
 }
 
-export function emptyTrafficCounts(): EdgeTrafficCounts {
-  return {
-    requests: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    responseTimeBuckets: new Array<number>(RESPONSE_TIME_BOUNDS_MS.length + 1).fill(0),
-  };
-}
-
 /** The bucket of a response time: the first bound it does not exceed, or the last bucket past every bound. */
 export function responseTimeBucket(responseTimeMs: number): number {
   let low = 0;

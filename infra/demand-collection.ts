@@ -33,6 +33,7 @@ import { COLLECTOR_METRICS, DEMAND_DIMENSION, DEMAND_NAMESPACE } from '../functi
 import { COUNTER_KEPT_PERIODS } from '../functions/domain/edge-agent-contract';
 import { CACHE_HIT_RATE_ALARM_STATISTIC, cacheHitRateAlarm, TRAFFIC_METRICS } from '../functions/domain/edge-traffic';
 import { cacheHitRateAlarmName } from '../functions/domain/naming';
+import { COMPARISON, MISSING_DATA } from './scaling-automation';
 import { AutoscalerFunction } from './autoscaler-function';
 
 export interface DemandCollectionProps {
@@ -62,8 +63,9 @@ export class DemandCollection extends Construct {
       entry: 'collect/collect-handler',
       stateTableName: props.stateTable.tableName,
       role: props.operatorRole,
-      // The geolocation databases are loaded into memory (about 135 MB for the shipped ones).
-      memorySize: countsDemand ? 1024 : 256,
+      // The geolocation databases are loaded into memory (about 135 MB for the shipped ones); without
+      // them the agents' reports still carry their prefix counts (up to maxTrackedClients per pod).
+      memorySize: 1024,
       timeout: Duration.seconds(Math.min(50, intervalMinutes * 60 - 10)),
       bundledFiles: countsDemand ? { geoDatabaseFiles: geoDatabaseFiles(config) } : {},
       description: countsDemand
@@ -115,7 +117,7 @@ export class DemandCollection extends Construct {
     const period = Duration.minutes(intervalMinutes);
     this.silenceAlarm = new cloudwatch.Alarm(this, 'SilenceAlarm', {
       alarmName: `${config.prefix}-demand-collection-silent`,
-      alarmDescription: `No edge report collected for ${SILENT_COLLECTIONS_TO_ALARM} collections in a row: ${countsDemand ? 'ActiveUsers is missing and no region scales automatically; ' : ''}the edge traffic metrics are missing. Read the collector's logs (${config.prefix}-collect-handler): each silent edge is logged with its region and the reason.`,
+      alarmDescription: `No edge report collected for ${SILENT_COLLECTIONS_TO_ALARM} collections in a row: ${countsDemand ? 'ActiveUsers is missing and no region scales automatically; ' : ''}the edge traffic metrics are missing or partial (published from the pods that answered). Read the collector's logs (${config.prefix}-collect-handler): each silent edge is logged with its region and the reason.`,
       metric: new cloudwatch.Metric({
         namespace: DEMAND_NAMESPACE,
         metricName: COLLECTOR_METRICS.edgesAnswered,
@@ -143,10 +145,10 @@ export class DemandCollection extends Construct {
           statistic: CACHE_HIT_RATE_ALARM_STATISTIC,
         }),
         threshold: hitRate.threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        comparisonOperator: COMPARISON[hitRate.comparisonOperator],
         evaluationPeriods: hitRate.evaluationPeriods,
         datapointsToAlarm: hitRate.datapointsToAlarm,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        treatMissingData: MISSING_DATA[hitRate.treatMissingData],
       });
       alarm.addAlarmAction(new cwActions.SnsAction(props.notifications));
       return alarm;

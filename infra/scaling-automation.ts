@@ -282,14 +282,14 @@ function stackArn(scope: Construct, service: string, resource: string, resourceN
   return { arn, nag: `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}:${resourceName}` };
 }
 
-const COMPARISON: Record<AlarmDefinition['comparisonOperator'], cloudwatch.ComparisonOperator> = {
+export const COMPARISON: Record<AlarmDefinition['comparisonOperator'], cloudwatch.ComparisonOperator> = {
   GreaterThanThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
   GreaterThanOrEqualToThreshold: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
   LessThanThreshold: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
   LessThanOrEqualToThreshold: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
 };
 
-const MISSING_DATA: Record<AlarmDefinition['treatMissingData'], cloudwatch.TreatMissingData> = {
+export const MISSING_DATA: Record<AlarmDefinition['treatMissingData'], cloudwatch.TreatMissingData> = {
   missing: cloudwatch.TreatMissingData.MISSING,
   ignore: cloudwatch.TreatMissingData.IGNORE,
   breaching: cloudwatch.TreatMissingData.BREACHING,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import {
   COUNTER_REPORT_SCHEMA,
   PREFIX_PATTERN,
-  RESPONSE_TIME_BOUNDS_MS,
+  RESPONSE_TIME_BUCKETS,
   type CounterPeriodReport,
 } from '../domain/edge-agent-contract';
 
@@ -21,8 +21,8 @@ const trafficSchema = z
     requests,
     cacheHits: requests,
     cacheMisses: requests,
-    responseTimeBuckets: z.array(requests).length(RESPONSE_TIME_BOUNDS_MS.length + 1, {
-      error: `must have ${RESPONSE_TIME_BOUNDS_MS.length + 1} buckets (one per RESPONSE_TIME_BOUNDS_MS bound and one for the slower requests)`,
+    responseTimeBuckets: z.array(requests).length(RESPONSE_TIME_BUCKETS, {
+      error: `must have ${RESPONSE_TIME_BUCKETS} buckets (one per RESPONSE_TIME_BOUNDS_MS bound and one for the slower requests)`,
     }),
   })
   .refine((t) => t.cacheHits + t.cacheMisses <= t.requests, {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './aws-regions';
 import { edgeSchema } from './edge-config';
-import { valueAt } from './validation';
+import { positiveInt, positiveSeconds, valueAt } from './validation';
 import { MAX_DRAIN_WAIT_SECONDS } from './phase-deadlines';
 
 const REGION_FIX = `use an AWS region code such as us-east-1 (known codes: ${AWS_REGIONS.join(', ')})`;
@@ -14,18 +14,6 @@ const REGION_FIX = `use an AWS region code such as us-east-1 (known codes: ${AWS
 const region = z.string().refine((value): boolean => isAwsRegion(value), {
   error: `is not an AWS region code; fix: ${REGION_FIX}`,
 });
-
-const positiveSeconds = (example: number) =>
-  z
-    .number({ error: `must be a number of seconds; fix: use for example ${example}` })
-    .int({ error: `must be a whole number of seconds; fix: use for example ${example}` })
-    .positive({ error: `must be greater than 0 seconds; fix: use for example ${example}` });
-
-const positiveInt = (what: string, example: number) =>
-  z
-    .number({ error: `must be a number (${what}); fix: use for example ${example}` })
-    .int({ error: `must be a whole number (${what}); fix: use for example ${example}` })
-    .positive({ error: `must be greater than 0 (${what}); fix: use for example ${example}` });
 
 /** CloudWatch accepts 10 s and 30 s (high-resolution metrics) or any multiple of 60 s. */
 const alarmPeriodSeconds = positiveSeconds(60).refine((p) => p === 10 || p === 30 || p % 60 === 0, {

@@ -42,6 +42,19 @@ export const RESPONSE_TIME_BOUNDS_MS: readonly number[] = [
   18000, 21600, 26000, 31000, 37500, 45000, 54000, 65000,
 ];
 
+/** Buckets of the response-time histogram: one per bound, and one for the slower requests. */
+export const RESPONSE_TIME_BUCKETS = RESPONSE_TIME_BOUNDS_MS.length + 1;
+
+/** The counts of a period without requests. */
+export function emptyTrafficCounts(): EdgeTrafficCounts {
+  return {
+    requests: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    responseTimeBuckets: new Array<number>(RESPONSE_TIME_BUCKETS).fill(0),
+  };
+}
+
 /** The traffic of one period as the agent counts it from the log lines (probes are not logged). */
 export interface EdgeTrafficCounts {
   /** Requests that ended in the period. */
@@ -88,13 +101,21 @@ export const PURGE_PATH = '/purge';
 /** The longest path a purge takes (no request that long reaches the cache). */
 export const MAX_PURGE_PATH_LENGTH = 8192;
 /** Where nginx keeps its cache in the pod, and where the agent (which mounts it too) purges. */
-export const EDGE_CACHE_DIR = '/var/cache/nginx/edge';
+export const NGINX_CACHE_DIR = '/var/cache/nginx/edge';
 
 /** Whether the cache entry with `key` (a CACHE_KEY_TEMPLATES key) is one that `request` purges. */
 export function cacheKeyPurgedBy(key: string, request: PurgeRequest): boolean {
   if (request.prefix) return key.startsWith(request.path);
   return key === request.path || key.startsWith(`${request.path}?`) || key.startsWith(`${request.path} `);
 }
+/** The environment variables the agent reads (the edge manifests set them). */
+export const AGENT_ENV = {
+  periodSeconds: 'DEMAND_PERIOD_SECONDS',
+  maxTrackedClients: 'DEMAND_MAX_TRACKED_CLIENTS',
+  syslogPort: 'DEMAND_SYSLOG_PORT',
+  httpPort: 'DEMAND_HTTP_PORT',
+  cacheDir: 'EDGE_CACHE_DIR',
+} as const;
 /** A period is complete (reported) this long after its end: log lines are stamped when a request ends. */
 export const COUNTER_GRACE_SECONDS = 2;
 /** How many complete periods a counter keeps: a collection up to this many periods late still finds its period. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CACHE_KEY_TEMPLATES, type CacheKeyKind } from './edge-agent-contract';
+import { positiveInt, positiveSeconds } from './validation';
 
 /**
  * nginx's stable line (1.30, with the security fixes of 1.30.5), unprivileged build (runs as uid
@@ -17,12 +18,7 @@ export const DEFAULT_EDGE_IMAGE =
 /** The TLS 1.3 + 1.2 policy ELB recommends for NLB TLS listeners. */
 export const DEFAULT_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
-const seconds = (example: number) =>
-  z
-    .number({ error: `must be a number of seconds; fix: use for example ${example}` })
-    .int({ error: `must be a whole number of seconds; fix: use for example ${example}` })
-    .positive({ error: `must be greater than 0 seconds; fix: use for example ${example}` })
-    .default(example);
+const seconds = (example: number) => positiveSeconds(example).default(example);
 
 const cacheKey = (example: CacheKeyKind) =>
   z
@@ -180,11 +176,7 @@ export const edgeSchema = z.strictObject({
       error: `must be pinned by digest; fix: use e.g. "${DEFAULT_EDGE_IMAGE}"`,
     })
     .default(DEFAULT_EDGE_IMAGE),
-  replicas: z
-    .number({ error: 'must be a number (pods); fix: use for example 2' })
-    .int({ error: 'must be a whole number (pods); fix: use for example 2' })
-    .positive({ error: 'must be greater than 0 (pods); fix: use for example 2' })
-    .default(2),
+  replicas: positiveInt('pods', 2).default(2),
   origin: z
     .strictObject({
       /** How long nginx waits to connect to the origin (then serves stale where the rule allows it). */
@@ -219,11 +211,7 @@ export const edgeSchema = z.strictObject({
         .max(100, { error: 'must be at most 100; fix: use for example 85' })
         .default(85),
       /** A period's hit rate is published only when it had at least this many cacheable requests (fewer say little). */
-      hitRateMinRequests: z
-        .number({ error: 'must be a number of requests; fix: use for example 100' })
-        .int({ error: 'must be a whole number of requests; fix: use for example 100' })
-        .positive({ error: 'must be greater than 0; fix: use for example 100' })
-        .default(100),
+      hitRateMinRequests: positiveInt('requests', 100).default(100),
     })
     .prefault({}),
 });

@@ -34,7 +34,13 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import { z } from 'zod';
 import type { AutoscalerConfig } from './config';
 import { demandCounterPeriodSeconds } from './demand-collection';
-import { AGENT_CONTAINER_NAME, AGENT_HTTP_PORT, AGENT_PORT_NAME, AGENT_SYSLOG_PORT } from './edge-agent-contract';
+import {
+  AGENT_CONTAINER_NAME,
+  AGENT_ENV,
+  AGENT_HTTP_PORT,
+  AGENT_PORT_NAME,
+  AGENT_SYSLOG_PORT,
+} from './edge-agent-contract';
 import { InvalidRequestError } from './errors';
 import { OWNER_TAG_KEY } from './naming';
 import { EDGE_CONTAINER_PORTS, EDGE_POD_RUNTIME, nginxEdgeConfig } from './nginx-edge-config';
@@ -215,11 +221,11 @@ function agentContainer(config: AutoscalerConfig, cacheDir: string) {
     image: config.demand.counter.image,
     command: ['node', `${AGENT_DIR}/${EDGE_AGENT_FILE}`],
     env: [
-      { name: 'DEMAND_PERIOD_SECONDS', value: String(demandCounterPeriodSeconds(config)) },
-      { name: 'DEMAND_MAX_TRACKED_CLIENTS', value: String(config.demand.counter.maxTrackedClients) },
-      { name: 'DEMAND_SYSLOG_PORT', value: String(AGENT_SYSLOG_PORT) },
-      { name: 'DEMAND_HTTP_PORT', value: String(AGENT_HTTP_PORT) },
-      { name: 'EDGE_CACHE_DIR', value: cacheDir },
+      { name: AGENT_ENV.periodSeconds, value: String(demandCounterPeriodSeconds(config)) },
+      { name: AGENT_ENV.maxTrackedClients, value: String(config.demand.counter.maxTrackedClients) },
+      { name: AGENT_ENV.syslogPort, value: String(AGENT_SYSLOG_PORT) },
+      { name: AGENT_ENV.httpPort, value: String(AGENT_HTTP_PORT) },
+      { name: AGENT_ENV.cacheDir, value: cacheDir },
     ],
     ports: [{ name: AGENT_PORT_NAME, containerPort: AGENT_HTTP_PORT, protocol: 'TCP' }],
     readinessProbe: { httpGet: { path: '/health', port: AGENT_PORT_NAME }, periodSeconds: 10 },

@@ -18,7 +18,12 @@
 import type { AlarmDefinition } from './alarm-evaluation';
 import type { AutoscalerConfig } from './config';
 import { demandCounterPeriodSeconds } from './demand-collection';
-import { RESPONSE_TIME_BOUNDS_MS, type EdgeTrafficCounts } from './edge-agent-contract';
+import {
+  emptyTrafficCounts,
+  RESPONSE_TIME_BOUNDS_MS,
+  RESPONSE_TIME_BUCKETS,
+  type EdgeTrafficCounts,
+} from './edge-agent-contract';
 
 export const TRAFFIC_METRICS = {
   cacheHitRate: 'CacheHitRate',
@@ -38,22 +43,9 @@ export type TrafficFigure = keyof typeof TRAFFIC_METRICS;
 /** One region's figures for one period; a figure that cannot be told is absent (missing, never 0). */
 export type TrafficFigures = Partial<Record<TrafficFigure, number>>;
 
-/** Buckets of the response-time histogram: one per bound, and one for the slower requests. */
-export const RESPONSE_TIME_BUCKETS = RESPONSE_TIME_BOUNDS_MS.length + 1;
-
-/** The counts of a period without requests. */
-export function emptyTraffic(): EdgeTrafficCounts {
-  return {
-    requests: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    responseTimeBuckets: new Array<number>(RESPONSE_TIME_BUCKETS).fill(0),
-  };
-}
-
 /** The traffic of several pods as one: every count and every histogram bucket added up. */
 export function mergeTraffic(pods: readonly EdgeTrafficCounts[]): EdgeTrafficCounts {
-  const merged = emptyTraffic();
+  const merged = emptyTrafficCounts();
   for (const pod of pods) {
     if (pod.responseTimeBuckets.length !== RESPONSE_TIME_BUCKETS) {
       throw new RangeError(

@@ -21,7 +21,7 @@
  * request but the probes is logged to the edge agent in the pod (EDGE_LOG_FORMAT).
  */
 import type { AutoscalerConfig } from './config';
-import { AGENT_SYSLOG_PORT, CACHE_KEY_TEMPLATES, EDGE_CACHE_DIR, EDGE_LOG_FORMAT } from './edge-agent-contract';
+import { AGENT_SYSLOG_PORT, CACHE_KEY_TEMPLATES, EDGE_LOG_FORMAT, NGINX_CACHE_DIR } from './edge-agent-contract';
 import type { EdgeCacheConfig } from './edge-config';
 import { CLUSTER_DNS_ADDRESS } from './cluster-network';
 
@@ -53,7 +53,7 @@ export const EDGE_POD_RUNTIME: EdgePodRuntime = {
   redirectListen: [String(EDGE_CONTAINER_PORTS.redirect)],
   accessLog: '/var/log/nginx/access.log',
   resolver: CLUSTER_DNS_ADDRESS,
-  cacheDir: EDGE_CACHE_DIR,
+  cacheDir: NGINX_CACHE_DIR,
   // The Alpine (and Debian) location of the system CA bundle in the nginx image.
   trustedCertificates: '/etc/ssl/certs/ca-certificates.crt',
   agentSyslog: `127.0.0.1:${AGENT_SYSLOG_PORT}`,

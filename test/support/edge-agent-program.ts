@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AGENT_ENV } from '../../functions/domain/edge-agent-contract';
 import { EDGE_AGENT_FILE } from '../../functions/domain/edge-manifests';
 import { shippedEdgeAgent } from './deployed-lambdas';
 
@@ -33,11 +34,11 @@ export async function startShippedAgent(env: {
   const child = spawn(process.execPath, [join(volume, EDGE_AGENT_FILE)], {
     env: {
       PATH: process.env.PATH ?? '',
-      DEMAND_PERIOD_SECONDS: String(env.periodSeconds),
-      DEMAND_MAX_TRACKED_CLIENTS: String(env.maxTrackedClients ?? 1000),
-      DEMAND_SYSLOG_PORT: '0',
-      DEMAND_HTTP_PORT: '0',
-      ...(env.cacheDir ? { EDGE_CACHE_DIR: env.cacheDir } : {}),
+      [AGENT_ENV.periodSeconds]: String(env.periodSeconds),
+      [AGENT_ENV.maxTrackedClients]: String(env.maxTrackedClients ?? 1000),
+      [AGENT_ENV.syslogPort]: '0',
+      [AGENT_ENV.httpPort]: '0',
+      ...(env.cacheDir ? { [AGENT_ENV.cacheDir]: env.cacheDir } : {}),
     },
   });
   let stdout = '';

@@ -6,7 +6,6 @@
  * The edge agent beside it is the built file the edge task ships.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { PURGE_PATH, type PurgeRequest, type PurgeResult } from '../../../functi
 import { EDGE_POD_RUNTIME, nginxEdgeConfig, type EdgePodRuntime } from '../../../functions/domain/nginx-edge-config';
 import { exampleConfig } from '../../support/config-fixtures';
 import { startShippedAgent, type AgentProgram } from '../../support/edge-agent-program';
+import { cacheFilePath } from '../../support/nginx-cache-entry';
 import {
   checkNginxConfig,
   createNginxPrefix,
@@ -103,12 +103,10 @@ function edgeConfig(originUrl: string, mutate?: (edge: NonNullable<AutoscalerCon
 }
 
 /**
- * The TTL nginx stored with a cache entry: its file (levels=1:2, named by the key's MD5) starts
- * with nginx's binary header, whose valid_sec (offset 8) and date (offset 40) are 64-bit times.
+ * The TTL nginx stored with a cache entry: its file starts with nginx's binary header, whose valid_sec (offset 8) and date (offset 40) are 64-bit times.
  */
 function storedTtlSeconds(cacheDir: string, key: string): number {
-  const md5 = createHash('md5').update(key).digest('hex');
-  const file = readFileSync(join(cacheDir, md5.slice(-1), md5.slice(-3, -1), md5));
+  const file = readFileSync(cacheFilePath(cacheDir, key));
   expect(file.toString('latin1')).toContain(`\nKEY: ${key}\n`);
   return Number(file.readBigInt64LE(8) - file.readBigInt64LE(40));
 }

@@ -106,16 +106,6 @@ describeWithMoto('HTTPS at the edge: the certificate, the listeners and the tags
   }, 60_000);
   afterAll(() => stopEdge(deployment.api));
 
-  it("writes each region's own ACM certificate into its foundation, as the foundation stack does", async () => {
-    expect(certificateArn).toMatch(/^arn:aws:acm:sa-east-1:\d{12}:certificate\//);
-    const { Parameter } = await new SSMClient(motoClientConfig('ap-northeast-1')).send(
-      new GetParameterCommand({ Name: foundationParameterName('edgetls', 'ap-northeast-1') }),
-    );
-    expect(JSON.parse(Parameter!.Value!)).toMatchObject({
-      certificateArn: expect.stringMatching(/^arn:aws:acm:ap-northeast-1:\d{12}:certificate\//),
-    });
-  });
-
   it("creates the cluster with the Service range whose DNS address nginx's resolver names", async () => {
     const { cluster } = await new EKSClient(motoClientConfig(region)).send(
       new DescribeClusterCommand({ name: clusterName('edgetls', region) }),

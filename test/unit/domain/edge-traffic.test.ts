@@ -1,12 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { RESPONSE_TIME_BOUNDS_MS, type EdgeTrafficCounts } from '../../../functions/domain/edge-agent-contract';
+import {
+  emptyTrafficCounts,
+  RESPONSE_TIME_BOUNDS_MS,
+  RESPONSE_TIME_BUCKETS,
+  type EdgeTrafficCounts,
+} from '../../../functions/domain/edge-agent-contract';
 import {
   cacheHitRateAlarm,
   cacheHitRatePercent,
-  emptyTraffic,
   mergeTraffic,
   regionTrafficFigures,
-  RESPONSE_TIME_BUCKETS,
   responseTimePercentileMs,
 } from '../../../functions/domain/edge-traffic';
 import { seededRandom } from '../../../functions/domain/simulation/diurnal-trace';
@@ -49,8 +52,8 @@ describe('merging the traffic of the pods of a region', () => {
   });
 
   it('of no pod is an empty period', () => {
-    expect(mergeTraffic([])).toEqual(emptyTraffic());
-    expect(emptyTraffic().responseTimeBuckets).toHaveLength(RESPONSE_TIME_BOUNDS_MS.length + 1);
+    expect(mergeTraffic([])).toEqual(emptyTrafficCounts());
+    expect(emptyTrafficCounts().responseTimeBuckets).toHaveLength(RESPONSE_TIME_BOUNDS_MS.length + 1);
   });
 
   it('refuses a histogram of another shape', () => {
@@ -61,7 +64,7 @@ describe('merging the traffic of the pods of a region', () => {
 
 describe('a response-time percentile from the merged histogram', () => {
   it('is missing when no request was counted', () => {
-    expect(responseTimePercentileMs(emptyTraffic().responseTimeBuckets, 50)).toBeUndefined();
+    expect(responseTimePercentileMs(emptyTrafficCounts().responseTimeBuckets, 50)).toBeUndefined();
   });
 
   it('interpolates linearly inside the bucket the rank falls in', () => {
@@ -148,7 +151,7 @@ describe('what a region publishes for a period', () => {
   });
 
   it('with every pod and no request: 0 requests per second, and no rate or percentile (missing, not 0)', () => {
-    const { figures } = regionTrafficFigures(config, [emptyTraffic(), emptyTraffic()], true, 60);
+    const { figures } = regionTrafficFigures(config, [emptyTrafficCounts(), emptyTrafficCounts()], true, 60);
     expect(figures).toEqual({ requestsPerSecond: 0 });
   });
 
@@ -170,7 +173,7 @@ describe('what a region publishes for a period', () => {
   });
 
   it('with a pod missing and no request from the others: nothing (a 0 from part of the edge is not an idle edge)', () => {
-    expect(regionTrafficFigures(config, [emptyTraffic()], false, 60).figures).toEqual({});
+    expect(regionTrafficFigures(config, [emptyTrafficCounts()], false, 60).figures).toEqual({});
   });
 
   it('with no pod answering: nothing', () => {

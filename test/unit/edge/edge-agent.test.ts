@@ -14,6 +14,7 @@ import {
   type CounterPeriodReport,
 } from '../../../functions/domain/edge-agent-contract';
 import { bundleEdgeAgent } from '../../../infra/lambda-bundling';
+import { eventually } from '../../support/edge-agent-program';
 import { cacheFilePath, writeCacheEntry } from '../../support/nginx-cache-entry';
 
 const PERIOD_S = 60;
@@ -25,14 +26,6 @@ const T0 = Date.UTC(2026, 11, 1, 10, 0, 0);
 /** A datagram exactly as nginx sends it (`nohostname`, EDGE_LOG_FORMAT). */
 function datagram(atMs: number, address: string, cacheStatus = 'HIT', requestTime = '0.004'): string {
   return `<190>Dec  1 10:37:44 edge_agent: ${(atMs / 1000).toFixed(3)} ${address} ${cacheStatus} ${requestTime}`;
-}
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function sendDatagrams(port: number, lines: string[]): Promise<void> {
@@ -49,6 +42,18 @@ async function sendDatagrams(port: number, lines: string[]): Promise<void> {
 
 const newCacheDir = () => mkdtempSync(join(tmpdir(), 'edge-agent-cache-'));
 
+/** An agent on loopback, on free ports, with a fresh cache directory unless `options` says otherwise. */
+const startTestAgent = (options: Partial<Parameters<typeof startEdgeAgent>[0]> = {}) =>
+  startEdgeAgent({
+    periodSeconds: PERIOD_S,
+    maxTrackedClients: 10,
+    cacheDir: newCacheDir(),
+    syslogPort: 0,
+    httpPort: 0,
+    httpHost: '127.0.0.1',
+    ...options,
+  });
+
 describe('startEdgeAgent: syslog listener and the counter over HTTP', () => {
   const clock = { ms: T0 };
   const completed: CounterPeriodReport[] = [];
@@ -56,14 +61,9 @@ describe('startEdgeAgent: syslog listener and the counter over HTTP', () => {
   let base: string;
 
   beforeAll(async () => {
-    running = await startEdgeAgent({
-      periodSeconds: PERIOD_S,
+    running = await startTestAgent({
       maxTrackedClients: 1000,
       now: () => clock.ms,
-      cacheDir: newCacheDir(),
-      syslogPort: 0,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
       onPeriodComplete: (report) => completed.push(report),
     });
     base = `http://127.0.0.1:${running.httpPort}`;
@@ -83,7 +83,10 @@ describe('startEdgeAgent: syslog listener and the counter over HTTP', () => {
       `${datagram(T0 + 4000, '198.51.100.1')}\n${datagram(T0 + 4000, '198.51.100.2')}\n`,
       'not a log line',
     ]);
-    await eventually(() => running.counter.openTrackedClients() === 5, '5 tracked clients');
+    await eventually(
+      () => running.counter.openTrackedClients() === 5,
+      () => '5 tracked clients',
+    );
 
     expect((await fetch(`${base}/periods/${T0 / 1000}`)).status).toBe(404);
     clock.ms = T0 + PERIOD + GRACE;
@@ -120,7 +123,10 @@ describe('startEdgeAgent: syslog listener and the counter over HTTP', () => {
 
   it('completes periods on its own, without traffic or queries', async () => {
     clock.ms = T0 + 2 * PERIOD + GRACE;
-    await eventually(() => completed.length === 2, 'the second period to complete');
+    await eventually(
+      () => completed.length === 2,
+      () => 'the second period to complete',
+    );
     expect(completed.map((report) => report.start)).toEqual(['2026-12-01T10:00:00.000Z', '2026-12-01T10:01:00.000Z']);
   });
 
@@ -151,13 +157,8 @@ describe('startEdgeAgent: POST /purge', () => {
   const purges: unknown[] = [];
 
   beforeAll(async () => {
-    running = await startEdgeAgent({
-      periodSeconds: PERIOD_S,
-      maxTrackedClients: 10,
+    running = await startTestAgent({
       cacheDir,
-      syslogPort: 0,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
       onPurge: ({ path, prefix, ...outcome }) =>
         purges.push({ path, prefix, result: 'result' in outcome && outcome.result }),
     });
@@ -210,13 +211,8 @@ describe('startEdgeAgent: POST /purge', () => {
   it('answers 500 with the fix when the cache directory is not there', async () => {
     const missing = join(tmpdir(), 'no-such-edge-cache');
     const failures: unknown[] = [];
-    const agent = await startEdgeAgent({
-      periodSeconds: PERIOD_S,
-      maxTrackedClients: 10,
+    const agent = await startTestAgent({
       cacheDir: missing,
-      syslogPort: 0,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
       onPurge: ({ path, prefix, ...outcome }) =>
         failures.push({ path, prefix, error: 'error' in outcome && outcome.error }),
     });
@@ -264,48 +260,17 @@ describe('startEdgeAgent: POST /purge', () => {
 
 describe('startEdgeAgent: lifecycle', () => {
   it('stops listening on stop()', async () => {
-    const agent = await startEdgeAgent({
-      periodSeconds: PERIOD_S,
-      maxTrackedClients: 10,
-      cacheDir: newCacheDir(),
-      syslogPort: 0,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    const agent = await startTestAgent();
     expect((await fetch(`http://127.0.0.1:${agent.httpPort}/health`)).status).toBe(200);
     await agent.stop();
     await expect(fetch(`http://127.0.0.1:${agent.httpPort}/health`)).rejects.toThrow();
   });
 
   it('fails to start on a port already in use', async () => {
-    const running = await startEdgeAgent({
-      periodSeconds: PERIOD_S,
-      maxTrackedClients: 10,
-      cacheDir: newCacheDir(),
-      syslogPort: 0,
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-    });
+    const running = await startTestAgent();
     try {
-      await expect(
-        startEdgeAgent({
-          periodSeconds: PERIOD_S,
-          maxTrackedClients: 10,
-          cacheDir: newCacheDir(),
-          syslogPort: running.syslogPort,
-          httpPort: 0,
-        }),
-      ).rejects.toThrow(/EADDRINUSE/);
-      await expect(
-        startEdgeAgent({
-          periodSeconds: PERIOD_S,
-          maxTrackedClients: 10,
-          cacheDir: newCacheDir(),
-          syslogPort: 0,
-          httpPort: running.httpPort,
-          httpHost: '127.0.0.1',
-        }),
-      ).rejects.toThrow(/EADDRINUSE/);
+      await expect(startTestAgent({ syslogPort: running.syslogPort })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startTestAgent({ httpPort: running.httpPort })).rejects.toThrow(/EADDRINUSE/);
     } finally {
       await running.stop();
     }
@@ -363,7 +328,10 @@ describe('the built agent as a program', () => {
     });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await eventually(() => stdout.includes('\n'), 'the listening line');
+    await eventually(
+      () => stdout.includes('\n'),
+      () => 'the listening line',
+    );
     const listening = JSON.parse(stdout.split('\n')[0]!) as Record<string, unknown>;
     expect(listening).toMatchObject({
       level: 'info',
@@ -376,7 +344,10 @@ describe('the built agent as a program', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const purge = await fetch(`${base}/purge`, { method: 'POST', body: '{"path": "/img/logo.png", "prefix": false}' });
     expect(await purge.json()).toEqual({ schema: PURGE_RESULT_SCHEMA, purgedEntries: 1, scannedEntries: 1 });
-    await eventually(() => stdout.includes('"purged"'), 'the purge log line');
+    await eventually(
+      () => stdout.includes('"purged"'),
+      () => 'the purge log line',
+    );
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({
       message: 'purged',
       path: '/img/logo.png',
@@ -387,7 +358,10 @@ describe('the built agent as a program', () => {
     // The cache volume gone: the purge fails, and says so in the log.
     rmSync(cacheDir, { recursive: true });
     expect((await fetch(`${base}/purge`, { method: 'POST', body: '{"path": "/", "prefix": true}' })).status).toBe(500);
-    await eventually(() => stdout.includes('"purge failed"'), 'the failed purge log line');
+    await eventually(
+      () => stdout.includes('"purge failed"'),
+      () => 'the failed purge log line',
+    );
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({
       level: 'error',
       message: 'purge failed',

@@ -1,12 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { addRequest, isCacheStatus, NOT_CACHED_STATUS, responseTimeBucket } from '../../../edge/traffic-counts';
 import {
-  addRequest,
   emptyTrafficCounts,
-  isCacheStatus,
-  NOT_CACHED_STATUS,
-  responseTimeBucket,
-} from '../../../edge/traffic-counts';
-import {
   CACHE_HIT_STATUSES,
   CACHE_MISS_STATUSES,
   RESPONSE_TIME_BOUNDS_MS,

@@ -98,7 +98,8 @@ describe("the collection of the edge agents' counts (demand.source edge-counters
     const externalTemplate = Template.fromStack(external.control);
     externalTemplate.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'edgescale-collect-handler',
-      MemorySize: 256,
+      // The agents' reports carry their prefix counts whatever the source.
+      MemorySize: 1024,
       Description: Match.stringLikeRegexp('traffic.*the user publishes ActiveUsers'),
     });
     externalTemplate.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'edgescale-collect-demand' });
