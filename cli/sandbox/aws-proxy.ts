@@ -123,11 +123,41 @@ export interface AwsFaultProxy {
   rewriteResponses(match: CallMatch, rewrite: (body: string) => string): RemoveRule;
   /** rewriteResponses for JSON bodies: `mutate` changes the parsed body in place or returns a new one. */
   rewriteJson<T extends object = JsonObject>(match: CallMatch, mutate: (body: T) => T | void): RemoveRule;
+  /**
+   * Answers matching requests itself, never forwarding them: an API the emulator lacks (moto's EKS
+   * has no access entries or version updates), played by `responder`. Part of the emulated cloud,
+   * so reset() keeps it. A responder that throws an AwsServiceFault answers with that error.
+   */
+  serve(match: CallMatch, responder: (request: ServedRequest) => ServedResponse | Promise<ServedResponse>): RemoveRule;
   /** How many matching requests the proxy saw, answered with a fault or forwarded. */
   calls(match: CallMatch): number;
   /** Forgets every rule and every request seen. */
   reset(): void;
   close(): Promise<void>;
+}
+
+/** A request the proxy answers itself (serve): its region, decoded path segments, query and JSON body. */
+export interface ServedRequest {
+  region: string;
+  operation: string;
+  /** The URL path split at '/', each segment URI-decoded (e.g. ['clusters', 'name', 'access-entries', 'arn:aws:iam::…']). */
+  segments: string[];
+  query: URLSearchParams;
+  /** The parsed JSON body (restJson1 / awsJson), or {} when there is none. */
+  body: Record<string, unknown>;
+}
+
+/** A served answer: a JSON body with status 200 unless given. */
+export interface ServedResponse {
+  status?: number;
+  body: unknown;
+}
+
+/** Thrown by a serve() responder: the client gets this AWS error (e.g. ResourceNotFoundException, 404). */
+export class AwsServiceFault extends Error {
+  constructor(readonly fault: AwsFault) {
+    super(fault.message ?? fault.code);
+  }
 }
 
 type Protocol = 'awsJson' | 'awsQuery' | 'restJson1' | 'restXml';
@@ -160,6 +190,17 @@ const REST_APIS: Record<string, { protocol: 'restJson1' | 'restXml'; routes: [st
       ['GET', '/clusters/{name}/node-groups/{nodegroup}', 'DescribeNodegroup'],
       ['DELETE', '/clusters/{name}/node-groups/{nodegroup}', 'DeleteNodegroup'],
       ['POST', '/clusters/{name}/node-groups/{nodegroup}/update-config', 'UpdateNodegroupConfig'],
+      ['POST', '/clusters/{name}/update-config', 'UpdateClusterConfig'],
+      ['POST', '/clusters/{name}/updates', 'UpdateClusterVersion'],
+      ['GET', '/clusters/{name}/updates', 'ListUpdates'],
+      ['GET', '/clusters/{name}/updates/{updateId}', 'DescribeUpdate'],
+      ['POST', '/clusters/{name}/node-groups/{nodegroup}/update-version', 'UpdateNodegroupVersion'],
+      ['POST', '/clusters/{name}/access-entries', 'CreateAccessEntry'],
+      ['GET', '/clusters/{name}/access-entries', 'ListAccessEntries'],
+      ['GET', '/clusters/{name}/access-entries/{principalArn}', 'DescribeAccessEntry'],
+      ['DELETE', '/clusters/{name}/access-entries/{principalArn}', 'DeleteAccessEntry'],
+      ['POST', '/clusters/{name}/access-entries/{principalArn}/access-policies', 'AssociateAccessPolicy'],
+      ['GET', '/clusters/{name}/access-entries/{principalArn}/access-policies', 'ListAssociatedAccessPolicies'],
       ['GET', '/tags/{arn}', 'ListTagsForResource'],
       ['POST', '/tags/{arn}', 'TagResource'],
     ],
@@ -322,6 +363,35 @@ export function reportRoute53ChangesPending(
   return () => removers.forEach((remove) => remove());
 }
 
+async function servedResponse(
+  call: RecognisedCall,
+  url: string,
+  body: Buffer,
+  responder: (request: ServedRequest) => ServedResponse | Promise<ServedResponse>,
+): Promise<WireResponse> {
+  const [path = '/', query = ''] = url.split('?', 2);
+  const text = body.toString('utf8');
+  const request: ServedRequest = {
+    region: call.region,
+    operation: call.operation,
+    segments: path.split('/').filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(query),
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
+  try {
+    const answer = await responder(request);
+    const contentType = call.protocol === 'awsJson' ? 'application/x-amz-json-1.1' : 'application/json';
+    return {
+      status: answer.status ?? 200,
+      headers: { 'content-type': contentType, 'x-amzn-requestid': randomUUID() },
+      body: JSON.stringify(answer.body),
+    };
+  } catch (error) {
+    if (error instanceof AwsServiceFault) return errorResponse(call, error.fault);
+    throw error;
+  }
+}
+
 /** Starts the proxy on a free loopback port, forwarding to `upstream` (e.g. motoEndpoint()). */
 export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProxy> {
   const target = new URL(upstream);
@@ -329,6 +399,7 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
   const faults: { match: CallMatch; fault: AwsFault; remaining: number }[] = [];
   const lostResponses: { match: CallMatch; fault: AwsFault }[] = [];
   const rewrites: { match: CallMatch; rewrite: (body: string) => string }[] = [];
+  const served: { match: CallMatch; responder: Parameters<AwsFaultProxy['serve']>[1] }[] = [];
   // Requests seen, counted by service, operation and region (a sandbox day makes thousands).
   const seen = new Map<string, { call: Pick<RecognisedCall, 'service' | 'operation' | 'region'>; count: number }>();
 
@@ -374,6 +445,9 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       if (fault.remaining === 0) faults.splice(faults.indexOf(fault), 1);
       return send(res, errorResponse(call, fault.fault));
     }
+
+    const emulated = call && served.find((rule) => matches(rule.match, call));
+    if (call && emulated) return send(res, await servedResponse(call, req.url ?? '/', body, emulated.responder));
 
     const upstreamResponse = await forward(req, body);
     const lost = call && lostResponses.find((rule) => matches(rule.match, call));
@@ -453,6 +527,11 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
         const body = JSON.parse(text) as T;
         return JSON.stringify(mutate(body) ?? body);
       });
+    },
+    serve(match, responder) {
+      const rule = { match, responder };
+      served.push(rule);
+      return removerOf(served, rule);
     },
     calls(match) {
       return [...seen.values()].filter(({ call }) => matches(match, call)).reduce((sum, { count }) => sum + count, 0);
