@@ -46,7 +46,11 @@ export interface SynthesizedDeployment {
   definitions: Record<WorkflowName, WorkflowDefinition>;
 }
 
-const STATE_MACHINE_SUFFIX: Record<WorkflowName, string> = { scaleUp: 'scale-up', scaleDown: 'scale-down' };
+const STATE_MACHINE_SUFFIX: Record<WorkflowName, string> = {
+  scaleUp: 'scale-up',
+  scaleDown: 'scale-down',
+  edgeRollout: 'edge-rollout',
+};
 
 /** Synthesizes the app for `config` into `outdir`, bundling the control stack's Lambdas, and reads it back. */
 export function synthesizeDeployment(config: AutoscalerConfig, outdir: string): SynthesizedDeployment {

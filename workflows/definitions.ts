@@ -9,9 +9,14 @@ import { fileURLToPath } from 'node:url';
 export const WORKFLOWS = {
   scaleUp: fileURLToPath(new URL('./scale-up.asl.json', import.meta.url)),
   scaleDown: fileURLToPath(new URL('./scale-down.asl.json', import.meta.url)),
+  edgeRollout: fileURLToPath(new URL('./edge-rollout.asl.json', import.meta.url)),
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOWS;
+/** The workflows that change a region's status (their input is workflow-input.ts's). */
+export type ScalingWorkflowName = 'scaleUp' | 'scaleDown';
+/** The workflows that maintain serving regions (their input is region-maintenance.ts's). */
+export type MaintenanceWorkflowName = Exclude<WorkflowName, ScalingWorkflowName>;
 
 /** The placeholders each definition uses for its task Lambdas (`${...}` in Resource fields). */
 export const TASK_SUBSTITUTIONS = {

@@ -60,10 +60,9 @@ export class ExecutorBridge {
   private readonly tasks: Record<TaskLambda, TaskHandler>;
 
   constructor(private readonly deps: ExecutorBridgeDeps) {
-    this.steps = {
-      scaleUp: taskStates(deps.definitions.scaleUp),
-      scaleDown: taskStates(deps.definitions.scaleDown),
-    };
+    this.steps = Object.fromEntries(
+      Object.entries(deps.definitions).map(([workflow, definition]) => [workflow, taskStates(definition)]),
+    ) as Record<WorkflowName, Set<string>>;
     this.tasks = Object.fromEntries(
       Object.entries(deps.tasks).map(([name, handler]) => [name, (input: unknown) => this.track(handler(input))]),
     ) as Record<TaskLambda, TaskHandler>;

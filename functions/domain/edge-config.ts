@@ -214,6 +214,23 @@ export const edgeSchema = z.strictObject({
       hitRateMinRequests: positiveInt('requests', 100).default(100),
     })
     .prefault({}),
+  /** How a changed edge configuration reaches the ACTIVE regions (the edge rollout workflow). */
+  rollout: z
+    .strictObject({
+      /**
+       * The region updated first, alone, watched for canaryBakeSeconds before any other; by default
+       * the first ACTIVE elastic region (fewer users than an always-on one), else the first always-on.
+       */
+      canaryRegion: z.string().optional(),
+      /** How long the canary must stay healthy before the other regions are updated. */
+      canaryBakeSeconds: positiveSeconds(300)
+        .max(3600, {
+          error:
+            "must be at most 3600 (one hour), which the rollout workflow's timeout allows for; fix: use for example 300",
+        })
+        .default(300),
+    })
+    .prefault({}),
 });
 
 export type EdgeConfig = z.output<typeof edgeSchema>;

@@ -2,7 +2,7 @@
  * The text of the SNS notifications the workflows send: one line that says what happened, in
  * which region and why, readable in an e-mail subject, a chat channel or a pager.
  */
-import type { ScaleDirection } from './region-state';
+import type { MaintenanceKind, ScaleDirection } from './region-state';
 
 export interface Notification {
   /** SNS subjects are ASCII, shorter than 100 characters. */
@@ -91,5 +91,55 @@ export function scalingRefused(
     prefix,
     `${verb(direction)} of ${where} refused`,
     `${verb(direction)} of ${where} refused, nothing was changed: ${cause}.${why(request)}`,
+  );
+}
+
+const MAINTENANCE_NAMES: Record<MaintenanceKind, string> = {
+  edgeRollout: 'Edge rollout',
+  clusterUpgrade: 'Cluster upgrade',
+};
+
+/** What a maintenance brings a region to, in words: a short hash, or a Kubernetes version. */
+const targetText = (kind: MaintenanceKind, target: string) =>
+  kind === 'edgeRollout' ? `edge configuration ${target.slice(0, 12)}` : `Kubernetes ${target}`;
+
+export function maintenanceFailed(
+  prefix: string,
+  region: string,
+  kind: MaintenanceKind,
+  target: string,
+  cause: string,
+): Notification {
+  const aftermath =
+    kind === 'edgeRollout'
+      ? 'its previous edge manifests were restored and the rollout stopped'
+      : 'the upgrade stopped; the region keeps serving on what it runs now';
+  return notification(
+    prefix,
+    `${MAINTENANCE_NAMES[kind]} of ${region} FAILED`,
+    `${MAINTENANCE_NAMES[kind]} of ${region} to ${targetText(kind, target)} FAILED (${aftermath}): ${cause}.`,
+  );
+}
+
+/** The one summary of a maintenance run: updated, skipped and (if it stopped) the failure. */
+export function maintenanceSummary(
+  prefix: string,
+  kind: MaintenanceKind,
+  target: string,
+  updated: string[],
+  skipped: { region: string; reason: string }[],
+  failure?: string,
+): Notification {
+  const outcome = failure ? 'stopped on a failure' : 'finished';
+  const parts = [
+    `${MAINTENANCE_NAMES[kind]} to ${targetText(kind, target)} ${outcome}.`,
+    `Updated: ${updated.length > 0 ? updated.join(', ') : 'none'}.`,
+    ...(skipped.length > 0 ? [`Skipped: ${skipped.map((s) => `${s.region} (${s.reason})`).join('; ')}.`] : []),
+    ...(failure ? [`Failure: ${failure}.`] : []),
+  ];
+  return notification(
+    prefix,
+    `${MAINTENANCE_NAMES[kind]} ${outcome}: ${updated.length} updated, ${skipped.length} skipped`,
+    parts.join(' '),
   );
 }

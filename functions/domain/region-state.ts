@@ -34,6 +34,32 @@ export interface RegionState {
   holdUntil?: string;
   /** Route53 record target last written by a scale-up (for drift repair). */
   recordTarget?: { dnsName: string; hostedZoneId: string };
+  /** The edge configuration the region runs: the hash of the manifests last applied (edge-configuration.ts). */
+  edgeConfiguration?: string;
+  /** The Kubernetes minor version of the region's cluster and nodes, as the last upgrade or scale-up left them. */
+  kubernetesVersion?: string;
+  /** The last maintenance (edge rollout, cluster upgrade) of the region, by kind. */
+  maintenance?: Partial<Record<MaintenanceKind, MaintenanceRecord>>;
+}
+
+/**
+ * Work on a region that keeps serving: an edge rollout (new manifests) or a cluster upgrade
+ * (Kubernetes version, node AMIs). It holds the region's lock, like a scaling execution, and
+ * leaves the region's status as it is.
+ */
+export const MAINTENANCE_KINDS = ['edgeRollout', 'clusterUpgrade'] as const;
+export type MaintenanceKind = (typeof MAINTENANCE_KINDS)[number];
+
+export interface MaintenanceRecord {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** What the maintenance brings the region to: the edge configuration hash, or the Kubernetes version. */
+  target: string;
+  /** The execution (its ARN). */
+  executionArn: string;
+  /** When the status was written (ISO-8601). */
+  at: string;
+  /** FAILED: why, in one line. */
+  cause?: string;
 }
 
 /** The lock item (`pk = region#<region>, sk = lock`): one execution at a time per region. */

@@ -9,6 +9,7 @@
  * polls), so that a 10-minute cluster creation costs a handful of state transitions.
  */
 import { z } from 'zod';
+import { MAINTENANCE_KINDS } from '../domain/region-state';
 import { REQUESTERS } from '../domain/workflow-input';
 
 const region = z.string().min(1);
@@ -35,6 +36,16 @@ const deadline = z.iso.datetime({ offset: true }).optional();
  */
 const executionId = z.string().min(1);
 
+const maintenanceKind = z.enum(MAINTENANCE_KINDS);
+/** The edge configuration hash or Kubernetes version a maintenance brings a region to. */
+const target = z.string().min(1);
+const maintenanceOutcome = z.object({
+  region,
+  outcome: z.enum(['updated', 'skipped']),
+  /** Why it was skipped (e.g. its lock is held). */
+  detail: z.string().optional(),
+});
+
 export const regionFoundationSchema = z.object({
   vpcId: z.string(),
   subnetIds: z.array(z.string()).min(1),
@@ -43,6 +54,13 @@ export const regionFoundationSchema = z.object({
   nodeRoleArn: z.string(),
   /** The region's ACM certificate for dns.recordName (written with edge.tls.enabled): the edge's TLS listener. */
   certificateArn: z.string().min(1).optional(),
+  /**
+   * The region's KMS key that encrypts the clusters' Kubernetes secrets. Optional only so that a
+   * foundation deployed before it existed still parses: creating a cluster without it is refused.
+   */
+  secretsKeyArn: z.string().min(1).optional(),
+  /** The nodegroup's launch template (owner tag on instances, volumes, interfaces; IMDSv2): required to create a nodegroup, like secretsKeyArn. */
+  nodeLaunchTemplate: z.object({ id: z.string().min(1), version: z.string().min(1) }).optional(),
 });
 export type RegionFoundationDoc = z.output<typeof regionFoundationSchema>;
 
@@ -88,8 +106,61 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     owner: owner.optional(),
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
   }),
+  // ---- maintenance (edge rollout, cluster upgrade): one ACTIVE region at a time, under its lock ----
+  /**
+   * Validates the maintenance input (region-maintenance.ts) and plans the regions, canary first.
+   * `target`: the edge configuration hash (edge rollout, from the edge task) or, left out, the
+   * configured Kubernetes version (cluster upgrade). Throws InvalidRequestError. Result: MaintenancePlan.
+   */
+  z.object({
+    action: z.literal('planMaintenance'),
+    kind: maintenanceKind,
+    request: z.unknown(),
+    target: z.string().min(1).optional(),
+  }),
+  /**
+   * Takes the region's lock for `owner` and records the maintenance as RUNNING; the status stays.
+   * RegionLockedError when another execution holds the lock (the workflow skips the region: the
+   * reconciler retries it later), RefusedError when the region is no longer ACTIVE, is claimed
+   * for a scaling execution or is paused (its lock is released again).
+   */
+  z.object({ action: z.literal('lockForMaintenance'), region, owner, kind: maintenanceKind, target }),
+  /** Records the target as what the region runs (SUCCEEDED) and releases the lock. */
+  z.object({ action: z.literal('finishMaintenance'), region, owner, kind: maintenanceKind, target }),
+  /** Records the failure (FAILED, with its cause), releases the lock if `owner` holds it, notifies. */
+  z.object({
+    action: z.literal('failMaintenance'),
+    region,
+    owner,
+    kind: maintenanceKind,
+    target,
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+  }),
+  /**
+   * One notification for the whole run, read back from the regions' maintenance records of
+   * `owner`: updated, failed, and skipped (by the plan, or at their lock: `outcomes` say why).
+   */
+  z.object({
+    action: z.literal('notifyMaintenance'),
+    owner,
+    plan: z
+      .object({
+        kind: maintenanceKind,
+        target,
+        regions: z.array(region),
+        skipped: z.array(z.object({ region, reason: z.string() })),
+      })
+      .passthrough(),
+    /** Each region's outcome, in order (the Map's output; absent when the run stopped on a failure). */
+    outcomes: z.array(maintenanceOutcome).default([]),
+    /** Set when the run stopped on a failure (the Map's error). */
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
+  }),
 ]);
 export type RegionTaskInput = z.output<typeof regionTaskSchema>;
+
+/** The outcome of one region of a maintenance run: the per-region iteration's output. */
+export type MaintenanceOutcome = z.output<typeof maintenanceOutcome>;
 
 /** validateScaleUp / validateScaleDown result, stored at `$.plan`. */
 export interface ScalingPlan {
@@ -123,8 +194,30 @@ export const clusterTaskSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('deleteNodegroup'), region }),
   /** Deletes the cluster if it exists and is ours; a missing one is done. */
   z.object({ action: z.literal('deleteCluster'), region }),
+  /**
+   * Makes the operator role and each of `cluster.adminRoleArns` cluster admins through access
+   * entries (AmazonEKSClusterAdminPolicy, cluster scope) on our ACTIVE cluster: creates what is
+   * missing, repairs our entries, removes our entries of roles no longer configured, and leaves
+   * entries it did not create alone. Run before anything talks to the Kubernetes API.
+   * Result: ClusterAccessResult. ResourceFailedError when the cluster is gone or cannot hold entries.
+   */
+  z.object({ action: z.literal('ensureClusterAccess'), region }),
 ]);
 export type ClusterTaskInput = z.output<typeof clusterTaskSchema>;
+
+/** ensureClusterAccess result, stored at `$.clusterAccess`: principal ARNs by what was done. */
+export interface ClusterAccessResult {
+  /** Entries created (with the admin policy). */
+  created: string[];
+  /** Our entries that lacked the admin policy, or (the operator's) were made for an earlier role of the same name. */
+  repaired: string[];
+  /** Our entries of roles no longer in cluster.adminRoleArns, deleted. */
+  removed: string[];
+  /** Wanted entries found as they should be. */
+  unchanged: string[];
+  /** Entries the autoscaler did not create (nodes' entries, entries made by hand): never changed. */
+  leftAlone: string[];
+}
 
 /**
  * Result of every cluster-task action, stored at `$.cluster` or `$.nodegroup`.

@@ -14,7 +14,7 @@ import { lambdaHandler, logger } from '../commons/observability';
 import { runtime, type Runtime } from '../commons/runtime';
 import { countRefusal, countScaling, recordFleetGauges, recordRegionDuration } from '../commons/workflow-metrics';
 import { approvedRegions, regionList } from '../domain/config';
-import { InvalidRequestError, NotOwnedError, RegionLockedError } from '../domain/errors';
+import { InvalidRequestError, NotOwnedError, RefusedError, RegionLockedError } from '../domain/errors';
 import {
   claimedByAnother,
   describeFailure,
@@ -31,6 +31,8 @@ import {
 import { fleetGauges, SCALE_UP_LEAD_TIME_METRIC } from '../domain/metric-names';
 import { clusterName, nodegroupName, OWNER_TAG_KEY } from '../domain/naming';
 import {
+  maintenanceFailed,
+  maintenanceSummary,
   scalingFailed,
   scalingFinished,
   scalingRefused,
@@ -38,13 +40,21 @@ import {
   type RequestContext,
 } from '../domain/notifications';
 import { statusBeforeClaim, type RegionLock, type RegionState } from '../domain/region-state';
+import {
+  maintenanceFailedState,
+  maintenanceFinishedState,
+  maintenanceInputSchema,
+  maintenanceStartedState,
+  planMaintenance,
+  type MaintenancePlan,
+} from '../domain/region-maintenance';
 import { describeIssues } from '../domain/validation';
 import { workflowInputSchema, type WorkflowInput } from '../domain/workflow-input';
 import { regionTaskSchema, type RegionTaskInput, type ScalingPlan } from './contract';
 
 type Action<A extends RegionTaskInput['action']> = Extract<RegionTaskInput, { action: A }>;
 
-export type RegionTaskResult = ScalingPlan | RegionState | { notified: boolean };
+export type RegionTaskResult = ScalingPlan | MaintenancePlan | RegionState | { notified: boolean };
 
 export const handler = lambdaHandler(regionTaskSchema, async (input: RegionTaskInput): Promise<RegionTaskResult> => {
   const rt = runtime();
@@ -66,6 +76,16 @@ function dispatch(rt: Runtime, input: RegionTaskInput): Promise<RegionTaskResult
       return failScaling(rt, input);
     case 'notifyRefusal':
       return notifyRefusal(rt, input);
+    case 'planMaintenance':
+      return planRegionMaintenance(rt, input);
+    case 'lockForMaintenance':
+      return lockForMaintenance(rt, input);
+    case 'finishMaintenance':
+      return finishMaintenance(rt, input);
+    case 'failMaintenance':
+      return failMaintenance(rt, input);
+    case 'notifyMaintenance':
+      return notifyMaintenance(rt, input);
   }
 }
 
@@ -281,4 +301,110 @@ async function notify(rt: Runtime, notification: Notification): Promise<boolean>
   }
   await publishNotification(snsClient(rt.homeRegion), rt.notificationTopicArn, notification);
   return true;
+}
+
+// ---------- maintenance: edge rollout, cluster upgrade ----------
+
+async function planRegionMaintenance(rt: Runtime, input: Action<'planMaintenance'>): Promise<MaintenancePlan> {
+  const parsed = maintenanceInputSchema.safeParse(input.request);
+  if (!parsed.success) {
+    throw new InvalidRequestError(
+      `Invalid maintenance input: ${describeIssues(parsed.error, 'input', input.request).join('; ')}; ` +
+        'fix: send { "regions": ["<approved region>"], "reason": "...", "requestedBy": "operator" }, or {} for every ACTIVE region (see README)',
+    );
+  }
+  const target = input.target ?? rt.config.cluster.kubernetesVersion;
+  const states = await stateStore(rt).getRegionStates(approvedRegions(rt.config));
+  const plan = planMaintenance(rt.config, input.kind, target, parsed.data, states);
+  logger.info('Maintenance planned', { ...plan });
+  return plan;
+}
+
+async function lockForMaintenance(rt: Runtime, input: Action<'lockForMaintenance'>): Promise<RegionState> {
+  const { region, owner, kind, target } = input;
+  requireApprovedRegion(rt.config, region);
+  const store = stateStore(rt);
+  await store.acquireLock(region, owner);
+  const now = new Date();
+  try {
+    return await store.updateRegionState(region, (s) => {
+      const refusal = maintenanceRefusal(s, owner, now);
+      if (refusal) throw new RefusedError(`${kind} of ${region} skipped: ${refusal}`);
+      return maintenanceStartedState(s, kind, target, owner, now);
+    });
+  } catch (error) {
+    await store.releaseLock(region, owner);
+    throw error;
+  }
+}
+
+/** Why a region cannot be maintained now, though its lock was free; undefined when it can. */
+function maintenanceRefusal(state: RegionState, owner: string, now: Date): string | undefined {
+  if (state.status !== 'ACTIVE') return `it is ${state.status}, no longer ACTIVE`;
+  if (claimedByAnother(state, owner)) return `it is claimed for ${state.executionArn}`;
+  if (state.pausedUntil && Date.parse(state.pausedUntil) > now.getTime()) {
+    return `it is paused until ${state.pausedUntil} (regionctl resume ends the pause)`;
+  }
+  return undefined;
+}
+
+async function finishMaintenance(rt: Runtime, input: Action<'finishMaintenance'>): Promise<RegionState> {
+  const { region, owner, kind, target } = input;
+  requireApprovedRegion(rt.config, region);
+  const store = stateStore(rt);
+  await assertNotLockedByOther(store, region, owner);
+  const state = await store.updateRegionState(region, (s) =>
+    maintenanceFinishedState(s, kind, target, owner, new Date()),
+  );
+  await store.releaseLock(region, owner);
+  logger.info('Maintenance finished', { region, kind, target });
+  return state;
+}
+
+/** Records the failure and releases the lock when `owner` holds it (or nobody does); notifies in every case. */
+async function failMaintenance(rt: Runtime, input: Action<'failMaintenance'>): Promise<{ notified: boolean }> {
+  const { region, owner, kind, target } = input;
+  requireApprovedRegion(rt.config, region);
+  const cause = describeFailure(input.error);
+  const store = stateStore(rt);
+  const lock = await store.getLock(region);
+  if (!lock || lock.owner === owner) {
+    await store.updateRegionState(region, (s) => maintenanceFailedState(s, kind, target, owner, cause, new Date()));
+    if (lock) await store.releaseLock(region, owner);
+  } else {
+    logger.warn('Maintenance failure of an execution that does not hold the lock: state left as is', {
+      region,
+      owner,
+      holder: lock.owner,
+    });
+  }
+  return { notified: await notify(rt, maintenanceFailed(rt.config.prefix, region, kind, target, cause)) };
+}
+
+async function notifyMaintenance(rt: Runtime, input: Action<'notifyMaintenance'>): Promise<{ notified: boolean }> {
+  const { plan, owner, outcomes } = input;
+  const states = await stateStore(rt).getRegionStates(plan.regions);
+  const recordOf = (region: string) => {
+    const record = states.find((s) => s.region === region)?.maintenance?.[plan.kind];
+    return record?.executionArn === owner ? record : undefined;
+  };
+  const updated = plan.regions.filter((r) => recordOf(r)?.status === 'SUCCEEDED');
+  const failed = plan.regions.filter((r) => recordOf(r)?.status === 'FAILED');
+  const notReached = plan.regions.filter((r) => !recordOf(r));
+  const skipped = [
+    ...plan.skipped,
+    ...notReached.map((region) => ({
+      region,
+      reason:
+        outcomes.find((o) => o.region === region)?.detail ?? (input.error ? 'not reached: the run stopped' : 'skipped'),
+    })),
+  ];
+  const failure = input.error || failed.length > 0 ? failureText(failed, input.error) : undefined;
+  const summary = maintenanceSummary(rt.config.prefix, plan.kind, plan.target, updated, skipped, failure);
+  return { notified: await notify(rt, summary) };
+}
+
+function failureText(failed: string[], error: { Error?: string; Cause?: string } | undefined): string {
+  const where = failed.length > 0 ? `in ${failed.join(', ')}: ` : '';
+  return `${where}${error ? describeFailure(error) : 'see the region notification'}`;
 }

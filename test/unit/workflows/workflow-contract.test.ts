@@ -9,7 +9,7 @@ import { ClusterStatus, NodegroupStatus } from '@aws-sdk/client-eks';
 import { ChangeStatus } from '@aws-sdk/client-route-53';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { LONGEST_PATH_SECONDS } from '../../../functions/domain/phase-deadlines';
-import { readDefinitionText, type WorkflowName } from '../../../workflows/definitions';
+import { readDefinitionText, type ScalingWorkflowName as WorkflowName } from '../../../workflows/definitions';
 
 interface Rule {
   Variable?: string;
