@@ -64,6 +64,24 @@ interface StateDefinition {
   ResultPath?: string | null;
   SecondsPath?: string;
   Seconds?: number;
+  /** Map states: the states each iteration runs (ItemProcessor, or the older Iterator). */
+  ItemProcessor?: { States: Record<string, StateDefinition> };
+  Iterator?: { States: Record<string, StateDefinition> };
+}
+
+/**
+ * Every state of a definition by name, the states of its Map iterations included (the library
+ * finds task handlers and Wait overrides by state name at any depth; state names are unique
+ * across a definition's levels, which the workflow tests assert).
+ */
+export function allStates(states: Record<string, StateDefinition>): Record<string, StateDefinition> {
+  const found: Record<string, StateDefinition> = {};
+  for (const [name, state] of Object.entries(states)) {
+    found[name] = state;
+    const nested = state.ItemProcessor ?? state.Iterator;
+    if (nested) Object.assign(found, allStates(nested.States));
+  }
+  return found;
 }
 
 const LOCAL_ARN = (task: TaskLambda) => `arn:aws:lambda:us-east-1:000000000000:function:local-${task}`;
@@ -79,13 +97,14 @@ export async function runWorkflowLocally(
     Object.keys(TASK_SUBSTITUTIONS).map((t) => [t, LOCAL_ARN(t as TaskLambda)]),
   ) as Record<TaskLambda, string>;
   const definition = substituteTaskArns(text, arns) as { States: Record<string, StateDefinition> };
+  const states = allStates(definition.States);
   const taskOfArn = new Map(Object.entries(arns).map(([task, arn]) => [arn, task as TaskLambda]));
 
   // The latest result stored at each ResultPath, to evaluate Wait states' SecondsPath (all of the
   // form `$.<result path>.<field>`) at the moment the Wait begins.
   const resultsByPath = new Map<string, unknown>([['$', input]]);
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
+  for (const [name, state] of Object.entries(states)) {
     if (state.Type !== 'Task') continue;
     const task = taskOfArn.get(state.Resource ?? '');
     if (!task) throw new Error(`State ${name} of ${workflow} calls an unknown resource ${state.Resource}`);
@@ -101,7 +120,7 @@ export async function runWorkflowLocally(
   // The library reads a Wait state's override as the state begins: this is where the clock moves.
   const waitTimeOverrides = new Proxy({} as Record<string, number>, {
     get(_target, stateName) {
-      const state = definition.States[String(stateName)];
+      const state = states[String(stateName)];
       if (!state || state.Type !== 'Wait') return undefined;
       const seconds = waitSecondsOf(state, resultsByPath);
       if (!(seconds >= 1)) tooShortWaits.push(`${String(stateName)} (${seconds} s)`);

@@ -39,13 +39,6 @@ const executionId = z.string().min(1);
 const maintenanceKind = z.enum(MAINTENANCE_KINDS);
 /** The edge configuration hash or Kubernetes version a maintenance brings a region to. */
 const target = z.string().min(1);
-const maintenanceOutcome = z.object({
-  region,
-  outcome: z.enum(['updated', 'skipped']),
-  /** Why it was skipped (e.g. its lock is held). */
-  detail: z.string().optional(),
-});
-
 export const regionFoundationSchema = z.object({
   vpcId: z.string(),
   subnetIds: z.array(z.string()).min(1),
@@ -138,7 +131,8 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
   }),
   /**
    * One notification for the whole run, read back from the regions' maintenance records of
-   * `owner`: updated, failed, and skipped (by the plan, or at their lock: `outcomes` say why).
+   * `owner`: updated, failed, skipped by the plan, and not maintained (skipped at their lock, or
+   * not reached after a failure).
    */
   z.object({
     action: z.literal('notifyMaintenance'),
@@ -151,16 +145,11 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
         skipped: z.array(z.object({ region, reason: z.string() })),
       })
       .passthrough(),
-    /** Each region's outcome, in order (the Map's output; absent when the run stopped on a failure). */
-    outcomes: z.array(maintenanceOutcome).default([]),
-    /** Set when the run stopped on a failure (the Map's error). */
+    /** Set when the run stopped on a failure (the failed region's error). */
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
   }),
 ]);
 export type RegionTaskInput = z.output<typeof regionTaskSchema>;
-
-/** The outcome of one region of a maintenance run: the per-region iteration's output. */
-export type MaintenanceOutcome = z.output<typeof maintenanceOutcome>;
 
 /** validateScaleUp / validateScaleDown result, stored at `$.plan`. */
 export interface ScalingPlan {
@@ -181,6 +170,10 @@ export interface ScalingPlan {
 // ---------- cluster-task: EKS cluster and nodegroup in the target region ----------
 
 const awaiting = z.enum(['ACTIVE', 'DELETED']).optional();
+/** A Kubernetes minor version, e.g. "1.35" (its rules: domain/kubernetes-versions.ts). */
+const kubernetesVersion = z.string().regex(/^\d+\.\d+$/);
+/** An EKS update's id (UpdateClusterVersion / UpdateNodegroupVersion). */
+const updateId = z.string().min(1);
 
 export const clusterTaskSchema = z.discriminatedUnion('action', [
   /** Creates the cluster (tagged, STANDARD support, logging on) or adopts ours. NotOwnedError if not ours. */
@@ -202,8 +195,62 @@ export const clusterTaskSchema = z.discriminatedUnion('action', [
    * Result: ClusterAccessResult. ResourceFailedError when the cluster is gone or cannot hold entries.
    */
   z.object({ action: z.literal('ensureClusterAccess'), region }),
+  // ---- cluster upgrade: control plane, then nodegroup, one minor version at a time (eks-version-updates.ts) ----
+  /**
+   * Reads the versions of our cluster and nodegroup (owner tag checked) and the next step towards
+   * `target` (default: cluster.kubernetesVersion). Result: ClusterVersions. ResourceFailedError
+   * when either is missing; RefusedError when the control plane is newer than the target.
+   */
+  z.object({ action: z.literal('readVersions'), region, target: kubernetesVersion.optional() }),
+  /**
+   * Starts UpdateClusterVersion to `version`, which must be the next minor of the control
+   * plane's (RefusedError otherwise: never a downgrade, never a jump). An update already in
+   * progress is returned, not started twice; a control plane at `version` is done (no updateId).
+   * Begins the phase: the result carries its deadline. Result: VersionUpdateStatus.
+   */
+  z.object({ action: z.literal('updateClusterVersion'), region, version: kubernetesVersion }),
+  /** Polls the update (DescribeUpdate). ResourceFailedError when it failed, DeadlineExceededError past `deadline`. */
+  z.object({ action: z.literal('describeClusterUpdate'), region, updateId, deadline }),
+  /**
+   * Starts UpdateNodegroupVersion to `version` (the control plane's, RefusedError for any other),
+   * or without `version` to the latest AMI release of the nodegroup's own version (a node patch).
+   * Idempotent as updateClusterVersion. Result: VersionUpdateStatus.
+   */
+  z.object({ action: z.literal('updateNodegroupVersion'), region, version: kubernetesVersion.optional() }),
+  /** Polls the nodegroup's update, as describeClusterUpdate. */
+  z.object({ action: z.literal('describeNodegroupUpdate'), region, updateId, deadline }),
 ]);
 export type ClusterTaskInput = z.output<typeof clusterTaskSchema>;
+
+/** readVersions result, stored at `$.versions` of the upgrade workflow. */
+export interface ClusterVersions {
+  clusterVersion: string;
+  nodegroupVersion: string;
+  /** The nodegroup's AMI release version (e.g. "1.35.2-20261115"). */
+  releaseVersion?: string;
+  /** The version the upgrade brings the region to. */
+  target: string;
+  /** What comes next: nodes behind their control plane first, then the control plane by one minor. */
+  next: 'controlPlane' | 'nodegroup' | 'done';
+  /** controlPlane / nodegroup: the version that step moves to. */
+  toVersion?: string;
+}
+
+/**
+ * update* / describe*Update result, stored at `$.update`. `status` is EKS's update status
+ * (InProgress, Successful; Failed and Cancelled throw ResourceFailedError). No `updateId` when
+ * there was nothing to update. `deadline`: of the update phase, carried by every poll.
+ */
+export interface VersionUpdateStatus {
+  updateId?: string;
+  status: 'InProgress' | 'Successful' | string;
+  /** The Kubernetes version the update brings the control plane or nodegroup to. */
+  version: string;
+  /** Nodegroup updates: the AMI release version it moves to, when EKS says. */
+  releaseVersion?: string;
+  deadline?: string;
+  waitSeconds: number;
+}
 
 /** ensureClusterAccess result, stored at `$.clusterAccess`: principal ARNs by what was done. */
 export interface ClusterAccessResult {

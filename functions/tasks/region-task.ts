@@ -382,7 +382,7 @@ async function failMaintenance(rt: Runtime, input: Action<'failMaintenance'>): P
 }
 
 async function notifyMaintenance(rt: Runtime, input: Action<'notifyMaintenance'>): Promise<{ notified: boolean }> {
-  const { plan, owner, outcomes } = input;
+  const { plan, owner } = input;
   const states = await stateStore(rt).getRegionStates(plan.regions);
   const recordOf = (region: string) => {
     const record = states.find((s) => s.region === region)?.maintenance?.[plan.kind];
@@ -395,8 +395,9 @@ async function notifyMaintenance(rt: Runtime, input: Action<'notifyMaintenance'>
     ...plan.skipped,
     ...notReached.map((region) => ({
       region,
-      reason:
-        outcomes.find((o) => o.region === region)?.detail ?? (input.error ? 'not reached: the run stopped' : 'skipped'),
+      reason: input.error
+        ? 'not maintained: its lock was held, it was no longer ACTIVE, or the run stopped before it'
+        : 'not maintained: its lock was held or it was no longer ACTIVE (the reconciler retries it)',
     })),
   ];
   const failure = input.error || failed.length > 0 ? failureText(failed, input.error) : undefined;
