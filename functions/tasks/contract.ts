@@ -100,6 +100,9 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
   }),
   // ---- maintenance (edge rollout, cluster upgrade): one ACTIVE region at a time, under its lock ----
+  // The maintenance workflows walk `plan.regions` in a loop (StartRegions / MoreRegions /
+  // SelectRegion / AdvanceRegion in workflows/edge-rollout.asl.json), not in a Map: a failed region
+  // must stop the regions not yet started, which the local executor's Map does not do.
   /**
    * Validates the maintenance input (region-maintenance.ts) and plans the regions, canary first.
    * `target`: the edge configuration hash (edge rollout, from the edge task) or, left out, the
