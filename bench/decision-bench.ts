@@ -14,9 +14,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCdkJsonContext } from '../infra/config-source';
+import { CONFIG_FILE_ENV } from '../functions/commons/bundled-files';
+import { loadCdkJsonConfig } from '../infra/config-source';
 
 const PREFIX = 'edgescale';
 const UP_ARN = `arn:aws:states:us-east-1:123456789012:stateMachine:${PREFIX}-scale-up`;
@@ -30,7 +33,11 @@ const context = {
 } as unknown as Context;
 
 export async function measureDecisionP50Ms(invocations = 200): Promise<number> {
-  process.env.AUTOSCALER_CONFIG = JSON.stringify(readCdkJsonContext(fileURLToPath(new URL('..', import.meta.url))));
+  // The handler runs from source, which has no bundle: the configuration of ./cdk.json in a file.
+  const configDir = mkdtempSync(join(tmpdir(), 'decision-bench-'));
+  const configFile = join(configDir, 'autoscaler-config.json');
+  writeFileSync(configFile, JSON.stringify(loadCdkJsonConfig(fileURLToPath(new URL('..', import.meta.url)))));
+  process.env[CONFIG_FILE_ENV] = configFile;
   process.env.STATE_TABLE_NAME = `${PREFIX}-region-state`;
   process.env.SCALE_UP_STATE_MACHINE_ARN = UP_ARN;
   process.env.SCALE_DOWN_STATE_MACHINE_ARN = DOWN_ARN;
@@ -101,6 +108,7 @@ export async function measureDecisionP50Ms(invocations = 200): Promise<number> {
     dynamo.restore();
     sfn.restore();
     cloudWatch.restore();
+    rmSync(configDir, { recursive: true, force: true });
   }
 }
 

@@ -37,7 +37,7 @@ export function benchConfig(): AutoscalerConfig {
         drainSeconds: 300,
         reconcileIntervalMinutes: 5,
       },
-      cluster: { kubernetesVersion: '1.33', instanceTypes: ['t3.medium'], nodes: { min: 2, desired: 2, max: 4 } },
+      cluster: { kubernetesVersion: '1.35', instanceTypes: ['t3.medium'], nodes: { min: 2, desired: 2, max: 4 } },
       edge: { originUrl: 'https://origin.example.com' },
     },
     'simulate benchmark',

@@ -24,6 +24,8 @@ export interface Deployment {
   dashboardName?: string;
   /** Absent from a deployment older than `regionctl purge`. */
   purgeFunctionName?: string;
+  /** Absent from a deployment older than edge rollouts. */
+  edgeRolloutStateMachineArn?: string;
   config: AutoscalerConfig;
 }
 
@@ -60,6 +62,7 @@ export async function discoverDeployment(
     configParameterName,
     dashboardName: outputs.get(CONTROL_OUTPUTS.dashboardName),
     purgeFunctionName: outputs.get(CONTROL_OUTPUTS.purgeFunctionName),
+    edgeRolloutStateMachineArn: outputs.get(CONTROL_OUTPUTS.edgeRolloutStateMachineArn),
     config: await readDeployedConfig(clients, configParameterName, stackName, homeRegion),
   };
 }

@@ -57,11 +57,7 @@ export function checkBeforeAws(
     );
   }
   if (!argument) return;
-  // The local configuration speaks for the targeted deployment only: same prefix, same home region.
-  const sameDeployment =
-    local?.config.prefix === target.prefix &&
-    (target.homeRegion === undefined || target.homeRegion === local.config.homeRegion);
-  const config = sameDeployment ? local.config : undefined;
+  const config = configurationOfTarget(target, local);
   const { region } = argument;
   if (!isAwsRegion(region)) {
     const fix = config
@@ -84,6 +80,20 @@ export function checkBeforeAws(
       EXIT.refused,
     );
   }
+}
+
+/**
+ * The local configuration when it speaks for the targeted deployment (same prefix, same home
+ * region), else undefined: membership is then checked against the deployed configuration only.
+ */
+export function configurationOfTarget(
+  target: Target,
+  local: LocalConfiguration | undefined,
+): AutoscalerConfig | undefined {
+  const sameDeployment =
+    local?.config.prefix === target.prefix &&
+    (target.homeRegion === undefined || target.homeRegion === local.config.homeRegion);
+  return sameDeployment ? local.config : undefined;
 }
 
 function checkPrefix(prefix: string, source: TargetSources['prefix']): void {

@@ -11,6 +11,7 @@ import { validateConfig } from './commands/config-validate';
 import { DEFAULT_HISTORY_LIMIT, showHistory } from './commands/history';
 import { pauseRegion, resumeRegion } from './commands/pause';
 import { purgeCache } from './commands/purge';
+import { startRollout } from './commands/rollout';
 import { scaleDown, scaleUp } from './commands/scale';
 import { showStatus } from './commands/status';
 import type { ExitCode } from './exit-codes';
@@ -67,6 +68,7 @@ export function buildProgram(deps: ProgramDeps): Command {
         'regionctl down sa-east-1 --wait',
         'regionctl pause ap-south-1 --for 2h',
         'regionctl purge "/images/*"',
+        'regionctl rollout --wait',
         'regionctl --profile prod --region us-east-1 --prefix edgescale history ap-southeast-1',
       ) + '\nExit codes: 0 ok, 1 failed, 2 bad usage, 3 refused by a safety rule, 4 no credentials or not deployed.\n',
     );
@@ -207,6 +209,35 @@ export function buildProgram(deps: ProgramDeps): Command {
       ),
     );
 
+  program
+    .command('rollout')
+    .description(
+      "Start the edge rollout: bring this deployment's edge configuration to the ACTIVE regions, one at a time, the canary first",
+    )
+    .option(
+      '--edge-region <code>',
+      'only this approved region, even if it already runs the desired configuration; repeat it for more (the global --region names the home region)',
+      collectRegionCodes,
+    )
+    .option('--reason <text>', 'why (sent to the workflow, shown in its notifications)')
+    .option('--wait', 'follow the workflow step by step; exit non-zero with its cause if it fails')
+    .option('--json', 'print the started execution as JSON (with --wait: once it has ended, with its outcome)')
+    .addHelpText(
+      'after',
+      examples(
+        'regionctl rollout',
+        'regionctl rollout --edge-region eu-west-1 --reason "retry after fixing the origin" --wait',
+        'regionctl rollout --edge-region sa-east-1 --edge-region ap-south-1 --json',
+      ) +
+        '\nThe reconciler starts a rollout by itself after a deploy that changes the edge; a region whose rollout\n' +
+        'failed is left to an operator: run this (with --edge-region for that region) once the cause is fixed.\n' +
+        'Each region is locked while it is updated (a region held by a scaling workflow is skipped and retried\n' +
+        "later); a failure restores that region's previous edge and stops the rollout. Refused while one runs.\n",
+    )
+    .action((options, command: Command) =>
+      run(command, undefined, (env) => startRollout(env, options, localConfiguration(deps.cwd))),
+    );
+
   const config = program.command('config').description('Work with the autoscaler configuration');
   config
     .command('validate')
@@ -226,6 +257,11 @@ export function buildProgram(deps: ProgramDeps): Command {
 function regionCode(value: string): string {
   if (!isAwsRegion(value)) throw new InvalidArgumentError(`"${value}" is not an AWS region code, e.g. eu-west-1`);
   return value;
+}
+
+/** A repeatable --edge-region: each value checked as a region code. */
+function collectRegionCodes(value: string, previous: string[] = []): string[] {
+  return [...previous, regionCode(value)];
 }
 
 function positiveInteger(value: string): number {

@@ -3,10 +3,21 @@
  * read (state table, executions, Route53, CloudWatch) into one JSON-ready object (`--json`), and
  * rendered as a table for people. Pure: no AWS calls.
  */
+import type { DeploymentTargets } from '../functions/adapters/deployment-targets';
 import { isExecutionFor } from '../functions/adapters/scaling-executions';
 import type { DecisionRecord } from '../functions/adapters/state-store';
 import { approvedRegions, regionList, thresholdsFor, type RegionList } from '../functions/domain/config';
-import type { RegionStatus } from '../functions/domain/region-state';
+import {
+  calendarEntry,
+  CONTROL_PLANE_USD_PER_HOUR,
+  daysUntilEndOfStandardSupport,
+  formatCalendarDay,
+  supportEndWarning,
+  supportStatus,
+  type SupportStatus,
+} from '../functions/domain/kubernetes-versions';
+import { shortConfigurationHash } from '../functions/domain/edge-configuration';
+import type { MaintenanceRecord, RegionStatus } from '../functions/domain/region-state';
 import { formatDuration, type RegionSnapshot } from '../functions/domain/scaling-policy';
 import type { AlarmStates, DemandReading } from './aws-reads';
 import type { Deployment } from './discovery';
@@ -31,6 +42,37 @@ export interface RegionStatusReport {
   runningExecution: string | null;
   lastDecision: DecisionRecord | null;
   lastFailureCause: string | null;
+  /** The Kubernetes version the region runs and its EKS support; null when none is known (no cluster). */
+  kubernetes: KubernetesVersionReport | null;
+  edge: EdgeConfigurationReport;
+}
+
+/** The edge configuration a region runs, against the one the deployment wants. */
+export interface EdgeConfigurationReport {
+  /** The hash of the manifests the region last applied; null when none is recorded. */
+  configuration: string | null;
+  /**
+   * current: the desired one; pending rollout: another (or none recorded); rollout running; rollout
+   * failed: the last rollout to the desired one failed (the reconciler leaves it to an operator);
+   * unknown: no reconciler pass has recorded the desired one yet; not serving: not ACTIVE.
+   */
+  state: 'current' | 'pending rollout' | 'rollout running' | 'rollout failed' | 'unknown' | 'not serving';
+  /** The region's last edge rollout, as its state records it. */
+  lastRollout: MaintenanceRecord | null;
+}
+
+export interface KubernetesVersionReport {
+  version: string;
+  /** Read from the cluster (DescribeCluster), or, when it could not be read, the version the region state records. */
+  source: 'cluster' | 'state';
+  /** null: a version the release calendar does not know. */
+  support: SupportStatus | null;
+  endOfStandardSupport: string | null;
+  /** Whole days until extended support begins (negative after). */
+  daysUntilEndOfStandardSupport: number | null;
+  controlPlaneUsdPerHour: number | null;
+  /** Within 60 days of the end of standard support or past it: when, and what it costs. */
+  warning: string | null;
 }
 
 export interface StatusReport {
@@ -42,6 +84,10 @@ export interface StatusReport {
   regions: Record<string, RegionStatusReport>;
   /** Sources that could not be read (e.g. no permission); the rest of the report stands. */
   unavailable: string[];
+  /** The edge configuration every ACTIVE region should run, as the reconciler's latest pass recorded it. */
+  desiredEdge: { configuration: string; observedAt: string } | null;
+  /** The edge rollout execution that runs, if any. */
+  runningRollout: string | null;
 }
 
 export interface StatusInputs {
@@ -53,6 +99,12 @@ export interface StatusInputs {
   dnsRecords?: Set<string>;
   demand?: Map<string, DemandReading>;
   alarms?: Map<string, AlarmStates>;
+  /** Each region's cluster version, as DescribeCluster reports it (regions without a cluster are absent). */
+  clusterVersions?: Map<string, string>;
+  /** Undefined before the reconciler's first pass with edge rollouts. */
+  deploymentTargets?: DeploymentTargets;
+  /** Names of the running edge rollout executions. */
+  runningRollouts?: string[];
   unavailable: string[];
   now: Date;
 }
@@ -87,8 +139,16 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       runningExecution: inputs.runningExecutions.find((name) => isExecutionFor(name, region)) ?? null,
       lastDecision: inputs.lastDecisions.get(region) ?? null,
       lastFailureCause: snapshot?.status === 'FAILED' ? (snapshot.lastFailureCause ?? null) : null,
+      // An INACTIVE region has no cluster: a version its state still records runs nowhere.
+      kubernetes: kubernetesReport(
+        inputs.clusterVersions?.get(region),
+        snapshot && snapshot.status !== 'INACTIVE' ? snapshot.kubernetesVersion : undefined,
+        now,
+      ),
+      edge: edgeReport(snapshot, inputs.deploymentTargets?.edgeConfiguration),
     };
   }
+  const desired = inputs.deploymentTargets;
   return {
     prefix: config.prefix,
     homeRegion: deployment.homeRegion,
@@ -97,6 +157,41 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
     generatedAt: now.toISOString(),
     regions,
     unavailable: inputs.unavailable,
+    desiredEdge: desired ? { configuration: desired.edgeConfiguration, observedAt: desired.observedAt } : null,
+    runningRollout: inputs.runningRollouts?.[0] ?? null,
+  };
+}
+
+function edgeReport(snapshot: RegionSnapshot | undefined, desired: string | undefined): EdgeConfigurationReport {
+  const configuration = snapshot?.edgeConfiguration ?? null;
+  const lastRollout = snapshot?.maintenance?.edgeRollout ?? null;
+  const state = ((): EdgeConfigurationReport['state'] => {
+    if (snapshot?.status !== 'ACTIVE') return 'not serving';
+    if (lastRollout?.status === 'RUNNING') return 'rollout running';
+    if (desired === undefined) return 'unknown';
+    if (configuration === desired) return 'current';
+    return lastRollout?.status === 'FAILED' && lastRollout.target === desired ? 'rollout failed' : 'pending rollout';
+  })();
+  return { configuration, state, lastRollout };
+}
+
+function kubernetesReport(
+  fromCluster: string | undefined,
+  fromState: string | undefined,
+  now: Date,
+): KubernetesVersionReport | null {
+  const version = fromCluster ?? fromState;
+  if (version === undefined) return null;
+  const entry = calendarEntry(version);
+  const support = entry ? supportStatus(version, now) : null;
+  return {
+    version,
+    source: fromCluster !== undefined ? 'cluster' : 'state',
+    support,
+    endOfStandardSupport: entry?.endOfStandardSupport ?? null,
+    daysUntilEndOfStandardSupport: entry ? daysUntilEndOfStandardSupport(version, now) : null,
+    controlPlaneUsdPerHour: support ? CONTROL_PLANE_USD_PER_HOUR[support] : null,
+    warning: null,
   };
 }
 
@@ -137,10 +232,57 @@ export function renderStatusReport(report: StatusReport): string[] {
     );
     if (r.lastFailureCause) lines.push(`  ${''.padEnd(15)} last failure: ${r.lastFailureCause}`);
   }
+  lines.push(...kubernetesLines(report));
+  lines.push(...edgeConfigurationLines(report));
   if (report.unavailable.length) {
     lines.push('', 'Not shown (? above), could not be read:', ...report.unavailable.map((u) => `  ${u}`));
   }
   if (report.dashboardName) lines.push('', `Dashboard: ${report.dashboardName} (CloudWatch, ${report.homeRegion})`);
+  return lines;
+}
+
+/** Each region's Kubernetes version and support, and a warning near or past the end of standard support. */
+function kubernetesLines(report: StatusReport): string[] {
+  const regions = Object.values(report.regions).filter((r) => r.kubernetes);
+  if (regions.length === 0) return [];
+  const lines = ['', 'Kubernetes (EKS support, control plane price):'];
+  for (const r of regions) {
+    const k = r.kubernetes!;
+    const support =
+      k.support === null
+        ? 'not in the release calendar'
+        : k.support === 'standard'
+          ? `standard support until ${formatCalendarDay(k.endOfStandardSupport!)}`
+          : k.support === 'extended'
+            ? 'extended support'
+            : 'past extended support';
+    const price = k.controlPlaneUsdPerHour === null ? '' : `, $${k.controlPlaneUsdPerHour.toFixed(2)}/h`;
+    const source = k.source === 'state' ? ' (as the region state records it)' : '';
+    lines.push(`  ${r.region.padEnd(15)} ${k.version}  ${support}${price}${source}`);
+    if (k.warning) lines.push(`  ${''.padEnd(15)} warning: ${k.warning}`);
+  }
+  return lines;
+}
+
+/** Each serving region's edge configuration against the desired one, and its last rollout. */
+function edgeConfigurationLines(report: StatusReport): string[] {
+  const serving = Object.values(report.regions).filter((r) => r.edge.state !== 'not serving');
+  if (serving.length === 0) return [];
+  const desired = report.desiredEdge
+    ? `desired ${shortConfigurationHash(report.desiredEdge.configuration)}, as the reconciler saw it at ${shortTime(report.desiredEdge.observedAt)}`
+    : 'desired not known yet: no reconciler pass has recorded it';
+  const lines = ['', `Edge configuration (${desired}):`];
+  for (const r of serving) {
+    const { configuration, state, lastRollout } = r.edge;
+    const shown = state === 'rollout failed' ? `rollout FAILED: ${lastRollout?.cause ?? 'no cause recorded'}` : state;
+    const last =
+      lastRollout && state !== 'rollout failed'
+        ? `  (last rollout ${lastRollout.status} ${shortTime(lastRollout.at)})`
+        : '';
+    const hash = configuration ? shortConfigurationHash(configuration) : 'unrecorded';
+    lines.push(`  ${r.region.padEnd(15)} ${hash.padEnd(12)}  ${shown}${last}`);
+  }
+  if (report.runningRollout) lines.push(`  Edge rollout running: ${report.runningRollout}`);
   return lines;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Every Lambda of the autoscaler, built the same way: Node 22, ESM bundle from functions/,
- * a log group kept a year and encrypted with the stack's key, the configuration in its environment,
+ * a log group kept a year and encrypted with the stack's key, the configuration in its bundle,
  * no X-Ray tracing of their own (Powertools logs and metrics are their observability; the state
  * machines trace their executions), and a name after its handler file.
  */
@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { ENV } from '../functions/commons/runtime';
@@ -29,8 +30,8 @@ export interface AutoscalerFunctionProps {
   description: string;
   /** A role shared with other functions (e.g. the EKS operator role); by default the function gets its own. */
   role?: iam.Role;
-  /** Files the handler reads from its bundle. */
-  bundledFiles?: BundledFiles;
+  /** Files the handler reads from its bundle, besides the configuration (which every function has). */
+  bundledFiles?: Omit<BundledFiles, 'config'>;
 }
 
 export class AutoscalerFunction extends Construct {
@@ -54,7 +55,7 @@ export class AutoscalerFunction extends Construct {
       role: this.role,
       functionName,
       description: props.description,
-      code: bundledCode(props.entry, props.bundledFiles ?? {}),
+      code: bundledCode(props.entry, { ...props.bundledFiles, config: props.config }),
       handler: 'index.handler',
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -62,7 +63,6 @@ export class AutoscalerFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(60),
       logGroup,
       environment: {
-        [ENV.config]: JSON.stringify(props.config),
         [ENV.stateTable]: props.stateTableName,
         POWERTOOLS_SERVICE_NAME: 'edge-autoscaler',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -90,21 +90,23 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
  * `aws:cdk:bundling-stacks` context (the unit tests).
  */
 function bundledCode(entry: string, files: BundledFiles): lambda.Code {
-  const filesArgument = JSON.stringify(files);
+  const filesJson = JSON.stringify(files);
+  const filesHash = createHash('sha256').update(filesJson).digest('hex');
   const entryFile = fileURLToPath(new URL(`../functions/${entry}.ts`, import.meta.url));
   return lambda.Code.fromAsset(fileURLToPath(new URL('../functions', import.meta.url)), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
-      // Part of CDK's bundling cache key, which ignores `local`: without it every function would
-      // share the first function's bundle.
-      command: ['bundle-lambda', entry, filesArgument],
+      // Part of CDK's bundling cache key (and, where bundling is skipped, of the asset hash), which
+      // ignores `local`: the entry, or every function would share the first one's bundle; the
+      // hash of the bundled files, or a changed configuration would reuse the bundle of the old one.
+      command: ['bundle-lambda', entry, `files-sha256:${filesHash}`],
       local: {
         tryBundle(outputDir: string): boolean {
           const result = spawnSync(
             `${projectRoot}node_modules/.bin/tsx`,
-            [`${projectRoot}infra/bundle-lambda-cli.ts`, entryFile, outputDir, filesArgument],
-            { stdio: 'inherit' },
+            [`${projectRoot}infra/bundle-lambda-cli.ts`, entryFile, outputDir, '-'],
+            { input: filesJson, stdio: ['pipe', 'inherit', 'inherit'] },
           );
           if (result.status !== 0) throw new Error(`Bundling ${entry} failed (exit ${result.status})`);
           return true;

@@ -19,7 +19,9 @@ import {
 } from '../functions/domain/naming';
 import { AutoscalerDashboard } from './autoscaler-dashboard';
 import { CachePurge } from './cache-purge';
+import { configParameterValue } from './config-parameter';
 import { DemandCollection } from './demand-collection';
+import { KubernetesVersionRecord } from './kubernetes-version-record';
 import { RegionWorkflows } from './region-workflows';
 import { ScalingAutomation } from './scaling-automation';
 import { stackEncryptionKey } from './stack-encryption-key';
@@ -27,6 +29,8 @@ import { WorkflowFailureAlarm } from './workflow-failure-alarm';
 
 export interface ControlPlaneStackProps extends StackProps {
   config: AutoscalerConfig;
+  /** The date the Kubernetes version's support status is judged at (default: now, the synth's). */
+  now?: Date;
 }
 
 export class ControlPlaneStack extends Stack {
@@ -40,12 +44,15 @@ export class ControlPlaneStack extends Stack {
   /** The collector of the edge agents' counts: traffic always, ActiveUsers with demand.source = edge-counters. */
   readonly demandCollection: DemandCollection;
   readonly cachePurge: CachePurge;
+  readonly kubernetesVersion: KubernetesVersionRecord;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
     this.config = props.config;
     const { prefix } = props.config;
     Tags.of(this).add(OWNER_TAG_KEY, prefix);
+    // First: a configuration too large for its parameter fails synth before any Lambda is bundled.
+    const configParameterContent = configParameterValue(props.config, configParameterName(prefix));
 
     // One item per region (sk "state"), one per region lock (sk "lock") and the region's
     // decision history (sk "decision#<time>#<id>", expiring through the TTL attribute).
@@ -93,6 +100,7 @@ export class ControlPlaneStack extends Stack {
       notifications: this.notifications,
       scaleUp: this.workflows.scaleUp,
       scaleDown: this.workflows.scaleDown,
+      maintenance: { edgeRollout: this.workflows.edgeRollout },
     });
 
     this.demandCollection = new DemandCollection(this, 'DemandCollection', {
@@ -128,11 +136,19 @@ export class ControlPlaneStack extends Stack {
     });
 
     // The deployed configuration, for regionctl (it finds this stack by name, then reads this).
+    // The deployed Kubernetes version: the next synth refuses to lower it, and warns in extended support.
+    this.kubernetesVersion = new KubernetesVersionRecord(this, 'KubernetesVersion', {
+      config: props.config,
+      now: props.now,
+    });
+
+    // regionctl reads this one: the configuration without its default values, in the tier its size
+    // needs (config-parameter.ts).
     const configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
       parameterName: configParameterName(prefix),
-      description: 'Edge autoscaler configuration (JSON), as validated at synth time',
-      stringValue: JSON.stringify(props.config),
-      tier: ssm.ParameterTier.ADVANCED,
+      description: 'Edge autoscaler configuration (JSON without the default values), as validated at synth time',
+      stringValue: configParameterContent.value,
+      tier: configParameterContent.tier,
     });
 
     const outputs: Record<keyof typeof CONTROL_OUTPUTS, string> = {
@@ -140,6 +156,7 @@ export class ControlPlaneStack extends Stack {
       notificationTopicArn: this.notifications.topicArn,
       scaleUpStateMachineArn: this.workflows.scaleUp.stateMachineArn,
       scaleDownStateMachineArn: this.workflows.scaleDown.stateMachineArn,
+      edgeRolloutStateMachineArn: this.workflows.edgeRollout.stateMachineArn,
       configParameterName: configParameter.parameterName,
       dashboardName: dashboardName(prefix),
       purgeFunctionName: this.cachePurge.purgeFunction.functionName,

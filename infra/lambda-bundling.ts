@@ -10,7 +10,9 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EDGE_AGENT_FILE } from '../functions/domain/edge-manifests';
+import { BUNDLED_CONFIG_FILE, BUNDLED_EDGE_MANIFESTS_FILE } from '../functions/commons/bundled-files';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { EDGE_AGENT_FILE, type KubernetesManifest } from '../functions/domain/edge-manifests';
 
 const englishOnlyZodLocales: Plugin = {
   name: 'english-only-zod-locales',
@@ -41,10 +43,14 @@ export async function bundleLambda(entry: string, outfile: string): Promise<void
   await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile });
 }
 
-/** Files a Lambda reads from its own bundle, beside index.mjs. */
+/** Files a Lambda reads from its own bundle, beside index.mjs (functions/commons/bundled-files.ts reads them). */
 export interface BundledFiles {
+  /** The validated configuration, as autoscaler-config.json: every AutoscalerFunction has it. */
+  config?: AutoscalerConfig;
   /** edge-agent.mjs: the edge task ships it to the edges in a ConfigMap. */
   edgeAgent?: boolean;
+  /** The custom edge manifests (`edge.manifestsPath`, validated at synth), as edge-manifests.json. */
+  edgeManifests?: KubernetesManifest[];
   /** MMDB files, copied in this order to geo/ with geo/index.json listing them (the collector). */
   geoDatabaseFiles?: string[];
 }
@@ -52,6 +58,9 @@ export interface BundledFiles {
 /** Bundles a handler into `outDir`/index.mjs, with the files it reads beside it. */
 export async function bundleLambdaDirectory(entry: string, outDir: string, files: BundledFiles = {}): Promise<void> {
   await bundleLambda(entry, join(outDir, 'index.mjs'));
+  if (files.config) writeFileSync(join(outDir, BUNDLED_CONFIG_FILE), JSON.stringify(files.config));
+  if (files.edgeManifests)
+    writeFileSync(join(outDir, BUNDLED_EDGE_MANIFESTS_FILE), JSON.stringify(files.edgeManifests));
   if (files.edgeAgent) await bundleEdgeAgent(join(outDir, EDGE_AGENT_FILE));
   if (files.geoDatabaseFiles) {
     mkdirSync(join(outDir, 'geo'), { recursive: true });

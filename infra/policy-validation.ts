@@ -56,6 +56,7 @@ class ControlTowerValidator implements IPolicyValidationPlugin {
 export const CONTROL_TOWER_RULES = {
   'CT.CLOUDWATCH.PR.1': 'cloudwatch_alarm_action_check',
   'CT.CLOUDWATCH.PR.3': 'cloudwatch_log_group_encrypted_check',
+  'CT.EC2.PR.10': 'ec2_launch_template_monitoring_enabled_check',
   'CT.EC2.PR.11': 'subnet_auto_assign_public_ip_disabled_check',
   'CT.LAMBDA.PR.3': 'lambda_inside_vpc_check',
 } as const;

@@ -5,9 +5,9 @@
  * unlike the construct's `timeout` option), and the four task Lambdas
  * with least-privilege IAM:
  *   - region-task: state table, notifications, foundation parameters, EKS reads;
- *   - cluster-task and edge-task share one "EKS operator" role: the role that creates a cluster
- *     is its Kubernetes admin (bootstrapClusterCreatorAdminPermissions), so the edge task, which
- *     talks to the Kubernetes API, must be the same identity;
+ *   - cluster-task and edge-task share one "EKS operator" role, with a fixed name: each cluster
+ *     makes it cluster admin through an access entry that the cluster task creates (and repairs,
+ *     also after this stack is replaced), and the edge task talks to the Kubernetes API as it;
  *   - dns-task: only this project's record name in the configured hosted zone.
  */
 import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -18,19 +18,24 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { ENV } from '../functions/commons/runtime';
+import { clusterAdminPolicyArn } from '../functions/domain/access-entries';
 import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
 import {
   clusterName,
   clusterRoleName,
+  eksOperatorRoleName,
   foundationParameterName,
   nodegroupName,
   nodeRoleName,
+  OWNER_TAG_KEY,
+  edgeRolloutStateMachineName,
   scaleDownStateMachineName,
   scaleUpStateMachineName,
 } from '../functions/domain/naming';
 import { TASK_SUBSTITUTIONS, WORKFLOWS, type TaskLambda } from '../workflows/definitions';
 import { AutoscalerFunction } from './autoscaler-function';
 import { AutoscalerLogGroup } from './autoscaler-log-group';
+import { edgeWorkloadFiles } from './config-source';
 
 export interface RegionWorkflowsProps {
   config: AutoscalerConfig;
@@ -41,6 +46,7 @@ export interface RegionWorkflowsProps {
 export class RegionWorkflows extends Construct {
   readonly scaleUp: sfn.StateMachine;
   readonly scaleDown: sfn.StateMachine;
+  readonly edgeRollout: sfn.StateMachine;
   readonly tasks: Record<TaskLambda, AutoscalerFunction>;
   readonly eksOperatorRole: iam.Role;
 
@@ -58,6 +64,7 @@ export class RegionWorkflows extends Construct {
       environment: { [ENV.topic]: notifications.topicArn },
     };
     this.eksOperatorRole = new iam.Role(this, 'EksOperatorRole', {
+      roleName: eksOperatorRoleName(prefix),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Creates, adopts and deletes the edge EKS clusters and talks to their Kubernetes API',
     });
@@ -77,7 +84,7 @@ export class RegionWorkflows extends Construct {
         ...common,
         entry: 'tasks/edge-task',
         role: this.eksOperatorRole,
-        bundledFiles: { edgeAgent: true },
+        bundledFiles: edgeWorkloadFiles(config),
         timeout: Duration.seconds(90),
         description: 'Workflow task: the edge workload through the Kubernetes API',
       }),
@@ -125,8 +132,87 @@ export class RegionWorkflows extends Construct {
           'eks:DescribeNodegroup',
           'eks:DeleteNodegroup',
           'eks:ListNodegroups',
+          'eks:ListAccessEntries',
         ],
         resources: [...ourClusters, ...ourNodegroups],
+      }),
+    );
+    // Kubernetes upgrades and node patches (eks-version-updates.ts): the same clusters and nodegroups only.
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UpgradeOnlyPrefixedClusters',
+        actions: ['eks:UpdateClusterVersion', 'eks:UpdateNodegroupVersion', 'eks:DescribeUpdate', 'eks:ListUpdates'],
+        resources: [...ourClusters, ...ourNodegroups],
+      }),
+    );
+    // Access entries: only on our clusters, only for the operator and the configured admins, and
+    // only the cluster admin policy at cluster scope.
+    const ourAccessEntries = regions.map((r) => arn('eks', `access-entry/${clusterName(prefix, r)}/*`, r));
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateAccessEntriesOnlyForOurAdmins',
+        actions: ['eks:CreateAccessEntry'],
+        resources: ourClusters,
+        conditions: {
+          ArnEquals: { 'eks:principalArn': [role(eksOperatorRoleName(prefix)), ...config.cluster.adminRoleArns] },
+        },
+      }),
+    );
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageAccessEntriesOfOurClusters',
+        actions: [
+          'eks:DescribeAccessEntry',
+          'eks:DeleteAccessEntry',
+          'eks:ListAssociatedAccessPolicies',
+          'eks:TagResource',
+        ],
+        resources: ourAccessEntries,
+      }),
+    );
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssociateOnlyClusterAdmin',
+        actions: ['eks:AssociateAccessPolicy'],
+        resources: ourAccessEntries,
+        conditions: {
+          ArnEquals: { 'eks:policyArn': clusterAdminPolicyArn(stack.partition) },
+          StringEquals: { 'eks:accessScope': 'cluster' },
+        },
+      }),
+    );
+    // Secrets encryption: EKS, on the operator's behalf, uses the foundation's key of the cluster's
+    // region. Its id is generated in that stack: the keys are found by the owner tag, which only
+    // the foundation stacks put on a key.
+    const ourKeys = arn('kms', 'key/*', '*');
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeOurSecretsKeys',
+        actions: ['kms:DescribeKey'],
+        resources: [ourKeys],
+        conditions: { StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: prefix } },
+      }),
+    );
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseOurSecretsKeysThroughEks',
+        actions: ['kms:CreateGrant', 'kms:Encrypt', 'kms:Decrypt'],
+        resources: [ourKeys],
+        conditions: {
+          StringEquals: {
+            [`aws:ResourceTag/${OWNER_TAG_KEY}`]: prefix,
+            'kms:ViaService': regions.map((r) => `eks.${r}.amazonaws.com`),
+          },
+        },
+      }),
+    );
+    // CreateNodegroup reads the foundation's launch template on the caller's behalf.
+    operator.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheNodeLaunchTemplate',
+        actions: ['ec2:DescribeLaunchTemplateVersions'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': regions } },
       }),
     );
     operator.addToPrincipalPolicy(
@@ -188,9 +274,22 @@ export class RegionWorkflows extends Construct {
         reason: 'EKS appends a generated id to nodegroup ARNs; the cluster and nodegroup names are fixed.',
       });
     }
+    for (const r of regions) {
+      Validations.of(operator).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${r}:<AWS::AccountId>:access-entry/${clusterName(prefix, r)}/*]`,
+        reason:
+          'EKS names access entries by principal with a generated id; only the entries of our cluster, AssociateAccessPolicy only for the cluster admin policy at cluster scope.',
+      });
+    }
+    Validations.of(operator).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:*:<AWS::AccountId>:key/*]',
+      reason:
+        "Each region's secrets key gets a generated id in its foundation stack: only keys tagged with our owner tag, and (but the read-only DescribeKey) only through EKS in an approved region.",
+    });
     Validations.of(operator).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'elasticloadbalancing:DescribeLoadBalancers (read-only) has no resource-level permissions.',
+      reason:
+        'elasticloadbalancing:DescribeLoadBalancers and ec2:DescribeLaunchTemplateVersions (read-only) have no resource-level permissions; the latter only in approved regions.',
     });
     Validations.of(dnsRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
@@ -208,6 +307,12 @@ export class RegionWorkflows extends Construct {
       'ScaleDown',
       scaleDownStateMachineName(prefix),
       WORKFLOWS.scaleDown,
+      substitutions,
+    );
+    this.edgeRollout = this.stateMachine(
+      'EdgeRollout',
+      edgeRolloutStateMachineName(prefix),
+      WORKFLOWS.edgeRollout,
       substitutions,
     );
   }

@@ -1,7 +1,8 @@
 /**
  * Automatic scaling in the home region: per elastic region a scale-up and a scale-down alarm on
  * the demand metric, an EventBridge rule that hands their state changes to the decision Lambda
- * (with a dead-letter queue and an alarm on it), and the scheduled reconciler.
+ * (with a dead-letter queue and an alarm on it), and the scheduled reconciler, which also starts
+ * the maintenance workflows (edge rollout, cluster upgrade).
  */
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -20,9 +21,12 @@ import type { AlarmDefinition } from '../functions/domain/alarm-evaluation';
 import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../functions/domain/alarm-policy';
 import { ENV } from '../functions/commons/runtime';
 import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
+import type { MaintenanceKind } from '../functions/domain/region-state';
 import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
 import {
   clusterName,
+  clusterUpgradeStateMachineName,
+  edgeRolloutStateMachineName,
   scaleDownAlarmName,
   scaleDownStateMachineName,
   scaleUpAlarmName,
@@ -30,6 +34,7 @@ import {
   scalingAlarmNamePrefix,
 } from '../functions/domain/naming';
 import { AutoscalerFunction } from './autoscaler-function';
+import { edgeWorkloadFiles } from './config-source';
 import { acknowledgeControlTowerRule } from './policy-validation';
 
 export interface ScalingAutomationProps {
@@ -38,7 +43,20 @@ export interface ScalingAutomationProps {
   notifications: sns.ITopic;
   scaleUp: sfn.IStateMachine;
   scaleDown: sfn.IStateMachine;
+  /** The maintenance workflows the reconciler starts: the edge rollout, and the cluster upgrade where deployed. */
+  maintenance: { edgeRollout: sfn.IStateMachine; clusterUpgrade?: sfn.IStateMachine };
 }
+
+/** The variable of the reconciler's environment that names each maintenance workflow. */
+const MAINTENANCE_ENV: Record<MaintenanceKind, string> = {
+  edgeRollout: ENV.edgeRollout,
+  clusterUpgrade: ENV.clusterUpgrade,
+};
+
+const MAINTENANCE_STATE_MACHINE_NAMES: Record<MaintenanceKind, (prefix: string) => string> = {
+  edgeRollout: edgeRolloutStateMachineName,
+  clusterUpgrade: clusterUpgradeStateMachineName,
+};
 
 export interface RegionScalingAlarms {
   region: string;
@@ -107,7 +125,10 @@ export class ScalingAutomation extends Construct {
       config,
       entry: 'reconcile/reconcile-handler',
       stateTableName: stateTable.tableName,
-      environment,
+      // What the edge task renders the edge workload from (agent, custom manifests): the desired
+      // edge configuration is computed from the same inputs.
+      bundledFiles: edgeWorkloadFiles(config),
+      environment: { ...environment, ...maintenanceEnvironment(props.maintenance) },
       timeout: Duration.minutes(2),
       description: 'Retries what alarms still ask for, keeps always-on regions up and repairs drift',
     }).function;
@@ -122,6 +143,7 @@ export class ScalingAutomation extends Construct {
       this.grantAlarmReads(fn);
     }
     this.grantReconcilerReads(this.reconcilerFunction, config);
+    this.grantMaintenanceStarts(this.reconcilerFunction, props);
 
     new events.Rule(this, 'AlarmStateChangeRule', {
       ruleName: `${config.prefix}-scaling-alarm-changes`,
@@ -248,6 +270,31 @@ export class ScalingAutomation extends Construct {
     );
   }
 
+  /**
+   * The reconciler starts the maintenance workflows and lists their running executions; it
+   * describes their executions too: one of them may own a region's lock (step 1 of a pass).
+   */
+  private grantMaintenanceStarts(fn: lambda.Function, props: ScalingAutomationProps): void {
+    for (const [kind, machine] of maintenanceMachines(props.maintenance)) {
+      machine.grantStartExecution(fn);
+      machine.grant(fn, 'states:ListExecutions');
+      const executions = stackArn(
+        this,
+        'states',
+        'execution',
+        `${MAINTENANCE_STATE_MACHINE_NAMES[kind](props.config.prefix)}:*`,
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions.arn] }),
+      );
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${executions.nag}]`,
+        reason:
+          'states:DescribeExecution on the executions of one maintenance workflow; execution names are generated per trigger.',
+      });
+    }
+  }
+
   /** The reconciler also reads EKS clusters and the latency records. */
   private grantReconcilerReads(fn: lambda.Function, config: AutoscalerConfig): void {
     const stack = Stack.of(this);
@@ -271,6 +318,20 @@ export class ScalingAutomation extends Construct {
       }),
     );
   }
+}
+
+function maintenanceMachines(
+  maintenance: ScalingAutomationProps['maintenance'],
+): [MaintenanceKind, sfn.IStateMachine][] {
+  return (Object.entries(maintenance) as [MaintenanceKind, sfn.IStateMachine | undefined][]).filter(
+    (entry): entry is [MaintenanceKind, sfn.IStateMachine] => entry[1] !== undefined,
+  );
+}
+
+function maintenanceEnvironment(maintenance: ScalingAutomationProps['maintenance']): Record<string, string> {
+  return Object.fromEntries(
+    maintenanceMachines(maintenance).map(([kind, machine]) => [MAINTENANCE_ENV[kind], machine.stateMachineArn]),
+  );
 }
 
 /** An ARN in the construct's stack, and how cdk-nag prints it (for a specific acknowledgement). */

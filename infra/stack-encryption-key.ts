@@ -22,15 +22,18 @@ export function stackEncryptionKey(scope: IConstruct): kms.Key {
     removalPolicy: RemovalPolicy.DESTROY,
     pendingWindow: Duration.days(7),
   });
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'GrantsOnlyForAwsResources',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-    }),
-  );
+  key.addToResourcePolicy(grantsOnlyForAwsResources());
   return key;
+}
+
+/** The key policy statement that refuses grants neither for an AWS resource nor made by an AWS service (CT.KMS.PR.3). */
+export function grantsOnlyForAwsResources(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'GrantsOnlyForAwsResources',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  });
 }

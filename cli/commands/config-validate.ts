@@ -1,6 +1,6 @@
 /**
  * `regionctl config validate [--config PATH]`: every problem of a configuration, one line each,
- * with exactly the messages `cdk synth` prints (configProblems), before anything is deployed.
+ * with exactly the messages `cdk synth` prints (configProblems, on today's date), before anything is deployed.
  * Reads cdk.json's context "autoscaler" by default. No AWS call.
  */
 import { readFileSync } from 'node:fs';
@@ -18,12 +18,14 @@ export interface ConfigValidateOptions {
 }
 
 export function validateConfig(
-  io: { out: Output; cwd: string },
+  io: { out: Output; cwd: string; now?: () => Date },
   options: ConfigValidateOptions = {},
 ): Promise<ExitCode> {
   return reportingFailures(io.out, async () => {
     const { raw, source } = options.config ? readConfigFile(io.cwd, options.config) : readCdkJsonConfig(io.cwd);
-    const problems = configProblems(raw);
+    // As `cdk synth` checks it: also against today's date (a Kubernetes version past EKS's extended support).
+    const at = io.now?.() ?? new Date();
+    const problems = configProblems(raw, { at });
     if (problems.length > 0) {
       new ConfigError(problems, source).message.split('\n').forEach((line) => io.out.line(line));
       io.out.line(
@@ -31,7 +33,7 @@ export function validateConfig(
       );
       return EXIT.failed;
     }
-    const config = parseConfig(raw, source);
+    const config = parseConfig(raw, source, { at });
     io.out.line(
       `Configuration valid (${source}): prefix "${config.prefix}", home region ${config.homeRegion}, ` +
         `always-on ${config.regions.alwaysOn.join(', ')}; elastic ${config.regions.elastic.join(', ') || 'none'}`,

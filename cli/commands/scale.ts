@@ -208,7 +208,7 @@ async function recordRefusal(
 }
 
 /** 2026-11-21T10:00:00.123Z -> 20261121T100000Z (execution names allow no colons). */
-const compactTime = (at: Date) =>
+export const compactTime = (at: Date) =>
   at
     .toISOString()
     .replace(/\.\d{3}Z$/, 'Z')

@@ -1,13 +1,14 @@
 /**
  * Creates in the emulator what the deployed stacks would: the region state table and the
  * notification topic in the home region, the hosted zone, and for each approved region a VPC
- * with two subnets, the EKS roles, with edge.tls.enabled an ACM certificate for the record name,
- * and the foundation parameter the workflows read.
+ * with two subnets, the EKS roles, the nodegroup's launch template, with edge.tls.enabled an ACM
+ * certificate for the record name, and the foundation parameter the workflows read.
  * Used by integration tests and by the local sandbox. Clients honour AWS_ENDPOINT_URL.
  */
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CreateLaunchTemplateCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -22,6 +23,7 @@ import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/c
 import {
   clusterRoleName,
   foundationParameterName,
+  nodeLaunchTemplateName,
   nodeRoleName,
   OWNER_TAG_KEY,
   stateTableName,
@@ -112,6 +114,21 @@ export async function provisionEmulatedDeployment(
         Description: 'edge control plane',
       }),
     );
+    const ownerTag = [{ Key: OWNER_TAG_KEY, Value: config.prefix }];
+    const { LaunchTemplate } = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: nodeLaunchTemplateName(config.prefix),
+        LaunchTemplateData: {
+          MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+          TagSpecifications: (['instance', 'volume', 'network-interface'] as const).map((ResourceType) => ({
+            ResourceType,
+            Tags: ownerTag,
+          })),
+        },
+        TagSpecifications: [{ ResourceType: 'launch-template', Tags: ownerTag }],
+      }),
+    );
+    const account = clusterRole.Role!.Arn!.split(':')[4];
     const foundation: RegionFoundationDoc = {
       vpcId: Vpc!.VpcId!,
       subnetIds,
@@ -119,6 +136,12 @@ export async function provisionEmulatedDeployment(
       clusterRoleArn: clusterRole.Role!.Arn!,
       nodeRoleArn: nodeRole.Role!.Arn!,
       ...(config.edge.tls.enabled && { certificateArn: await requestEdgeCertificate(config, region) }),
+      // No KMS client in the project, and moto's EKS does not look at the key: its ARN stands for the stack's key.
+      secretsKeyArn: `arn:aws:kms:${region}:${account}:key/${config.prefix}-eks-secrets`,
+      nodeLaunchTemplate: {
+        id: LaunchTemplate!.LaunchTemplateId!,
+        version: String(LaunchTemplate!.LatestVersionNumber),
+      },
     };
     await new SSMClient(clientConfig(region)).send(
       new PutParameterCommand({

@@ -10,6 +10,17 @@
  * it lists them, and its pod proxy (`.../pods/<name>:<port>/proxy/<path>`) forwards GETs and
  * POSTs (with their body) to the local server that plays each pod, as the API server forwards to
  * the pod's IP.
+ *
+ * Deployments roll out as the Deployment controller reports it: an apply that changes the spec
+ * bumps `metadata.generation`, and the status (observedGeneration, replicas, updatedReplicas,
+ * availableReplicas, the Progressing condition) shows the rollout in progress until
+ * `deploymentRolloutSeconds` of (simulated: the global Date) time have passed, then complete; an
+ * apply's own answer still carries the status from before it, as the API server's does. A test
+ * makes the rollouts of one cluster stall (`stallRollouts`: Progressing=False,
+ * ProgressDeadlineExceeded) or its edge's /health fail (`failHealth`). The double also plays the
+ * clusters' load balancers for the edge task's health check (EDGE_HEALTH_URL =
+ * `<url>${LOAD_BALANCER_HEALTH_PATH}`): `GET /load-balancers/<hostname>/health` answers for the
+ * Service that reports that hostname, 200 while its namespace has an available Deployment.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +52,19 @@ export interface DeclaredPod {
 
 const POD_PROXY = /^(.*)\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+):(\d+)\/proxy(\/.*)?$/;
 const POD_LIST = /^(.*)\/api\/v1\/namespaces\/([^/]+)\/pods$/;
+const LOAD_BALANCER_HEALTH = /^\/load-balancers\/([^/]+)\/health$/;
+/** `(cluster path prefix)/apis/apps/v1/namespaces/(namespace)/deployments/(name)` */
+const DEPLOYMENT = /^(.*)\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/[^/]+$/;
+
+/** The path, under the double's URL, of its load balancers' health endpoints (`{hostname}`: the Service's). */
+export const LOAD_BALANCER_HEALTH_PATH = '/load-balancers/{hostname}';
+
+/** Where a Deployment's rollout is: when its current spec was applied (ms of the global Date). */
+interface DeploymentRollout {
+  startedAt: number;
+  /** Whether a previous spec's pods were running when it began (they are replaced one by one). */
+  replacing: boolean;
+}
 
 export class KubernetesApiDouble {
   readonly requests: RecordedRequest[] = [];
@@ -52,6 +76,12 @@ export class KubernetesApiDouble {
   /** Answer the next N requests with this HTTP status (e.g. 429, 503, 403). */
   private failures: number[] = [];
   private lingering = new Map<string, number>();
+  /** Simulated seconds from an apply that changes a Deployment's spec to its rollout being complete. */
+  deploymentRolloutSeconds = 0;
+  private rollouts = new Map<string, DeploymentRollout>();
+  /** Cluster path prefixes whose Deployments' rollouts stall, and whose edge's /health fails. */
+  private stalledClusters = new Set<string>();
+  private unhealthyClusters = new Set<string>();
   private server?: Server;
   /** Called once for each Service applied (not re-applied), with the Service as stored: returns its load balancer's hostname. */
   cloudController?: {
@@ -81,6 +111,25 @@ export class KubernetesApiDouble {
     this.lingering.clear();
     this.pods.clear();
     this.serviceDeletionReads = 1;
+    this.deploymentRolloutSeconds = 0;
+    this.rollouts.clear();
+    this.stalledClusters.clear();
+    this.unhealthyClusters.clear();
+  }
+
+  /**
+   * The rollouts of the cluster's Deployments (`clusterPath` as for setPods) stall: once
+   * deploymentRolloutSeconds have passed, Kubernetes reports ProgressDeadlineExceeded. `false` lifts it.
+   */
+  stallRollouts(clusterPath: string, stalled = true): void {
+    if (stalled) this.stalledClusters.add(clusterPath);
+    else this.stalledClusters.delete(clusterPath);
+  }
+
+  /** The cluster's edge answers /health through its load balancer with 503 (`false`: answers again). */
+  failHealth(clusterPath: string, failing = true): void {
+    if (failing) this.unhealthyClusters.add(clusterPath);
+    else this.unhealthyClusters.delete(clusterPath);
   }
 
   /** Declares the running, ready pods of a namespace in a cluster (`clusterPath` is '' for a single-cluster server). */
@@ -137,6 +186,7 @@ export class KubernetesApiDouble {
       case 'GET':
         if (POD_PROXY.test(path)) return this.proxyToPod(path, url.search);
         if (POD_LIST.test(path)) return this.listPods(path);
+        if (LOAD_BALANCER_HEALTH.test(path)) return this.loadBalancerHealth(path);
         return this.get(path);
       case 'POST':
         if (POD_PROXY.test(path))
@@ -202,13 +252,91 @@ export class KubernetesApiDouble {
       },
       ...(existing?.status ? { status: existing.status } : {}),
     };
+    if (stored.kind === 'Deployment') this.applyDeployment(path, stored, existing);
     this.objects.set(path, stored);
-    return { status: existing ? 200 : 201, body: stored };
+    // The answer carries the status as it was: the controller has not acted on the new spec yet.
+    return { status: existing ? 200 : 201, body: structuredClone(stored) };
+  }
+
+  /** A changed spec is a new generation, whose rollout begins now. */
+  private applyDeployment(path: string, stored: StoredObject, existing: StoredObject | undefined): void {
+    const generation = Number(existing?.metadata.generation ?? 0);
+    const changed = !existing || JSON.stringify(existing.spec) !== JSON.stringify(stored.spec);
+    stored.metadata.generation = changed ? generation + 1 : generation;
+    if (changed) this.rollouts.set(path, { startedAt: Date.now(), replacing: existing !== undefined });
+    stored.status ??= { observedGeneration: 0, replicas: 0, updatedReplicas: 0, availableReplicas: 0 };
+  }
+
+  /** The Deployment controller's view of a rollout, at the time of the global Date. */
+  private deploymentStatus(path: string, deployment: StoredObject): Record<string, unknown> {
+    const desired = Number((deployment.spec as { replicas?: number } | undefined)?.replicas ?? 1);
+    const generation = deployment.metadata.generation;
+    const rollout = this.rollouts.get(path) ?? { startedAt: 0, replacing: false };
+    const settled = Date.now() - rollout.startedAt >= this.deploymentRolloutSeconds * 1000;
+    const stalled = this.stalledClusters.has(DEPLOYMENT.exec(path)?.[1] ?? '');
+    if (settled && !stalled) {
+      return {
+        observedGeneration: generation,
+        replicas: desired,
+        updatedReplicas: desired,
+        readyReplicas: desired,
+        availableReplicas: desired,
+        conditions: [
+          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+        ],
+      };
+    }
+    // In progress (or stuck): one new pod surged beside the old ones, which still serve.
+    const old = rollout.replacing ? desired : 0;
+    const progressing =
+      settled && stalled
+        ? {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${deployment.metadata.name}" has timed out progressing.`,
+          }
+        : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' };
+    return {
+      observedGeneration: generation,
+      replicas: old + 1,
+      updatedReplicas: Math.min(1, desired),
+      readyReplicas: old,
+      availableReplicas: old,
+      conditions: [{ type: 'Available', status: old > 0 ? 'True' : 'False' }, progressing],
+    };
+  }
+
+  /**
+   * A load balancer's answer to /health: the edge Service reporting that hostname, through to its
+   * pods (200 while a Deployment of its namespace has available replicas), unless failHealth.
+   */
+  private loadBalancerHealth(path: string) {
+    const hostname = decodeURIComponent(LOAD_BALANCER_HEALTH.exec(path)![1]!);
+    const service = [...this.objects.entries()].find(
+      ([, o]) =>
+        o.kind === 'Service' &&
+        (o.status?.loadBalancer as { ingress?: { hostname?: string }[] } | undefined)?.ingress?.[0]?.hostname === hostname,
+    );
+    if (!service) return { status: 502, body: { message: `no load balancer ${hostname}` } };
+    const [servicePath] = service;
+    const cluster = servicePath.slice(0, servicePath.indexOf('/api/'));
+    const namespace = String(service[1].metadata.namespace);
+    const serving = [...this.objects.entries()].some(([p, o]) => {
+      const match = DEPLOYMENT.exec(p);
+      return match?.[1] === cluster && match[2] === namespace && Number(this.deploymentStatus(p, o).availableReplicas) > 0;
+    });
+    if (this.unhealthyClusters.has(cluster) || !serving) {
+      return { status: 503, body: { message: `the edge behind ${hostname} is unhealthy` } };
+    }
+    return { status: 200, body: { status: 'ok' } };
   }
 
   private get(path: string) {
     const object = this.objects.get(path);
     if (!object) return { status: 404, body: { kind: 'Status', message: 'not found' } };
+    if (object.kind === 'Deployment') object.status = this.deploymentStatus(path, object);
     const reads = this.lingering.get(path);
     if (reads !== undefined) {
       if (reads <= 0) {

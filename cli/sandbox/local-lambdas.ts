@@ -1,12 +1,16 @@
 /**
  * The Lambdas as they deploy, invoked in-process: the decision Lambda, the reconciler, the four
  * task Lambdas and (with edge-counted demand) the demand collector, each loaded from the bundle `cdk synth` packaged (infra/synthesized-deployment.ts),
- * with the environment the CDK app gives them. They are loaded only once that environment is set:
+ * with the environment the CDK app gives them, and the emulated deployment's configuration in a file
+ * they read instead of the one bundled (AUTOSCALER_CONFIG_FILE). They are loaded only once that environment is set:
  * Powertools reads its log level and metrics switch as it loads, the SDK clients their endpoint
  * when first used.
  */
 import type { Context } from 'aws-lambda';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
+import { CONFIG_FILE_ENV } from '../../functions/commons/bundled-files';
 import { ENV } from '../../functions/commons/runtime';
 import type { PeriodCollection } from '../../functions/collect/demand-collector';
 import type { AlarmDecision } from '../../functions/decide/decision-handler';
@@ -25,8 +29,8 @@ import type { TaskLambda } from '../../workflows/definitions';
 import type { EmulatedControlPlane } from './emulated-deployment';
 
 export interface LambdaEnvironment {
-  /** The configuration with the emulator's hosted zone id. */
-  config: AutoscalerConfig;
+  /** AUTOSCALER_CONFIG_FILE: the configuration with the emulator's hosted zone id (writeLambdaConfigFile). */
+  configFile: string;
   controlPlane: EmulatedControlPlane;
   machines: ScalingStateMachines;
   /** EDGE_KUBERNETES_API_URL: the Kubernetes API double, `{cluster}` standing for the cluster's name. */
@@ -35,11 +39,21 @@ export interface LambdaEnvironment {
   awsEndpoint: string;
 }
 
-/** The variables the CDK app sets on the functions, plus their AWS endpoint and quiet Powertools for a readable terminal. */
+/** Writes the configuration the Lambdas read instead of their bundled one into `dir`; returns the file's path. */
+export function writeLambdaConfigFile(config: AutoscalerConfig, dir: string): string {
+  const file = join(dir, 'autoscaler-config.json');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+/**
+ * The variables the CDK app sets on the functions, plus the configuration file they read instead
+ * of their bundled one, their AWS endpoint and quiet Powertools for a readable terminal.
+ */
 export function lambdaEnvironmentVariables(env: LambdaEnvironment): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: env.awsEndpoint,
-    [ENV.config]: JSON.stringify(env.config),
+    [CONFIG_FILE_ENV]: env.configFile,
     [ENV.stateTable]: env.controlPlane.stateTableName,
     [ENV.topic]: env.controlPlane.notificationTopicArn,
     [ENV.scaleUp]: env.machines.up,

@@ -20,6 +20,8 @@ import { synthesizeDeployment, type SynthesizedDeployment } from '../../infra/sy
 import { stampAlarmChangeTimes } from './alarm-change-times';
 import { AlarmWatch } from './alarm-watch';
 import { startAwsFaultProxy, type AwsFaultProxy } from './aws-proxy';
+import { installEksVersionUpdates } from './eks-version-updates';
+import { serveAccessEntries } from './eks-access-entries';
 import { loadBalancerController } from './cloud-controller';
 import { deployToEmulator, type SandboxDeployment } from './emulated-automation';
 import {
@@ -34,7 +36,12 @@ import { EDGE_AGENT_FILE } from '../../functions/domain/edge-manifests';
 import { EdgeDemand, prepareEdgeDemand, type EdgeDemandSetup } from './edge-demand';
 import { KubernetesApiDouble } from './kubernetes-api-double';
 import { LatencyRecordWatch } from './latency-record-watch';
-import { lambdaEnvironmentVariables, loadBundledLambdas, type LocalLambdas } from './local-lambdas';
+import {
+  lambdaEnvironmentVariables,
+  loadBundledLambdas,
+  writeLambdaConfigFile,
+  type LocalLambdas,
+} from './local-lambdas';
 import { startMotoServer } from './moto-server';
 import { renderSandboxReport } from './observed-report';
 import { placeBeforeNow, REAL_CLOCK_MARGIN_MS, scenarioEndMs, type Scenario } from './scenario';
@@ -185,12 +192,18 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
   const { config, controlPlane, machines } = deployment;
   const proxy = await startAwsFaultProxy(moto);
   cleanups.push(() => proxy.close());
+  // moto's EKS has no access entries: the proxy answers that API (the scale-up's EnsureClusterAccess).
+  serveAccessEntries(proxy, moto);
+  // Nor Kubernetes version updates: the proxy plays them (the cluster upgrade and the node patches).
+  installEksVersionUpdates(proxy, moto);
   const kubernetes = new KubernetesApiDouble();
   kubernetes.cloudController = loadBalancerController(config.prefix, moto);
   const kubernetesUrl = await kubernetes.start();
   cleanups.push(() => kubernetes.stop());
+  const configDir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-sandbox-config-'));
+  cleanups.push(() => rmSync(configDir, { recursive: true, force: true }));
   const environment = lambdaEnvironmentVariables({
-    config,
+    configFile: writeLambdaConfigFile(config, configDir),
     controlPlane,
     machines,
     kubernetesApiUrl: `${kubernetesUrl}/clusters/{cluster}`,

@@ -24,8 +24,9 @@ import { isOwned } from '../domain/lifecycle-rules';
 import { CREATED_BY_TAG_KEY, OWNER_TAG_KEY } from '../domain/naming';
 import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
 import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS, type PollPlan } from '../domain/poll-schedule';
-import type { RegionFoundationDoc, ResourceStatus } from '../tasks/contract';
+import type { ResourceStatus } from '../tasks/contract';
 import { callAws, isAwsError } from './aws-errors';
+import type { ClusterFoundation } from './foundation';
 
 /** EKS answers these while a resource settles (another operation in progress, already being created). */
 const EKS_SETTLING = ['ResourceInUseException'];
@@ -35,6 +36,15 @@ const eksCall = <T>(operation: string, call: () => Promise<T>) => callAws(operat
 /** Control-plane logs that matter for an audit of who did what to the cluster. */
 const CONTROL_PLANE_LOG_TYPES = ['api', 'audit', 'authenticator'] as const;
 
+/**
+ * The AWS Control Tower proactive controls that the CreateCluster and CreateNodegroup inputs below
+ * do not meet, on purpose, with the reason (a test runs the controls on these inputs).
+ */
+export const ACKNOWLEDGED_CLUSTER_CONTROLS = {
+  'CT.EKS.PR.1':
+    'The public endpoint stays on: the cluster and edge task Lambdas run outside any VPC and reach the Kubernetes API over it. It admits only cluster.endpointPublicAccessCidrs and, with authentication mode API, only IAM roles that hold an access entry; the private endpoint is on for the nodes.',
+} as const;
+
 export interface EdgeCluster {
   name: string;
   status: string;
@@ -43,6 +53,9 @@ export interface EdgeCluster {
   endpoint?: string;
   /** Base64 PEM of the cluster's certificate authority. */
   certificateAuthority?: string;
+  arn?: string;
+  /** API, API_AND_CONFIG_MAP or CONFIG_MAP (clusters created before access entries existed). */
+  authenticationMode?: string;
   tags: Record<string, string>;
 }
 
@@ -95,6 +108,8 @@ export async function describeEdgeCluster(eks: EKSClient, name: string): Promise
       createdAt: cluster?.createdAt,
       endpoint: cluster?.endpoint,
       certificateAuthority: cluster?.certificateAuthority?.data,
+      arn: cluster?.arn,
+      authenticationMode: cluster?.accessConfig?.authenticationMode,
       tags: cluster?.tags ?? {},
     };
   } catch (error) {
@@ -110,7 +125,7 @@ export interface ClusterSpec {
   executionId: string;
   config: AutoscalerConfig;
   /** Read only when the cluster has to be created. */
-  foundation: () => Promise<RegionFoundationDoc>;
+  foundation: () => Promise<ClusterFoundation>;
 }
 
 /**
@@ -133,15 +148,18 @@ export async function ensureCluster(eks: EKSClient, spec: ClusterSpec, now = new
           securityGroupIds: foundation.securityGroupIds,
           // The task Lambdas run outside the VPC and reach the API server over its public endpoint.
           endpointPublicAccess: true,
+          publicAccessCidrs: spec.config.cluster.endpointPublicAccessCidrs,
           endpointPrivateAccess: true,
         },
         // A fixed Service range gives cluster DNS a known address, nginx's resolver (cluster-network.ts).
         kubernetesNetworkConfig: { serviceIpv4Cidr: CLUSTER_SERVICE_CIDR, ipFamily: 'ipv4' },
         logging: { clusterLogging: [{ types: [...CONTROL_PLANE_LOG_TYPES], enabled: true }] },
+        encryptionConfig: [{ resources: ['secrets'], provider: { keyArn: foundation.secretsKeyArn } }],
         // Clusters created through the API default to extended support, six times the price.
         upgradePolicy: { supportType: 'STANDARD' },
-        // The creating role (the task Lambdas' role) becomes cluster admin, so it can deploy the edge.
-        accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
+        // Access entries only, and none for the creating role: every admin, the task Lambdas' role
+        // included, holds an entry that ensureClusterAccess (eks-access.ts) creates and repairs.
+        accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
         tags: { [OWNER_TAG_KEY]: spec.prefix, [CREATED_BY_TAG_KEY]: spec.executionId },
       }),
     ),
@@ -222,7 +240,7 @@ export interface NodegroupSpec {
   /** The execution asking: tagged on a nodegroup it creates. */
   executionId: string;
   config: AutoscalerConfig;
-  foundation: () => Promise<RegionFoundationDoc>;
+  foundation: () => Promise<ClusterFoundation>;
 }
 
 interface EdgeNodegroup {
@@ -275,6 +293,9 @@ export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now =
           nodegroupName,
           nodeRole: foundation.nodeRoleArn,
           subnets: foundation.subnetIds,
+          // Tags instances, volumes and network interfaces with the owner tag, requires IMDSv2, no
+          // key pair; no security groups, so EKS gives the nodes the cluster security group.
+          launchTemplate: foundation.nodeLaunchTemplate,
           instanceTypes,
           capacityType: 'ON_DEMAND',
           scalingConfig: { minSize: nodes.min, desiredSize: nodes.desired, maxSize: nodes.max },
@@ -342,7 +363,7 @@ export async function deleteNodegroup(
   return { status: 'DELETING', deadline, waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupDelete, now, now) };
 }
 
-function notOwned(kind: string, name: string, tags: Record<string, string>, prefix: string): NotOwnedError {
+export function notOwned(kind: string, name: string, tags: Record<string, string>, prefix: string): NotOwnedError {
   const found = tags[OWNER_TAG_KEY] === undefined ? 'has no such tag' : `has ${OWNER_TAG_KEY}=${tags[OWNER_TAG_KEY]}`;
   return new NotOwnedError(
     `The EKS ${kind} ${name} exists but is not owned by this autoscaler (expected tag ${OWNER_TAG_KEY}=${prefix}; it ${found}); ` +

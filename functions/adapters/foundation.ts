@@ -51,6 +51,28 @@ export async function loadEdgeCertificateArn(ssm: SSMClient, prefix: string, reg
   );
 }
 
+/** The foundation with what creating a cluster and its nodegroup needs: the secrets key and the launch template. */
+export type ClusterFoundation = RegionFoundationDoc &
+  Required<Pick<RegionFoundationDoc, 'secretsKeyArn' | 'nodeLaunchTemplate'>>;
+
+/**
+ * The region's foundation for creating a cluster or nodegroup. A foundation deployed before the
+ * secrets key and the launch template existed is InvalidRequestError, naming the stack to deploy.
+ */
+export async function loadClusterFoundation(
+  ssm: SSMClient,
+  prefix: string,
+  region: string,
+): Promise<ClusterFoundation> {
+  const foundation = await loadFoundation(ssm, prefix, region);
+  const { secretsKeyArn, nodeLaunchTemplate } = foundation;
+  if (secretsKeyArn && nodeLaunchTemplate) return { ...foundation, secretsKeyArn, nodeLaunchTemplate };
+  const missing = [!secretsKeyArn && 'secretsKeyArn', !nodeLaunchTemplate && 'nodeLaunchTemplate'].filter(Boolean);
+  throw new InvalidRequestError(
+    `The foundation of ${region} predates encrypted, tagged clusters: the SSM parameter ${foundationParameterName(prefix, region)} in ${region} has no ${missing.join(' and no ')}; ${deployFix(prefix, region)}`,
+  );
+}
+
 function deployFix(prefix: string, region: string): string {
   const stack = regionStackName(prefix, region);
   return `fix: deploy the stack ${stack} (npx cdk deploy ${stack})`;

@@ -6,6 +6,8 @@ import { isAwsError } from './aws-errors';
 export interface ClusterPresence {
   name: string;
   status?: string;
+  /** The Kubernetes minor version of its control plane, e.g. "1.35". */
+  version?: string;
   /** True when the cluster carries `edge-autoscaler:owner = <prefix>`. */
   owned: boolean;
 }
@@ -15,7 +17,7 @@ export async function findCluster(eks: EKSClient, name: string, prefix: string):
   try {
     const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
     if (!cluster) return undefined;
-    return { name, status: cluster.status, owned: cluster.tags?.[OWNER_TAG_KEY] === prefix };
+    return { name, status: cluster.status, version: cluster.version, owned: cluster.tags?.[OWNER_TAG_KEY] === prefix };
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
     throw error;

@@ -12,6 +12,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 type ClientClass<C> = new (config: { region: string; maxAttempts?: number }) => C;
@@ -45,6 +46,7 @@ export const route53Client = () => regional(Route53Client, 'us-east-1');
 export const sfnClient = (region: string) => regional(SFNClient, region);
 export const snsClient = (region: string) => regional(SNSClient, region);
 export const cloudWatchClient = (region: string) => regional(CloudWatchClient, region);
+export const stsClient = (region: string) => regional(STSClient, region);
 
 export function documentClient(region: string): DynamoDBDocumentClient {
   const key = `DynamoDBDocumentClient:${region}`;

@@ -6,6 +6,13 @@
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './aws-regions';
 import { edgeSchema } from './edge-config';
+import { adminRoleArnsSchema, endpointPublicAccessCidrsSchema } from './cluster-security-config';
+import {
+  isKnownKubernetesVersion,
+  KNOWN_KUBERNETES_VERSIONS,
+  SUGGESTED_KUBERNETES_VERSION,
+  unsupportedVersionProblem,
+} from './kubernetes-versions';
 import { positiveInt, positiveSeconds, valueAt } from './validation';
 import { MAX_DRAIN_WAIT_SECONDS } from './phase-deadlines';
 
@@ -92,9 +99,20 @@ export const configSchema = z
       reconcileIntervalMinutes: positiveInt('minutes', 5).default(5),
     }),
     cluster: z.strictObject({
-      kubernetesVersion: z.string().regex(/^1\.\d{2}$/, {
-        error: 'is not an EKS Kubernetes version; fix: use for example "1.33"',
-      }),
+      /**
+       * A version of EKS's release calendar (kubernetes-versions.ts). Whether it is still supported
+       * depends on the date: checked at synth (configProblems with `at`), not here, so a deployed
+       * autoscaler keeps running when its version's support ends.
+       */
+      kubernetesVersion: z
+        .string()
+        .regex(/^1\.\d{2}$/, {
+          error: `is not an EKS Kubernetes version; fix: use for example "${SUGGESTED_KUBERNETES_VERSION}"`,
+          abort: true,
+        })
+        .refine(isKnownKubernetesVersion, {
+          error: `is not in EKS's release calendar as this autoscaler knows it (${KNOWN_KUBERNETES_VERSIONS.join(', ')}); fix: use one of these, e.g. "${SUGGESTED_KUBERNETES_VERSION}" (in standard support), or add a newer EKS version to EKS_RELEASE_CALENDAR in functions/domain/kubernetes-versions.ts`,
+        }),
       instanceTypes: z
         .array(
           z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
@@ -107,6 +125,10 @@ export const configSchema = z
         desired: positiveInt('nodes', 2),
         max: positiveInt('nodes', 4),
       }),
+      /** IAM roles of the people who administer the clusters: each gets an access entry with cluster admin. */
+      adminRoleArns: adminRoleArnsSchema,
+      /** Who may reach the public Kubernetes API endpoint (cluster-security-config.ts says why the default is open). */
+      endpointPublicAccessCidrs: endpointPublicAccessCidrsSchema,
     }),
     edge: edgeSchema,
     /** Where the demand signal (`ActiveUsers` per approved region) comes from. */
@@ -245,6 +267,16 @@ export const configSchema = z
       });
     }
 
+    const canary = config.edge.rollout.canaryRegion;
+    if (canary !== undefined && !alwaysOn.includes(canary) && !elastic.includes(canary)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['edge', 'rollout', 'canaryRegion'],
+        input: canary,
+        message: `${canary} is not an approved region; fix: use one of regions.alwaysOn or regions.elastic, or leave it out (the first ACTIVE elastic region is the canary)`,
+      });
+    }
+
     for (const [country, target] of Object.entries(config.demand.countryRegions)) {
       if (!alwaysOn.includes(target) && !elastic.includes(target)) {
         ctx.addIssue({
@@ -323,10 +355,19 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * `at`: also refuse what cannot be deployed on that date (a Kubernetes version past EKS's
+ * extended support). The synth and `regionctl config validate` pass it; the Lambdas, which read
+ * the configuration that was deployed, do not: it stays valid for them whatever the date.
+ */
+export interface ConfigCheckOptions {
+  at?: Date;
+}
+
 /** Returns every problem of a raw configuration, as one line each; empty when it is valid. */
-export function configProblems(raw: unknown): string[] {
+export function configProblems(raw: unknown, options: ConfigCheckOptions = {}): string[] {
   const result = configSchema.safeParse(raw, { reportInput: true });
-  if (result.success) return [];
+  if (result.success) return options.at ? deploymentDateProblems(result.data, options.at) : [];
   return result.error.issues.map((issue) => {
     const path = issue.path.map(String);
     const field = ['autoscaler', ...path].join('.');
@@ -343,10 +384,22 @@ export function configProblems(raw: unknown): string[] {
 }
 
 /** Validates a raw configuration, or throws a ConfigError listing every problem. */
-export function parseConfig(raw: unknown, source = 'configuration'): AutoscalerConfig {
+export function parseConfig(
+  raw: unknown,
+  source = 'configuration',
+  options: ConfigCheckOptions = {},
+): AutoscalerConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(configProblems(raw), source);
+  const dated = options.at ? deploymentDateProblems(result.data, options.at) : [];
+  if (dated.length > 0) throw new ConfigError(dated, source);
   return result.data;
+}
+
+function deploymentDateProblems(config: AutoscalerConfig, at: Date): string[] {
+  const version = config.cluster.kubernetesVersion;
+  const problem = unsupportedVersionProblem(version, at);
+  return problem ? [`autoscaler.cluster.kubernetesVersion = ${JSON.stringify(version)}: ${problem}`] : [];
 }
 
 // ---- Derived values: one place for every per-region rule ----

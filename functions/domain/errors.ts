@@ -15,6 +15,7 @@ export const ERROR_NAMES = {
   transient: 'TransientError',
   resourceFailed: 'ResourceFailedError',
   deadlineExceeded: 'DeadlineExceededError',
+  edgeUnhealthy: 'EdgeUnhealthyError',
 } as const;
 
 /** An Error class whose `name` is the given literal. */
@@ -44,3 +45,6 @@ export class ResourceFailedError extends contractError(ERROR_NAMES.resourceFaile
 
 /** A polling phase (cluster, nodegroup, load balancer, record) did not finish by its deadline. Not retried. */
 export class DeadlineExceededError extends contractError(ERROR_NAMES.deadlineExceeded) {}
+
+/** An edge's /health did not answer 200 through its load balancer. Not retried; an edge rollout restores the region. */
+export class EdgeUnhealthyError extends contractError(ERROR_NAMES.edgeUnhealthy) {}

@@ -91,12 +91,14 @@ export function startedState(state: RegionState, direction: ScaleDirection, owne
   };
 }
 
-/** finishScaling: ACTIVE with its record target (up), or INACTIVE without one (down). */
+/** finishScaling: ACTIVE with its record target and edge configuration (up), or INACTIVE without them (down). */
 export function finishedState(
   state: RegionState,
   direction: ScaleDirection,
   now: Date,
   recordTarget?: RegionState['recordTarget'],
+  /** Scale-up: the edge configuration it applied (what the region now runs). */
+  edgeConfiguration?: string,
 ): RegionState {
   const at = now.toISOString();
   const { executionArn: _done, lastFailureCause: _cleared, ...rest } = state;
@@ -109,9 +111,11 @@ export function finishedState(
       lastTransitionAt: at,
       consecutiveFailures: 0,
       recordTarget: recordTarget ?? state.recordTarget,
+      edgeConfiguration: edgeConfiguration ?? state.edgeConfiguration,
     };
   }
-  const { activeSince: _gone, recordTarget: _withdrawn, ...inactive } = rest;
+  // The cluster is gone, and its edge with it: the next scale-up records what it applies.
+  const { activeSince: _gone, recordTarget: _withdrawn, edgeConfiguration: _deleted, ...inactive } = rest;
   return { ...inactive, status: 'INACTIVE', since: at, lastTransitionAt: at };
 }
 

@@ -2,6 +2,7 @@
  * The text of the SNS notifications the workflows send: one line that says what happened, in
  * which region and why, readable in an e-mail subject, a chat channel or a pager.
  */
+import type { EdgeRestoreOutcome } from './region-maintenance';
 import type { MaintenanceKind, ScaleDirection } from './region-state';
 
 export interface Notification {
@@ -103,17 +104,27 @@ const MAINTENANCE_NAMES: Record<MaintenanceKind, string> = {
 const targetText = (kind: MaintenanceKind, target: string) =>
   kind === 'edgeRollout' ? `edge configuration ${target.slice(0, 12)}` : `Kubernetes ${target}`;
 
+/** What the region runs after the failure, in words. */
+const EDGE_AFTERMATH = {
+  restored: 'its previous edge manifests were restored and the rollout stopped',
+  unchanged: 'nothing had been applied to it; the rollout stopped',
+} as const;
+
+/** `restore`: what a failed edge rollout left in the region (edgeRestoreOutcome). */
 export function maintenanceFailed(
   prefix: string,
   region: string,
   kind: MaintenanceKind,
   target: string,
   cause: string,
+  restore: EdgeRestoreOutcome = 'unchanged',
 ): Notification {
   const aftermath =
-    kind === 'edgeRollout'
-      ? 'its previous edge manifests were restored and the rollout stopped'
-      : 'the upgrade stopped; the region keeps serving on what it runs now';
+    kind !== 'edgeRollout'
+      ? 'the upgrade stopped; the region keeps serving on what it runs now'
+      : typeof restore === 'object'
+        ? 'restoring its previous edge manifests failed too, so it may run part of the new ones; the rollout stopped'
+        : EDGE_AFTERMATH[restore];
   return notification(
     prefix,
     `${MAINTENANCE_NAMES[kind]} of ${region} FAILED`,

@@ -9,6 +9,7 @@
  * slow day is waited out and only a stuck resource fails. The definitions' own TimeoutSeconds
  * sits above the sum of the phases of their longest path (asserted by the workflow tests).
  */
+import { AWS_REGIONS } from './aws-regions';
 import { DeadlineExceededError } from './errors';
 
 export const PHASE_DEADLINE_SECONDS = {
@@ -26,6 +27,15 @@ export const PHASE_DEADLINE_SECONDS = {
   nodegroupDelete: 30 * 60,
   /** DeleteCluster: 3-9 min. */
   clusterDelete: 30 * 60,
+  /** UpdateClusterVersion (one minor): 8-15 min. */
+  clusterVersionUpdate: 60 * 60,
+  /** UpdateNodegroupVersion: every node replaced, 10-30 min and more (~50 min reported where pods drain slowly). */
+  nodegroupVersionUpdate: 3 * 3600,
+  /**
+   * An edge Deployment's rollout after new manifests: about a minute (a few pods replaced a few
+   * at a time); Kubernetes itself reports a rollout stalled after progressDeadlineSeconds (600 by default).
+   */
+  edgeRollout: 20 * 60,
 } as const;
 
 export type Phase = keyof typeof PHASE_DEADLINE_SECONDS;
@@ -36,6 +46,9 @@ export type Phase = keyof typeof PHASE_DEADLINE_SECONDS;
  * scale-up rollback's wait of one record TTL.
  */
 export const MAX_DRAIN_WAIT_SECONDS = 2 * 3600;
+
+/** The longest canary bake the configuration accepts (edge.rollout.canaryBakeSeconds). */
+export const MAX_CANARY_BAKE_SECONDS = 3600;
 
 /** Seconds the phases (and the drain) of each workflow's longest path add up to. */
 export const LONGEST_PATH_SECONDS = {
@@ -55,6 +68,11 @@ export const LONGEST_PATH_SECONDS = {
     PHASE_DEADLINE_SECONDS.loadBalancerDelete +
     PHASE_DEADLINE_SECONDS.nodegroupDelete +
     PHASE_DEADLINE_SECONDS.clusterDelete,
+  /**
+   * One region at a time, each rolled out to its deadline, for every region a configuration can
+   * approve (at most every AWS region), plus the canary's bake.
+   */
+  edgeRollout: AWS_REGIONS.length * PHASE_DEADLINE_SECONDS.edgeRollout + MAX_CANARY_BAKE_SECONDS,
 } as const;
 
 /** When a phase that begins at `now` must be done (ISO-8601). */

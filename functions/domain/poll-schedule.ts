@@ -27,6 +27,12 @@ export const POLL_PLANS = {
   loadBalancerDelete: { typicalSeconds: 30, pollSeconds: 15 },
   /** Route53 propagates a change to all its name servers within about 60 s. */
   dnsChange: { typicalSeconds: 45, pollSeconds: 15 },
+  /** UpdateClusterVersion: the control plane moves one minor in 8-15 min. */
+  clusterVersionUpdate: { typicalSeconds: 480, pollSeconds: 60 },
+  /** UpdateNodegroupVersion: every node replaced (one at a time by default), 10-30 min and more. */
+  nodegroupVersionUpdate: { typicalSeconds: 600, pollSeconds: 120 },
+  /** From applying new edge manifests to the Deployment's rollout complete: the pods replaced a few at a time. */
+  edgeRollout: { typicalSeconds: 60, pollSeconds: 15 },
 } as const satisfies Record<string, PollPlan>;
 
 export type PollPlanName = keyof typeof POLL_PLANS;

@@ -2,18 +2,22 @@
  * What one edge cluster costs per hour, for the simulator's cost figures.
  *
  * Prices: US East (N. Virginia) us-east-1, on-demand, Linux, USD per hour, as published in 2025 on
- * https://aws.amazon.com/eks/pricing/ (control plane, standard support) and
+ * https://aws.amazon.com/eks/pricing/ (control plane: $0.10 in standard support, $0.60 in extended
+ * support, which depends on the configured Kubernetes version's date, kubernetes-versions.ts) and
  * https://aws.amazon.com/ec2/pricing/on-demand/ (instances). Other regions usually cost 0-30 %
  * more; re-check the pages before relying on absolute numbers. Not counted: load balancer, data
  * transfer, EBS volumes, Route53 queries, CloudWatch, Step Functions (small next to the nodes).
  */
 import type { AutoscalerConfig } from './config';
+import { CONTROL_PLANE_USD_PER_HOUR, supportStatus } from './kubernetes-versions';
 
 /** When the prices below were published. */
 export const PRICES_AS_OF = '2025';
 
-/** EKS control plane under standard support (the workflows create clusters with supportType STANDARD). */
-export const EKS_CONTROL_PLANE_USD_PER_HOUR = 0.1;
+/** EKS control plane of a version in standard support. */
+export const EKS_CONTROL_PLANE_USD_PER_HOUR = CONTROL_PLANE_USD_PER_HOUR.standard;
+/** EKS control plane of a version in extended support (14 months after its EKS release). */
+export const EKS_EXTENDED_SUPPORT_USD_PER_HOUR = CONTROL_PLANE_USD_PER_HOUR.extended;
 
 /** On-demand price of common node instance types, USD per hour. */
 export const INSTANCE_USD_PER_HOUR: Readonly<Record<string, number>> = {
@@ -46,11 +50,13 @@ export interface ClusterPrice {
 }
 
 /**
- * Hourly cost of one cluster of the configuration: control plane plus `nodes.desired` nodes of the
- * first instance type (a managed node group launches on-demand capacity in the listed order).
- * `nodeUsdPerHour` replaces the table's price, e.g. for a type it does not list.
+ * Hourly cost of one cluster of the configuration at `at`: control plane plus `nodes.desired`
+ * nodes of the first instance type (a managed node group launches on-demand capacity in the
+ * listed order). The control plane costs the extended-support price once the configured
+ * Kubernetes version has left standard support. `nodeUsdPerHour` replaces the table's price,
+ * e.g. for a type it does not list.
  */
-export function clusterPrice(config: AutoscalerConfig, nodeUsdPerHour?: number): ClusterPrice {
+export function clusterPrice(config: AutoscalerConfig, nodeUsdPerHour?: number, at: Date = new Date()): ClusterPrice {
   const type = config.cluster.instanceTypes[0]!;
   const node = nodeUsdPerHour ?? INSTANCE_USD_PER_HOUR[type];
   if (node === undefined) {
@@ -59,8 +65,12 @@ export function clusterPrice(config: AutoscalerConfig, nodeUsdPerHour?: number):
     );
   }
   const nodes = config.cluster.nodes.desired;
+  const version = config.cluster.kubernetesVersion;
+  const status = supportStatus(version, at);
+  const controlPlane = CONTROL_PLANE_USD_PER_HOUR[status];
+  const why = status === 'standard' ? '' : ` (Kubernetes ${version} in extended support)`;
   return {
-    usdPerHour: EKS_CONTROL_PLANE_USD_PER_HOUR + nodes * node,
-    breakdown: `EKS control plane $${EKS_CONTROL_PLANE_USD_PER_HOUR.toFixed(2)}/h + ${nodes} x ${type} $${node}/h (us-east-1 on-demand prices of ${PRICES_AS_OF})`,
+    usdPerHour: controlPlane + nodes * node,
+    breakdown: `EKS control plane $${controlPlane.toFixed(2)}/h${why} + ${nodes} x ${type} $${node}/h (us-east-1 on-demand prices of ${PRICES_AS_OF})`,
   };
 }

@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { approvedRegions, type AutoscalerConfig } from './config';
 import { InvalidRequestError } from './errors';
+import { describeFailure } from './lifecycle-rules';
 import type { MaintenanceKind, RegionState } from './region-state';
 import { REQUESTERS } from './workflow-input';
 
@@ -39,6 +40,8 @@ export const maintenanceInputSchema = z.strictObject({
   patchNodes: z.boolean().default(false),
 });
 export type MaintenanceInput = z.output<typeof maintenanceInputSchema>;
+/** The input as a starter sends it (defaults not yet applied). */
+export type MaintenanceInputRaw = z.input<typeof maintenanceInputSchema>;
 
 export interface MaintenanceSkip {
   region: string;
@@ -116,7 +119,8 @@ function skipReason(
   if (status !== 'ACTIVE') {
     return `${status}, not ACTIVE: a region that comes up gets the target from its scale-up`;
   }
-  const forced = named || input.patchNodes;
+  // A node patch moves nodes already at the version to a newer AMI; it means nothing to an edge rollout.
+  const forced = named || (kind === 'clusterUpgrade' && input.patchNodes);
   if (!forced && currentTarget(state!, kind) === target) return `already at ${target}`;
   const last = state!.maintenance?.[kind];
   if (last?.status === 'FAILED' && last.target === target && input.requestedBy !== 'operator') {
@@ -166,6 +170,32 @@ export function maintenanceFailedState(
   now: Date,
 ): RegionState {
   return withRecord(state, kind, { status: 'FAILED', target, executionArn: owner, at: now.toISOString(), cause });
+}
+
+/**
+ * What a failed edge rollout left in its region: its previous objects `restored`, `unchanged`
+ * (it failed before anything was applied: no restore ran), or the restore's own failure.
+ */
+export type EdgeRestoreOutcome = 'restored' | 'unchanged' | { restoreFailed: string };
+
+/** The workflow's error of a failed region, as failMaintenance receives it (restoreEdge adds `restored` or `restore`). */
+export interface MaintenanceFailure {
+  Error?: string;
+  Cause?: string;
+  restored?: unknown;
+  restore?: { Error?: string; Cause?: string };
+}
+
+export function edgeRestoreOutcome(failure: MaintenanceFailure): EdgeRestoreOutcome {
+  if (failure.restore) return { restoreFailed: describeFailure(failure.restore) };
+  return failure.restored ? 'restored' : 'unchanged';
+}
+
+/** The one-line cause recorded for a failed maintenance: the failure, and a failed restore beside it. */
+export function maintenanceFailureCause(kind: MaintenanceKind, failure: MaintenanceFailure): string {
+  const cause = describeFailure(failure);
+  const restore = kind === 'edgeRollout' ? edgeRestoreOutcome(failure) : undefined;
+  return typeof restore === 'object' ? `${cause}; the restore failed too: ${restore.restoreFailed}` : cause;
 }
 
 function withRecord(

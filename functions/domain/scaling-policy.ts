@@ -11,7 +11,9 @@
  *                       in ALARM, or changed state again after it
  *   paused              `regionctl pause` (operators are not bound by a pause)
  *   held                `regionctl up --hold` suppresses scale-downs (unless an operator forces)
- *   locked / execution-running   one execution per region at a time (even forced)
+ *   locked / execution-running   one execution per region at a time (even forced); an edge rollout
+ *                       or cluster upgrade holds the lock too: the decision waits for it (the
+ *                       reconciler decides again on an alarm still in ALARM once it is released)
  *   already-in-state    up: ACTIVE or PROVISIONING; down: INACTIVE or DRAINING
  *   failed-needs-operator / failed-backoff   a FAILED region is retried with exponential backoff,
  *                       and left for an operator after MAX_CONSECUTIVE_FAILURES failures in a row
@@ -305,10 +307,28 @@ export function failureBackoffSeconds(consecutiveFailures: number, config: Autos
 
 function exclusiveAccessProblem(snapshot: RegionSnapshot): Verdict | undefined {
   if (snapshot.locked) {
+    const maintenance = runningMaintenance(snapshot);
+    if (maintenance) {
+      // Not lost: an alarm still in ALARM is decided again by the reconciler once the lock is released.
+      return reject(
+        'locked',
+        `locked: ${maintenance.label} (execution ${maintenance.executionArn}) holds the lock of ${snapshot.region}; the decision waits for it and is made again once it ends`,
+      );
+    }
     return reject('locked', `locked: another execution holds the lock of ${snapshot.region}`);
   }
   if (snapshot.executionRunning) {
     return reject('execution-running', `execution running: a workflow is already working on ${snapshot.region}`);
+  }
+  return undefined;
+}
+
+/** The maintenance the region's state says is running (an edge rollout or a cluster upgrade holds its lock then). */
+function runningMaintenance(snapshot: RegionSnapshot): { label: string; executionArn: string } | undefined {
+  const { edgeRollout, clusterUpgrade } = snapshot.maintenance ?? {};
+  if (edgeRollout?.status === 'RUNNING') return { label: 'an edge rollout', executionArn: edgeRollout.executionArn };
+  if (clusterUpgrade?.status === 'RUNNING') {
+    return { label: 'a cluster upgrade', executionArn: clusterUpgrade.executionArn };
   }
   return undefined;
 }

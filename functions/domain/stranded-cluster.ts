@@ -38,7 +38,7 @@ export function strandedClusterReport(
   const { region, clusterName } = cluster;
   const seconds = Math.max(0, Math.floor((now.getTime() - Date.parse(cluster.failedAt)) / 1000));
   const since = `${formatDuration(seconds)} since ${region} failed at ${cluster.failedAt}`;
-  const cost = costOf(config, seconds / 3600);
+  const cost = costOf(config, seconds / 3600, now);
   const status = cluster.clusterStatus ?? 'status unknown';
   const costLine = cost.known
     ? `It has cost about ${usd(cost.soFar)} in the ${since}, at ${usd(cost.perHour)}/h (${cost.breakdown}); ${usd(cost.perHour * HOURS_PER_MONTH)} a month if it is left running.`
@@ -59,9 +59,9 @@ export function strandedClusterReport(
 
 type Cost = { known: true; soFar: number; perHour: number; breakdown: string } | { known: false; problem: string };
 
-function costOf(config: AutoscalerConfig, hours: number): Cost {
+function costOf(config: AutoscalerConfig, hours: number, now: Date): Cost {
   try {
-    const price = clusterPrice(config);
+    const price = clusterPrice(config, undefined, now);
     return { known: true, soFar: hours * price.usdPerHour, perHour: price.usdPerHour, breakdown: price.breakdown };
   } catch (error) {
     return { known: false, problem: (error as Error).message };

@@ -24,7 +24,7 @@ export interface EdgePhaseWatch {
 }
 
 /** Namespaces the autoscaler never deletes, even when a custom manifest set lists them. */
-const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+export const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
 /** The API path of the Service whose load balancer the latency record points at. */
 export function edgeServicePath(manifests: PlacedManifest[]): string {

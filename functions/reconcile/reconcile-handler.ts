@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { cloudWatchClient, eksClient, route53Client, snsClient } from '../commons/aws-clients';
+import { desiredEdgeConfiguration } from '../commons/desired-edge';
 import { lambdaHandler } from '../commons/observability';
 import { runtime } from '../commons/runtime';
 import { scalingDeps } from '../decide/decision-handler';
@@ -24,6 +25,11 @@ export function reconcileDeps(): ReconcileDeps {
     eks: eksClient,
     sns: snsClient(rt.homeRegion),
     topicArn: rt.notificationTopicArn,
+    maintenanceMachines: {
+      edgeRollout: rt.edgeRolloutStateMachineArn,
+      clusterUpgrade: rt.clusterUpgradeStateMachineArn,
+    },
+    desiredEdgeConfiguration: () => desiredEdgeConfiguration(rt.config),
   };
 }
 

@@ -11,7 +11,11 @@
  *   5. re-decides the elastic regions whose scale-up or scale-down alarm is still in ALARM;
  *   6. notifies an operator, once, of a region left FAILED after three failures in a row;
  *   7. reports, at every pass, a cluster of ours still running in such a FAILED elastic region,
- *      with what it has cost since the region failed (left in place, for the reasons given there).
+ *      with what it has cost since the region failed (left in place, for the reasons given there);
+ *   8. starts the edge rollout when an ACTIVE region does not run the deployment's edge
+ *      configuration, else the cluster upgrade when one runs an older Kubernetes version
+ *      (maintenance-triggers.ts decides; one maintenance execution at a time), and reports once
+ *      a target held by a failure; it records both targets for regionctl status.
  * It never acts on a region while one of its executions runs or its lock is held, and never on
  * a paused region.
  */
@@ -19,7 +23,13 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { recordDeploymentTargets } from '../adapters/deployment-targets';
 import { regionsWithLatencyRecords } from '../adapters/latency-records';
+import {
+  listRunningMaintenance,
+  startMaintenanceExecution,
+  type MaintenanceStateMachines,
+} from '../adapters/maintenance-executions';
 import { claimNotice, notify } from '../adapters/operator-notices';
 import { findCluster } from '../adapters/owned-clusters';
 import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
@@ -29,8 +39,20 @@ import { executionStatus, recentFailureCauses } from '../adapters/scaling-execut
 import { logger } from '../commons/observability';
 import { requestScaling, type ScalingDeps } from '../decide/scaling-requests';
 import { regionList } from '../domain/config';
-import { statusBeforeClaim } from '../domain/region-state';
-import { clusterName, parseScalingAlarmName, scaleDownAlarmName, scaleUpAlarmName } from '../domain/naming';
+import {
+  decideMaintenanceTrigger,
+  MAINTENANCE_LABELS,
+  TRIGGER_ORDER,
+  type MaintenanceTrigger,
+} from '../domain/maintenance-triggers';
+import { statusBeforeClaim, type MaintenanceKind } from '../domain/region-state';
+import {
+  clusterName,
+  maintenanceExecutionName,
+  parseScalingAlarmName,
+  scaleDownAlarmName,
+  scaleUpAlarmName,
+} from '../domain/naming';
 import { MAX_CONSECUTIVE_FAILURES, type RegionSnapshot } from '../domain/scaling-policy';
 import { strandedClusterReport } from '../domain/stranded-cluster';
 
@@ -40,6 +62,10 @@ export interface ReconcileDeps extends ScalingDeps {
   eks: (region: string) => EKSClient;
   sns: SNSClient;
   topicArn?: string;
+  /** The maintenance workflows the reconciler starts; a kind without a state machine is never started. */
+  maintenanceMachines: MaintenanceStateMachines;
+  /** The edge configuration hash this deployment renders (what every region should run). */
+  desiredEdgeConfiguration: () => string;
 }
 
 export interface ReconcileAction {
@@ -52,7 +78,10 @@ export interface ReconcileAction {
     | 'rejected'
     | 'drift-reported'
     | 'operator-notified'
-    | 'stranded-cluster-reported';
+    | 'stranded-cluster-reported'
+    | 'edge-rollout-started'
+    | 'cluster-upgrade-started'
+    | 'maintenance-held';
   detail: string;
 }
 
@@ -250,7 +279,118 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
     if (deps.topicArn) await notify(deps.sns, deps.topicArn, report.subject, report.message);
     act({ region: s.region, action: 'stranded-cluster-reported', detail: report.detail });
   }
+
+  // 8. Regions that keep serving but run an older edge configuration or Kubernetes version.
+  const scalingStarted = actions.some((a) => a.action === 'scale-up-started' || a.action === 'scale-down-started');
+  if (scalingStarted) view = await loadFleetView(deps.store, deps.sfn, config, deps.machines, now);
+  await triggerMaintenance(deps, act, view, trigger, scheduledAt, now);
   return actions;
+}
+
+const STARTED_ACTION: Record<MaintenanceKind, ReconcileAction['action']> = {
+  edgeRollout: 'edge-rollout-started',
+  clusterUpgrade: 'cluster-upgrade-started',
+};
+
+/**
+ * Records what the deployment wants (for regionctl status, which cannot render the edge
+ * configuration itself), then starts at most one maintenance execution per pass, none while one
+ * runs: the edge rollout first (it is what the last deploy changed), then the cluster upgrade.
+ * The execution is named after the target and the schedule slot, so that a duplicate delivery of
+ * one tick starts nothing twice.
+ */
+async function triggerMaintenance(
+  deps: ReconcileDeps,
+  act: (a: ReconcileAction) => void,
+  view: FleetView,
+  trigger: string,
+  scheduledAt: Date,
+  now: Date,
+): Promise<void> {
+  const targets: Record<MaintenanceKind, string> = {
+    edgeRollout: deps.desiredEdgeConfiguration(),
+    clusterUpgrade: deps.config.cluster.kubernetesVersion,
+  };
+  await recordDeploymentTargets(deps.dynamo, deps.tableName, {
+    edgeConfiguration: targets.edgeRollout,
+    kubernetesVersion: targets.clusterUpgrade,
+    observedAt: scheduledAt.toISOString(),
+  });
+  const kinds = TRIGGER_ORDER.filter((kind) => deps.maintenanceMachines[kind]);
+  if (kinds.length === 0) return;
+  let maintenanceRunning = (await listRunningMaintenance(deps.sfn, deps.maintenanceMachines)).length > 0;
+  for (const kind of kinds) {
+    const target = targets[kind];
+    const clusterVersions = kind === 'clusterUpgrade' ? await unrecordedClusterVersions(deps, view) : undefined;
+    const decision = decideMaintenanceTrigger({
+      kind,
+      target,
+      snapshots: view.snapshots,
+      maintenanceRunning,
+      clusterVersions,
+      now,
+    });
+    if (decision.action === 'wait') {
+      logger.info(`Reconciler: ${decision.reason}`, { kind, waiting: decision.waiting });
+    } else if (decision.action === 'hold') {
+      await reportHeld(deps, act, view, kind, target, decision, now);
+    } else if (decision.action === 'start' && !maintenanceRunning) {
+      const name = maintenanceExecutionName(kind, target, trigger);
+      const started = await startMaintenanceExecution(deps.sfn, deps.maintenanceMachines[kind]!, name, {
+        reason: decision.reason.slice(0, 500),
+        requestedBy: 'reconciler',
+        requestedAt: scheduledAt.toISOString(),
+      });
+      maintenanceRunning = true;
+      if (!started.alreadyStarted) {
+        act({
+          region: decision.regions.join(', '),
+          action: STARTED_ACTION[kind],
+          detail: `${name}: ${decision.reason}`,
+        });
+      }
+    }
+  }
+}
+
+/** Cluster versions from EKS for the ACTIVE regions whose state records none (they came up before it was recorded). */
+async function unrecordedClusterVersions(deps: ReconcileDeps, view: FleetView): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const s of view.snapshots) {
+    if (s.status !== 'ACTIVE' || s.kubernetesVersion) continue;
+    const cluster = await findCluster(
+      deps.eks(s.region),
+      clusterName(deps.config.prefix, s.region),
+      deps.config.prefix,
+    );
+    if (cluster?.owned && cluster.version) versions.set(s.region, cluster.version);
+  }
+  return versions;
+}
+
+/** A target held by a failure is reported once per failure (the failure itself was notified by its workflow). */
+async function reportHeld(
+  deps: ReconcileDeps,
+  act: (a: ReconcileAction) => void,
+  view: FleetView,
+  kind: MaintenanceKind,
+  target: string,
+  decision: Extract<MaintenanceTrigger, { action: 'hold' }>,
+  now: Date,
+): Promise<void> {
+  const { region } = decision.failed[0]!;
+  const failedAt = snapshotOf(view, region)?.maintenance?.[kind]?.at ?? target;
+  const claimed = await claimNotice(deps.dynamo, deps.tableName, region, `${kind}-held`, `${target}@${failedAt}`, now);
+  if (!claimed) return;
+  act({ region, action: 'maintenance-held', detail: decision.reason });
+  if (deps.topicArn) {
+    await notify(
+      deps.sns,
+      deps.topicArn,
+      `[${deps.config.prefix}] automatic ${MAINTENANCE_LABELS[kind]} held after a failure in ${region}`,
+      `[${deps.config.prefix}] ${decision.reason}.`,
+    );
+  }
 }
 
 /**

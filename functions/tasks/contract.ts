@@ -79,6 +79,8 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     owner,
     direction: z.enum(['up', 'down']),
     recordTarget: z.object({ dnsName: z.string(), hostedZoneId: z.string() }).optional(),
+    /** Scale-up: the edge configuration hash applyEdge applied, recorded as what the region runs. */
+    edgeConfiguration: z.string().min(1).optional(),
     ...requestContext,
   }),
   /** Marks FAILED with the cause (after a rollback), releases the lock if held by owner, notifies. */
@@ -130,7 +132,16 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
     owner,
     kind: maintenanceKind,
     target,
-    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+    error: z
+      .object({
+        Error: z.string().optional(),
+        Cause: z.string().optional(),
+        /** Edge rollout: what restoreEdge did (it restored the region's previous objects). */
+        restored: z.object({ restored: z.array(z.string()), deleted: z.array(z.string()) }).optional(),
+        /** Edge rollout: restoreEdge's own failure. */
+        restore: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
+      })
+      .passthrough(),
   }),
   /**
    * One notification for the whole run, read back from the regions' maintenance records of
@@ -297,6 +308,13 @@ export interface ResourceStatus {
 
 // ---------- edge-task: the edge workload through the Kubernetes API ----------
 
+const edgeSnapshotSchema = z.object({
+  /** The objects the region ran, each `{ path, object }` (re-appliable): JSON, gzipped, base64. */
+  objects: z.string(),
+  /** API paths of the manifest set's objects that did not exist (a restore deletes them). */
+  absent: z.array(z.string()),
+});
+
 export const edgeTaskSchema = z.discriminatedUnion('action', [
   /** Applies the edge manifests (namespace, config, deployment, LoadBalancer Service); idempotent. */
   z.object({ action: z.literal('applyEdge'), region }),
@@ -308,8 +326,69 @@ export const edgeTaskSchema = z.discriminatedUnion('action', [
    * with it, it is that phase's poll.
    */
   z.object({ action: z.literal('deleteEdge'), region, deadline }),
+  // ---- edge rollout (workflows/edge-rollout.asl.json): one serving region, under its lock ----
+  /** The edge configuration hash this deployment renders: what every region should run. Result: DesiredEdge. */
+  z.object({ action: z.literal('describeDesiredEdge') }),
+  /** Reads the objects of the edge manifest set as the region runs them (what a failure restores). Result: EdgeSnapshot. */
+  z.object({ action: z.literal('snapshotEdge'), region }),
+  /** Applies the desired edge manifests (server-side apply) and begins the rollout phase. Result: EdgeRolloutStart. */
+  z.object({ action: z.literal('rolloutEdge'), region }),
+  /**
+   * Whether the Deployments' rollout is complete (as `kubectl rollout status` decides). Result:
+   * EdgeRolloutStatus. ResourceFailedError when Kubernetes reports it stalled
+   * (ProgressDeadlineExceeded), DeadlineExceededError when it is not complete by `deadline`.
+   */
+  z.object({ action: z.literal('readEdgeRollout'), region, deadline }),
+  /** GET /health through the region's load balancer, a few attempts. Result: EdgeHealth. EdgeUnhealthyError. */
+  z.object({ action: z.literal('checkEdgeHealth'), region }),
+  /**
+   * Re-applies the snapshot's objects and deletes the objects of the manifest set that did not
+   * exist when it was taken (never a protected namespace). Result: EdgeRestoreResult.
+   */
+  z.object({ action: z.literal('restoreEdge'), region, snapshot: edgeSnapshotSchema }),
 ]);
 export type EdgeTaskInput = z.output<typeof edgeTaskSchema>;
+
+/** describeDesiredEdge result, stored at `$.desired`. */
+export interface DesiredEdge {
+  /** The edge configuration hash (edge-configuration.ts). */
+  configuration: string;
+}
+
+/** snapshotEdge result, stored at `$.snapshot` and given back to restoreEdge unchanged. */
+export type EdgeSnapshot = z.output<typeof edgeSnapshotSchema>;
+
+/** rolloutEdge result, stored at `$.applied`. */
+export interface EdgeRolloutStart {
+  /** The hash of the manifests applied. */
+  configuration: string;
+  /** When the rollout phase must be done. */
+  deadline: string;
+  waitSeconds: number;
+}
+
+/** readEdgeRollout result, stored at `$.rollout`. */
+export interface EdgeRolloutStatus {
+  ready: boolean;
+  /** Not ready: what the rollout still waits for (kubectl's words). */
+  waitingFor?: string;
+  waitSeconds: number;
+}
+
+/** checkEdgeHealth result, stored at `$.health` (an edge that does not answer 200 throws EdgeUnhealthyError). */
+export interface EdgeHealth {
+  healthy: true;
+  /** The attempt that answered 200 (1 = the first). */
+  attempts: number;
+}
+
+/** restoreEdge result: what it did, by API path. */
+export interface EdgeRestoreResult {
+  /** Objects re-applied as the snapshot holds them. */
+  restored: string[];
+  /** Objects the rollout had added, deleted. */
+  deleted: string[];
+}
 
 /** applyEdge / readEdgeEndpoint / deleteEdge result, stored at `$.edge`. */
 export interface EdgeStatus {
@@ -323,6 +402,8 @@ export interface EdgeStatus {
   created?: boolean;
   /** applyEdge, deleteEdge without a deadline: the deadline of the phase that call began. */
   deadline?: string;
+  /** applyEdge: the hash of the manifests applied (finishScaling records it). */
+  configuration?: string;
   waitSeconds: number;
 }
 

@@ -41,7 +41,9 @@ import {
 } from '../domain/notifications';
 import { statusBeforeClaim, type RegionLock, type RegionState } from '../domain/region-state';
 import {
+  edgeRestoreOutcome,
   maintenanceFailedState,
+  maintenanceFailureCause,
   maintenanceFinishedState,
   maintenanceInputSchema,
   maintenanceStartedState,
@@ -165,7 +167,7 @@ async function lockRegion(rt: Runtime, { region, owner, direction }: Action<'loc
 }
 
 async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promise<RegionState> {
-  const { region, owner, direction, recordTarget } = input;
+  const { region, owner, direction, recordTarget, edgeConfiguration } = input;
   requireApprovedRegion(rt.config, region);
   const store = stateStore(rt);
   const lock = await assertNotLockedByOther(store, region, owner);
@@ -175,7 +177,7 @@ async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promi
         `Region ${region} is claimed by ${s.executionArn}, not by ${owner}: its state is left to that execution`,
       );
     }
-    return finishedState(s, direction, new Date(), recordTarget);
+    return finishedState(s, direction, new Date(), recordTarget, edgeConfiguration);
   });
   await store.releaseLock(region, owner);
   countScaling(region, direction, 'Succeeded');
@@ -365,7 +367,7 @@ async function finishMaintenance(rt: Runtime, input: Action<'finishMaintenance'>
 async function failMaintenance(rt: Runtime, input: Action<'failMaintenance'>): Promise<{ notified: boolean }> {
   const { region, owner, kind, target } = input;
   requireApprovedRegion(rt.config, region);
-  const cause = describeFailure(input.error);
+  const cause = maintenanceFailureCause(kind, input.error);
   const store = stateStore(rt);
   const lock = await store.getLock(region);
   if (!lock || lock.owner === owner) {
@@ -378,7 +380,8 @@ async function failMaintenance(rt: Runtime, input: Action<'failMaintenance'>): P
       holder: lock.owner,
     });
   }
-  return { notified: await notify(rt, maintenanceFailed(rt.config.prefix, region, kind, target, cause)) };
+  const restore = edgeRestoreOutcome(input.error);
+  return { notified: await notify(rt, maintenanceFailed(rt.config.prefix, region, kind, target, cause, restore)) };
 }
 
 async function notifyMaintenance(rt: Runtime, input: Action<'notifyMaintenance'>): Promise<{ notified: boolean }> {

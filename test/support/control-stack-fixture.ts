@@ -1,7 +1,7 @@
 /**
  * A deployed autoscaler as regionctl finds it, created in the emulator: the control stack
- * `<prefix>-control` (a trivial resource and literal Outputs under CONTROL_OUTPUTS), the two
- * state machines (a Pass state each: moto cannot run the real workflows), the configuration
+ * `<prefix>-control` (a trivial resource and literal Outputs under CONTROL_OUTPUTS), the scaling
+ * and edge rollout state machines (a Pass state each: moto cannot run the real workflows), the configuration
  * parameter, the state table, and a hosted zone whose id replaces the configured one. The purge
  * Lambda's name is an output as deployed, but no function exists (moto cannot run one): a test
  * gives regionctl purge an invoker that runs the bundle in-process.
@@ -14,6 +14,7 @@ import {
   CONTROL_OUTPUTS,
   configParameterName,
   controlStackName,
+  edgeRolloutStateMachineName,
   purgeFunctionName,
   scaleDownStateMachineName,
   scaleUpStateMachineName,
@@ -27,6 +28,7 @@ export interface EmulatedControlStack {
   stateTableName: string;
   scaleUpStateMachineArn: string;
   scaleDownStateMachineArn: string;
+  edgeRolloutStateMachineArn: string;
   configParameterName: string;
 }
 
@@ -49,10 +51,12 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
   await createStateTable(region, tableName);
   const sfn = new SFNClient(clientConfig);
   const roleArn = `arn:aws:iam::123456789012:role/${config.prefix}-workflow`;
-  const [up, down] = await Promise.all(
-    [scaleUpStateMachineName(config.prefix), scaleDownStateMachineName(config.prefix)].map((name) =>
-      sfn.send(new CreateStateMachineCommand({ name, roleArn, definition: PASS_DEFINITION })),
-    ),
+  const [up, down, rollout] = await Promise.all(
+    [
+      scaleUpStateMachineName(config.prefix),
+      scaleDownStateMachineName(config.prefix),
+      edgeRolloutStateMachineName(config.prefix),
+    ].map((name) => sfn.send(new CreateStateMachineCommand({ name, roleArn, definition: PASS_DEFINITION }))),
   );
   const parameterName = configParameterName(config.prefix);
   await new SSMClient(clientConfig).send(
@@ -63,6 +67,7 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
     [CONTROL_OUTPUTS.notificationTopicArn]: `arn:aws:sns:${region}:123456789012:${config.prefix}-notifications`,
     [CONTROL_OUTPUTS.scaleUpStateMachineArn]: up!.stateMachineArn!,
     [CONTROL_OUTPUTS.scaleDownStateMachineArn]: down!.stateMachineArn!,
+    [CONTROL_OUTPUTS.edgeRolloutStateMachineArn]: rollout!.stateMachineArn!,
     [CONTROL_OUTPUTS.configParameterName]: parameterName,
     [CONTROL_OUTPUTS.dashboardName]: `${config.prefix}-autoscaler`,
     [CONTROL_OUTPUTS.purgeFunctionName]: purgeFunctionName(config.prefix),
@@ -83,6 +88,7 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
     stateTableName: tableName,
     scaleUpStateMachineArn: up!.stateMachineArn!,
     scaleDownStateMachineArn: down!.stateMachineArn!,
+    edgeRolloutStateMachineArn: rollout!.stateMachineArn!,
     configParameterName: parameterName,
   };
 }

@@ -15,14 +15,18 @@ import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-ro
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadBalancerController, loadBalancerName } from '../../cli/sandbox/cloud-controller';
 import { provisionEmulatedDeployment } from '../../cli/sandbox/emulated-deployment';
-import { KubernetesApiDouble } from '../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble, LOAD_BALANCER_HEALTH_PATH } from '../../cli/sandbox/kubernetes-api-double';
+import { EDGE_HEALTH_URL_OVERRIDE_ENV } from '../../functions/adapters/edge-health';
 import { installSimulatedDate } from '../../cli/sandbox/simulated-clock';
 import { StateStore } from '../../functions/adapters/state-store';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
-import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
+import type { MaintenanceInputRaw } from '../../functions/domain/region-maintenance';
+import type { MaintenanceWorkflowName, TaskLambda, WorkflowName } from '../../workflows/definitions';
 import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../../workflows/run-locally';
 import { startAwsFaultProxy, type AwsFaultProxy } from '../../cli/sandbox/aws-proxy';
+import { serveAccessEntries, type EmulatedAccessEntries } from '../../cli/sandbox/eks-access-entries';
+import { installEksVersionUpdates, type EmulatedEksVersions } from '../../cli/sandbox/eks-version-updates';
 import { exampleConfig } from './config-fixtures';
 import { loadBundledTasks, synthesizedDeployment } from './deployed-lambdas';
 import { setTaskEnvironment } from './lambda-context';
@@ -32,6 +36,10 @@ export interface DeployedWorkflows {
   config: AutoscalerConfig;
   store: StateStore;
   proxy: AwsFaultProxy;
+  /** The clusters' access entries (moto has none: the proxy answers that API from this store). */
+  accessEntries: EmulatedAccessEntries;
+  /** Kubernetes version updates (moto has none): the proxy plays them, each taking simulated minutes. */
+  eksVersions: EmulatedEksVersions;
   api: KubernetesApiDouble;
   tasks: Record<TaskLambda, TaskHandler>;
   /** Fresh Lambda environments: new loads of the bundles (new SDK clients, retry quotas, caches). */
@@ -40,6 +48,12 @@ export interface DeployedWorkflows {
     workflow: WorkflowName,
     region: string,
     options?: { executionName?: string; executionId?: string },
+  ): Promise<LocalRunResult>;
+  /** A maintenance workflow (edge rollout, cluster upgrade) with its documented input (region-maintenance.ts). */
+  runMaintenance(
+    workflow: MaintenanceWorkflowName,
+    input: MaintenanceInputRaw,
+    options?: { executionName?: string },
   ): Promise<LocalRunResult>;
   /** What the emulator holds for one region: this deployment's clusters and their nodegroups. */
   holdings(region: string): Promise<{ clusters: string[]; nodegroups: string[] }>;
@@ -56,10 +70,15 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
   const provisioned = await provisionEmulatedDeployment(exampleConfig((raw) => void (raw.prefix = prefix)));
   const { config } = provisioned;
   const proxy = await startAwsFaultProxy(motoEndpoint());
+  const accessEntries = serveAccessEntries(proxy, motoEndpoint()).entries;
+  const eksVersions = installEksVersionUpdates(proxy, motoEndpoint());
   // The bundles create their SDK clients on first use, reading the endpoint then: the proxy.
   process.env.AWS_ENDPOINT_URL = proxy.endpoint;
   const api = new KubernetesApiDouble();
-  process.env[KUBERNETES_API_OVERRIDE_ENV] = `${await api.start()}/clusters/{cluster}`;
+  const apiUrl = await api.start();
+  process.env[KUBERNETES_API_OVERRIDE_ENV] = `${apiUrl}/clusters/{cluster}`;
+  // moto's load balancers answer nothing: the double plays them for the edge's /health.
+  process.env[EDGE_HEALTH_URL_OVERRIDE_ENV] = `${apiUrl}${LOAD_BALANCER_HEALTH_PATH}`;
   api.cloudController = loadBalancerController(config.prefix, motoEndpoint());
   setTaskEnvironment(config, provisioned.controlPlane);
   const tasks = await loadBundledTasks();
@@ -78,9 +97,18 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
     config,
     store,
     proxy,
+    accessEntries,
+    eksVersions,
     api,
     tasks,
     reloadTasks,
+    runMaintenance(workflow, input, options = {}) {
+      return runWorkflowLocally(definitions[workflow], input, {
+        tasks,
+        executionName: options.executionName ?? `${workflow}-test-${++runs}`,
+        onWait: (seconds) => void (virtualNow += seconds * 1000),
+      });
+    },
     run(workflow, region, options = {}) {
       const executionName =
         options.executionName ?? `${workflow === 'scaleUp' ? 'up' : 'down'}-${region}-test-${++runs}`;
@@ -127,6 +155,7 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
       restoreDate();
       process.env.AWS_ENDPOINT_URL = motoEndpoint();
       delete process.env[KUBERNETES_API_OVERRIDE_ENV];
+      delete process.env[EDGE_HEALTH_URL_OVERRIDE_ENV];
       await api.stop();
       await proxy.close();
     },

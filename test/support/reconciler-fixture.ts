@@ -1,8 +1,8 @@
 /**
  * The reconciler's dependencies against the emulator, for the reconcile integration tests: a
- * control plane under its own prefix (state table, topic, hosted zone, both workflows as Pass
- * machines, since moto cannot run the real ones), and the few steps the tests take to put
- * regions, records, clusters and a notification receiver in place.
+ * control plane under its own prefix (state table, topic, hosted zone, the scaling and
+ * maintenance workflows as Pass machines, since moto cannot run the real ones), and the few steps
+ * the tests take to put regions, records, clusters and a notification receiver in place.
  */
 import { CreateClusterCommand } from '@aws-sdk/client-eks';
 import { CreateStateMachineCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
@@ -20,7 +20,7 @@ import {
 } from '../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { clusterName, OWNER_TAG_KEY, stateTableName } from '../../functions/domain/naming';
-import type { RegionState, RegionStatus } from '../../functions/domain/region-state';
+import type { MaintenanceKind, RegionState, RegionStatus } from '../../functions/domain/region-state';
 import type { ReconcileDeps } from '../../functions/reconcile/reconciler';
 import { createHostedZone, createStateTable, zoneNameOf } from '../../cli/sandbox/emulated-deployment';
 import { exampleConfig } from './config-fixtures';
@@ -30,6 +30,12 @@ const PASS_DEFINITION = JSON.stringify({ StartAt: 'Done', States: { Done: { Type
 
 /** Weeks before the tests' passes: no cooldown or minimum active time is still running. */
 export const LONG_AGO = '2026-11-01T00:00:00.000Z';
+
+/** The edge configuration the fixture's deployment renders (the reconciler's desiredEdgeConfiguration). */
+export const DESIRED_EDGE_CONFIGURATION = 'a1b2c3d4e5f6'.repeat(5) + 'a1b2';
+
+/** The Kubernetes version of the example configuration. */
+export const CONFIGURED_KUBERNETES_VERSION = exampleConfig().cluster.kubernetesVersion;
 
 /** ReconcileDeps with the topic the fixture created (the reconciler's own type makes it optional). */
 export type EmulatedReconcileDeps = ReconcileDeps & { topicArn: string };
@@ -51,8 +57,8 @@ export async function deployReconciler(
   const { TopicArn } = await snsClient(home).send(new CreateTopicCommand({ Name: `${prefix}-notifications` }));
   const workflows = sfn ?? sfnClient(home);
   const roleArn = 'arn:aws:iam::123456789012:role/stepfunctions';
-  const [up, down] = await Promise.all(
-    ['scale-up', 'scale-down'].map((name) =>
+  const [up, down, edgeRollout, clusterUpgrade] = await Promise.all(
+    ['scale-up', 'scale-down', 'edge-rollout', 'cluster-upgrade'].map((name) =>
       workflows.send(
         new CreateStateMachineCommand({ name: `${prefix}-${name}`, definition: PASS_DEFINITION, roleArn }),
       ),
@@ -71,6 +77,11 @@ export async function deployReconciler(
     eks: eksClient,
     sns: snsClient(home),
     topicArn: TopicArn!,
+    maintenanceMachines: {
+      edgeRollout: edgeRollout!.stateMachineArn!,
+      clusterUpgrade: clusterUpgrade!.stateMachineArn!,
+    },
+    desiredEdgeConfiguration: () => DESIRED_EDGE_CONFIGURATION,
   };
   return { config, deps };
 }
@@ -85,9 +96,14 @@ export function regionState(
   return { region, status, since: at, lastTransitionAt: at, consecutiveFailures: 0, ...fields };
 }
 
-/** A region ACTIVE since long ago, without its latency record. */
-export function activeSinceLongAgo(region: string): RegionState {
-  return regionState(region, 'ACTIVE', LONG_AGO, { activeSince: LONG_AGO });
+/** A region ACTIVE since long ago on the desired edge configuration and Kubernetes version, without its latency record. */
+export function activeSinceLongAgo(region: string, fields: Partial<RegionState> = {}): RegionState {
+  return regionState(region, 'ACTIVE', LONG_AGO, {
+    activeSince: LONG_AGO,
+    edgeConfiguration: DESIRED_EDGE_CONFIGURATION,
+    kubernetesVersion: CONFIGURED_KUBERNETES_VERSION,
+    ...fields,
+  });
 }
 
 /** Regions ACTIVE since long ago with their latency records: nothing for the reconciler to do there. */
@@ -112,10 +128,10 @@ export async function createOwnedCluster(config: AutoscalerConfig, region: strin
 }
 
 /** The names of the executions a workflow has had, sorted. */
-export async function executionNames(deps: ReconcileDeps, machine: 'up' | 'down'): Promise<string[]> {
-  const { executions = [] } = await deps.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: deps.machines[machine] }),
-  );
+export async function executionNames(deps: ReconcileDeps, machine: 'up' | 'down' | MaintenanceKind): Promise<string[]> {
+  const stateMachineArn =
+    machine === 'up' || machine === 'down' ? deps.machines[machine] : deps.maintenanceMachines[machine];
+  const { executions = [] } = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn }));
   return executions.map((e) => e.name!).sort();
 }
 

@@ -7,19 +7,25 @@
  * It stands in for the AWS services, not for the code: each task input is parsed with the
  * contract's schemas (functions/tasks/contract.ts), and the cluster, edge and DNS tasks are the
  * deployed code itself (runClusterAction, runEdgeAction, runDnsAction of functions/tasks/*-task.ts),
- * given fake EKS, SSM, ELBv2, Route53 and Kubernetes clients and the virtual time: waits,
+ * given fake EKS (access entries: cli/sandbox/eks-access-entries.ts), SSM, STS, ELBv2, Route53 and Kubernetes clients and the virtual time: waits,
  * deadlines, ownership, `created` and `written` are decided by the code that deploys. Only their
  * Lambda wrappers (real clients, logs, metrics) are left out. The region task's lock and state
  * need DynamoDB: they are kept in memory here, with the real lifecycle rules. The handlers
  * themselves run against the moto emulator in test/integration.
  */
 import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
   CreateClusterCommand,
   CreateNodegroupCommand,
+  DeleteAccessEntryCommand,
   DeleteClusterCommand,
   DeleteNodegroupCommand,
+  DescribeAccessEntryCommand,
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  ListAccessEntriesCommand,
+  ListAssociatedAccessPoliciesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   type EKSClient,
@@ -38,7 +44,10 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
+import { AwsServiceFault } from '../../cli/sandbox/aws-proxy';
+import { EmulatedAccessEntries, type EmulatedCluster } from '../../cli/sandbox/eks-access-entries';
 import { describeEdgeCluster } from '../../functions/adapters/eks-cluster';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { InvalidRequestError, NotOwnedError, RegionLockedError, TransientError } from '../../functions/domain/errors';
@@ -73,7 +82,7 @@ import {
   type ScalingPlan,
 } from '../../functions/tasks/contract';
 import { runDnsAction } from '../../functions/tasks/dns-task';
-import { runEdgeAction } from '../../functions/tasks/edge-task';
+import { describeDesiredEdge, runEdgeAction } from '../../functions/tasks/edge-task';
 import type { TaskLambda } from '../../workflows/definitions';
 import type { TaskHandler } from '../../workflows/run-locally';
 
@@ -163,7 +172,12 @@ const foundationOf = (region: string): RegionFoundationDoc => ({
   clusterRoleArn: 'arn:aws:iam::000000000000:role/eks-cluster',
   nodeRoleArn: 'arn:aws:iam::000000000000:role/eks-node',
   certificateArn: `arn:aws:acm:${region}:000000000000:certificate/edge`,
+  secretsKeyArn: `arn:aws:kms:${region}:000000000000:key/eks-secrets`,
+  nodeLaunchTemplate: { id: 'lt-0123456789abcdef0', version: '1' },
 });
+
+/** The identity the virtual task Lambdas run as (the operator role, by its unique id). */
+export const VIRTUAL_OPERATOR_ROLE_ID = 'AROAVIRTUALOPERATOR';
 
 const meta = { $metadata: {} };
 
@@ -193,6 +207,8 @@ export class VirtualAwsWorld {
   readonly calls: string[] = [];
   /** AWS operations the adapters sent, in order (e.g. CreateCluster). */
   readonly sdkCalls: string[] = [];
+  /** The clusters' access entries (created with a cluster, gone with it). */
+  readonly accessEntries = new EmulatedAccessEntries();
   private readonly changes = new Map<string, number>();
   private readonly faults = new Map<string, TaskFault>();
   private readonly lostResponses = new Set<string>();
@@ -276,19 +292,27 @@ export class VirtualAwsWorld {
     return {
       regionTask: this.task(regionTaskSchema, (input) => this.regionTask(input)),
       clusterTask: this.task(clusterTaskSchema, (input, now) =>
-        runClusterAction(input, { config, eks: this.eksClient(input.region), ssm: this.ssmClient(input.region), now }),
-      ),
-      edgeTask: this.task(edgeTaskSchema, (input, now) =>
-        runEdgeAction(input, {
+        runClusterAction(input, {
           config,
           eks: this.eksClient(input.region),
-          elb: this.elbClient(input.region),
           ssm: this.ssmClient(input.region),
-          kubernetes: async () => new InMemoryKubernetesClient(this.kubernetesApi(input.region)),
-          // ConfigMap text only: the virtual world runs no pods.
-          agentScript: VIRTUAL_AGENT_SCRIPT,
+          sts: this.stsClient(),
           now,
         }),
+      ),
+      edgeTask: this.task(edgeTaskSchema, async (input, now) =>
+        input.action === 'describeDesiredEdge'
+          ? describeDesiredEdge(config, { agentScript: VIRTUAL_AGENT_SCRIPT })
+          : runEdgeAction(input, {
+              config,
+              eks: this.eksClient(input.region),
+              elb: this.elbClient(input.region),
+              ssm: this.ssmClient(input.region),
+              kubernetes: async () => new InMemoryKubernetesClient(this.kubernetesApi(input.region)),
+              // ConfigMap text only: the virtual world runs no pods.
+              agentScript: VIRTUAL_AGENT_SCRIPT,
+              now,
+            }),
       ),
       dnsTask: this.task(dnsTaskSchema, (input, now) =>
         runDnsAction(input, { config, route53: this.route53Client(), now }),
@@ -464,8 +488,10 @@ export class VirtualAwsWorld {
       return nodegroup;
     };
     const at = (seconds: number) => new Date(EPOCH_MS + seconds * 1000);
+    const clusterArn = (name: string) => `arn:aws:eks:${region}:000000000000:cluster/${name}`;
     const clusterShape = (c: VirtualEksResource) => ({
       name: c.name,
+      arn: clusterArn(c.name),
       status: c.status as never,
       createdAt: at(c.createdAt),
       tags: c.tags,
@@ -483,7 +509,55 @@ export class VirtualAwsWorld {
       statusSince: this.now,
       tags: { ...tags },
     });
+    /** An access-entry call on the region's cluster, its EKS errors thrown as the SDK would. */
+    const onEntries = <T>(name: string | undefined, call: (cluster: EmulatedCluster) => T): T => {
+      const found = findCluster(name);
+      try {
+        return call({ name: found.name, arn: clusterArn(found.name), createdAt: at(found.createdAt) });
+      } catch (error) {
+        if (!(error instanceof AwsServiceFault)) throw error;
+        const { code, status } = error.fault;
+        throw Object.assign(new Error(error.message), { name: code, $metadata: { httpStatusCode: status } });
+      }
+    };
     const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof ListAccessEntriesCommand)
+        return this.sdk('ListAccessEntries', () =>
+          onEntries(command.input.clusterName, (c) => ({ accessEntries: this.accessEntries.list(c) })),
+        );
+      if (command instanceof DescribeAccessEntryCommand)
+        return this.sdk('DescribeAccessEntry', () =>
+          onEntries(command.input.clusterName, (c) => ({
+            accessEntry: this.accessEntries.describe(c, command.input.principalArn!),
+          })),
+        );
+      if (command instanceof CreateAccessEntryCommand)
+        return this.sdk('CreateAccessEntry', () =>
+          onEntries(command.input.clusterName, (c) => ({
+            accessEntry: this.accessEntries.create(c, command.input, this.date()),
+          })),
+        );
+      if (command instanceof DeleteAccessEntryCommand)
+        return this.sdk('DeleteAccessEntry', () =>
+          onEntries(command.input.clusterName, (c) => this.accessEntries.delete(c, command.input.principalArn!)),
+        );
+      if (command instanceof AssociateAccessPolicyCommand)
+        return this.sdk('AssociateAccessPolicy', () =>
+          onEntries(command.input.clusterName, (c) => ({
+            associatedAccessPolicy: this.accessEntries.associate(
+              c,
+              command.input.principalArn!,
+              command.input,
+              this.date(),
+            ),
+          })),
+        );
+      if (command instanceof ListAssociatedAccessPoliciesCommand)
+        return this.sdk('ListAssociatedAccessPolicies', () =>
+          onEntries(command.input.clusterName, (c) => ({
+            associatedAccessPolicies: this.accessEntries.associatedPolicies(c, command.input.principalArn!),
+          })),
+        );
       if (command instanceof DescribeClusterCommand)
         return this.sdk('DescribeCluster', () => ({ cluster: clusterShape(findCluster(command.input.name)) }));
       if (command instanceof CreateClusterCommand)
@@ -526,6 +600,20 @@ export class VirtualAwsWorld {
       throw new Error(`The virtual EKS does not implement ${(command as object).constructor.name}`);
     };
     return { send } as unknown as EKSClient;
+  }
+
+  /** STS: the task Lambdas run as the operator role. */
+  private stsClient(): STSClient {
+    const send = async (command: unknown): Promise<unknown> => {
+      if (command instanceof GetCallerIdentityCommand)
+        return this.sdk('GetCallerIdentity', () => ({
+          UserId: `${VIRTUAL_OPERATOR_ROLE_ID}:cluster-task`,
+          Account: '000000000000',
+          Arn: `arn:aws:sts::000000000000:assumed-role/${this.config.prefix}-eks-operator/cluster-task`,
+        }));
+      throw new Error(`The virtual STS does not implement ${(command as object).constructor.name}`);
+    };
+    return { send } as unknown as STSClient;
   }
 
   /** The region's foundation parameter, as its foundation stack writes it. */

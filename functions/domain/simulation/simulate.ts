@@ -326,7 +326,8 @@ interface RegionAlarms {
 
 /** Runs the simulation. Throws a clear error when the trace cannot drive this configuration. */
 export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: SimulationOptions = {}): SimulationRun {
-  const price = clusterPrice(config, options.nodeUsdPerHour);
+  // The price on the trace's first day: the version's support status then (extended support costs more).
+  const price = clusterPrice(config, options.nodeUsdPerHour, new Date(trace.startMs));
   const pauses = parsePauses(config, options.pauses ?? []);
   const endMs = trace.startMs + trace.periods * trace.stepSeconds * 1000;
   const stepMs = trace.stepSeconds * 1000;

@@ -39,6 +39,7 @@ describeWithMoto('regionctl finds the deployed autoscaler', () => {
       configParameterName: `/${stack.config.prefix}/config`,
       dashboardName: `${stack.config.prefix}-autoscaler`,
       purgeFunctionName: `${stack.config.prefix}-purge-handler`,
+      edgeRolloutStateMachineArn: stack.edgeRolloutStateMachineArn,
       config: stack.config,
     });
   });

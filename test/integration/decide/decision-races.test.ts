@@ -80,6 +80,9 @@ async function deploy(): Promise<Deployment> {
     route53: route53Client(),
     eks: eksClient,
     sns: snsClient(config.homeRegion),
+    // No maintenance workflow in this control stack: the races are between scaling decisions.
+    maintenanceMachines: {},
+    desiredEdgeConfiguration: () => 'no edge rollout here',
   };
   return { stack, config, store, deps };
 }

@@ -115,7 +115,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
         new DescribeClusterCommand({ name: clusterName(config.prefix, region) }),
       );
       expect(cluster?.tags).toMatchObject({ 'edge-autoscaler:owner': 'taskslife' });
-      expect(cluster?.version).toBe('1.33');
+      expect(cluster?.version).toBe('1.35');
       expect(cluster?.logging?.clusterLogging).toEqual([{ types: ['api', 'audit', 'authenticator'], enabled: true }]);
       // moto does not keep upgradePolicy / accessConfig; test/unit/tasks/cluster-task.test.ts asserts what is sent.
 

@@ -93,6 +93,7 @@ describe('status report', () => {
       runningExecution: 'up-sa-east-1-manual-20261121T115800Z',
       lastDecision: expect.objectContaining({ outcome: 'started', source: 'alarm' }),
       lastFailureCause: null,
+      kubernetes: null,
     });
     expect(report.regions['us-east-1']).toMatchObject({
       list: 'always-on',

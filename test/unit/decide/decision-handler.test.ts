@@ -4,7 +4,9 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CONFIG_FILE_ENV } from '../../../functions/commons/bundled-files';
 import { exampleConfig } from '../../support/config-fixtures';
+import { setTaskEnvironment } from '../../support/lambda-context';
 import { FakeControlPlane, SCALE_DOWN_ARN, SCALE_UP_ARN } from './fake-control-plane';
 
 type Handler = (event: unknown, context: Context) => Promise<Record<string, unknown>>;
@@ -54,8 +56,7 @@ let logger: (typeof import('../../../functions/commons/observability'))['logger'
 let aws: FakeControlPlane;
 
 beforeAll(async () => {
-  process.env.AUTOSCALER_CONFIG = JSON.stringify(exampleConfig());
-  process.env.STATE_TABLE_NAME = 'edgescale-region-state';
+  setTaskEnvironment(exampleConfig(), { stateTableName: 'edgescale-region-state' });
   process.env.SCALE_UP_STATE_MACHINE_ARN = SCALE_UP_ARN;
   process.env.SCALE_DOWN_STATE_MACHINE_ARN = SCALE_DOWN_ARN;
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -92,12 +93,7 @@ afterEach(() => {
 });
 
 afterAll(() => {
-  for (const key of [
-    'AUTOSCALER_CONFIG',
-    'STATE_TABLE_NAME',
-    'SCALE_UP_STATE_MACHINE_ARN',
-    'SCALE_DOWN_STATE_MACHINE_ARN',
-  ])
+  for (const key of [CONFIG_FILE_ENV, 'STATE_TABLE_NAME', 'SCALE_UP_STATE_MACHINE_ARN', 'SCALE_DOWN_STATE_MACHINE_ARN'])
     delete process.env[key];
 });
 

@@ -128,6 +128,15 @@ describe('state transitions', () => {
     });
   });
 
+  it('records the edge configuration a scale-up applied, and forgets it when the region goes down', () => {
+    const before = state('sa-east-1', 'PROVISIONING', { executionArn: 'arn:exec:1', edgeConfiguration: 'old-hash' });
+    const up = finishedState(before, 'up', now, undefined, 'new-hash');
+    expect(up.edgeConfiguration).toBe('new-hash');
+    // A scale-up whose edge task reported none (an older bundle) keeps what was recorded.
+    expect(finishedState(before, 'up', now).edgeConfiguration).toBe('old-hash');
+    expect(finishedState({ ...up, status: 'DRAINING' }, 'down', now)).not.toHaveProperty('edgeConfiguration');
+  });
+
   it('finishes a scale-down INACTIVE without active time or record target', () => {
     const before = state('sa-east-1', 'DRAINING', {
       activeSince: '2026-11-20T00:00:00.000Z',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { clusterPrice, EKS_CONTROL_PLANE_USD_PER_HOUR, INSTANCE_USD_PER_HOUR } from '../../../functions/domain/pricing';
+import {
+  clusterPrice,
+  EKS_CONTROL_PLANE_USD_PER_HOUR,
+  EKS_EXTENDED_SUPPORT_USD_PER_HOUR,
+  INSTANCE_USD_PER_HOUR,
+} from '../../../functions/domain/pricing';
 import { exampleConfig } from '../../support/config-fixtures';
 
 describe('clusterPrice', () => {
@@ -21,5 +26,38 @@ describe('clusterPrice', () => {
       /No price for instance type x2iedn.32xlarge \(autoscaler.cluster.instanceTypes\[0\]\); fix: /,
     );
     expect(clusterPrice(config, 1).usdPerHour).toBeCloseTo(EKS_CONTROL_PLANE_USD_PER_HOUR + 2, 10);
+  });
+});
+
+describe('clusterPrice and the Kubernetes version', () => {
+  const TODAY = new Date('2026-12-01T12:00:00Z');
+  const withVersion = (version: string) =>
+    exampleConfig((raw) => {
+      raw.cluster.kubernetesVersion = version;
+      raw.cluster.instanceTypes = ['t3.medium'];
+      raw.cluster.nodes = { min: 2, desired: 2, max: 4 };
+    });
+  const nodes = 2 * INSTANCE_USD_PER_HOUR['t3.medium']!;
+
+  it('costs $0.10/h for the control plane of a version in standard support', () => {
+    const price = clusterPrice(withVersion('1.35'), undefined, TODAY);
+    expect(price.usdPerHour).toBeCloseTo(0.1 + nodes, 10);
+    expect(price.breakdown).toMatch(/^EKS control plane \$0\.10\/h \+ 2 x t3\.medium/);
+    expect(price.breakdown).not.toContain('extended');
+  });
+
+  it('costs $0.60/h, and says "extended support", once the version has left standard support', () => {
+    const price = clusterPrice(withVersion('1.33'), undefined, TODAY);
+    expect(EKS_EXTENDED_SUPPORT_USD_PER_HOUR).toBe(0.6);
+    expect(price.usdPerHour).toBeCloseTo(0.6 + nodes, 10);
+    expect(price.breakdown).toMatch(
+      /^EKS control plane \$0\.60\/h \(Kubernetes 1\.33 in extended support\) \+ 2 x t3\.medium/,
+    );
+  });
+
+  it('changes on the day standard support ends (1.34: 2 December 2026, 00:00 UTC)', () => {
+    const config = withVersion('1.34');
+    expect(clusterPrice(config, undefined, new Date('2026-12-01T23:59:59Z')).usdPerHour).toBeCloseTo(0.1 + nodes, 10);
+    expect(clusterPrice(config, undefined, new Date('2026-12-02T00:00:00Z')).usdPerHour).toBeCloseTo(0.6 + nodes, 10);
   });
 });

@@ -81,6 +81,7 @@ describe('AWS Control Tower proactive controls (cfn-guard) on the app of the def
       ),
       ...functions.map((f) => `CT.LAMBDA.PR.3 edgescale-control/${f}/Function/Resource`),
       ...regions.map((r) => `CT.CLOUDWATCH.PR.3 edgescale-region-${r}/VpcFlowLogs/Resource`),
+      ...regions.map((r) => `CT.EC2.PR.10 edgescale-region-${r}/NodeLaunchTemplate`),
       ...regions.flatMap((r) =>
         [1, 2].map((n) => `CT.EC2.PR.11 edgescale-region-${r}/EdgeVpc/edge-publicSubnet${n}/Subnet`),
       ),

@@ -15,9 +15,12 @@ type Statement = {
 describe('workflows in the control-plane stack', () => {
   const { control, config } = buildTestApp();
   const template = Template.fromStack(control);
-  const statements: Statement[] = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => p.Properties.PolicyDocument.Statement as Statement[],
-  );
+  // A role's policy longer than IAM's inline limit continues in managed "overflow" policies.
+  const policies = () => [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ];
+  const statements: Statement[] = policies().flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
   const allowing = (action: string) =>
     statements.filter(
       (s) =>
@@ -61,8 +64,8 @@ describe('workflows in the control-plane stack', () => {
       ([, f]) => f.Properties.FunctionName === `${config.prefix}-${handler}`,
     )!;
     const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    return Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    return policies()
+      .filter((p) => ((p.Properties.Roles ?? []) as { Ref: string }[]).some((r) => r.Ref === roleId))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
       .filter((st) => st.Effect === 'Allow');
   }
@@ -96,6 +99,19 @@ describe('workflows in the control-plane stack', () => {
         'eks:DescribeNodegroup',
         'eks:DeleteNodegroup',
         'eks:TagResource',
+        'eks:UpdateClusterVersion',
+        'eks:UpdateNodegroupVersion',
+        'eks:DescribeUpdate',
+        'eks:ListUpdates',
+        'eks:ListAccessEntries',
+        'eks:DescribeAccessEntry',
+        'eks:CreateAccessEntry',
+        'eks:DeleteAccessEntry',
+        'eks:AssociateAccessPolicy',
+        'eks:ListAssociatedAccessPolicies',
+        'kms:DescribeKey',
+        'kms:CreateGrant',
+        'ec2:DescribeLaunchTemplateVersions',
         'ssm:GetParameter',
         'iam:PassRole',
       ],
@@ -174,12 +190,17 @@ describe('workflows in the control-plane stack', () => {
       'eks:CreateNodegroup',
       'eks:DeleteNodegroup',
       'eks:TagResource',
+      'eks:UpdateClusterVersion',
+      'eks:UpdateNodegroupVersion',
+      'eks:CreateAccessEntry',
+      'eks:DeleteAccessEntry',
+      'eks:AssociateAccessPolicy',
     ]) {
       const granted = allowing(action);
       expect(granted.length).toBeGreaterThan(0);
       for (const s of granted) {
         for (const r of resourcesOf(s))
-          expect(r).toMatch(/:eks:[a-z0-9-]+:.*:(cluster|nodegroup)\/edgescale-edge-[a-z0-9-]+/);
+          expect(r).toMatch(/:eks:[a-z0-9-]+:.*:(cluster|nodegroup|access-entry)\/edgescale-edge-[a-z0-9-]+/);
       }
     }
     expect(

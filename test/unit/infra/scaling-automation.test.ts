@@ -11,6 +11,7 @@ import { exampleConfig } from '../../support/config-fixtures';
 const config = exampleConfig();
 const UP_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:edgescale-scale-up';
 const DOWN_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:edgescale-scale-down';
+const ROLLOUT_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:edgescale-edge-rollout';
 
 let app: App;
 let template: Template;
@@ -28,6 +29,7 @@ beforeAll(() => {
     notifications: new sns.Topic(stack, 'Topic', { enforceSSL: true }),
     scaleUp: sfn.StateMachine.fromStateMachineArn(stack, 'Up', UP_ARN),
     scaleDown: sfn.StateMachine.fromStateMachineArn(stack, 'Down', DOWN_ARN),
+    maintenance: { edgeRollout: sfn.StateMachine.fromStateMachineArn(stack, 'Rollout', ROLLOUT_ARN) },
   });
   template = Template.fromStack(stack);
 });
@@ -146,14 +148,13 @@ describe('ScalingAutomation', () => {
           SCALE_UP_STATE_MACHINE_ARN: UP_ARN,
           SCALE_DOWN_STATE_MACHINE_ARN: DOWN_ARN,
           STATE_TABLE_NAME: Match.anyValue(),
-          AUTOSCALER_CONFIG: JSON.stringify(config),
         }),
       },
     });
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'edgescale-reconcile-handler' });
   });
 
-  it('scopes IAM to the two workflows, the scaling alarms, the edge clusters and the configured zone', () => {
+  it('scopes IAM to the workflows, the scaling alarms, the edge clusters and the configured zone', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
     );
@@ -162,14 +163,13 @@ describe('ScalingAutomation', () => {
         .filter((s) => [s.Action].flat().includes(action))
         .flatMap((s) => [s.Resource].flat())
         .map((r) => JSON.stringify(r));
-    expect(new Set(resourcesOf('states:StartExecution'))).toEqual(
-      new Set([JSON.stringify(UP_ARN), JSON.stringify(DOWN_ARN)]),
-    );
-    expect(new Set(resourcesOf('states:ListExecutions'))).toEqual(
-      new Set([JSON.stringify(UP_ARN), JSON.stringify(DOWN_ARN)]),
-    );
+    const workflows = new Set([UP_ARN, DOWN_ARN, ROLLOUT_ARN].map((arn) => JSON.stringify(arn)));
+    expect(new Set(resourcesOf('states:StartExecution'))).toEqual(workflows);
+    expect(new Set(resourcesOf('states:ListExecutions'))).toEqual(workflows);
     for (const resource of resourcesOf('states:DescribeExecution')) {
-      expect(resource).toMatch(/:states:us-east-1:123456789012:execution:edgescale-scale-(up|down):\*/);
+      expect(resource).toMatch(
+        /:states:us-east-1:123456789012:execution:edgescale-(scale-up|scale-down|edge-rollout):\*/,
+      );
     }
     const alarms = resourcesOf('cloudwatch:DescribeAlarms');
     for (const a of alarms) expect(a).toMatch(/ScalingScale(Up|Down)/);

@@ -12,6 +12,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-eks';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   DeadlineExceededError,
@@ -39,11 +40,15 @@ const foundation = {
   securityGroupIds: ['sg-1'],
   clusterRoleArn: 'arn:aws:iam::123456789012:role/edgescale-ap-southeast-1-eks-cluster',
   nodeRoleArn: 'arn:aws:iam::123456789012:role/edgescale-ap-southeast-1-eks-node',
+  secretsKeyArn: 'arn:aws:kms:ap-southeast-1:123456789012:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9',
+  nodeLaunchTemplate: { id: 'lt-0abc1234def567890', version: '3' },
 };
 const meta = { $metadata: {} };
 const notFound = () => new ResourceNotFoundException({ message: 'No cluster found', ...meta });
 
-let handler: (input: unknown) => Promise<{ status: string; created?: boolean; deadline?: string; waitSeconds: number }>;
+type ResourceResult = { status: string; created?: boolean; deadline?: string; waitSeconds: number };
+/** The cluster task's handler, for the actions on the cluster and nodegroup (ResourceStatus results). */
+let handler: (input: unknown) => Promise<ResourceResult>;
 
 /** The deadline a call made between `before` and now gave its phase. */
 function expectDeadline(deadline: string | undefined, phase: Phase, before: number): void {
@@ -57,7 +62,7 @@ const future = () => new Date(Date.now() + 60_000).toISOString();
 beforeAll(async () => {
   setTaskEnvironment(config, { stateTableName: 'unused' });
   const module = await import('../../../functions/tasks/cluster-task');
-  handler = (input) => module.handler(input, lambdaContext('cluster-task'));
+  handler = (input) => module.handler(input, lambdaContext('cluster-task')) as Promise<ResourceResult>;
 });
 
 beforeEach(() => {
@@ -89,7 +94,7 @@ describe('cluster-task input', () => {
 });
 
 describe('ensureCluster', () => {
-  it('creates the cluster from the foundation: owner tag, STANDARD support, audit logging, creator as admin, the fixed Service range', async () => {
+  it('creates the cluster from the foundation: owner tag, STANDARD support, audit logging, secrets encrypted, access entries only, the fixed Service range', async () => {
     const createdAt = new Date();
     eks.on(DescribeClusterCommand).rejects(notFound());
     eks.on(CreateClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt } });
@@ -104,18 +109,20 @@ describe('ensureCluster', () => {
     });
     expect(eks.commandCalls(CreateClusterCommand)[0]?.args[0].input).toEqual({
       name: 'edgescale-edge-ap-southeast-1',
-      version: '1.33',
+      version: '1.35',
       roleArn: foundation.clusterRoleArn,
       resourcesVpcConfig: {
         subnetIds: ['subnet-a', 'subnet-b'],
         securityGroupIds: ['sg-1'],
         endpointPublicAccess: true,
+        publicAccessCidrs: ['0.0.0.0/0'],
         endpointPrivateAccess: true,
       },
       kubernetesNetworkConfig: { serviceIpv4Cidr: '172.20.0.0/16', ipFamily: 'ipv4' },
       logging: { clusterLogging: [{ types: ['api', 'audit', 'authenticator'], enabled: true }] },
+      encryptionConfig: [{ resources: ['secrets'], provider: { keyArn: foundation.secretsKeyArn } }],
       upgradePolicy: { supportType: 'STANDARD' },
-      accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
+      accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
       tags: createdByThisExecution,
     });
   });
@@ -167,6 +174,43 @@ describe('ensureCluster', () => {
     );
     expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
   });
+
+  it('limits the public endpoint to cluster.endpointPublicAccessCidrs, the private endpoint staying on', async () => {
+    eks.on(DescribeClusterCommand).rejects(notFound());
+    eks.on(CreateClusterCommand).resolves({ cluster: { status: 'CREATING', createdAt: new Date() } });
+    const cidrs = ['203.0.113.0/24', '198.51.100.7/32'];
+    const narrowed = exampleConfig((raw) => void (raw.cluster.endpointPublicAccessCidrs = cidrs));
+    const { runClusterAction } = await import('../../../functions/tasks/cluster-task');
+    const clients = { eks: new EKSClient({}), ssm: new SSMClient({}), sts: new STSClient({}) };
+    await runClusterAction(
+      { action: 'ensureCluster', region, executionId },
+      { config: narrowed, ...clients, now: new Date() },
+    );
+    expect(eks.commandCalls(CreateClusterCommand)[0]?.args[0].input.resourcesVpcConfig).toMatchObject({
+      endpointPublicAccess: true,
+      publicAccessCidrs: cidrs,
+      endpointPrivateAccess: true,
+    });
+  });
+
+  it.each<['ensureCluster' | 'ensureNodegroup', 'secretsKeyArn' | 'nodeLaunchTemplate']>([
+    ['ensureCluster', 'secretsKeyArn'],
+    ['ensureNodegroup', 'nodeLaunchTemplate'],
+  ])(
+    '%s refuses a foundation deployed before %s existed, naming the stack to deploy, creating nothing',
+    async (action, field) => {
+      eks.on(DescribeClusterCommand).rejects(notFound());
+      eks.on(DescribeNodegroupCommand).rejects(notFound());
+      const { [field]: _left, ...older } = foundation;
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(older) } });
+      const refusal = handler({ action, region, executionId });
+      await expect(refusal).rejects.toThrow(InvalidRequestError);
+      await expect(handler({ action, region, executionId })).rejects.toThrow(
+        new RegExp(`has no ${field}; fix: deploy the stack edgescale-region-ap-southeast-1`),
+      );
+      expect(eks.commandCalls(CreateClusterCommand).length + eks.commandCalls(CreateNodegroupCommand).length).toBe(0);
+    },
+  );
 
   it('rejects a malformed foundation document, naming the field', async () => {
     eks.on(DescribeClusterCommand).rejects(notFound());
@@ -299,7 +343,7 @@ describe('phase deadlines of the polls', () => {
 });
 
 describe('ensureNodegroup', () => {
-  it('creates the nodegroup with the configured instance types and scaling, the node role, subnets and tag', async () => {
+  it('creates the nodegroup with the configured instance types and scaling, the node role, subnets, launch template and tag', async () => {
     eks.on(DescribeNodegroupCommand).rejects(notFound());
     eks.on(CreateNodegroupCommand).resolves({ nodegroup: { status: 'CREATING', createdAt: new Date() } });
     const before = Date.now();
@@ -311,6 +355,8 @@ describe('ensureNodegroup', () => {
       nodegroupName: 'edgescale-edge-nodes',
       nodeRole: foundation.nodeRoleArn,
       subnets: foundation.subnetIds,
+      // The foundation's template tags the instances, volumes and interfaces; no remote access (SSH).
+      launchTemplate: { id: 'lt-0abc1234def567890', version: '3' },
       instanceTypes: ['t3.medium'],
       capacityType: 'ON_DEMAND',
       scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 4 },

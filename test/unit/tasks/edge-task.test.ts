@@ -2,14 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeadlineExceededError, InvalidRequestError, NotOwnedError } from '../../../functions/domain/errors';
 import { PHASE_DEADLINE_SECONDS, type Phase } from '../../../functions/domain/phase-deadlines';
 import { SETTLED_WAIT_SECONDS } from '../../../functions/domain/poll-schedule';
-import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
+import { KUBERNETES_API_OVERRIDE_ENV, kubernetesClientFor } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
 import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
@@ -50,9 +47,11 @@ type EdgeResult = {
   serviceCreatedAt?: string;
   created?: boolean;
   deadline?: string;
+  configuration?: string;
   waitSeconds: number;
 };
 let handler: (input: unknown) => Promise<EdgeResult>;
+let runEdgeAction: (typeof import('../../../functions/tasks/edge-task'))['runEdgeAction'];
 
 /** The deadline a call made between `before` and now gave its phase. */
 function expectDeadline(deadline: string | undefined, phase: Phase, before: number): void {
@@ -67,6 +66,7 @@ beforeAll(async () => {
   setTaskEnvironment(config, { stateTableName: 'unused' });
   const module = await import('../../../functions/tasks/edge-task');
   handler = (input) => module.handler(input, lambdaContext('edge-task')) as Promise<EdgeResult>;
+  ({ runEdgeAction } = module);
 });
 afterAll(async () => {
   delete process.env[KUBERNETES_API_OVERRIDE_ENV];
@@ -85,7 +85,18 @@ describe('applyEdge and readEdgeEndpoint', () => {
   it('applies the default manifests, then reports the load balancer once ELBv2 has it active', async () => {
     const before = Date.now();
     const applied = await handler({ action: 'applyEdge', region });
-    expect(applied).toEqual({ ready: false, created: true, deadline: applied.deadline, waitSeconds: 120 });
+    // The hash of what it applied, which the scale-up records: the deployment's desired configuration.
+    const { configuration } = (await handler({ action: 'describeDesiredEdge' })) as unknown as {
+      configuration: string;
+    };
+    expect(applied).toEqual({
+      ready: false,
+      created: true,
+      deadline: applied.deadline,
+      configuration,
+      waitSeconds: 120,
+    });
+    expect(configuration).toMatch(/^[0-9a-f]{64}$/);
     expectDeadline(applied.deadline, 'loadBalancerCreate', before);
     expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       // Whether the Service existed before: a rollback deletes it only if this call created it.
@@ -265,36 +276,40 @@ describe("the region's certificate (edge.tls.enabled)", () => {
 });
 
 describe('custom manifests (edge.manifestsPath)', () => {
-  const useManifests = async (content: string | undefined) => {
-    const dir = mkdtempSync(join(tmpdir(), 'edge-manifests-'));
-    const path = join(dir, 'edge.json');
-    if (content !== undefined) writeFileSync(path, content);
+  it('refuses a configuration naming manifests its bundle lacks, before any AWS or Kubernetes call', async () => {
+    // Run from source, the handler has no bundle: no edge-manifests.json beside it.
     setTaskEnvironment(
-      exampleConfig((raw) => void (raw.edge.manifestsPath = path)),
+      exampleConfig((raw) => void (raw.edge.manifestsPath = 'edge.json')),
       { stateTableName: 'unused' },
     );
-    return path;
-  };
-  afterAll(() => setTaskEnvironment(config, { stateTableName: 'unused' }));
-
-  it.each([
-    ['a missing file', undefined, /Cannot read the edge manifests .*edge\.json/],
-    ['a file that is not JSON', 'kind: Service', /Cannot read the edge manifests/],
-    ['objects without a name', '[{"apiVersion":"v1","kind":"Service","metadata":{}}]', /manifests\.0\.metadata\.name/],
-  ])('rejects %s before any AWS or Kubernetes call', async (_what, content, message) => {
-    await useManifests(content);
-    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(InvalidRequestError);
-    await expect(handler({ action: 'applyEdge', region })).rejects.toThrow(message);
+    try {
+      const applied = handler({ action: 'applyEdge', region });
+      await expect(applied).rejects.toThrow(InvalidRequestError);
+      await expect(applied).rejects.toThrow(/edge\.manifestsPath.*edge-manifests\.json.*fix: deploy with the CDK app/);
+    } finally {
+      setTaskEnvironment(config, { stateTableName: 'unused' });
+    }
     expect(eks.calls()).toHaveLength(0);
     expect(ssm.calls()).toHaveLength(0);
     expect(api.requests).toHaveLength(0);
   });
 
-  it('applies the file content instead of the default edge', async () => {
+  it('applies the manifests shipped with it instead of the default edge', async () => {
     const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge' }, spec: { type: 'LoadBalancer' } };
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'varnish' }, spec: {} };
-    await useManifests(JSON.stringify([deployment, service]));
-    await handler({ action: 'applyEdge', region });
+    await runEdgeAction(
+      { action: 'applyEdge', region },
+      {
+        config: exampleConfig((raw) => void (raw.edge.manifestsPath = 'edge.json')),
+        eks: new EKSClient({ region }),
+        elb: new ElasticLoadBalancingV2Client({ region }),
+        ssm: new SSMClient({ region }),
+        kubernetes: (cluster) => kubernetesClientFor(cluster, region),
+        agentScript: 'unused: the custom set has no agent',
+        customManifests: [deployment, service],
+        now: new Date(),
+      },
+    );
     expect(api.requests.map((r) => r.path)).toEqual([
       servicePath,
       '/apis/apps/v1/namespaces/edge/deployments/varnish',

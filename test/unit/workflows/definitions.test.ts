@@ -24,7 +24,7 @@ type State = {
   Resource?: string;
 };
 
-describe.each<WorkflowName>(['scaleUp', 'scaleDown'])('definition file of %s', (workflow) => {
+describe.each<WorkflowName>(['scaleUp', 'scaleDown', 'edgeRollout'])('definition file of %s', (workflow) => {
   const definition = substitutedDefinition(workflow, arns) as { States: Record<string, State>; QueryLanguage?: string };
   const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
 
@@ -37,7 +37,7 @@ describe.each<WorkflowName>(['scaleUp', 'scaleDown'])('definition file of %s', (
   it('is JSONPath (aws-local-stepfunctions ignores JSONata) and uses only the known substitutions', () => {
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     const placeholders = [...readDefinitionText(workflow).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
-    expect(new Set(placeholders)).toEqual(new Set(Object.values(TASK_SUBSTITUTIONS)));
+    expect(Object.values(TASK_SUBSTITUTIONS)).toEqual(expect.arrayContaining([...new Set(placeholders)]));
   });
 
   it('retries transient errors on every task with exponential backoff and full jitter', () => {

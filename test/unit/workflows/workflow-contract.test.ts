@@ -7,8 +7,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClusterStatus, NodegroupStatus } from '@aws-sdk/client-eks';
 import { ChangeStatus } from '@aws-sdk/client-route-53';
+import { AWS_REGIONS } from '../../../functions/domain/aws-regions';
+import { configProblems } from '../../../functions/domain/config';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
-import { LONGEST_PATH_SECONDS } from '../../../functions/domain/phase-deadlines';
+import {
+  LONGEST_PATH_SECONDS,
+  MAX_CANARY_BAKE_SECONDS,
+  PHASE_DEADLINE_SECONDS,
+} from '../../../functions/domain/phase-deadlines';
+import { exampleRawConfig } from '../../support/config-fixtures';
 import { readDefinitionText, type ScalingWorkflowName as WorkflowName } from '../../../workflows/definitions';
 
 interface Rule {
@@ -48,6 +55,13 @@ interface Definition {
 }
 
 const definitionOf = (workflow: WorkflowName) => JSON.parse(readDefinitionText(workflow)) as Definition;
+
+/** The example configuration with edge.rollout set (raw, for configProblems). */
+function withRollout(rollout: Record<string, unknown>): unknown {
+  const raw = exampleRawConfig();
+  raw.edge.rollout = rollout;
+  return raw;
+}
 
 // ---------- a tiny Choice evaluator: the operators the definitions use ----------
 
@@ -137,6 +151,7 @@ const NOT_RETRIED = [
   ERROR_NAMES.notOwned,
   ERROR_NAMES.resourceFailed,
   ERROR_NAMES.deadlineExceeded,
+  ERROR_NAMES.edgeUnhealthy,
   'States.ALL',
 ];
 /** Actions that begin a polling phase and return its deadline (contract.ts). */
@@ -353,5 +368,106 @@ describe.each<WorkflowName>(['scaleUp', 'scaleDown'])('the %s definition', (work
         : { ResultPath: '$.error', Next: AFTER_LOCK[workflow] };
       expect({ name, ResultPath: pass.ResultPath, Next: pass.Next }).toEqual({ name, ...expected });
     }
+  });
+});
+
+describe('the edgeRollout definition', () => {
+  const definition = JSON.parse(readDefinitionText('edgeRollout')) as Definition;
+  const states = Object.entries(definition.States);
+  const tasks = states.filter(([, s]) => s.Type === 'Task');
+  const stateOf = (name: string) => definition.States[name];
+  /** One region's turn: from its lock to the step that moves to the next region. */
+  const NEXT_REGION = new Set(['AdvanceRegion']);
+  const onRegionCycle = (name: string) =>
+    reachable(definition, normalSuccessors(stateOf(name)!), NEXT_REGION).has(name);
+
+  it('has a global TimeoutSeconds above every approved region rolled out to its deadline, plus the longest canary bake', () => {
+    expect(definition.TimeoutSeconds).toBeGreaterThan(LONGEST_PATH_SECONDS.edgeRollout);
+    expect(LONGEST_PATH_SECONDS.edgeRollout).toBeGreaterThanOrEqual(
+      AWS_REGIONS.length * PHASE_DEADLINE_SECONDS.edgeRollout + MAX_CANARY_BAKE_SECONDS,
+    );
+    // The longest bake the configuration accepts is the one counted.
+    const bake = (canaryBakeSeconds: number) => configProblems(withRollout({ canaryBakeSeconds }));
+    expect(bake(MAX_CANARY_BAKE_SECONDS)).toEqual([]);
+    expect(bake(MAX_CANARY_BAKE_SECONDS + 1)).toEqual([expect.stringContaining('edge.rollout.canaryBakeSeconds')]);
+  });
+
+  it('routes both answers of the rollout poll to an explicit branch', () => {
+    const choice = stateOf('RolloutComplete')!;
+    expect(taskWritingTo(definition, '$.rollout')?.[1].Parameters?.action).toBe('readEdgeRollout');
+    for (const ready of [true, false]) expect(choose(choice, { rollout: { ready } }).byDefault).toBe(false);
+    expect(isFailureRecord(stateOf(choose(choice, {}).next))).toBe(true);
+  });
+
+  it('never waits less than a second, and each poll Wait reads the result it just decided on', () => {
+    const resultPaths = new Set(tasks.map(([, s]) => s.ResultPath));
+    for (const [name, wait] of states.filter(([, s]) => s.Type === 'Wait')) {
+      const path = wait.SecondsPath ?? '';
+      expect({ name, readsATaskResult: resultPaths.has(path.slice(0, path.lastIndexOf('.'))) }).toEqual({
+        name,
+        readsATaskResult: true,
+      });
+    }
+    expect(stateOf('WaitForRollout')?.SecondsPath).toBe(`${stateOf('ApplyEdge')?.ResultPath}.waitSeconds`);
+    expect(stateOf('WaitForRolloutAgain')?.SecondsPath).toBe(`${stateOf('ReadRollout')?.ResultPath}.waitSeconds`);
+  });
+
+  it('bounds its one polling loop by the deadline the rollout began with', () => {
+    const polls = tasks.filter(([name]) => onRegionCycle(name));
+    expect(polls.map(([name]) => name)).toEqual(['ReadRollout']);
+    const [, poll] = polls[0]!;
+    expect(poll.Parameters?.['deadline.$']).toBe('$.applied.deadline');
+    expect(taskWritingTo(definition, '$.applied')?.[1].Parameters?.action).toBe('rolloutEdge');
+    expect(onRegionCycle('ApplyEdge')).toBe(false);
+  });
+
+  it('retries TransientError on every task, and never an error that waiting cannot fix', () => {
+    for (const [name, task] of tasks) {
+      const transient = task.Retry?.find((r) => r.ErrorEquals.includes(ERROR_NAMES.transient));
+      expect({ name, retriesTransient: (transient?.MaxAttempts ?? 0) >= 2 }).toEqual({ name, retriesTransient: true });
+      const retried = (task.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      expect({ name, retried: retried.filter((e) => NOT_RETRIED.includes(e)) }).toEqual({ name, retried: [] });
+    }
+  });
+
+  it('catches every failure where it must end: refused before the lock, skipped at it, restored after the apply, and the run stops', () => {
+    const catchAll = (name: string) => stateOf(name)?.Catch?.at(-1);
+    const expectCatch = (name: string, next: string, resultPath: string | null) =>
+      expect({ name, catchAll: catchAll(name) }).toEqual({
+        name,
+        catchAll: { ErrorEquals: ['States.ALL'], ResultPath: resultPath, Next: next },
+      });
+    const beforeLock = reachable(definition, [definition.StartAt], new Set(['SelectRegion', 'NotifyDone', 'RolloutRefused']));
+    // Changed in the region from the apply on: everything up to the record of the update.
+    const applied = reachable(definition, ['ApplyEdge'], new Set(['RegionUpdated', 'RestoreEdge']));
+    const placed = new Set<string>();
+    for (const [name] of tasks) {
+      if (beforeLock.has(name)) expectCatch(name, 'RolloutRefused', '$.error');
+      else if (name === 'LockRegion') {
+        expect(stateOf(name)?.Catch?.[0]).toEqual({
+          ErrorEquals: [ERROR_NAMES.regionLocked, ERROR_NAMES.refused],
+          ResultPath: '$.error',
+          Next: 'RegionSkipped',
+        });
+        expectCatch(name, 'FailRegion', '$.error');
+      } else if (name === 'SnapshotEdge') expectCatch(name, 'FailRegion', '$.error');
+      else if (applied.has(name)) expectCatch(name, 'RestoreEdge', '$.error');
+      // The restore's own failure is kept beside the region's error, which FailRegion reports.
+      else if (name === 'RestoreEdge') expectCatch(name, 'FailRegion', '$.error.restore');
+      else if (name === 'FailRegion') expectCatch(name, 'RegionFailed', '$.failError');
+      else if (name === 'NotifyStopped') expectCatch(name, 'RolloutStopped', '$.notifyError');
+      else if (name === 'NotifyDone') expectCatch(name, 'SummaryNotSent', '$.notifyError');
+      else continue;
+      placed.add(name);
+    }
+    expect(tasks.map(([name]) => name).filter((name) => !placed.has(name))).toEqual([]);
+    expect(stateOf('RestoreEdge')?.Next).toBe('FailRegion');
+    for (const [name, pass] of states.filter(([, s]) => isFailureRecord(s))) {
+      expect({ name, ResultPath: pass.ResultPath, Next: pass.Next }).toEqual({ name, ResultPath: '$.error', Next: 'RestoreEdge' });
+    }
+    // After a failure no other region is touched: the run ends.
+    const afterFailure = reachable(definition, ['FailRegion'], new Set());
+    expect([...afterFailure].filter((s) => s === 'LockRegion' || s === 'SelectRegion')).toEqual([]);
+    expect(stateOf([...afterFailure].at(-1)!)?.Type).toBe('Fail');
   });
 });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exampleRawConfig } from '../../support/config-fixtures';
+
+/** `npx cdk synth` of a configuration file, offline, without credentials: its exit status and output. */
+function synth(mutate: (raw: ReturnType<typeof exampleRawConfig>, dir: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'autoscaler-synth-delivery-'));
+  const raw = exampleRawConfig();
+  mutate(raw, dir);
+  const path = join(dir, 'autoscaler.json');
+  writeFileSync(path, JSON.stringify(raw));
+  const result = spawnSync(
+    'npx',
+    ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        CDK_DISABLE_VERSION_CHECK: '1',
+      },
+      timeout: 120_000,
+    },
+  );
+  // The CDK CLI writes its messages to stdout when CI=true and to stderr otherwise.
+  return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
+}
+
+const NO_STACK_TRACE = /\n\s+at .*\.ts:\d+/;
+
+describe('npx cdk synth of a configuration the deployment cannot carry (the real CLI)', () => {
+  it('exits non-zero naming the size, the limit and the parameter, without a stack trace', () => {
+    const countries = Array.from({ length: 450 }, (_, i) =>
+      String.fromCharCode(65 + (i % 26), 65 + Math.floor(i / 26)),
+    );
+    const result = synth(
+      (raw) => void (raw.demand = { countryRegions: Object.fromEntries(countries.map((c) => [c, 'sa-east-1'])) }),
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(
+      /The configuration is \d+ bytes as the SSM parameter \/edgescale\/config stores it .*more than the 8192 bytes an advanced parameter holds .*; fix: /,
+    );
+    expect(result.output).not.toMatch(NO_STACK_TRACE);
+  }, 120_000);
+
+  it('exits non-zero naming a missing edge.manifestsPath file, without a stack trace', () => {
+    let missing = '';
+    const result = synth((raw, dir) => {
+      missing = join(dir, 'missing-edge.json');
+      raw.edge.manifestsPath = missing;
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(`Cannot read the edge manifests file ${missing} (edge.manifestsPath): ENOENT`);
+    expect(result.output).not.toMatch(NO_STACK_TRACE);
+  }, 120_000);
+});
