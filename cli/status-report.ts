@@ -191,7 +191,7 @@ function kubernetesReport(
     endOfStandardSupport: entry?.endOfStandardSupport ?? null,
     daysUntilEndOfStandardSupport: entry ? daysUntilEndOfStandardSupport(version, now) : null,
     controlPlaneUsdPerHour: support ? CONTROL_PLANE_USD_PER_HOUR[support] : null,
-    warning: null,
+    warning: supportEndWarning(version, now) ?? null,
   };
 }
 

@@ -100,7 +100,7 @@ export class ControlPlaneStack extends Stack {
       notifications: this.notifications,
       scaleUp: this.workflows.scaleUp,
       scaleDown: this.workflows.scaleDown,
-      maintenance: { edgeRollout: this.workflows.edgeRollout },
+      maintenance: { edgeRollout: this.workflows.edgeRollout, clusterUpgrade: this.workflows.clusterUpgrade },
     });
 
     this.demandCollection = new DemandCollection(this, 'DemandCollection', {

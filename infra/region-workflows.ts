@@ -29,6 +29,7 @@ import {
   nodeRoleName,
   OWNER_TAG_KEY,
   edgeRolloutStateMachineName,
+  clusterUpgradeStateMachineName,
   scaleDownStateMachineName,
   scaleUpStateMachineName,
 } from '../functions/domain/naming';
@@ -47,6 +48,7 @@ export class RegionWorkflows extends Construct {
   readonly scaleUp: sfn.StateMachine;
   readonly scaleDown: sfn.StateMachine;
   readonly edgeRollout: sfn.StateMachine;
+  readonly clusterUpgrade: sfn.StateMachine;
   readonly tasks: Record<TaskLambda, AutoscalerFunction>;
   readonly eksOperatorRole: iam.Role;
 
@@ -313,6 +315,12 @@ export class RegionWorkflows extends Construct {
       'EdgeRollout',
       edgeRolloutStateMachineName(prefix),
       WORKFLOWS.edgeRollout,
+      substitutions,
+    );
+    this.clusterUpgrade = this.stateMachine(
+      'ClusterUpgrade',
+      clusterUpgradeStateMachineName(prefix),
+      WORKFLOWS.clusterUpgrade,
       substitutions,
     );
   }

@@ -50,6 +50,7 @@ const STATE_MACHINE_SUFFIX: Record<WorkflowName, string> = {
   scaleUp: 'scale-up',
   scaleDown: 'scale-down',
   edgeRollout: 'edge-rollout',
+  clusterUpgrade: 'cluster-upgrade',
 };
 
 /** Synthesizes the app for `config` into `outdir`, bundling the control stack's Lambdas, and reads it back. */
@@ -148,7 +149,8 @@ let loads = 0;
  * Loads a bundle's handler in this process, as a new Lambda environment would: from a fresh copy
  * of the file, so that its module state (cached configuration, SDK clients) starts empty and
  * reads the environment as it is now. The copy sits beside the original, so that the files the
- * handler reads from its bundle (the demand counter, the geolocation databases) are found.
+ * handler reads from its bundle (the configuration, the edge agent, the geolocation databases) are
+ * found.
  */
 export async function loadBundledHandler<H = (event: unknown, context: unknown) => Promise<unknown>>(
   lambda: BundledLambda,

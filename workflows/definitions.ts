@@ -10,6 +10,7 @@ export const WORKFLOWS = {
   scaleUp: fileURLToPath(new URL('./scale-up.asl.json', import.meta.url)),
   scaleDown: fileURLToPath(new URL('./scale-down.asl.json', import.meta.url)),
   edgeRollout: fileURLToPath(new URL('./edge-rollout.asl.json', import.meta.url)),
+  clusterUpgrade: fileURLToPath(new URL('./cluster-upgrade.asl.json', import.meta.url)),
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

@@ -1,18 +1,22 @@
 /**
  * What the sandbox deploys in the emulator: provisionEmulatedDeployment's control plane and
  * foundations, and the part of the control stack that moto can hold and that does not create:
- * the two state machines (the synthesized definitions, with the ARNs the task Lambdas would have:
- * moto records their executions, the executor bridge runs them) and the scaling alarms of every
- * elastic region (names and values as the CDK app defines them). Clients honour AWS_ENDPOINT_URL.
+ * the state machines (the synthesized definitions of the scaling and maintenance workflows, with
+ * the ARNs the task Lambdas would have: moto records their executions, the executor bridge runs
+ * them) and the scaling alarms of every elastic region (names and values as the CDK app defines
+ * them). Clients honour AWS_ENDPOINT_URL.
  */
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
+import type { MaintenanceKind } from '../../functions/domain/region-state';
 import type { AlarmDefinition } from '../../functions/domain/alarm-evaluation';
 import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../../functions/domain/alarm-policy';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../../functions/domain/demand-metric';
 import {
+  clusterUpgradeStateMachineName,
+  edgeRolloutStateMachineName,
   scaleDownAlarmName,
   scaleDownStateMachineName,
   scaleUpAlarmName,
@@ -33,6 +37,8 @@ export interface SandboxDeployment {
   config: AutoscalerConfig;
   controlPlane: EmulatedControlPlane;
   machines: ScalingStateMachines;
+  /** The edge rollout and cluster upgrade state machines. */
+  maintenanceMachines: Record<MaintenanceKind, string>;
   alarms: ScalingAlarm[];
 }
 
@@ -42,10 +48,10 @@ export async function deployToEmulator(
   definitions: Record<WorkflowName, WorkflowDefinition>,
 ): Promise<SandboxDeployment> {
   const { config, controlPlane } = await provisionEmulatedDeployment(configured);
-  const machines = await createStateMachines(config, definitions);
+  const { machines, maintenanceMachines } = await createStateMachines(config, definitions);
   const alarms = scalingAlarms(config);
   await createScalingAlarms(config, alarms);
-  return { config, controlPlane, machines, alarms };
+  return { config, controlPlane, machines, maintenanceMachines, alarms };
 }
 
 /** moto's default account. */
@@ -60,11 +66,11 @@ export interface ScalingAlarm {
   description: string;
 }
 
-/** Creates both state machines from `definitions`; returns their ARNs. */
+/** Creates every state machine from `definitions`; returns their ARNs. */
 export async function createStateMachines(
   config: AutoscalerConfig,
   definitions: Record<WorkflowName, WorkflowDefinition>,
-): Promise<ScalingStateMachines> {
+): Promise<Pick<SandboxDeployment, 'machines' | 'maintenanceMachines'>> {
   const sfn = new SFNClient({ region: config.homeRegion, maxAttempts: 1 });
   const lambdaArns = Object.fromEntries(
     Object.keys(TASK_SUBSTITUTIONS).map((task) => [
@@ -79,8 +85,14 @@ export async function createStateMachines(
     return stateMachineArn!;
   };
   return {
-    up: await create(scaleUpStateMachineName(config.prefix), 'scaleUp'),
-    down: await create(scaleDownStateMachineName(config.prefix), 'scaleDown'),
+    machines: {
+      up: await create(scaleUpStateMachineName(config.prefix), 'scaleUp'),
+      down: await create(scaleDownStateMachineName(config.prefix), 'scaleDown'),
+    },
+    maintenanceMachines: {
+      edgeRollout: await create(edgeRolloutStateMachineName(config.prefix), 'edgeRollout'),
+      clusterUpgrade: await create(clusterUpgradeStateMachineName(config.prefix), 'clusterUpgrade'),
+    },
   };
 }
 

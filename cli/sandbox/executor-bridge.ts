@@ -1,7 +1,9 @@
 /**
  * moto's Step Functions records the executions the decision Lambda and the reconciler start, but
- * cannot run their Lambda tasks. The bridge finds each new RUNNING execution in the emulator and
- * runs it locally: the definition the synthesized template deploys, the bundled task Lambdas,
+ * cannot run their Lambda tasks. The bridge finds each new RUNNING execution in the emulator (of
+ * the scaling workflows and of the maintenance ones: edge rollout, cluster upgrade) and runs it
+ * locally: the definition the synthesized template deploys, the bundled task Lambdas (those of the
+ * latest deploy: an execution that runs across one calls the new ones, as unqualified ARNs do),
  * `$$.Execution.Id` = the emulator's execution ARN (the region lock's owner, so the reconciler's
  * DescribeExecution of a lock owner answers RUNNING while it runs), Wait states in simulated
  * proportion. When the local run ends, the bridge stops the execution in moto, which then
@@ -14,15 +16,20 @@ import {
   type RunningExecution,
   type ScalingStateMachines,
 } from '../../functions/adapters/scaling-executions';
+import { listRunningMaintenance } from '../../functions/adapters/maintenance-executions';
+import type { MaintenanceKind } from '../../functions/domain/region-state';
 import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
 import { runWorkflowLocally, type TaskHandler, type WorkflowDefinition } from '../../workflows/run-locally';
-import type { Direction, Timeline } from './timeline';
+import type { Timeline, WorkflowKind } from './timeline';
 
 export interface ExecutionOutcome {
   executionArn: string;
   executionName: string;
+  /** The region of a scaling execution; `-` for a maintenance one, which works on several (`regions`). */
   region: string;
-  direction: Direction;
+  /** The regions its tasks worked on, in order. */
+  regions: string[];
+  direction: WorkflowKind;
   status: 'SUCCEEDED' | 'FAILED';
   error?: string;
   cause?: string;
@@ -33,6 +40,7 @@ export interface ExecutionOutcome {
 export interface ExecutorBridgeDeps {
   sfn: SFNClient;
   machines: ScalingStateMachines;
+  maintenanceMachines: Record<MaintenanceKind, string>;
   /** The definitions the state machines run (as synthesized). */
   definitions: Record<WorkflowName, WorkflowDefinition>;
   tasks: Record<TaskLambda, TaskHandler>;
@@ -57,14 +65,35 @@ export class ExecutorBridge {
   /** Task Lambda invocations under way, and who waits for there to be none. */
   private tasksInFlight = 0;
   private idleWaiters: (() => void)[] = [];
-  private readonly tasks: Record<TaskLambda, TaskHandler>;
+  /** The task Lambdas of the latest deploy. */
+  private deployedTasks: Record<TaskLambda, TaskHandler>;
 
   constructor(private readonly deps: ExecutorBridgeDeps) {
     this.steps = Object.fromEntries(
       Object.entries(deps.definitions).map(([workflow, definition]) => [workflow, taskStates(definition)]),
     ) as Record<WorkflowName, Set<string>>;
-    this.tasks = Object.fromEntries(
-      Object.entries(deps.tasks).map(([name, handler]) => [name, (input: unknown) => this.track(handler(input))]),
+    this.deployedTasks = deps.tasks;
+  }
+
+  /** A deploy replaced the task Lambdas: every call from now on, of every execution, goes to these. */
+  useTasks(tasks: Record<TaskLambda, TaskHandler>): void {
+    this.deployedTasks = tasks;
+  }
+
+  /**
+   * The task Lambdas as one run calls them: tracked (whenTasksIdle), and telling the run which
+   * region each call works on (a maintenance run goes from region to region).
+   */
+  private tasksFor(onRegion: (region: string) => Promise<void>): Record<TaskLambda, TaskHandler> {
+    return Object.fromEntries(
+      (Object.keys(this.deployedTasks) as TaskLambda[]).map((name) => [
+        name,
+        async (input: unknown) => {
+          const region = (input as { region?: unknown } | null)?.region;
+          if (typeof region === 'string') await onRegion(region);
+          return this.track(this.deployedTasks[name](input));
+        },
+      ]),
     ) as Record<TaskLambda, TaskHandler>;
   }
 
@@ -95,7 +124,10 @@ export class ExecutorBridge {
 
   /** Starts a local run of every RUNNING execution in the emulator that is not running yet. */
   async pickUpNewExecutions(): Promise<void> {
-    const running = await listRunningExecutions(this.deps.sfn, this.deps.machines);
+    const running = [
+      ...(await listRunningExecutions(this.deps.sfn, this.deps.machines)),
+      ...(await listRunningMaintenance(this.deps.sfn, this.deps.maintenanceMachines)),
+    ];
     for (const execution of running) {
       if (this.seen.has(execution.executionArn)) continue;
       this.seen.add(execution.executionArn);
@@ -112,35 +144,58 @@ export class ExecutorBridge {
     }
   }
 
+  /** The workflow a state machine runs, and how the timeline names its executions. */
+  private workflowOf(stateMachineArn: string): { workflow: WorkflowName; kind: WorkflowKind } {
+    const { machines, maintenanceMachines } = this.deps;
+    if (stateMachineArn === machines.up) return { workflow: 'scaleUp', kind: 'up' };
+    if (stateMachineArn === machines.down) return { workflow: 'scaleDown', kind: 'down' };
+    if (stateMachineArn === maintenanceMachines.edgeRollout) return { workflow: 'edgeRollout', kind: 'rollout' };
+    return { workflow: 'clusterUpgrade', kind: 'upgrade' };
+  }
+
   private async run(execution: RunningExecution): Promise<void> {
-    const { sfn, machines, timeline } = this.deps;
-    const direction: Direction = execution.stateMachineArn === machines.up ? 'up' : 'down';
-    const workflow: WorkflowName = direction === 'up' ? 'scaleUp' : 'scaleDown';
+    const { sfn, timeline } = this.deps;
+    const { workflow, kind } = this.workflowOf(execution.stateMachineArn);
+    const scaling = kind === 'up' || kind === 'down';
     const startedAt = Date.now();
     // executionName(): `<up|down>-<region>-<trigger>`; the input's region replaces it once read.
-    let region = /^(?:up|down)-([a-z]{2}(?:-[a-z]+)+-\d+)-/.exec(execution.name)?.[1] ?? execution.name;
+    let region = scaling
+      ? (/^(?:up|down)-([a-z]{2}(?:-[a-z]+)+-\d+)-/.exec(execution.name)?.[1] ?? execution.name)
+      : '-';
+    const regions: string[] = [];
     let outcome: Pick<ExecutionOutcome, 'status' | 'error' | 'cause'>;
     try {
       const { input } = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
       const parsed = JSON.parse(input ?? '{}') as { region?: unknown };
-      if (typeof parsed.region === 'string') region = parsed.region;
+      if (scaling && typeof parsed.region === 'string') region = parsed.region;
       const entered: string[] = [];
-      // The steps since the last Wait state, on one line; a wait of 0 s (moto's EKS is ACTIVE at once) is not shown.
+      // The steps since the last Wait state (or, in a maintenance run, since it moved to another
+      // region), on one line; a wait of 0 s (moto's EKS is ACTIVE at once) is not shown.
+      let stepsRegion = region;
       const flush = async (waitSeconds?: number) => {
         if (entered.length === 0) return;
         const states = entered.splice(0);
         timeline.record({
           kind: 'workflow',
           at: Date.now(),
-          region,
-          direction,
+          region: stepsRegion,
+          direction: kind,
           states,
           waitSeconds: waitSeconds || undefined,
         });
         await this.deps.afterSteps?.().catch(() => undefined);
       };
+      const onRegion = async (taskRegion: string) => {
+        if (!regions.includes(taskRegion)) regions.push(taskRegion);
+        if (taskRegion === stepsRegion) return;
+        // The state being entered calls the task: it is the new region's first step.
+        const first = entered.pop();
+        await flush();
+        if (first) entered.push(first);
+        stepsRegion = taskRegion;
+      };
       const result = await runWorkflowLocally(this.deps.definitions[workflow], parsed, {
-        tasks: this.tasks,
+        tasks: this.tasksFor(onRegion),
         executionName: execution.name,
         executionId: execution.executionArn,
         msPerWaitSecond: this.deps.msPerWaitSecond,
@@ -158,23 +213,25 @@ export class ExecutorBridge {
       executionArn: execution.executionArn,
       executionName: execution.name,
       region,
-      direction,
+      regions,
+      direction: kind,
       startedAt,
       finishedAt: Date.now(),
       ...outcome,
     };
     this.outcomes.push(finished);
     const minutes = Math.round((finished.finishedAt - startedAt) / 60_000);
+    const where = scaling || regions.length === 0 ? '' : ` (${regions.join(', ')})`;
     timeline.record({
       kind: 'execution',
       at: finished.finishedAt,
       region,
-      direction,
+      direction: kind,
       executionName: execution.name,
       status: finished.status,
       detail:
         finished.status === 'SUCCEEDED'
-          ? `after ${minutes} min`
+          ? `after ${minutes} min${where}`
           : `${finished.error ?? 'error'}: ${(finished.cause ?? '').slice(0, 300)}`,
     });
     try {

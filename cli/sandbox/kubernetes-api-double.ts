@@ -317,7 +317,8 @@ export class KubernetesApiDouble {
     const service = [...this.objects.entries()].find(
       ([, o]) =>
         o.kind === 'Service' &&
-        (o.status?.loadBalancer as { ingress?: { hostname?: string }[] } | undefined)?.ingress?.[0]?.hostname === hostname,
+        (o.status?.loadBalancer as { ingress?: { hostname?: string }[] } | undefined)?.ingress?.[0]?.hostname ===
+          hostname,
     );
     if (!service) return { status: 502, body: { message: `no load balancer ${hostname}` } };
     const [servicePath] = service;
@@ -325,7 +326,9 @@ export class KubernetesApiDouble {
     const namespace = String(service[1].metadata.namespace);
     const serving = [...this.objects.entries()].some(([p, o]) => {
       const match = DEPLOYMENT.exec(p);
-      return match?.[1] === cluster && match[2] === namespace && Number(this.deploymentStatus(p, o).availableReplicas) > 0;
+      return (
+        match?.[1] === cluster && match[2] === namespace && Number(this.deploymentStatus(p, o).availableReplicas) > 0
+      );
     });
     if (this.unhealthyClusters.has(cluster) || !serving) {
       return { status: 503, body: { message: `the edge behind ${hostname} is unhealthy` } };

@@ -10,11 +10,13 @@ import type { Context } from 'aws-lambda';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
+import { EDGE_HEALTH_URL_OVERRIDE_ENV } from '../../functions/adapters/edge-health';
 import { CONFIG_FILE_ENV } from '../../functions/commons/bundled-files';
 import { ENV } from '../../functions/commons/runtime';
 import type { PeriodCollection } from '../../functions/collect/demand-collector';
 import type { AlarmDecision } from '../../functions/decide/decision-handler';
 import type { AutoscalerConfig } from '../../functions/domain/config';
+import type { MaintenanceKind } from '../../functions/domain/region-state';
 import { SERVICE_NAME } from '../../functions/domain/metric-names';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
 import type { ReconcileAction } from '../../functions/reconcile/reconciler';
@@ -33,13 +35,19 @@ export interface LambdaEnvironment {
   configFile: string;
   controlPlane: EmulatedControlPlane;
   machines: ScalingStateMachines;
+  maintenanceMachines: Record<MaintenanceKind, string>;
   /** EDGE_KUBERNETES_API_URL: the Kubernetes API double, `{cluster}` standing for the cluster's name. */
   kubernetesApiUrl: string;
+  /** EDGE_HEALTH_URL: the load balancers the double plays, `{hostname}` standing for the Service's. */
+  edgeHealthUrl: string;
   /** AWS_ENDPOINT_URL: where the Lambdas' SDK clients send their requests. */
   awsEndpoint: string;
 }
 
-/** Writes the configuration the Lambdas read instead of their bundled one into `dir`; returns the file's path. */
+/**
+ * Writes the configuration the Lambdas read instead of their bundled one into `dir`; returns the
+ * file's path. Written again for a deploy of a changed configuration (bundles loaded after it read it).
+ */
 export function writeLambdaConfigFile(config: AutoscalerConfig, dir: string): string {
   const file = join(dir, 'autoscaler-config.json');
   writeFileSync(file, JSON.stringify(config));
@@ -58,7 +66,10 @@ export function lambdaEnvironmentVariables(env: LambdaEnvironment): Record<strin
     [ENV.topic]: env.controlPlane.notificationTopicArn,
     [ENV.scaleUp]: env.machines.up,
     [ENV.scaleDown]: env.machines.down,
+    [ENV.edgeRollout]: env.maintenanceMachines.edgeRollout,
+    [ENV.clusterUpgrade]: env.maintenanceMachines.clusterUpgrade,
     [KUBERNETES_API_OVERRIDE_ENV]: env.kubernetesApiUrl,
+    [EDGE_HEALTH_URL_OVERRIDE_ENV]: env.edgeHealthUrl,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',

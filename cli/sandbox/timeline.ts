@@ -6,6 +6,8 @@
  */
 
 export type Direction = 'up' | 'down';
+/** What a workflow execution does: a scaling direction, or a maintenance of serving regions. */
+export type WorkflowKind = Direction | 'rollout' | 'upgrade';
 
 export type TimelineEvent =
   | { kind: 'alarm'; at: number; region: string; alarmName: string; from: string; to: string }
@@ -21,18 +23,20 @@ export type TimelineEvent =
       executionName?: string;
     }
   | { kind: 'reconciler'; at: number; region: string; action: string; detail: string }
-  | { kind: 'workflow'; at: number; region: string; direction: Direction; states: string[]; waitSeconds?: number }
+  | { kind: 'workflow'; at: number; region: string; direction: WorkflowKind; states: string[]; waitSeconds?: number }
   | { kind: 'dns'; at: number; region: string; change: 'added' | 'removed' | 'changed'; target: string }
   | {
       kind: 'execution';
       at: number;
       region: string;
-      direction: Direction;
+      direction: WorkflowKind;
       executionName: string;
       status: 'SUCCEEDED' | 'FAILED';
       detail: string;
     }
   | { kind: 'demand'; at: number; region: string; detail: string }
+  /** A `cdk deploy` of a changed configuration (the sandbox's --rollout-at). */
+  | { kind: 'deploy'; at: number; region: string; detail: string }
   | { kind: 'failure'; at: number; region: string; detail: string };
 
 export type Writer = (line: string) => void;
@@ -66,6 +70,7 @@ export function describeEvent(event: TimelineEvent): string {
     case 'execution':
       return `${event.executionName} ${event.status}${event.detail ? `: ${event.detail}` : ''}`;
     case 'demand':
+    case 'deploy':
     case 'failure':
       return event.detail;
   }

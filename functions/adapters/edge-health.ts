@@ -41,7 +41,10 @@ export interface HealthCheckOptions {
 }
 
 /** Resolves when /health answered 200 within the attempts; EdgeUnhealthyError otherwise. */
-export async function checkEdgeHealth(target: HealthCheckTarget, options: HealthCheckOptions = {}): Promise<EdgeHealth> {
+export async function checkEdgeHealth(
+  target: HealthCheckTarget,
+  options: HealthCheckOptions = {},
+): Promise<EdgeHealth> {
   const { attempts = 3, spacingMs = 3000, timeoutMs = 5000, ca, env = process.env } = options;
   const override = env[EDGE_HEALTH_URL_OVERRIDE_ENV];
   const request = override

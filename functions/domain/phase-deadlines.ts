@@ -11,6 +11,7 @@
  */
 import { AWS_REGIONS } from './aws-regions';
 import { DeadlineExceededError } from './errors';
+import { KNOWN_KUBERNETES_VERSIONS } from './kubernetes-versions';
 
 export const PHASE_DEADLINE_SECONDS = {
   /** EKS CreateCluster: 9-16 min. */
@@ -73,6 +74,16 @@ export const LONGEST_PATH_SECONDS = {
    * approve (at most every AWS region), plus the canary's bake.
    */
   edgeRollout: AWS_REGIONS.length * PHASE_DEADLINE_SECONDS.edgeRollout + MAX_CANARY_BAKE_SECONDS,
+  /**
+   * One region at a time, for every region a configuration can approve: the longest upgrade the
+   * release calendar allows (oldest to newest version), each minor's control plane and nodes to
+   * their deadlines, then a node patch.
+   */
+  clusterUpgrade:
+    AWS_REGIONS.length *
+    ((KNOWN_KUBERNETES_VERSIONS.length - 1) *
+      (PHASE_DEADLINE_SECONDS.clusterVersionUpdate + PHASE_DEADLINE_SECONDS.nodegroupVersionUpdate) +
+      PHASE_DEADLINE_SECONDS.nodegroupVersionUpdate),
 } as const;
 
 /** When a phase that begins at `now` must be done (ISO-8601). */

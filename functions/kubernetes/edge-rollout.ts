@@ -38,11 +38,12 @@ const SERVER_SET_METADATA = [
   'selfLink',
 ];
 /** Annotations written by controllers and kubectl, not by the manifests. */
-const SERVER_SET_ANNOTATIONS = ['deployment.kubernetes.io/revision', 'kubectl.kubernetes.io/last-applied-configuration'];
+const SERVER_SET_ANNOTATIONS = [
+  'deployment.kubernetes.io/revision',
+  'kubectl.kubernetes.io/last-applied-configuration',
+];
 
-const snapshotEntries = z.array(
-  z.object({ path: z.string().min(1), object: z.record(z.string(), z.unknown()) }),
-);
+const snapshotEntries = z.array(z.object({ path: z.string().min(1), object: z.record(z.string(), z.unknown()) }));
 type SnapshotEntry = z.output<typeof snapshotEntries>[number];
 
 /**
@@ -109,7 +110,10 @@ export async function applyEdgeRollout(
   now: Date,
 ): Promise<Omit<EdgeRolloutStart, 'configuration'>> {
   for (const { manifest, path } of manifests) await kube.apply(path, manifest);
-  return { deadline: phaseDeadline('edgeRollout', now), waitSeconds: nextWaitSeconds(POLL_PLANS.edgeRollout, now, now) };
+  return {
+    deadline: phaseDeadline('edgeRollout', now),
+    waitSeconds: nextWaitSeconds(POLL_PLANS.edgeRollout, now, now),
+  };
 }
 
 /**
@@ -128,7 +132,9 @@ export async function readEdgeRollout(
   for (const { path } of manifests.filter((p) => p.manifest.kind === 'Deployment')) {
     const deployment = await kube.get(path);
     if (!deployment) {
-      throw new ResourceFailedError(`The edge Deployment ${path} of ${watch.region} does not exist after the rollout applied it`);
+      throw new ResourceFailedError(
+        `The edge Deployment ${path} of ${watch.region} does not exist after the rollout applied it`,
+      );
     }
     const status = deploymentRolloutStatus(deployment as DeploymentView);
     if (status.state === 'stalled') {
@@ -139,7 +145,11 @@ export async function readEdgeRollout(
     if (status.state === 'progressing') waitingFor.push(status.waitingFor);
   }
   if (waitingFor.length === 0) return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS };
-  assertBeforeDeadline(`the edge rollout in ${watch.region} to complete (${waitingFor.join('; ')})`, watch.deadline, now);
+  assertBeforeDeadline(
+    `the edge rollout in ${watch.region} to complete (${waitingFor.join('; ')})`,
+    watch.deadline,
+    now,
+  );
   return { ready: false, waitingFor: waitingFor.join('; '), waitSeconds: POLL_PLANS.edgeRollout.pollSeconds };
 }
 
@@ -167,10 +177,14 @@ export async function restoreEdgeObjects(
   for (const { path, object } of restored) await kube.apply(path, object);
   const added = manifests.filter(
     (p) =>
-      snapshot.absent.includes(p.path) && !(p.manifest.kind === 'Namespace' && PROTECTED_NAMESPACES.has(p.manifest.metadata.name)),
+      snapshot.absent.includes(p.path) &&
+      !(p.manifest.kind === 'Namespace' && PROTECTED_NAMESPACES.has(p.manifest.metadata.name)),
   );
   // Namespaces last: deleting one takes what is left in it along.
-  const deletions = [...added.filter((p) => p.manifest.kind !== 'Namespace'), ...added.filter((p) => p.manifest.kind === 'Namespace')];
+  const deletions = [
+    ...added.filter((p) => p.manifest.kind !== 'Namespace'),
+    ...added.filter((p) => p.manifest.kind === 'Namespace'),
+  ];
   for (const { path } of deletions) await kube.delete(path);
   return { restored: restored.map((e) => e.path), deleted: deletions.map((p) => p.path) };
 }
@@ -186,7 +200,9 @@ function decodeSnapshot(snapshot: EdgeSnapshot): SnapshotEntry[] {
   }
   const parsed = snapshotEntries.safeParse(raw);
   if (!parsed.success) {
-    throw new InvalidRequestError('The edge snapshot is not a list of { path, object }; fix: pass the snapshotEdge result unchanged');
+    throw new InvalidRequestError(
+      'The edge snapshot is not a list of { path, object }; fix: pass the snapshotEdge result unchanged',
+    );
   }
   return parsed.data;
 }

@@ -17,7 +17,10 @@ import { lambdaContext } from './lambda-context';
 
 export const SYNTHESIZED_DEPLOYMENT_DIR = 'SYNTHESIZED_DEPLOYMENT_DIR';
 
-/** The synthesized deployment (of the example configuration: bundles and definitions do not depend on it). */
+/**
+ * The synthesized deployment of the example configuration, which each bundle carries: the tests run
+ * the bundles with their own configurations through AUTOSCALER_CONFIG_FILE (setTaskEnvironment).
+ */
 export function synthesizedDeployment(): SynthesizedDeployment {
   const outdir = process.env[SYNTHESIZED_DEPLOYMENT_DIR];
   if (!outdir) throw new Error(`${SYNTHESIZED_DEPLOYMENT_DIR} is not set: run through the integration jest project`);

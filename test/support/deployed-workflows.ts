@@ -44,6 +44,11 @@ export interface DeployedWorkflows {
   tasks: Record<TaskLambda, TaskHandler>;
   /** Fresh Lambda environments: new loads of the bundles (new SDK clients, retry quotas, caches). */
   reloadTasks(): Promise<void>;
+  /**
+   * A `cdk deploy` of a changed configuration: the task Lambdas (fresh loads) read `change(config)`
+   * from now on. The emulator's resources (zone, table, topic) stay those of the first one.
+   */
+  redeploy(change: (config: AutoscalerConfig) => AutoscalerConfig): Promise<AutoscalerConfig>;
   run(
     workflow: WorkflowName,
     region: string,
@@ -102,6 +107,12 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
     api,
     tasks,
     reloadTasks,
+    async redeploy(change) {
+      const changed = change(config);
+      setTaskEnvironment(changed, provisioned.controlPlane);
+      await reloadTasks();
+      return changed;
+    },
     runMaintenance(workflow, input, options = {}) {
       return runWorkflowLocally(definitions[workflow], input, {
         tasks,

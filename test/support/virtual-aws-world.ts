@@ -229,6 +229,11 @@ export class VirtualAwsWorld {
     return new Date(EPOCH_MS + this.now * 1000);
   }
 
+  /** A time of the virtual clock (virtual seconds, e.g. a resource's createdAt) as a date. */
+  dateAt(seconds: number): Date {
+    return new Date(EPOCH_MS + seconds * 1000);
+  }
+
   /** Makes the next call(s) of a task action fail: transiently `times` times, or permanently once. */
   inject(action: string, fault: TaskFault): void {
     this.faults.set(action, fault);

@@ -102,11 +102,17 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
   });
 
   it('refuses a bad maintenance input with InvalidRequestError naming the field and the fix', async () => {
-    await expect(call({ action: 'planMaintenance', request: { region: 'eu-west-1' }, target: DESIRED })).rejects.toMatchObject({
+    await expect(
+      call({ action: 'planMaintenance', request: { region: 'eu-west-1' }, target: DESIRED }),
+    ).rejects.toMatchObject({
       name: ERROR_NAMES.invalidRequest,
-      message: expect.stringMatching(/^Invalid maintenance input: .*region.*; fix: send \{ "regions": \["<approved region>"\]/),
+      message: expect.stringMatching(
+        /^Invalid maintenance input: .*region.*; fix: send \{ "regions": \["<approved region>"\]/,
+      ),
     });
-    await expect(call({ action: 'planMaintenance', request: { regions: ['eu-north-1'] }, target: DESIRED })).rejects.toMatchObject({
+    await expect(
+      call({ action: 'planMaintenance', request: { regions: ['eu-north-1'] }, target: DESIRED }),
+    ).rejects.toMatchObject({
       name: ERROR_NAMES.invalidRequest,
       message: expect.stringContaining('regions eu-north-1 are not approved'),
     });
@@ -128,7 +134,9 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
   it('refuses with RegionLockedError a region another execution holds, and leaves its lock and state alone', async () => {
     await store.acquireLock('eu-west-1', other);
     const before = await store.getRegionState('eu-west-1');
-    await expect(call({ action: 'lockForMaintenance', region: 'eu-west-1', owner, target: DESIRED })).rejects.toMatchObject({
+    await expect(
+      call({ action: 'lockForMaintenance', region: 'eu-west-1', owner, target: DESIRED }),
+    ).rejects.toMatchObject({
       name: ERROR_NAMES.regionLocked,
       message: expect.stringContaining(`locked by ${other}`),
     });
@@ -143,7 +151,9 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
   ])('refuses with RefusedError a region %s, and releases the lock it took', async (_what, state, message) => {
     const { status, ...extra } = state;
     await put('sa-east-1', status, extra);
-    await expect(call({ action: 'lockForMaintenance', region: 'sa-east-1', owner, target: DESIRED })).rejects.toMatchObject({
+    await expect(
+      call({ action: 'lockForMaintenance', region: 'sa-east-1', owner, target: DESIRED }),
+    ).rejects.toMatchObject({
       name: ERROR_NAMES.refused,
       message: expect.stringMatching(message),
     });
@@ -164,7 +174,9 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
 
   it('does not record a finish for an execution that does not hold the lock', async () => {
     await store.acquireLock('eu-west-1', other);
-    await expect(call({ action: 'finishMaintenance', region: 'eu-west-1', owner, target: DESIRED })).rejects.toMatchObject({
+    await expect(
+      call({ action: 'finishMaintenance', region: 'eu-west-1', owner, target: DESIRED }),
+    ).rejects.toMatchObject({
       name: ERROR_NAMES.regionLocked,
     });
     expect(await store.getRegionState('eu-west-1')).toMatchObject({ edgeConfiguration: OLD });
@@ -174,22 +186,33 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
     await call({ action: 'lockForMaintenance', region: 'eu-west-1', owner, target: DESIRED });
     const error = {
       Error: ERROR_NAMES.edgeUnhealthy,
-      Cause: JSON.stringify({ errorType: ERROR_NAMES.edgeUnhealthy, errorMessage: 'The edge of eu-west-1 did not answer /health' }),
+      Cause: JSON.stringify({
+        errorType: ERROR_NAMES.edgeUnhealthy,
+        errorMessage: 'The edge of eu-west-1 did not answer /health',
+      }),
       restored: { restored: ['/apis/apps/v1/namespaces/edge/deployments/edge-cache'], deleted: [] },
     };
-    expect(await call({ action: 'failMaintenance', region: 'eu-west-1', owner, target: DESIRED, error })).toEqual({ notified: true });
+    expect(await call({ action: 'failMaintenance', region: 'eu-west-1', owner, target: DESIRED, error })).toEqual({
+      notified: true,
+    });
     expect(await lockOf('eu-west-1')).toBeUndefined();
     expect(await store.getRegionState('eu-west-1')).toMatchObject({
       status: 'ACTIVE',
       edgeConfiguration: OLD,
       maintenance: {
-        edgeRollout: { status: 'FAILED', target: DESIRED, cause: 'EdgeUnhealthyError: The edge of eu-west-1 did not answer /health' },
+        edgeRollout: {
+          status: 'FAILED',
+          target: DESIRED,
+          cause: 'EdgeUnhealthyError: The edge of eu-west-1 did not answer /health',
+        },
       },
     });
     const [note] = await delivered(1);
     expect(note?.subject).toMatch(/Edge rollout of eu-west-1 FAILED/);
     expect(note?.message).toMatch(
-      new RegExp(`to edge configuration ${DESIRED.slice(0, 12)} FAILED \\(its previous edge manifests were restored and the rollout stopped\\): EdgeUnhealthyError`),
+      new RegExp(
+        `to edge configuration ${DESIRED.slice(0, 12)} FAILED \\(its previous edge manifests were restored and the rollout stopped\\): EdgeUnhealthyError`,
+      ),
     );
   });
 
@@ -205,14 +228,18 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
       'DeadlineExceededError: Gave up waiting for the edge rollout in eu-west-1 to complete; the restore failed too: TransientError: Kubernetes PATCH answered HTTP 503',
     );
     const [note] = await delivered(1);
-    expect(note?.message).toContain('restoring its previous edge manifests failed too, so it may run part of the new ones');
+    expect(note?.message).toContain(
+      'restoring its previous edge manifests failed too, so it may run part of the new ones',
+    );
   });
 
   it("notifies a failure of an execution that does not hold the lock, leaving the holder's state alone", async () => {
     await store.acquireLock('eu-west-1', other);
     const before = await store.getRegionState('eu-west-1');
     const error = { Error: ERROR_NAMES.transient, Cause: 'throttled' };
-    expect(await call({ action: 'failMaintenance', region: 'eu-west-1', owner, target: DESIRED, error })).toEqual({ notified: true });
+    expect(await call({ action: 'failMaintenance', region: 'eu-west-1', owner, target: DESIRED, error })).toEqual({
+      notified: true,
+    });
     expect(await lockOf('eu-west-1')).toBe(other);
     expect(await store.getRegionState('eu-west-1')).toEqual(before);
     const [note] = await delivered(1);
@@ -232,6 +259,8 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
     const [note] = await delivered(1);
     expect(note?.subject).toMatch(/Edge rollout finished: 4 updated, 2 skipped/);
     expect(note?.message).toContain('Updated: ap-southeast-1, ap-south-1, us-east-1, eu-west-1.');
-    expect(note?.message).toMatch(/Skipped: sa-east-1 \(already at b+\); ap-northeast-1 \(not maintained: its lock was held/);
+    expect(note?.message).toMatch(
+      /Skipped: sa-east-1 \(already at b+\); ap-northeast-1 \(not maintained: its lock was held/,
+    );
   });
 });

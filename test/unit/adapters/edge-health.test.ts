@@ -43,7 +43,10 @@ async function listen(server: Server, statuses: number[]): Promise<{ hostname: s
 describe('checkEdgeHealth', () => {
   it('asks HTTPS with the record name as TLS server name and Host, and checks the certificate for that name', async () => {
     const certificates = issueTestCertificate(recordName);
-    const { hostname, seen } = await listen(createHttpsServer({ key: certificates.key, cert: certificates.cert }), [200]);
+    const { hostname, seen } = await listen(
+      createHttpsServer({ key: certificates.key, cert: certificates.cert }),
+      [200],
+    );
     const ca = readFileSync(certificates.caFile, 'utf8');
 
     const health = await checkEdgeHealth({ edge: 'eu-west-1', hostname, recordName, tls: true }, { ...fast, ca });
@@ -53,7 +56,10 @@ describe('checkEdgeHealth', () => {
 
   it('refuses an edge whose certificate is not for the record name', async () => {
     const certificates = issueTestCertificate('other.example.com');
-    const { hostname, seen } = await listen(createHttpsServer({ key: certificates.key, cert: certificates.cert }), [200]);
+    const { hostname, seen } = await listen(
+      createHttpsServer({ key: certificates.key, cert: certificates.cert }),
+      [200],
+    );
     const ca = readFileSync(certificates.caFile, 'utf8');
 
     const check = checkEdgeHealth({ edge: 'eu-west-1', hostname, recordName, tls: true }, { ...fast, ca });

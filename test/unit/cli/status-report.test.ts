@@ -94,6 +94,7 @@ describe('status report', () => {
       lastDecision: expect.objectContaining({ outcome: 'started', source: 'alarm' }),
       lastFailureCause: null,
       kubernetes: null,
+      edge: { configuration: null, state: 'not serving', lastRollout: null },
     });
     expect(report.regions['us-east-1']).toMatchObject({
       list: 'always-on',

@@ -25,9 +25,17 @@ describe('deploymentRolloutStatus (as kubectl rollout status decides)', () => {
   });
 
   it.each<[string, DeploymentView['status'], string]>([
-    ['replicas not yet updated', { updatedReplicas: 1, replicas: 4 }, '1 of 3 new replicas of Deployment edge-cache updated'],
+    [
+      'replicas not yet updated',
+      { updatedReplicas: 1, replicas: 4 },
+      '1 of 3 new replicas of Deployment edge-cache updated',
+    ],
     ['old replicas still terminating', { replicas: 4 }, '1 old replicas of Deployment edge-cache pending termination'],
-    ['updated replicas not yet available', { availableReplicas: 2 }, '2 of 3 updated replicas of Deployment edge-cache available'],
+    [
+      'updated replicas not yet available',
+      { availableReplicas: 2 },
+      '2 of 3 updated replicas of Deployment edge-cache available',
+    ],
   ])('waits while %s', (_what, status, waitingFor) => {
     expect(deploymentRolloutStatus(deployment(status))).toEqual({ state: 'progressing', waitingFor });
   });
@@ -44,7 +52,8 @@ describe('deploymentRolloutStatus (as kubectl rollout status decides)', () => {
     ];
     expect(deploymentRolloutStatus(deployment({ updatedReplicas: 1, replicas: 4, conditions }))).toEqual({
       state: 'stalled',
-      reason: 'Deployment edge-cache exceeded its progress deadline (ReplicaSet "edge-cache-7d" has timed out progressing.)',
+      reason:
+        'Deployment edge-cache exceeded its progress deadline (ReplicaSet "edge-cache-7d" has timed out progressing.)',
     });
   });
 

@@ -74,14 +74,25 @@ describe('planMaintenance', () => {
   });
 
   it('puts the configured canary first, and bakes it for the configured time', () => {
-    const configured = exampleConfig((raw) => void (raw.edge.rollout = { canaryRegion: 'eu-west-1', canaryBakeSeconds: 900 }));
+    const configured = exampleConfig(
+      (raw) => void (raw.edge.rollout = { canaryRegion: 'eu-west-1', canaryBakeSeconds: 900 }),
+    );
     const plan = planMaintenance(configured, 'edgeRollout', NEW, input(), allActive());
-    expect(plan.regions).toEqual(['eu-west-1', 'ap-southeast-1', 'ap-northeast-1', 'sa-east-1', 'ap-south-1', 'us-east-1']);
+    expect(plan.regions).toEqual([
+      'eu-west-1',
+      'ap-southeast-1',
+      'ap-northeast-1',
+      'sa-east-1',
+      'ap-south-1',
+      'us-east-1',
+    ]);
     expect(plan).toMatchObject({ canary: 'eu-west-1', canaryBakeSeconds: 900 });
   });
 
   it('takes the first always-on region as canary when no elastic region serves', () => {
-    const states = allActive().map((s) => (config.regions.elastic.includes(s.region) ? { ...s, status: 'INACTIVE' as const } : s));
+    const states = allActive().map((s) =>
+      config.regions.elastic.includes(s.region) ? { ...s, status: 'INACTIVE' as const } : s,
+    );
     expect(planMaintenance(config, 'edgeRollout', NEW, input(), states)).toMatchObject({
       regions: ['us-east-1', 'eu-west-1'],
       canary: 'us-east-1',
@@ -101,7 +112,13 @@ describe('planMaintenance', () => {
   it('regions missing from the state table are INACTIVE, and skipped', () => {
     const plan = planMaintenance(config, 'edgeRollout', NEW, input(), [state('us-east-1', 'ACTIVE')]);
     expect(plan.regions).toEqual(['us-east-1']);
-    expect(plan.skipped.map((s) => s.region)).toEqual(['eu-west-1', 'ap-southeast-1', 'ap-northeast-1', 'sa-east-1', 'ap-south-1']);
+    expect(plan.skipped.map((s) => s.region)).toEqual([
+      'eu-west-1',
+      'ap-southeast-1',
+      'ap-northeast-1',
+      'sa-east-1',
+      'ap-south-1',
+    ]);
   });
 
   it('maintains a named region even when it runs the target, and only the named ones', () => {
@@ -119,17 +136,29 @@ describe('planMaintenance', () => {
   });
 
   it('refuses regions that are not approved, naming them and the fix, before planning anything', () => {
-    expect(() => planMaintenance(config, 'edgeRollout', NEW, input({ regions: ['eu-north-1', 'us-east-1'] }), allActive())).toThrow(
+    expect(() =>
+      planMaintenance(config, 'edgeRollout', NEW, input({ regions: ['eu-north-1', 'us-east-1'] }), allActive()),
+    ).toThrow(
       expect.objectContaining({
         name: ERROR_NAMES.invalidRequest,
-        message: expect.stringMatching(/regions eu-north-1 are not approved; fix: name regions of regions.alwaysOn or regions.elastic/),
+        message: expect.stringMatching(
+          /regions eu-north-1 are not approved; fix: name regions of regions.alwaysOn or regions.elastic/,
+        ),
       }),
     );
   });
 
   it('leaves out, for the reconciler, a region whose last rollout to the same target failed; an operator retries it', () => {
-    const failed = { status: 'FAILED' as const, target: NEW, executionArn: owner, at: now.toISOString(), cause: 'EdgeUnhealthyError: 503' };
-    const states = allActive().map((s) => (s.region === 'us-east-1' ? { ...s, maintenance: { edgeRollout: failed } } : s));
+    const failed = {
+      status: 'FAILED' as const,
+      target: NEW,
+      executionArn: owner,
+      at: now.toISOString(),
+      cause: 'EdgeUnhealthyError: 503',
+    };
+    const states = allActive().map((s) =>
+      s.region === 'us-east-1' ? { ...s, maintenance: { edgeRollout: failed } } : s,
+    );
     const automatic = planMaintenance(config, 'edgeRollout', NEW, input({ requestedBy: 'reconciler' }), states);
     expect(automatic.regions).not.toContain('us-east-1');
     expect(automatic.skipped).toEqual([
@@ -138,11 +167,13 @@ describe('planMaintenance', () => {
         reason: `its last edgeRollout to ${NEW} failed (EdgeUnhealthyError: 503); an operator retries it with regionctl`,
       },
     ]);
-    expect(planMaintenance(config, 'edgeRollout', NEW, input({ requestedBy: 'operator' }), states).regions).toContain('us-east-1');
-    // A failure on another target does not hold back a newer one.
-    expect(planMaintenance(config, 'edgeRollout', 'c'.repeat(64), input({ requestedBy: 'reconciler' }), states).regions).toContain(
+    expect(planMaintenance(config, 'edgeRollout', NEW, input({ requestedBy: 'operator' }), states).regions).toContain(
       'us-east-1',
     );
+    // A failure on another target does not hold back a newer one.
+    expect(
+      planMaintenance(config, 'edgeRollout', 'c'.repeat(64), input({ requestedBy: 'reconciler' }), states).regions,
+    ).toContain('us-east-1');
   });
 
   it('compares a cluster upgrade with the Kubernetes version, and re-patches regions at it when asked', () => {
@@ -200,7 +231,12 @@ describe('maintenance state transitions (the status never changes)', () => {
     const running = maintenanceStartedState(active, 'edgeRollout', NEW, owner, now);
     const done = maintenanceFinishedState(running, 'edgeRollout', NEW, owner, now);
     expect(done).toMatchObject({ status: 'ACTIVE', edgeConfiguration: NEW });
-    expect(done.maintenance?.edgeRollout).toEqual({ status: 'SUCCEEDED', target: NEW, executionArn: owner, at: now.toISOString() });
+    expect(done.maintenance?.edgeRollout).toEqual({
+      status: 'SUCCEEDED',
+      target: NEW,
+      executionArn: owner,
+      at: now.toISOString(),
+    });
     expect(done.kubernetesVersion).toBeUndefined();
     const upgraded = maintenanceFinishedState(active, 'clusterUpgrade', '1.36', owner, now);
     expect(upgraded).toMatchObject({ kubernetesVersion: '1.36', edgeConfiguration: OLD });
@@ -212,7 +248,13 @@ describe('maintenance state transitions (the status never changes)', () => {
     expect(failed).toMatchObject({ status: 'ACTIVE', edgeConfiguration: OLD });
     expect(failed.maintenance).toEqual({
       clusterUpgrade: { status: 'SUCCEEDED', target: '1.36', executionArn: owner, at: now.toISOString() },
-      edgeRollout: { status: 'FAILED', target: NEW, executionArn: owner, at: now.toISOString(), cause: 'DeadlineExceededError: late' },
+      edgeRollout: {
+        status: 'FAILED',
+        target: NEW,
+        executionArn: owner,
+        at: now.toISOString(),
+        cause: 'DeadlineExceededError: late',
+      },
     });
   });
 });

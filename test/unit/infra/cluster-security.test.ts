@@ -38,7 +38,7 @@ describe('the region foundation for encrypted, tagged clusters', () => {
     return JSON.parse(asText(stack.resolve(parameter.Value))) as Record<string, unknown>;
   };
 
-  it('has a KMS key for the clusters’ secrets: rotated, tagged, refusing grants not made for AWS resources', () => {
+  it("has a KMS key for the clusters' secrets: rotated, tagged, refusing grants not made for AWS resources", () => {
     const key = only('AWS::KMS::Key');
     expect(key.properties).toMatchObject({ EnableKeyRotation: true, Tags: OWNER_TAG, PendingWindowInDays: 30 });
     const statements = (key.properties.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;

@@ -57,7 +57,10 @@ const deploy = (config: AutoscalerConfig) => setTaskEnvironment(config, { stateT
 const imageOf = (object = api.objects.get(paths.deployment)) =>
   (object?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
 const decoded = (snapshot: EdgeSnapshot) =>
-  JSON.parse(gunzipSync(Buffer.from(snapshot.objects, 'base64')).toString('utf8')) as { path: string; object: Result }[];
+  JSON.parse(gunzipSync(Buffer.from(snapshot.objects, 'base64')).toString('utf8')) as {
+    path: string;
+    object: Result;
+  }[];
 const past = () => new Date(Date.now() - 1000).toISOString();
 const later = () => new Date(Date.now() + 600_000).toISOString();
 const expectError = (promise: Promise<unknown>, name: string, message: RegExp) =>
@@ -184,7 +187,17 @@ describe('an edge rollout in a serving region', () => {
 
     ssm.reset();
     ssm.on(GetParameterCommand).resolves({
-      Parameter: { Name: 'x', Value: JSON.stringify({ vpcId: 'v', subnetIds: ['s'], securityGroupIds: [], clusterRoleArn: 'c', nodeRoleArn: 'n', certificateArn }) },
+      Parameter: {
+        Name: 'x',
+        Value: JSON.stringify({
+          vpcId: 'v',
+          subnetIds: ['s'],
+          securityGroupIds: [],
+          clusterRoleArn: 'c',
+          nodeRoleArn: 'n',
+          certificateArn,
+        }),
+      },
     });
     await run({ action: 'rolloutEdge', region });
     const service = api.objects.get(paths.service)?.metadata.annotations as Record<string, string>;
@@ -211,7 +224,11 @@ describe('an edge rollout in a serving region', () => {
     await scaledUp();
     const snapshot = (await run({ action: 'snapshotEdge', region })) as unknown as EdgeSnapshot;
     const foreign = { ...snapshot, absent: ['/api/v1/namespaces/kube-system/services/kube-dns'] };
-    await expectError(run({ action: 'restoreEdge', region, snapshot: foreign }), ERROR_NAMES.invalidRequest, /outside the edge manifest set \(\/api\/v1\/namespaces\/kube-system\/services\/kube-dns\)/);
+    await expectError(
+      run({ action: 'restoreEdge', region, snapshot: foreign }),
+      ERROR_NAMES.invalidRequest,
+      /outside the edge manifest set \(\/api\/v1\/namespaces\/kube-system\/services\/kube-dns\)/,
+    );
     await expectError(
       run({ action: 'restoreEdge', region, snapshot: { ...snapshot, objects: 'not a snapshot' } }),
       ERROR_NAMES.invalidRequest,
@@ -223,7 +240,12 @@ describe('an edge rollout in a serving region', () => {
   it('never deletes a protected namespace the manifest set lists, even when it was absent', async () => {
     const customManifests = [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge', namespace: 'default' }, spec: { type: 'LoadBalancer' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'edge', namespace: 'default' },
+        spec: { type: 'LoadBalancer' },
+      },
     ];
     const action = (input: RegionalEdgeTaskInput) =>
       runEdgeAction(input, {
@@ -273,7 +295,11 @@ describe('readEdgeRollout', () => {
   it('fails with ResourceFailedError when the Deployment is gone', async () => {
     await scaledUp();
     api.objects.delete(paths.deployment);
-    await expectError(run({ action: 'readEdgeRollout', region, deadline: later() }), ERROR_NAMES.resourceFailed, /does not exist/);
+    await expectError(
+      run({ action: 'readEdgeRollout', region, deadline: later() }),
+      ERROR_NAMES.resourceFailed,
+      /does not exist/,
+    );
   });
 });
 
@@ -296,14 +322,20 @@ describe('checkEdgeHealth', () => {
     await expectError(
       action({ action: 'checkEdgeHealth', region }),
       ERROR_NAMES.edgeUnhealthy,
-      new RegExp(`The edge of eu-west-1 did not answer /health with 200 through its load balancer ${lbHostname} in 3 attempts \\(last: HTTP 503\\)`),
+      new RegExp(
+        `The edge of eu-west-1 did not answer /health with 200 through its load balancer ${lbHostname} in 3 attempts \\(last: HTTP 503\\)`,
+      ),
     );
   });
 
   it('fails with EdgeUnhealthyError when the Service has no load balancer to ask', async () => {
     deploy(before);
     await run({ action: 'applyEdge', region });
-    await expectError(action({ action: 'checkEdgeHealth', region }), ERROR_NAMES.edgeUnhealthy, /has no load balancer hostname/);
+    await expectError(
+      action({ action: 'checkEdgeHealth', region }),
+      ERROR_NAMES.edgeUnhealthy,
+      /has no load balancer hostname/,
+    );
   });
 });
 
@@ -331,9 +363,18 @@ describe('the snapshot travels in the workflow state', () => {
 });
 
 describe('a cluster that is not ours', () => {
-  it.each(['snapshotEdge', 'rolloutEdge', 'readEdgeRollout', 'checkEdgeHealth'])('is never touched by %s', async (name) => {
-    eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'edgescale-edge-eu-west-1', status: 'ACTIVE', tags: {} } });
-    await expectError(run({ action: name, region }), ERROR_NAMES.notOwned, /is not tagged edge-autoscaler:owner=edgescale/);
-    expect(api.requests).toEqual([]);
-  });
+  it.each(['snapshotEdge', 'rolloutEdge', 'readEdgeRollout', 'checkEdgeHealth'])(
+    'is never touched by %s',
+    async (name) => {
+      eks
+        .on(DescribeClusterCommand)
+        .resolves({ cluster: { name: 'edgescale-edge-eu-west-1', status: 'ACTIVE', tags: {} } });
+      await expectError(
+        run({ action: name, region }),
+        ERROR_NAMES.notOwned,
+        /is not tagged edge-autoscaler:owner=edgescale/,
+      );
+      expect(api.requests).toEqual([]);
+    },
+  );
 });

@@ -86,8 +86,18 @@ class RolloutWorld {
   ) {
     for (const region of [...config.regions.alwaysOn, ...config.regions.elastic]) {
       const status = regions[region] ?? 'ACTIVE';
-      this.states.set(region, { region, status, since: '2026-11-30T00:00:00.000Z', consecutiveFailures: 0, edgeConfiguration: OLD });
-      this.edges.set(region, { running: OLD, healthChecks: 0, script: { rolloutSeconds: 45, stalls: false, health: [true], restoreFails: false } });
+      this.states.set(region, {
+        region,
+        status,
+        since: '2026-11-30T00:00:00.000Z',
+        consecutiveFailures: 0,
+        edgeConfiguration: OLD,
+      });
+      this.edges.set(region, {
+        running: OLD,
+        healthChecks: 0,
+        script: { rolloutSeconds: 45, stalls: false, health: [true], restoreFails: false },
+      });
     }
   }
 
@@ -154,7 +164,8 @@ class RolloutWorld {
     switch (input.action) {
       case 'planMaintenance': {
         const parsed = maintenanceInputSchema.safeParse(input.request);
-        if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error, 'input', input.request).join('; '));
+        if (!parsed.success)
+          throw new InvalidRequestError(describeIssues(parsed.error, 'input', input.request).join('; '));
         return planMaintenance(this.config, input.kind, input.target!, parsed.data, [...this.states.values()]);
       }
       case 'lockForMaintenance': {
@@ -184,7 +195,11 @@ class RolloutWorld {
           this.locks.delete(region);
         }
         const restore = edgeRestoreOutcome(error);
-        this.notifications.push({ kind: 'failed', region, text: `${cause} (${typeof restore === 'object' ? 'restore failed' : restore})` });
+        this.notifications.push({
+          kind: 'failed',
+          region,
+          text: `${cause} (${typeof restore === 'object' ? 'restore failed' : restore})`,
+        });
         return { notified: true };
       }
       case 'notifyMaintenance':
@@ -214,7 +229,8 @@ class RolloutWorld {
           waitSeconds: nextWaitSeconds(POLL_PLANS.edgeRollout, now, now),
         };
       case 'readEdgeRollout': {
-        if (edge.script.stalls) throw new ResourceFailedError(`The edge rollout in ${input.region} stalled: ProgressDeadlineExceeded`);
+        if (edge.script.stalls)
+          throw new ResourceFailedError(`The edge rollout in ${input.region} stalled: ProgressDeadlineExceeded`);
         if (this.now - edge.appliedAt! >= edge.script.rolloutSeconds) return { ready: true, waitSeconds: 1 };
         assertBeforeDeadline(`the edge rollout in ${input.region} to complete`, input.deadline, now);
         return { ready: false, waitSeconds: POLL_PLANS.edgeRollout.pollSeconds };
@@ -236,7 +252,8 @@ class RolloutWorld {
 }
 
 const ELASTIC_FIRST = ['ap-southeast-1', 'ap-northeast-1', 'sa-east-1', 'ap-south-1', 'us-east-1', 'eu-west-1'];
-const runs = (world: RolloutWorld, state: string) => world.calls.filter((c) => c === state || c.startsWith(`${state} `));
+const runs = (world: RolloutWorld, state: string) =>
+  world.calls.filter((c) => c === state || c.startsWith(`${state} `));
 
 describe('edge rollout workflow (the deployed definition, executed locally)', () => {
   it('rolls the desired configuration out to every ACTIVE region that lacks it, one at a time, the canary first and baked', async () => {
@@ -244,14 +261,18 @@ describe('edge rollout workflow (the deployed definition, executed locally)', ()
     world.states.get('sa-east-1')!.edgeConfiguration = DESIRED;
     world.edges.get('sa-east-1')!.running = DESIRED;
     const bakes: number[] = [];
-    const run = await runWorkflowLocally('edgeRollout', { reason: 'new origin' }, {
-      tasks: world.handlers(),
-      executionName: 'happy',
-      onWait: (seconds, state) => {
-        if (state === 'BakeCanary') bakes.push(seconds);
-        world.now += seconds;
+    const run = await runWorkflowLocally(
+      'edgeRollout',
+      { reason: 'new origin' },
+      {
+        tasks: world.handlers(),
+        executionName: 'happy',
+        onWait: (seconds, state) => {
+          if (state === 'BakeCanary') bakes.push(seconds);
+          world.now += seconds;
+        },
       },
-    });
+    );
 
     expect(run.status).toBe('SUCCEEDED');
     const updated = ['ap-southeast-1', 'ap-northeast-1', 'us-east-1', 'eu-west-1'];
@@ -280,17 +301,24 @@ describe('edge rollout workflow (the deployed definition, executed locally)', ()
     // The others are checked once, and one region is finished before the next is locked.
     expect(runs(world, 'checkEdgeHealth')).toHaveLength(updated.length + 1);
     for (const [i, region] of updated.slice(1).entries()) {
-      expect(world.calls.indexOf(`lockForMaintenance ${region}`)).toBeGreaterThan(world.calls.indexOf(`finishMaintenance ${updated[i]}`));
+      expect(world.calls.indexOf(`lockForMaintenance ${region}`)).toBeGreaterThan(
+        world.calls.indexOf(`finishMaintenance ${updated[i]}`),
+      );
     }
     expect(world.notifications).toEqual([{ kind: 'summary', text: 'finished' }]);
   });
 
   it('takes the configured canary first', async () => {
-    const world = new RolloutWorld(exampleConfig((raw) => void (raw.edge.rollout = { canaryRegion: 'eu-west-1', canaryBakeSeconds: 600 })));
+    const world = new RolloutWorld(
+      exampleConfig((raw) => void (raw.edge.rollout = { canaryRegion: 'eu-west-1', canaryBakeSeconds: 600 })),
+    );
     const run = await world.run({});
     expect(run.status).toBe('SUCCEEDED');
     expect(world.touched()).toEqual(['eu-west-1', ...ELASTIC_FIRST.filter((r) => r !== 'eu-west-1')]);
-    expect(runs(world, 'checkEdgeHealth').slice(0, 2)).toEqual(['checkEdgeHealth eu-west-1', 'checkEdgeHealth eu-west-1']);
+    expect(runs(world, 'checkEdgeHealth').slice(0, 2)).toEqual([
+      'checkEdgeHealth eu-west-1',
+      'checkEdgeHealth eu-west-1',
+    ]);
     expect(run.waitedSeconds).toBeGreaterThanOrEqual(600);
   });
 
@@ -326,7 +354,11 @@ describe('edge rollout workflow (the deployed definition, executed locally)', ()
       }
       return regionTask(input);
     };
-    const run = await runWorkflowLocally('edgeRollout', {}, { tasks: handlers, executionName: 'draining', onWait: (s) => void (world.now += s) });
+    const run = await runWorkflowLocally(
+      'edgeRollout',
+      {},
+      { tasks: handlers, executionName: 'draining', onWait: (s) => void (world.now += s) },
+    );
     expect(run.status).toBe('SUCCEEDED');
     expect(run.statesEntered).toContain('RegionSkipped');
     expect(world.touched()).not.toContain('ap-northeast-1');
@@ -369,7 +401,9 @@ describe('a failure stops the rollout, restores the region it happened in, and l
     expect(world.states.get('ap-southeast-1')).toMatchObject({
       status: 'ACTIVE',
       edgeConfiguration: OLD,
-      maintenance: { edgeRollout: { status: 'FAILED', target: DESIRED, cause: expect.stringMatching(new RegExp(`^${error}: `)) } },
+      maintenance: {
+        edgeRollout: { status: 'FAILED', target: DESIRED, cause: expect.stringMatching(new RegExp(`^${error}: `)) },
+      },
     });
     expect(world.locks.size).toBe(0);
     expect(world.notifications.map((n) => n.kind)).toEqual(['failed', 'summary']);
@@ -386,7 +420,9 @@ describe('a failure stops the rollout, restores the region it happened in, and l
     // It gave up only once the phase's budget had passed, polling at the plan's interval.
     expect(run.waitedSeconds).toBeGreaterThan(PHASE_DEADLINE_SECONDS.edgeRollout);
     const polls = runs(world, 'readEdgeRollout').length;
-    expect(polls).toBeLessThanOrEqual(Math.ceil(PHASE_DEADLINE_SECONDS.edgeRollout / POLL_PLANS.edgeRollout.pollSeconds) + 2);
+    expect(polls).toBeLessThanOrEqual(
+      Math.ceil(PHASE_DEADLINE_SECONDS.edgeRollout / POLL_PLANS.edgeRollout.pollSeconds) + 2,
+    );
   });
 
   it('a rollout Kubernetes reports stalled is restored at its first poll', async () => {
@@ -442,7 +478,10 @@ describe('a failure stops the rollout, restores the region it happened in, and l
 
   it('a failure to record the update restores the region too', async () => {
     const world = new RolloutWorld(config);
-    world.inject('finishMaintenance', { kind: 'permanent', error: new Error('finishMaintenance: permanent failure (injected)') });
+    world.inject('finishMaintenance', {
+      kind: 'permanent',
+      error: new Error('finishMaintenance: permanent failure (injected)'),
+    });
     const run = await world.run({});
     expect(run.status).toBe('FAILED');
     expect(run.statesEntered).toContain('RestoreEdge');
@@ -452,7 +491,10 @@ describe('a failure stops the rollout, restores the region it happened in, and l
 
   it('a failed snapshot fails the region without a restore: nothing was applied', async () => {
     const world = new RolloutWorld(config);
-    world.inject('snapshotEdge', { kind: 'permanent', error: new ResourceFailedError('The snapshot of the edge objects takes 300 KB') });
+    world.inject('snapshotEdge', {
+      kind: 'permanent',
+      error: new ResourceFailedError('The snapshot of the edge objects takes 300 KB'),
+    });
     const run = await world.run({});
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe(ERROR_NAMES.resourceFailed);
@@ -480,7 +522,10 @@ describe('a rollout that cannot be planned changes nothing', () => {
 
   it('stops before planning when the desired configuration cannot be rendered', async () => {
     const world = new RolloutWorld(config);
-    world.inject('describeDesiredEdge', { kind: 'permanent', error: new InvalidRequestError('Edge manifest Foo is not a supported kind') });
+    world.inject('describeDesiredEdge', {
+      kind: 'permanent',
+      error: new InvalidRequestError('Edge manifest Foo is not a supported kind'),
+    });
     const run = await world.run({});
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe(ERROR_NAMES.invalidRequest);

@@ -437,7 +437,11 @@ describe('the edgeRollout definition', () => {
         name,
         catchAll: { ErrorEquals: ['States.ALL'], ResultPath: resultPath, Next: next },
       });
-    const beforeLock = reachable(definition, [definition.StartAt], new Set(['SelectRegion', 'NotifyDone', 'RolloutRefused']));
+    const beforeLock = reachable(
+      definition,
+      [definition.StartAt],
+      new Set(['SelectRegion', 'NotifyDone', 'RolloutRefused']),
+    );
     // Changed in the region from the apply on: everything up to the record of the update.
     const applied = reachable(definition, ['ApplyEdge'], new Set(['RegionUpdated', 'RestoreEdge']));
     const placed = new Set<string>();
@@ -463,7 +467,11 @@ describe('the edgeRollout definition', () => {
     expect(tasks.map(([name]) => name).filter((name) => !placed.has(name))).toEqual([]);
     expect(stateOf('RestoreEdge')?.Next).toBe('FailRegion');
     for (const [name, pass] of states.filter(([, s]) => isFailureRecord(s))) {
-      expect({ name, ResultPath: pass.ResultPath, Next: pass.Next }).toEqual({ name, ResultPath: '$.error', Next: 'RestoreEdge' });
+      expect({ name, ResultPath: pass.ResultPath, Next: pass.Next }).toEqual({
+        name,
+        ResultPath: '$.error',
+        Next: 'RestoreEdge',
+      });
     }
     // After a failure no other region is touched: the run ends.
     const afterFailure = reachable(definition, ['FailRegion'], new Set());
