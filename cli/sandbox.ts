@@ -6,8 +6,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { loadCdkJsonConfig, readConfigFile } from '../infra/config-source';
+import { rolloutOffsetMs } from './sandbox/edge-deploy';
 import { MOTO_INSTALL_HINT, motoServerInstalled } from './sandbox/moto-server';
-import { builtInScenario, builtInStartMs, readScenarioFile, type Scenario } from './sandbox/scenario';
+import { builtInScenario, builtInStartMs, readScenarioFile, scenarioEndMs, type Scenario } from './sandbox/scenario';
 import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox/sandbox-run';
 
 const EXIT_INTERRUPTED = 130;
@@ -19,6 +20,7 @@ interface SandboxArguments {
   speed: number;
   report: string;
   config?: string;
+  rolloutAt?: string;
 }
 
 function positiveNumber(value: string): number {
@@ -49,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--speed <ms>', 'real milliseconds per simulated minute', positiveNumber, DEFAULT_MS_PER_SIMULATED_MINUTE)
     .option('--report <file>', 'where to write the HTML report', 'reports/sandbox.html')
     .option('--config <path>', 'configuration JSON file (default: cdk.json context "autoscaler")')
+    .option(
+      '--rollout-at <HH:MM>',
+      'at this simulated time (UTC), deploy a changed edge configuration (HTML cache TTL doubled): the reconciler rolls it out to every ACTIVE region',
+    )
     .parse(argv)
     .opts<SandboxArguments>();
 
@@ -57,6 +63,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     config = loadConfig(args.config);
     scenario = loadScenario(args, config);
+    if (args.rolloutAt !== undefined) {
+      rolloutOffsetMs(args.rolloutAt, { startMs: scenario.trace.startMs, endMs: scenarioEndMs(scenario.trace) });
+    }
   } catch (error) {
     console.error((error as Error).message);
     return 1;
@@ -79,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
     scenario,
     msPerSimulatedMinute: args.speed,
     reportPath: args.report,
+    rolloutAt: args.rolloutAt,
     write: (line) => console.log(line),
     signal: interrupt.signal,
   });

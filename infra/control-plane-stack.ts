@@ -22,6 +22,7 @@ import { CachePurge } from './cache-purge';
 import { configParameterValue } from './config-parameter';
 import { DemandCollection } from './demand-collection';
 import { KubernetesVersionRecord } from './kubernetes-version-record';
+import { NodePatchSchedule } from './node-patch-schedule';
 import { RegionWorkflows } from './region-workflows';
 import { ScalingAutomation } from './scaling-automation';
 import { stackEncryptionKey } from './stack-encryption-key';
@@ -45,6 +46,8 @@ export class ControlPlaneStack extends Stack {
   readonly demandCollection: DemandCollection;
   readonly cachePurge: CachePurge;
   readonly kubernetesVersion: KubernetesVersionRecord;
+  /** With cluster.nodePatchSchedule: starts the cluster upgrade workflow with patchNodes. */
+  readonly nodePatchSchedule?: NodePatchSchedule;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -110,6 +113,16 @@ export class ControlPlaneStack extends Stack {
       operatorRole: this.workflows.eksOperatorRole,
       deadLetterQueue: this.scaling.deadLetterQueue,
     });
+
+    const { nodePatchSchedule } = props.config.cluster;
+    if (nodePatchSchedule) {
+      this.nodePatchSchedule = new NodePatchSchedule(this, 'NodePatchSchedule', {
+        config: props.config,
+        expression: nodePatchSchedule,
+        clusterUpgrade: this.workflows.clusterUpgrade,
+        deadLetterQueue: this.scaling.deadLetterQueue,
+      });
+    }
 
     this.cachePurge = new CachePurge(this, 'CachePurge', {
       config: props.config,

@@ -84,6 +84,9 @@ export function allStates(states: Record<string, StateDefinition>): Record<strin
   return found;
 }
 
+/** The longest timer Node runs as asked (2^31-1 ms), in whole seconds. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 const LOCAL_ARN = (task: TaskLambda) => `arn:aws:lambda:us-east-1:000000000000:function:local-${task}`;
 
 export async function runWorkflowLocally(
@@ -96,7 +99,16 @@ export async function runWorkflowLocally(
   const arns = Object.fromEntries(
     Object.keys(TASK_SUBSTITUTIONS).map((t) => [t, LOCAL_ARN(t as TaskLambda)]),
   ) as Record<TaskLambda, string>;
-  const definition = substituteTaskArns(text, arns) as { States: Record<string, StateDefinition> };
+  const definition = substituteTaskArns(text, arns) as {
+    States: Record<string, StateDefinition>;
+    TimeoutSeconds?: number;
+  };
+  // The library arms a real-time timer of TimeoutSeconds, and Node fires a timer longer than
+  // 2^31-1 ms (24.8 days: the cluster upgrade's timeout is longer) at once. A local run lasts
+  // milliseconds: cap the timer there (each definition's own timeout is asserted by its tests).
+  if (definition.TimeoutSeconds !== undefined) {
+    definition.TimeoutSeconds = Math.min(definition.TimeoutSeconds, MAX_TIMER_SECONDS);
+  }
   const states = allStates(definition.States);
   const taskOfArn = new Map(Object.entries(arns).map(([task, arn]) => [arn, task as TaskLambda]));
 

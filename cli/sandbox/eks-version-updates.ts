@@ -76,6 +76,8 @@ export class EmulatedEksVersions {
   private readonly clusters = new Map<string, Versions>();
   private readonly nodegroups = new Map<string, Versions>();
   private readonly runs: EmulatedUpdate[] = [];
+  /** AMI releases published by publishRelease(), by Kubernetes version. */
+  private readonly published = new Map<string, string>();
   private readonly motoClients = new Map<string, EKSClient>();
   private removeRules: RemoveRule = () => undefined;
   private updateCount = 0;
@@ -87,7 +89,13 @@ export class EmulatedEksVersions {
   ) {
     this.clusterUpdateSeconds = options.clusterUpdateSeconds ?? 600;
     this.nodegroupUpdateSeconds = options.nodegroupUpdateSeconds ?? 900;
-    this.latestRelease = options.latestReleaseVersion ?? defaultRelease;
+    const latest = options.latestReleaseVersion ?? defaultRelease;
+    this.latestRelease = (version, now) => this.published.get(version) ?? latest(version, now);
+  }
+
+  /** EKS publishes a new AMI release of `version`: a node patch (or a version update to it) moves there. */
+  publishRelease(version: string, releaseVersion: string): void {
+    this.published.set(version, releaseVersion);
   }
 
   /** Serves the update APIs and rewrites the describes on `proxy` (again after a proxy.reset()). */

@@ -84,13 +84,13 @@ export class ExecutorBridge {
    * The task Lambdas as one run calls them: tracked (whenTasksIdle), and telling the run which
    * region each call works on (a maintenance run goes from region to region).
    */
-  private tasksFor(onRegion: (region: string) => Promise<void>): Record<TaskLambda, TaskHandler> {
+  private tasksFor(onRegion: (region: string) => void): Record<TaskLambda, TaskHandler> {
     return Object.fromEntries(
       (Object.keys(this.deployedTasks) as TaskLambda[]).map((name) => [
         name,
-        async (input: unknown) => {
+        (input: unknown) => {
           const region = (input as { region?: unknown } | null)?.region;
-          if (typeof region === 'string') await onRegion(region);
+          if (typeof region === 'string') onRegion(region);
           return this.track(this.deployedTasks[name](input));
         },
       ]),
@@ -172,6 +172,9 @@ export class ExecutorBridge {
       // The steps since the last Wait state (or, in a maintenance run, since it moved to another
       // region), on one line; a wait of 0 s (moto's EKS is ACTIVE at once) is not shown.
       let stepsRegion = region;
+      // The region of the latest task call. The executor reports a state's entry once its task has
+      // begun (before the next one), so a state entered belongs to the region of the latest call.
+      let taskRegion = region;
       const flush = async (waitSeconds?: number) => {
         if (entered.length === 0) return;
         const states = entered.splice(0);
@@ -185,22 +188,21 @@ export class ExecutorBridge {
         });
         await this.deps.afterSteps?.().catch(() => undefined);
       };
-      const onRegion = async (taskRegion: string) => {
-        if (!regions.includes(taskRegion)) regions.push(taskRegion);
-        if (taskRegion === stepsRegion) return;
-        // The state being entered calls the task: it is the new region's first step.
-        const first = entered.pop();
-        await flush();
-        if (first) entered.push(first);
-        stepsRegion = taskRegion;
-      };
       const result = await runWorkflowLocally(this.deps.definitions[workflow], parsed, {
-        tasks: this.tasksFor(onRegion),
+        tasks: this.tasksFor((called) => {
+          if (!regions.includes(called)) regions.push(called);
+          taskRegion = called;
+        }),
         executionName: execution.name,
         executionId: execution.executionArn,
         msPerWaitSecond: this.deps.msPerWaitSecond,
         onStateEntered: (state) => {
-          if (this.steps[workflow].has(state)) entered.push(state);
+          if (!this.steps[workflow].has(state)) return;
+          if (taskRegion !== stepsRegion) {
+            void flush();
+            stepsRegion = taskRegion;
+          }
+          entered.push(state);
         },
         onWait: (seconds) => void flush(seconds),
       });

@@ -1,7 +1,8 @@
 /**
  * The simulator's HTML report, filled with what the sandbox observed: when each region's latency
  * record was in the zone (serving), from each scale-up's start to its scale-down's end (cluster
- * time), the decisions and the workflows' ends. The baselines (every region on, the oracle) come
+ * time), the decisions and the workflows' ends, and (--rollout-at) each region's edge
+ * configuration before and after the deploy. The baselines (every region on, the oracle) come
  * from the simulator run on the same trace: they are a model, and the report says so.
  */
 import { regionList, approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
@@ -14,6 +15,7 @@ import {
   type SimulationRun,
 } from '../../functions/domain/simulation/simulate';
 import { formatIsoUtc, type DemandTrace } from '../../functions/domain/simulation/trace';
+import { formatEdgeRollout, type EdgeRolloutObservation } from './edge-deploy';
 import type { TimelineEvent } from './timeline';
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -45,8 +47,8 @@ export function observedIntervals(
     if (e.kind === 'dns' && e.change === 'removed') close(serving, e.region, e.at);
     if (e.kind === 'decision' && e.outcome === 'started' && e.direction === 'up') open(cluster, e.region, e.at);
     // A scale-down that finished deleted the cluster; a failed scale-up rolled back what it created.
-    if (e.kind === 'execution' && (e.direction === 'down') === (e.status === 'SUCCEEDED'))
-      close(cluster, e.region, e.at);
+    const scaling = e.kind === 'execution' && (e.direction === 'up' || e.direction === 'down');
+    if (scaling && (e.direction === 'down') === (e.status === 'SUCCEEDED')) close(cluster, e.region, e.at);
   }
   return { serving, cluster };
 }
@@ -65,7 +67,7 @@ function reportEvents(events: TimelineEvent[]): SimulationEvent[] {
       if (lastRejection.get(e.region) === key) continue;
       lastRejection.set(e.region, key);
       out.push({ at, region: e.region, action: 'rejected', reason: `${e.direction ?? ''} (${e.source}): ${e.detail}` });
-    } else if (e.kind === 'execution' && e.status === 'SUCCEEDED') {
+    } else if (e.kind === 'execution' && e.status === 'SUCCEEDED' && (e.direction === 'up' || e.direction === 'down')) {
       lastRejection.delete(e.region);
       out.push({
         at,
@@ -152,7 +154,18 @@ const SANDBOX_NOTE =
   'moto creates EKS clusters at once, so provisioning is faster than in AWS. The "all regions on" and "oracle" rows and the grey bands ' +
   'come from the simulator&#39;s model on the same trace.</p>';
 
-/** The HTML report of a sandbox run. */
-export function renderSandboxReport(config: AutoscalerConfig, trace: DemandTrace, events: TimelineEvent[]): string {
-  return renderHtmlReport(observedRun(config, trace, events)).replace('<body>', `<body>\n${SANDBOX_NOTE}`);
+/** The HTML report of a sandbox run; with --rollout-at, each region's edge configuration before and after. */
+export function renderSandboxReport(
+  config: AutoscalerConfig,
+  trace: DemandTrace,
+  events: TimelineEvent[],
+  rollout?: EdgeRolloutObservation,
+): string {
+  const html = renderHtmlReport(observedRun(config, trace, events)).replace('<body>', `<body>\n${SANDBOX_NOTE}`);
+  if (!rollout) return html;
+  const [heading, ...rows] = formatEdgeRollout(rollout);
+  const section = `<h2>${escapeText(heading!.trim())}</h2>\n<pre>${rows.map((r) => escapeText(r.slice(4))).join('\n')}</pre>\n`;
+  return html.replace('<h2>Events', `${section}<h2>Events`);
 }
+
+const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -3,11 +3,14 @@
  * app for the configuration (the Lambda bundles and state machine definitions `cdk deploy` would
  * ship), creates in the emulator what the stacks would, plays a demand scenario on a simulated
  * clock through the bundled decision Lambda and reconciler, the synthesized workflow definitions
- * and the bundled task Lambdas, prints a live timeline, then summarizes what the emulator holds
- * and writes the HTML report. The Lambdas' AWS calls go through the AWS proxy (aws-proxy.ts),
+ * and the bundled task Lambdas (with --rollout-at, a deploy of a changed edge configuration
+ * midway, which the reconciler rolls out), prints a live timeline, then summarizes what the
+ * emulator holds and writes the HTML report. The Lambdas' AWS calls go through the AWS proxy (aws-proxy.ts),
  * the sandbox's own (the parts of the emulated cloud it plays) straight to the emulator.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
 import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
 import { controlStackName } from '../../functions/domain/naming';
+import type { MaintenanceKind, RegionState } from '../../functions/domain/region-state';
+import { StateStore } from '../../functions/adapters/state-store';
+import { shortConfigurationHash } from '../../functions/domain/edge-configuration';
 import { synthesizeDeployment, type SynthesizedDeployment } from '../../infra/synthesized-deployment';
 import { stampAlarmChangeTimes } from './alarm-change-times';
 import { AlarmWatch } from './alarm-watch';
@@ -34,7 +40,14 @@ import {
 import { ExecutorBridge, type ExecutionOutcome } from './executor-bridge';
 import { EDGE_AGENT_FILE } from '../../functions/domain/edge-manifests';
 import { EdgeDemand, prepareEdgeDemand, type EdgeDemandSetup } from './edge-demand';
-import { KubernetesApiDouble } from './kubernetes-api-double';
+import {
+  changedEdgeConfig,
+  formatEdgeRollout,
+  observeEdgeRollout,
+  rolloutOffsetMs,
+  type EdgeRolloutObservation,
+} from './edge-deploy';
+import { KubernetesApiDouble, LOAD_BALANCER_HEALTH_PATH } from './kubernetes-api-double';
 import { LatencyRecordWatch } from './latency-record-watch';
 import {
   lambdaEnvironmentVariables,
@@ -67,6 +80,8 @@ export interface SandboxOptions {
   synthesized?: SynthesizedDeployment;
   /** Where to write the HTML report; none when omitted. */
   reportPath?: string;
+  /** `HH:MM` (UTC, simulated): then a deploy of a changed edge configuration (edge-deploy.ts). */
+  rolloutAt?: string;
   write: Writer;
   /** Aborting stops the scenario at once and tears everything down. */
   signal?: AbortSignal;
@@ -78,11 +93,14 @@ export interface SandboxResult {
   config: AutoscalerConfig;
   /** The state machines in the emulator. */
   machines: ScalingStateMachines;
+  maintenanceMachines: Record<MaintenanceKind, string>;
   events: TimelineEvent[];
   executions: ExecutionOutcome[];
   /** Read at the end of a completed run. */
   emulator?: EmulatorState;
   counts: RunCounts;
+  /** With --rollout-at: each region's edge configuration at the deploy and at the end. */
+  edgeRollout?: EdgeRolloutObservation;
   reportPath?: string;
 }
 
@@ -171,6 +189,9 @@ interface PreparedSandbox {
   synthesizedHow: string;
   deployment: SandboxDeployment;
   lambdas: LocalLambdas;
+  /** The Lambdas' environment, and the directory of the configuration file it names. */
+  environment: Record<string, string>;
+  configDir: string;
   proxy: AwsFaultProxy;
   kubernetes: KubernetesApiDouble;
   /** Loaded before the simulated clock starts (it takes a second). */
@@ -189,7 +210,7 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
     : synthesizeForSandbox(options.config, options.write, cleanups);
   const moto = await startEmulator(options.motoEndpoint, options.config.homeRegion, cleanups);
   const deployment = await deployToEmulator(options.config, synthesized.definitions);
-  const { config, controlPlane, machines } = deployment;
+  const { config, controlPlane, machines, maintenanceMachines } = deployment;
   const proxy = await startAwsFaultProxy(moto);
   cleanups.push(() => proxy.close());
   // moto's EKS has no access entries: the proxy answers that API (the scale-up's EnsureClusterAccess).
@@ -198,6 +219,8 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
   installEksVersionUpdates(proxy, moto);
   const kubernetes = new KubernetesApiDouble();
   kubernetes.cloudController = loadBalancerController(config.prefix, moto);
+  // A changed Deployment's pods take a minute to roll (simulated), as a small one does.
+  kubernetes.deploymentRolloutSeconds = 60;
   const kubernetesUrl = await kubernetes.start();
   cleanups.push(() => kubernetes.stop());
   const configDir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-sandbox-config-'));
@@ -206,7 +229,9 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
     configFile: writeLambdaConfigFile(config, configDir),
     controlPlane,
     machines,
+    maintenanceMachines,
     kubernetesApiUrl: `${kubernetesUrl}/clusters/{cluster}`,
+    edgeHealthUrl: `${kubernetesUrl}${LOAD_BALANCER_HEALTH_PATH}`,
     awsEndpoint: proxy.endpoint,
   });
   cleanups.push(setEnvironment(environment));
@@ -224,6 +249,8 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
     synthesizedHow,
     deployment,
     lambdas,
+    environment,
+    configDir,
     proxy,
     kubernetes,
     edgeDemandSetup,
@@ -248,12 +275,70 @@ function edgeDemandOf(
     setup: edgeDemandSetup,
     clock,
     kubernetes,
-    collect: lambdas.collect,
+    // The collector of the latest deploy.
+    collect: (event) => lambdas.collect!(event),
     servingRegions: () => records.servingRegions,
     timeline,
   });
   cleanups.push(() => edgeDemand.stop());
   return edgeDemand;
+}
+
+/**
+ * --rollout-at: the deploy of a changed edge configuration. The Lambdas of the new deployment are
+ * new loads of the bundles reading the changed configuration; the executor bridge, the scenario
+ * and the collector call them from then on. What each region ran at the deploy is kept for the
+ * summary.
+ */
+class EdgeDeploy {
+  private deployed?: { observation: Omit<EdgeRolloutObservation, 'regions'>; atDeploy: RegionState[] };
+  private readonly store: StateStore;
+
+  constructor(
+    private readonly prepared: PreparedSandbox,
+    private readonly bridge: ExecutorBridge,
+    private readonly timeline: Timeline,
+    endpoint: string,
+  ) {
+    const { config, controlPlane } = prepared.deployment;
+    const dynamo = new DynamoDBClient({ region: config.homeRegion, endpoint, maxAttempts: 2 });
+    this.store = new StateStore(DynamoDBDocumentClient.from(dynamo), controlPlane.stateTableName);
+  }
+
+  async run(): Promise<void> {
+    const { deployment, lambdas, synthesized, environment, configDir } = this.prepared;
+    const { config } = deployment;
+    const desiredBefore = await this.desired();
+    const atDeploy = await this.store.getRegionStates(approvedRegions(config));
+    const { config: changed, description } = changedEdgeConfig(config);
+    writeLambdaConfigFile(changed, configDir);
+    Object.assign(lambdas, await loadBundledLambdas(synthesized, environment, config.prefix));
+    this.bridge.useTasks(lambdas.tasks);
+    const desiredAfter = await this.desired();
+    const deployedAt = Date.now();
+    this.deployed = { observation: { deployedAt, description, desiredBefore, desiredAfter }, atDeploy };
+    this.timeline.record({
+      kind: 'deploy',
+      at: deployedAt,
+      region: '-',
+      detail:
+        `cdk deploy of ${description}: the desired edge configuration is now ${shortConfigurationHash(desiredAfter)} ` +
+        `(was ${shortConfigurationHash(desiredBefore)}); nothing else is started, the reconciler's next pass rolls it out`,
+    });
+  }
+
+  /** Each region's configuration at the deploy and at the end; undefined when no deploy happened. */
+  observe(atEnd: RegionState[]): EdgeRolloutObservation | undefined {
+    return this.deployed && observeEdgeRollout(this.deployed.observation, this.deployed.atDeploy, atEnd);
+  }
+
+  /** The desired edge configuration, as the edge task of the deployment (the rollout's first step) tells it. */
+  private async desired(): Promise<string> {
+    const answer = (await this.prepared.lambdas.tasks.edgeTask({ action: 'describeDesiredEdge' })) as {
+      configuration: string;
+    };
+    return answer.configuration;
+  }
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
@@ -262,9 +347,14 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   try {
     const scenario = { ...options.scenario, trace: placeBeforeNow(options.scenario.trace, Date.now()) };
     const { trace } = scenario;
+    // A bad --rollout-at is refused before anything starts.
+    const rolloutAtMs =
+      options.rolloutAt === undefined
+        ? undefined
+        : trace.startMs + rolloutOffsetMs(options.rolloutAt, { startMs: trace.startMs, endMs: scenarioEndMs(trace) });
     const prepared = await prepareSandbox(options, cleanups);
     const { synthesized, deployment, lambdas, proxy, urls } = prepared;
-    const { config, controlPlane, machines } = deployment;
+    const { config, controlPlane, machines, maintenanceMachines } = deployment;
     const speed = options.msPerSimulatedMinute;
     for (const line of describeStart(prepared, scenario, speed)) write(line);
 
@@ -279,6 +369,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     const bridge = new ExecutorBridge({
       sfn: new SFNClient({ region: config.homeRegion, endpoint, maxAttempts: 2 }),
       machines,
+      maintenanceMachines,
       definitions: synthesized.definitions,
       tasks: lambdas.tasks,
       timeline,
@@ -302,8 +393,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       bridge,
       timeline,
       edgeDemand,
+      deploy: rolloutAtMs === undefined ? undefined : { atMs: rolloutAtMs, run: () => edgeDeploy.run() },
       signal: options.signal,
     });
+    const edgeDeploy = new EdgeDeploy(prepared, bridge, timeline, endpoint);
 
     const completed = await player.play();
     if (!completed) {
@@ -313,6 +406,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
         status: 'interrupted',
         config,
         machines,
+        maintenanceMachines,
         events: timeline.events,
         executions: bridge.outcomes,
         counts: runCounts(timeline.events, bridge.outcomes),
@@ -329,21 +423,25 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     const counts = runCounts(timeline.events, bridge.outcomes);
     write('');
     for (const line of formatEmulatorSummary(config, emulator, counts, clock.now())) write(line);
+    const edgeRollout = edgeDeploy.observe(emulator.regions);
+    if (edgeRollout) for (const line of formatEdgeRollout(edgeRollout)) write(line);
     let reportPath: string | undefined;
     if (options.reportPath) {
       reportPath = resolve(options.reportPath);
       mkdirSync(dirname(reportPath), { recursive: true });
-      writeFileSync(reportPath, renderSandboxReport(config, trace, timeline.events));
+      writeFileSync(reportPath, renderSandboxReport(config, trace, timeline.events, edgeRollout));
       write(`HTML report written to ${reportPath}`);
     }
     return {
       status: 'completed',
       config,
       machines,
+      maintenanceMachines,
       events: timeline.events,
       executions: bridge.outcomes,
       emulator,
       counts,
+      edgeRollout,
       reportPath,
     };
   } finally {

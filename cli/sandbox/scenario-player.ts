@@ -4,7 +4,8 @@
  * with demand.source external, the user's publisher puts them) into CloudWatch (the emulator), the alarms
  * are evaluated at the end of their periods, each state change goes to the bundled decision
  * Lambda, the bundled reconciler runs on its schedule, and the executor bridge runs every workflow
- * execution they start. The timeline shows it all as it happens.
+ * execution they start; a deploy of a changed configuration (--rollout-at) happens at its time.
+ * The timeline shows it all as it happens.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,8 @@ export interface ScenarioPlayerDeps {
   timeline: Timeline;
   /** With demand.source edge-counters: the users reach the edges' counters and the collector publishes. */
   edgeDemand?: EdgeDemand;
+  /** A `cdk deploy` at a simulated time (at the end of the period it falls in, before that pass of the reconciler). */
+  deploy?: { atMs: number; run(): Promise<void> };
   signal?: AbortSignal;
 }
 
@@ -40,7 +43,12 @@ export class ScenarioPlayer {
   /** Elastic regions whose publisher is silent, since when. */
   private silentSince = new Map<string, number>();
 
-  constructor(private readonly deps: ScenarioPlayerDeps) {}
+  /** The deploy still to come. */
+  private deploy: ScenarioPlayerDeps['deploy'];
+
+  constructor(private readonly deps: ScenarioPlayerDeps) {
+    this.deploy = deps.deploy;
+  }
 
   /** Plays every period; returns false when interrupted. */
   async play(): Promise<boolean> {
@@ -65,6 +73,10 @@ export class ScenarioPlayer {
       await this.reconciler;
       await this.deps.bridge.whenTasksIdle();
       clock.advanceTo(endMs, endMs + stepMs - 1);
+      if (this.deploy && endMs >= this.deploy.atMs) {
+        await this.deploy.run();
+        this.deploy = undefined;
+      }
       await this.publish(period);
       await this.evaluateAlarms(endMs);
       if ((endMs - trace.startMs) % reconcileMs === 0) this.reconciler = this.reconcile(endMs);

@@ -50,6 +50,28 @@ const thresholdOverride = z.strictObject({
   scaleDown: alarmRule.partial().optional(),
 });
 
+/**
+ * An EventBridge Scheduler expression for the node patches: cron(minutes hours day-of-month month
+ * day-of-week year), or rate(N days). A patch replaces every node (10-30 minutes a region), so
+ * rates under a day are refused.
+ */
+const nodePatchScheduleSchema = z
+  .string()
+  .regex(/^(cron\(\S+( \S+){5}\)|rate\(\d+ (minutes?|hours?|days?)\))$/, {
+    error:
+      'is not an EventBridge Scheduler expression; fix: use cron(minutes hours day-of-month month day-of-week year), e.g. "cron(0 4 ? * SUN *)" (Sundays 04:00 UTC), or "rate(7 days)"',
+    abort: true,
+  })
+  .refine((expression) => !/^rate\(\d+ (minutes?|hours?)\)$/.test(expression) || rateHours(expression) >= 24, {
+    error:
+      'patches more often than once a day, and each patch replaces every node; fix: use at least "rate(1 day)", e.g. "cron(0 4 ? * SUN *)"',
+  });
+
+function rateHours(expression: string): number {
+  const [, amount = '0', unit = ''] = /^rate\((\d+) (\w+)\)$/.exec(expression) ?? [];
+  return unit.startsWith('minute') ? Number(amount) / 60 : Number(amount);
+}
+
 /** Node 22 on Alpine from ECR Public (a mirror of Docker Hub's official image), pinned by digest. */
 export const DEFAULT_COUNTER_IMAGE =
   'public.ecr.aws/docker/library/node:22-alpine@sha256:8094c002d08262dba12645a3b4a15cd6cd627d30bc782f53229a2ec13ee22a00';
@@ -129,6 +151,12 @@ export const configSchema = z
       adminRoleArns: adminRoleArnsSchema,
       /** Who may reach the public Kubernetes API endpoint (cluster-security-config.ts says why the default is open). */
       endpointPublicAccessCidrs: endpointPublicAccessCidrsSchema,
+      /**
+       * When the nodes of every ACTIVE region move to the latest AMI release of their Kubernetes
+       * version (the cluster upgrade workflow with patchNodes): an EventBridge Scheduler expression,
+       * in UTC. Left out: nodes are replaced only by a version upgrade.
+       */
+      nodePatchSchedule: nodePatchScheduleSchema.optional(),
     }),
     edge: edgeSchema,
     /** Where the demand signal (`ActiveUsers` per approved region) comes from. */

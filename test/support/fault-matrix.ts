@@ -37,6 +37,11 @@ const KUBERNETES: Call = { name: 'Kubernetes API', kubernetes: true };
 export const SCALE_UP_CALLS: Call[] = [
   aws('eks', 'DescribeCluster', ELASTIC),
   aws('eks', 'CreateCluster', ELASTIC),
+  // The cluster's access entries (served by the proxy: moto has none).
+  aws('sts', 'GetCallerIdentity', ELASTIC),
+  aws('eks', 'ListAccessEntries', ELASTIC),
+  aws('eks', 'CreateAccessEntry', ELASTIC),
+  aws('eks', 'AssociateAccessPolicy', ELASTIC),
   aws('eks', 'DescribeNodegroup', ELASTIC),
   aws('eks', 'CreateNodegroup', ELASTIC),
   KUBERNETES,

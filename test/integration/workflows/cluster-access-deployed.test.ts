@@ -41,7 +41,9 @@ describeWithMoto('cluster access: synthesized scale-up, bundled Lambdas, emulate
   it('leaves the operator role cluster admin through its access entry, and the cluster encrypting its secrets', async () => {
     const up = await world.run('scaleUp', ELASTIC);
     expect(up.status).toBe('SUCCEEDED');
-    expect(up.statesEntered.indexOf('EnsureClusterAccess')).toBeLessThan(up.statesEntered.indexOf('ApplyEdge'));
+    const access = up.statesEntered.indexOf('EnsureClusterAccess');
+    expect(access).toBeGreaterThan(0);
+    expect(access).toBeLessThan(up.statesEntered.indexOf('ApplyEdge'));
 
     const cluster = await emulatedCluster();
     expect(world.accessEntries.list(cluster)).toEqual([OPERATOR]);

@@ -9,9 +9,11 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EDGE_HEALTH_URL_OVERRIDE_ENV } from '../../../functions/adapters/edge-health';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName } from '../../../functions/domain/naming';
+import { synthesizedDeployment } from '../../support/deployed-lambdas';
 import { startDeployedWorkflows, type DeployedWorkflows } from '../../support/deployed-workflows';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
 
@@ -85,6 +87,12 @@ describeWithMoto('edge rollout: synthesized definition, bundled Lambdas, emulate
   afterAll(async () => {
     await new Promise((resolve) => notifications?.server.close(resolve));
     await world?.stop();
+  });
+
+  it('asks the load balancers of the double only because the test says so: the deployment never sets the override', () => {
+    for (const lambda of Object.values(synthesizedDeployment().lambdas)) {
+      expect(lambda.environmentKeys).not.toContain(EDGE_HEALTH_URL_OVERRIDE_ENV);
+    }
   });
 
   it('records the configuration each region got from its scale-up', async () => {
