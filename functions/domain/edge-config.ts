@@ -4,6 +4,7 @@
  * paths), each rule's TTL, cache key and serve-stale setting configurable; the origin's timeouts;
  * TLS at the load balancer; the cache hit-rate alarm. Pure (zod only).
  */
+import { MAX_CANARY_BAKE_SECONDS } from './phase-deadlines';
 import { z } from 'zod';
 import { CACHE_KEY_TEMPLATES, type CacheKeyKind } from './edge-agent-contract';
 import { positiveInt, positiveSeconds } from './validation';
@@ -224,9 +225,8 @@ export const edgeSchema = z.strictObject({
       canaryRegion: z.string().optional(),
       /** How long the canary must stay healthy before the other regions are updated. */
       canaryBakeSeconds: positiveSeconds(300)
-        .max(3600, {
-          error:
-            "must be at most 3600 (one hour), which the rollout workflow's timeout allows for; fix: use for example 300",
+        .max(MAX_CANARY_BAKE_SECONDS, {
+          error: `must be at most ${MAX_CANARY_BAKE_SECONDS} (one hour), which the rollout workflow's timeout allows for; fix: use for example 300`,
         })
         .default(300),
     })

@@ -91,6 +91,8 @@ export function planMaintenance(
   const chosen: string[] = [];
   for (const region of named ?? approved) {
     const state = byRegion.get(region);
+    // A region that is down is out of scope, not skipped: named in no summary unless asked for.
+    if ((state?.status ?? 'INACTIVE') === 'INACTIVE' && named === undefined) continue;
     const skip = skipReason(state, kind, target, { named: named !== undefined, input });
     if (skip) skipped.push({ region, reason: skip });
     else chosen.push(region);

@@ -60,13 +60,8 @@ describe('planMaintenance', () => {
       regions: ['ap-southeast-1', 'ap-northeast-1', 'us-east-1', 'eu-west-1'],
       canary: 'ap-southeast-1',
       canaryBakeSeconds: 300,
-      skipped: [
-        { region: 'sa-east-1', reason: `already at ${NEW}` },
-        {
-          region: 'ap-south-1',
-          reason: 'INACTIVE, not ACTIVE: a region that comes up gets the target from its scale-up',
-        },
-      ],
+      // ap-south-1 is INACTIVE: out of scope, so in no summary.
+      skipped: [{ region: 'sa-east-1', reason: `already at ${NEW}` }],
       reason: 'new origin',
       requestedBy: 'operator',
       patchNodes: false,
@@ -109,16 +104,21 @@ describe('planMaintenance', () => {
     expect(upgrade.regions[0]).toBe('ap-southeast-1');
   });
 
-  it('regions missing from the state table are INACTIVE, and skipped', () => {
+  it('regions missing from the state table are INACTIVE: out of scope unless named, then skipped with the reason', () => {
     const plan = planMaintenance(config, 'edgeRollout', NEW, input(), [state('us-east-1', 'ACTIVE')]);
     expect(plan.regions).toEqual(['us-east-1']);
-    expect(plan.skipped.map((s) => s.region)).toEqual([
-      'eu-west-1',
-      'ap-southeast-1',
-      'ap-northeast-1',
-      'sa-east-1',
-      'ap-south-1',
+    expect(plan.skipped).toEqual([]);
+    const named = planMaintenance(config, 'edgeRollout', NEW, input({ regions: ['sa-east-1'] }), []);
+    expect(named.regions).toEqual([]);
+    expect(named.skipped).toEqual([
+      { region: 'sa-east-1', reason: 'INACTIVE, not ACTIVE: a region that comes up gets the target from its scale-up' },
     ]);
+  });
+
+  it('names regions on their way up or down, or FAILED, among the skipped', () => {
+    const states = [state('us-east-1', 'ACTIVE'), state('sa-east-1', 'PROVISIONING'), state('ap-south-1', 'FAILED')];
+    const plan = planMaintenance(config, 'edgeRollout', NEW, input(), states);
+    expect(plan.skipped.map((s) => s.region)).toEqual(['sa-east-1', 'ap-south-1']);
   });
 
   it('maintains a named region even when it runs the target, and only the named ones', () => {
