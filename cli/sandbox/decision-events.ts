@@ -63,6 +63,10 @@ export function reconcileActionEvent(action: ReconcileAction, at: number, askedD
             detail: action.detail.slice(cut + 2),
           };
     }
+    case 'edge-rollout-started':
+    case 'cluster-upgrade-started':
+      // One execution for several regions: its detail names them, its steps show each.
+      return { kind: 'reconciler', at, region: '-', action: action.action, detail: action.detail };
     default:
       return { kind: 'reconciler', at, region: action.region, action: action.action, detail: action.detail };
   }

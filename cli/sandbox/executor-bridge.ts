@@ -20,7 +20,7 @@ import { listRunningMaintenance } from '../../functions/adapters/maintenance-exe
 import type { MaintenanceKind } from '../../functions/domain/region-state';
 import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
 import { runWorkflowLocally, type TaskHandler, type WorkflowDefinition } from '../../workflows/run-locally';
-import type { Timeline, WorkflowKind } from './timeline';
+import type { Timeline, TimelineEvent, WorkflowKind } from './timeline';
 
 export interface ExecutionOutcome {
   executionArn: string;
@@ -175,17 +175,31 @@ export class ExecutorBridge {
       // The region of the latest task call. The executor reports a state's entry once its task has
       // begun (before the next one), so a state entered belongs to the region of the latest call.
       let taskRegion = region;
+      // A poll that finds nothing new and waits again is shown once, then counted (`repeats`).
+      let shown: { key: string; event: Extract<TimelineEvent, { kind: 'workflow' }>; repeats: number } | undefined;
+      const showRepeats = () => {
+        if (shown?.repeats) timeline.record({ ...shown.event, at: Date.now(), repeats: shown.repeats });
+        shown = undefined;
+      };
       const flush = async (waitSeconds?: number) => {
         if (entered.length === 0) return;
         const states = entered.splice(0);
-        timeline.record({
-          kind: 'workflow',
-          at: Date.now(),
-          region: stepsRegion,
-          direction: kind,
-          states,
-          waitSeconds: waitSeconds || undefined,
-        });
+        const key = `${stepsRegion}|${states.join('>')}|${waitSeconds ?? ''}`;
+        if (shown?.key === key) {
+          shown.repeats += 1;
+        } else {
+          showRepeats();
+          const event = {
+            kind: 'workflow' as const,
+            at: Date.now(),
+            region: stepsRegion,
+            direction: kind,
+            states,
+            waitSeconds: waitSeconds || undefined,
+          };
+          timeline.record(event);
+          shown = { key, event, repeats: 0 };
+        }
         await this.deps.afterSteps?.().catch(() => undefined);
       };
       const result = await runWorkflowLocally(this.deps.definitions[workflow], parsed, {
@@ -207,6 +221,7 @@ export class ExecutorBridge {
         onWait: (seconds) => void flush(seconds),
       });
       await flush();
+      showRepeats();
       outcome = { status: result.status, error: result.error, cause: result.cause };
     } catch (error) {
       outcome = { status: 'FAILED', error: (error as Error).name, cause: (error as Error).message };

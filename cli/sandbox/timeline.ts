@@ -23,7 +23,16 @@ export type TimelineEvent =
       executionName?: string;
     }
   | { kind: 'reconciler'; at: number; region: string; action: string; detail: string }
-  | { kind: 'workflow'; at: number; region: string; direction: WorkflowKind; states: string[]; waitSeconds?: number }
+  | {
+      kind: 'workflow';
+      at: number;
+      region: string;
+      direction: WorkflowKind;
+      states: string[];
+      waitSeconds?: number;
+      /** The same steps and wait came this many more times in a row (a poll that waits again). */
+      repeats?: number;
+    }
   | { kind: 'dns'; at: number; region: string; change: 'added' | 'removed' | 'changed'; target: string }
   | {
       kind: 'execution';
@@ -63,8 +72,11 @@ export function describeEvent(event: TimelineEvent): string {
     }
     case 'reconciler':
       return `reconciler ${event.action}: ${event.detail}`;
-    case 'workflow':
-      return `${event.direction}: ${event.states.join(' > ')}${event.waitSeconds !== undefined ? `, then waits ${event.waitSeconds} s` : ''}`;
+    case 'workflow': {
+      const wait = event.waitSeconds !== undefined ? `, then waits ${event.waitSeconds} s` : '';
+      const again = event.repeats ? `, ${event.repeats} more time${event.repeats > 1 ? 's' : ''}` : '';
+      return `${event.direction}: ${event.states.join(' > ')}${wait}${again}`;
+    }
     case 'dns':
       return `${{ added: '+', removed: '-', changed: '~' }[event.change]} latency record ${event.region} -> ${event.target}`;
     case 'execution':
@@ -77,7 +89,8 @@ export function describeEvent(event: TimelineEvent): string {
 }
 
 export function formatEvent(event: TimelineEvent): string {
-  return `${formatSimulatedTime(event.at)}  ${event.kind.padEnd(KIND_WIDTH)}${event.region.padEnd(REGION_WIDTH)} ${describeEvent(event)}`;
+  // A kind as wide as its column ("reconciler") still gets a space before the region.
+  return `${formatSimulatedTime(event.at)}  ${event.kind.padEnd(KIND_WIDTH - 1)} ${event.region.padEnd(REGION_WIDTH)} ${describeEvent(event)}`;
 }
 
 export class Timeline {

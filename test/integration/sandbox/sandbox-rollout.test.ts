@@ -21,6 +21,7 @@ const DEPLOY_AT = START + 40 * MINUTE;
 const ELASTIC = 'ap-southeast-1';
 const ALWAYS_ON = ['us-east-1', 'eu-west-1'];
 const PERIODS = 80;
+const HOME = 'us-west-2';
 
 const constant = (users: number) => new Float64Array(PERIODS).fill(users);
 /** 80 minutes: the elastic region's users rise above its scale-up threshold (500) at 00:05 and stay. */
@@ -49,7 +50,9 @@ describeWithMoto(
       await useEmulator();
       const config = exampleConfig((raw) => {
         raw.prefix = uniquePrefix('sbroll');
-        raw.regions.elastic = [ELASTIC, 'sa-east-1'];
+        // A home region of its own: the other sandbox suite's alarms read ActiveUsers in us-east-1.
+        raw.homeRegion = HOME;
+        raw.regions.elastic = [ELASTIC];
       });
       result = await runSandbox({
         config,
@@ -96,7 +99,7 @@ describeWithMoto(
       expect(steps.flatMap((e) => e.states)).toEqual(
         expect.arrayContaining(['ApplyEdge', 'CheckHealth', 'FinishRegion']),
       );
-      const { executions = [] } = await new SFNClient({ region: 'us-east-1' }).send(
+      const { executions = [] } = await new SFNClient({ region: HOME }).send(
         new ListExecutionsCommand({ stateMachineArn: result.maintenanceMachines.edgeRollout }),
       );
       expect(executions.map((e) => e.status)).toEqual(['ABORTED']);

@@ -102,8 +102,11 @@ describeWithMoto('cluster upgrade: synthesized definition, bundled Lambdas, emul
   }, 120_000);
 
   it('patches the nodes of every ACTIVE region to the latest AMI release of their version (patchNodes)', async () => {
-    const since = { [ELASTIC]: updatesIn(ELASTIC).length, [ALWAYS_ON]: updatesIn(ALWAYS_ON).length };
-    const releases = {
+    const since: Record<string, number> = {
+      [ELASTIC]: updatesIn(ELASTIC).length,
+      [ALWAYS_ON]: updatesIn(ALWAYS_ON).length,
+    };
+    const releases: Record<string, string | undefined> = {
       [ELASTIC]: (await versionsIn(ELASTIC)).release,
       [ALWAYS_ON]: (await versionsIn(ALWAYS_ON)).release,
     };
