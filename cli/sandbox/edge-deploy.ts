@@ -88,8 +88,8 @@ export function observeEdgeRollout(
 export function formatEdgeRollout(observation: EdgeRolloutObservation): string[] {
   const short = (hash?: string) => (hash ? shortConfigurationHash(hash) : 'none recorded');
   const lines = [
-    `  Edge rollout (--rollout-at ${formatSimulatedTime(observation.deployedAt)}: cdk deploy of ${observation.description}):`,
-    `    desired edge configuration ${short(observation.desiredBefore)} -> ${short(observation.desiredAfter)}`,
+    `Edge rollout (--rollout-at ${formatSimulatedTime(observation.deployedAt)}: cdk deploy of ${observation.description}):`,
+    `  desired edge configuration ${short(observation.desiredBefore)} -> ${short(observation.desiredAfter)}`,
   ];
   for (const r of observation.regions) {
     const how =
@@ -103,7 +103,7 @@ export function formatEdgeRollout(observation: EdgeRolloutObservation): string[]
               ? 'on it'
               : 'NOT reached';
     const change = `${r.before === undefined ? '-' : short(r.before)} -> ${r.after === undefined ? '-' : short(r.after)}`;
-    lines.push(`    ${r.region.padEnd(16)}${change.padEnd(31)}${how}`);
+    lines.push(`  ${r.region.padEnd(16)}${change.padEnd(31)}${how}`);
   }
   return lines;
 }

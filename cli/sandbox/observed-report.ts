@@ -164,7 +164,7 @@ export function renderSandboxReport(
   const html = renderHtmlReport(observedRun(config, trace, events)).replace('<body>', `<body>\n${SANDBOX_NOTE}`);
   if (!rollout) return html;
   const [heading, ...rows] = formatEdgeRollout(rollout);
-  const section = `<h2>${escapeText(heading!.trim())}</h2>\n<pre>${rows.map((r) => escapeText(r.slice(4))).join('\n')}</pre>\n`;
+  const section = `<h2>${escapeText(heading!.trim())}</h2>\n<pre>${rows.map((r) => escapeText(r.slice(2))).join('\n')}</pre>\n`;
   return html.replace('<h2>Events', `${section}<h2>Events`);
 }
 

@@ -164,7 +164,7 @@ function describeStart(prepared: PreparedSandbox, scenario: Scenario, msPerSimul
   const realSeconds = (trace.periods * trace.stepSeconds * msPerSimulatedMinute) / 60_000;
   return [
     `Local sandbox: moto AWS emulator at ${urls.moto}, Kubernetes API double at ${urls.kubernetes}`,
-    `Running what deploys: the ${Object.keys(prepared.synthesized.lambdas).length} Lambda bundles and both state machine definitions as synthesized ${synthesizedHow}`,
+    `Running what deploys: the ${Object.keys(prepared.synthesized.lambdas).length} Lambda bundles and the ${Object.keys(prepared.synthesized.definitions).length} state machine definitions as synthesized ${synthesizedHow}`,
     config.demand.source === 'edge-counters'
       ? 'Demand: synthetic clients reach the serving edges, whose counters count them; the bundled collector attributes and publishes ActiveUsers every minute'
       : 'Demand: published by the user (demand.source external), as publishDemand does',
@@ -424,7 +424,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     write('');
     for (const line of formatEmulatorSummary(config, emulator, counts, clock.now())) write(line);
     const edgeRollout = edgeDeploy.observe(emulator.regions);
-    if (edgeRollout) for (const line of formatEdgeRollout(edgeRollout)) write(line);
+    if (edgeRollout) for (const line of ['', ...formatEdgeRollout(edgeRollout)]) write(line);
     let reportPath: string | undefined;
     if (options.reportPath) {
       reportPath = resolve(options.reportPath);

@@ -137,6 +137,6 @@ export function decideMaintenanceTrigger(input: MaintenanceTriggerInput): Mainte
   return {
     action: 'start',
     regions: ready,
-    reason: `reconciler: ${described.join(', ')}, not ${wanted}; ${label} of ${ready.join(', ')}`,
+    reason: `${described.join(', ')}, not ${wanted}; ${label} of ${ready.join(', ')}`,
   };
 }

@@ -103,23 +103,20 @@ export async function runClusterAction(
   }
 }
 
-export const handler = lambdaHandler(
-  clusterTaskSchema,
-  async (input: ClusterTaskInput): Promise<ClusterTaskResult> => {
-    const { config } = runtime();
-    const { region, action } = input;
-    const result = await runClusterAction(input, {
-      config,
-      eks: eksClient(region),
-      ssm: ssmClient(region),
-      sts: stsClient(region),
-      now: new Date(),
-    });
-    logger.info('Cluster task done', { action, region, cluster: clusterName(config.prefix, region), ...result });
-    recordCreationTime(input, result);
-    return result;
-  },
-);
+export const handler = lambdaHandler(clusterTaskSchema, async (input: ClusterTaskInput): Promise<ClusterTaskResult> => {
+  const { config } = runtime();
+  const { region, action } = input;
+  const result = await runClusterAction(input, {
+    config,
+    eks: eksClient(region),
+    ssm: ssmClient(region),
+    sts: stsClient(region),
+    now: new Date(),
+  });
+  logger.info('Cluster task done', { action, region, cluster: clusterName(config.prefix, region), ...result });
+  recordCreationTime(input, result);
+  return result;
+});
 
 /** The scale-up's poll that sees a cluster or nodegroup it created ACTIVE records how long the creation took. */
 function recordCreationTime(input: ClusterTaskInput, result: ClusterTaskResult): void {

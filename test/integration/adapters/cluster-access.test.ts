@@ -4,7 +4,7 @@
  * entries repaired, present ones untouched, and entries the autoscaler did not create left alone.
  * Unique prefix and region: other suites share moto.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { startAwsFaultProxy, type AwsFaultProxy } from '../../../cli/sandbox/aws-proxy';

@@ -76,7 +76,7 @@ describeWithMoto('reconciler against the emulator: maintenance of serving region
       {
         region: 'us-east-1, eu-west-1',
         action: 'edge-rollout-started',
-        detail: expect.stringContaining(`${ROLLOUT_NAME}: reconciler: us-east-1 runs an unrecorded configuration`),
+        detail: expect.stringContaining(`${ROLLOUT_NAME}: us-east-1 runs an unrecorded configuration`),
       },
     ]);
     expect(await executionNames(deps, 'edgeRollout')).toEqual([ROLLOUT_NAME]);

@@ -1,6 +1,7 @@
 /**
  * The sandbox's --rollout-at, a short run in-process against the integration project's moto
- * server: the always-on regions and one elastic region come up, then a deploy of a changed edge
+ * server (demand published directly, not counted at the edges: this suite is about the rollout):
+ * the always-on regions and one elastic region come up, then a deploy of a changed edge
  * configuration at 00:40 (simulated) reaches every ACTIVE region through the edge rollout the
  * reconciler starts by itself, one region at a time, the elastic one (the canary) first, without
  * a scale cycle. Played through what deploys (the integration setup's synthesized deployment).
@@ -20,11 +21,11 @@ const MINUTE = 60_000;
 const DEPLOY_AT = START + 40 * MINUTE;
 const ELASTIC = 'ap-southeast-1';
 const ALWAYS_ON = ['us-east-1', 'eu-west-1'];
-const PERIODS = 80;
+const PERIODS = 70;
 const HOME = 'us-west-2';
 
 const constant = (users: number) => new Float64Array(PERIODS).fill(users);
-/** 80 minutes: the elastic region's users rise above its scale-up threshold (500) at 00:05 and stay. */
+/** 70 minutes: the elastic region's users rise above its scale-up threshold (500) at 00:05 and stay. */
 const trace: DemandTrace = {
   startMs: START,
   stepSeconds: 60,
@@ -52,7 +53,9 @@ describeWithMoto(
         raw.prefix = uniquePrefix('sbroll');
         // A home region of its own: the other sandbox suite's alarms read ActiveUsers in us-east-1.
         raw.homeRegion = HOME;
-        raw.regions.elastic = [ELASTIC];
+        raw.regions.elastic = [ELASTIC, 'sa-east-1'];
+        // Published as a user's publisher would (fast): the edge counters have a suite of their own.
+        raw.demand = { source: 'external' };
       });
       result = await runSandbox({
         config,
@@ -120,11 +123,9 @@ describeWithMoto(
       const active = result.emulator!.regions.filter((s) => s.status === 'ACTIVE');
       expect(active.map((s) => s.edgeConfiguration)).toEqual(active.map(() => rollout.desiredAfter));
       expect(result.emulator!.locks).toEqual([]);
-      const summary = lines.slice(
-        lines.findIndex((l) => l.startsWith('  Edge rollout (--rollout-at 2026-03-01 00:40')),
-      );
+      const summary = lines.slice(lines.findIndex((l) => l.startsWith('Edge rollout (--rollout-at 2026-03-01 00:40')));
       expect(summary[1]).toBe(
-        `    desired edge configuration ${rollout.desiredBefore.slice(0, 12)} -> ${rollout.desiredAfter.slice(0, 12)}`,
+        `  desired edge configuration ${rollout.desiredBefore.slice(0, 12)} -> ${rollout.desiredAfter.slice(0, 12)}`,
       );
       expect(summary.slice(2, 5).every((l) => / -> .* rolled out at 2026-03-01 00:\d\d$/.test(l))).toBe(true);
     });

@@ -13,8 +13,12 @@ const purgeId = control.getLogicalId(control.cachePurge.purgeFunction.node.defau
 const operatorRoleId = control.getLogicalId(control.workflows.eksOperatorRole.node.defaultChild as CfnElement);
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown };
+// The operator role's policy continues in managed "overflow" policies past IAM's inline size limit.
 const operatorStatements = (): Statement[] =>
-  Object.values(template.findResources('AWS::IAM::Policy'))
+  [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ]
     .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: operatorRoleId }]))
     .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 

@@ -40,7 +40,11 @@ describe("the collection of the edge agents' counts (demand.source edge-counters
   });
 
   it('may put metric data in the EdgeAutoscaler namespace only', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    // A role's policy continues in managed "overflow" policies past IAM's inline size limit.
+    const policies = [
+      ...Object.values(template.findResources('AWS::IAM::Policy')),
+      ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+    ];
     const statements = policies.flatMap(
       (p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
     );

@@ -115,7 +115,9 @@ describe('without edge.tls.enabled', () => {
       const document = foundationDocument(stack);
       expect(Object.keys(document).sort()).toEqual([
         'clusterRoleArn',
+        'nodeLaunchTemplate',
         'nodeRoleArn',
+        'secretsKeyArn',
         'securityGroupIds',
         'subnetIds',
         'vpcId',

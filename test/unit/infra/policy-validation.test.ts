@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { approvedRegions } from '../../../functions/domain/config';
 import { AutoscalerLogGroup } from '../../../infra/autoscaler-log-group';
 import { POLICY_PLUGIN_NAME, acknowledgeControlTowerRule, addPolicyValidation } from '../../../infra/policy-validation';
+import { WORKFLOWS } from '../../../workflows/definitions';
 import { buildTestApp } from '../../support/app-factory';
 
 /** The parts of cdk.out/validation-report.json these tests read. */
@@ -126,8 +127,8 @@ describe('AWS Control Tower proactive controls (cfn-guard) on the app of the def
           )?.[1],
       );
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // Eight Lambdas and two state machines.
-    expect(groups).toHaveLength(10);
+    // Eight Lambdas and one per state machine (each workflow file).
+    expect(groups).toHaveLength(8 + Object.keys(WORKFLOWS).length);
     for (const group of groups) {
       expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
       expect(group.Properties.RetentionInDays).toBe(365);

@@ -97,11 +97,11 @@ describe('the deploy of a changed edge configuration', () => {
       { region: 'sa-east-1', before: undefined, after: AFTER },
     ]);
     expect(formatEdgeRollout(observation)).toEqual([
-      '  Edge rollout (--rollout-at 2026-11-20 12:00: cdk deploy of edge.cache.html.ttlSeconds 300 -> 600):',
-      '    desired edge configuration bbbbbbbbbbbb -> aaaaaaaaaaaa',
-      '    us-east-1       bbbbbbbbbbbb -> aaaaaaaaaaaa   rolled out at 2026-11-20 12:07',
-      '    eu-west-1       bbbbbbbbbbbb -> bbbbbbbbbbbb   NOT reached',
-      '    sa-east-1       - -> aaaaaaaaaaaa              not serving at the deploy; came up later on it',
+      'Edge rollout (--rollout-at 2026-11-20 12:00: cdk deploy of edge.cache.html.ttlSeconds 300 -> 600):',
+      '  desired edge configuration bbbbbbbbbbbb -> aaaaaaaaaaaa',
+      '  us-east-1       bbbbbbbbbbbb -> aaaaaaaaaaaa   rolled out at 2026-11-20 12:07',
+      '  eu-west-1       bbbbbbbbbbbb -> bbbbbbbbbbbb   NOT reached',
+      '  sa-east-1       - -> aaaaaaaaaaaa              not serving at the deploy; came up later on it',
     ]);
   });
 });

@@ -457,6 +457,26 @@ describe('cluster upgrade workflow (the deployed definition, executed locally)',
     expect(world.states.get('eu-west-1')).toMatchObject({ kubernetesVersion: '1.35' });
   });
 
+  it('goes on when the control plane reached the version by other means before its update started', async () => {
+    const world = new UpgradeWorld(config, '1.34');
+    const handlers = world.handlers();
+    const clusterTask = handlers.clusterTask;
+    handlers.clusterTask = async (input) => {
+      const { action, region } = input as { action: string; region: string };
+      // Someone upgraded the control plane by hand between the read and the update.
+      if (action === 'updateClusterVersion') world.clusters.get(region)!.version = '1.35';
+      return clusterTask(input);
+    };
+    const run = await runWorkflowLocally(
+      'clusterUpgrade',
+      { regions: ['eu-west-1'] },
+      { tasks: handlers, executionName: 'by-hand', onWait: (s) => void (world.now += s) },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.statesEntered).not.toContain('WaitForControlPlane');
+    expect(world.started).toEqual(['eu-west-1 nodegroup 1.35']);
+  });
+
   it('retries transient errors of each step, and a start whose response was lost finds its own update', async () => {
     const world = new UpgradeWorld(config, '1.34');
     for (const action of ['lockForMaintenance', 'readVersions', 'describeClusterUpdate', 'finishMaintenance']) {
@@ -620,6 +640,17 @@ describe('a failure stops the upgrade in the region it happened in and leaves la
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe(ERROR_NAMES.resourceFailed);
     expect(run.statesEntered.slice(-3)).toEqual(['RegionFailed', 'NotifyStopped', 'UpgradeStopped']);
+  });
+
+  it('a stop summary that cannot be sent still ends with the region error', async () => {
+    const world = new UpgradeWorld(config);
+    world.script('ap-southeast-1', { failNext: 'cluster' });
+    world.inject('notifyMaintenance', { kind: 'permanent', error: new Error('SNS down (injected)') });
+    const run = await world.run({});
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ERROR_NAMES.resourceFailed);
+    expect(run.statesEntered.slice(-2)).toEqual(['NotifyStopped', 'UpgradeStopped']);
+    expect(world.notifications.map((n) => n.kind)).toEqual(['failed']);
   });
 
   it('a summary that cannot be sent fails the run after every region was handled', async () => {
