@@ -134,6 +134,7 @@ export class ControlPlaneStack extends Stack {
     this.workflowFailureAlarm = new WorkflowFailureAlarm(this, 'WorkflowFailureAlarm', {
       prefix,
       ...workflows,
+      maintenance: [this.workflows.edgeRollout, this.workflows.clusterUpgrade],
       notifications: this.notifications,
     });
     this.dashboard = new AutoscalerDashboard(this, 'Dashboard', {

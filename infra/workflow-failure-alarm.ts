@@ -1,6 +1,7 @@
 /**
- * One alarm on the scaling workflows' executions that ended badly: FAILED or TIMED_OUT, in either
- * workflow, at least once in 5 minutes. Its action is the notification topic.
+ * One alarm on the workflows' executions that ended badly: FAILED or TIMED_OUT, in any workflow
+ * (scale-up, scale-down, edge rollout, cluster upgrade), at least once in 5 minutes. Its action is
+ * the notification topic.
  *
  * It sees what the task Lambdas cannot report themselves: an execution whose FailScaling step
  * could not run, or one stopped by the workflow timeout with the region still locked. (A failed
@@ -20,6 +21,8 @@ export interface WorkflowFailureAlarmProps {
   prefix: string;
   scaleUp: sfn.IStateMachine;
   scaleDown: sfn.IStateMachine;
+  /** The maintenance workflows (edge rollout, cluster upgrade), watched the same way. */
+  maintenance: sfn.IStateMachine[];
   notifications: sns.ITopic;
 }
 
@@ -32,22 +35,25 @@ export class WorkflowFailureAlarm extends Construct {
     super(scope, id);
     const sum = { period: PERIOD, statistic: cloudwatch.Stats.SUM };
     // FILL(…, 0): a workflow without failures publishes no datapoint, which must not blank the sum.
+    const watched = [props.scaleUp, props.scaleDown, ...props.maintenance];
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    watched.forEach((machine, i) => {
+      usingMetrics[`failed${i}`] = machine.metricFailed(sum);
+      usingMetrics[`timedOut${i}`] = machine.metricTimedOut(sum);
+    });
     const failures = new cloudwatch.MathExpression({
-      expression: 'FILL(upFailed, 0) + FILL(downFailed, 0) + FILL(upTimedOut, 0) + FILL(downTimedOut, 0)',
-      usingMetrics: {
-        upFailed: props.scaleUp.metricFailed(sum),
-        downFailed: props.scaleDown.metricFailed(sum),
-        upTimedOut: props.scaleUp.metricTimedOut(sum),
-        downTimedOut: props.scaleDown.metricTimedOut(sum),
-      },
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
       period: PERIOD,
-      label: 'Scaling executions failed or timed out',
+      label: 'Executions failed or timed out',
     });
     this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
       alarmName: workflowFailureAlarmName(props.prefix),
       alarmDescription:
-        'A scale-up or scale-down execution failed or timed out; see the failure notification, or the execution in ' +
-        'the Step Functions console (`regionctl history <region>`).',
+        'A scale-up, scale-down, edge rollout or cluster upgrade execution failed or timed out; see the failure ' +
+        'notification, or the execution in the Step Functions console (`regionctl history <region>`).',
       metric: failures,
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
