@@ -28,7 +28,7 @@ import { ResourceFailedError } from '../domain/errors';
 import { isOwned } from '../domain/lifecycle-rules';
 import type { ClusterAccessResult } from '../tasks/contract';
 import { callAws, isAwsError } from './aws-errors';
-import { describeEdgeCluster, notOwned } from './eks-cluster';
+import { API_SERVING_STATUSES, describeEdgeCluster, notOwned } from './eks-cluster';
 
 /** EKS answers these while the cluster or the entry is busy with another change. */
 const EKS_SETTLING = ['ResourceInUseException'];
@@ -39,6 +39,8 @@ export interface ClusterAccessSpec {
   clusterName: string;
   prefix: string;
   adminRoleArns: string[];
+  /** Leave a cluster that is missing or does not serve its API alone, instead of failing. */
+  onlyIfServing?: boolean;
 }
 
 /**
@@ -60,6 +62,9 @@ export async function ensureClusterAccess(
 ): Promise<ClusterAccessResult> {
   const { clusterName, prefix } = spec;
   const cluster = await describeEdgeCluster(eks, clusterName);
+  if (spec.onlyIfServing && !(cluster && API_SERVING_STATUSES.has(cluster.status))) {
+    return { created: [], repaired: [], removed: [], unchanged: [], leftAlone: [], notServing: true };
+  }
   if (!cluster) {
     throw new ResourceFailedError(
       `Cannot grant access to cluster ${clusterName}: it does not exist; fix: run the scale-up from the start`,

@@ -45,6 +45,9 @@ export const ACKNOWLEDGED_CLUSTER_CONTROLS = {
     'The public endpoint stays on: the cluster and edge task Lambdas run outside any VPC and reach the Kubernetes API over it. It admits only cluster.endpointPublicAccessCidrs and, with authentication mode API, only IAM roles that hold an access entry; the private endpoint is on for the nodes.',
 } as const;
 
+/** The cluster's API answers in these states; in any other the workload cannot be reached (or is gone). */
+export const API_SERVING_STATUSES: ReadonlySet<string> = new Set(['ACTIVE', 'UPDATING']);
+
 export interface EdgeCluster {
   name: string;
   status: string;

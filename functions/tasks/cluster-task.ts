@@ -89,6 +89,7 @@ export async function runClusterAction(
         clusterName: cluster,
         prefix,
         adminRoleArns: config.cluster.adminRoleArns,
+        onlyIfServing: input.onlyIfServing,
       });
     case 'readVersions':
       return readVersions(eks, versioned, input.target ?? config.cluster.kubernetesVersion);

@@ -206,9 +206,11 @@ export const clusterTaskSchema = z.discriminatedUnion('action', [
    * entries (AmazonEKSClusterAdminPolicy, cluster scope) on our ACTIVE cluster: creates what is
    * missing, repairs our entries, removes our entries of roles no longer configured, and leaves
    * entries it did not create alone. Run before anything talks to the Kubernetes API.
-   * Result: ClusterAccessResult. ResourceFailedError when the cluster is gone or cannot hold entries.
+   * Result: ClusterAccessResult. ResourceFailedError when the cluster is gone or cannot hold entries;
+   * with `onlyIfServing` (the scale-down, which must reach a cluster that may be gone or failed), a
+   * cluster that is missing or does not serve its API is left as it is (`notServing`).
    */
-  z.object({ action: z.literal('ensureClusterAccess'), region }),
+  z.object({ action: z.literal('ensureClusterAccess'), region, onlyIfServing: z.boolean().optional() }),
   // ---- cluster upgrade: control plane, then nodegroup, one minor version at a time (eks-version-updates.ts) ----
   /**
    * Reads the versions of our cluster and nodegroup (owner tag checked) and the next step towards
@@ -278,6 +280,8 @@ export interface ClusterAccessResult {
   unchanged: string[];
   /** Entries the autoscaler did not create (nodes' entries, entries made by hand): never changed. */
   leftAlone: string[];
+  /** onlyIfServing: the cluster is missing or does not serve its API, so nothing was looked at. */
+  notServing?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
+import { API_SERVING_STATUSES, describeEdgeCluster, type EdgeCluster } from '../adapters/eks-cluster';
 import { loadEdgeCertificateArn } from '../adapters/foundation';
 import { checkEdgeHealth, type HealthCheckOptions } from '../adapters/edge-health';
 import { findLoadBalancerByDnsName } from '../adapters/load-balancers';
@@ -43,8 +43,6 @@ import {
   type EdgeTaskInput,
 } from './contract';
 
-/** The cluster's API answers in these states; in any other the workload cannot be reached (or is gone). */
-const API_SERVING_STATUSES = new Set(['ACTIVE', 'UPDATING']);
 
 /** The actions on one region's edge (every action but describeDesiredEdge). */
 export type RegionalEdgeTaskInput = Exclude<EdgeTaskInput, { action: 'describeDesiredEdge' }>;

@@ -31,6 +31,7 @@ import {
 } from '../../../functions/domain/region-maintenance';
 import type { RegionState, RegionStatus } from '../../../functions/domain/region-state';
 import {
+  clusterTaskSchema,
   edgeTaskSchema,
   regionTaskSchema,
   type EdgeTaskInput,
@@ -120,12 +121,15 @@ class RolloutWorld {
 
   handlers(): Record<TaskLambda, TaskHandler> {
     const unused = async () => {
-      throw new Error('the edge rollout calls only the region and edge tasks');
+      throw new Error('the edge rollout calls only the region, cluster and edge tasks');
     };
     return {
       regionTask: this.task(regionTaskSchema, (input) => this.regionTask(input)),
       edgeTask: this.task(edgeTaskSchema, (input) => this.edgeTask(input)),
-      clusterTask: unused,
+      clusterTask: this.task(clusterTaskSchema, async (input) => {
+        if (input.action !== 'ensureClusterAccess') throw new Error(`the edge rollout does not call ${input.action}`);
+        return { created: [], repaired: [], removed: [], unchanged: ['the operator role'], leftAlone: [] };
+      }),
       dnsTask: unused,
     };
   }
@@ -501,6 +505,28 @@ describe('a failure stops the rollout, restores the region it happened in, and l
     expect(runs(world, 'rolloutEdge')).toEqual([]);
     expect(runs(world, 'restoreEdge')).toEqual([]);
     expect(world.notifications[0]!.text).toMatch(/\(unchanged\)$/);
+    expect(world.locks.size).toBe(0);
+  });
+});
+
+describe('cluster access before the Kubernetes API', () => {
+  it('ensures the access entries of each region after its lock and before its snapshot', async () => {
+    const world = new RolloutWorld(config);
+    const run = await world.run({ regions: ['eu-west-1'] });
+    expect(run.status).toBe('SUCCEEDED');
+    const calls = world.calls.filter((c) => c.endsWith(' eu-west-1')).map((c) => c.split(' ')[0]);
+    expect(calls.slice(0, 3)).toEqual(['lockForMaintenance', 'ensureClusterAccess', 'snapshotEdge']);
+  });
+
+  it('a cluster whose access cannot be ensured fails its region without touching its edge', async () => {
+    const world = new RolloutWorld(config);
+    world.inject('ensureClusterAccess', {
+      kind: 'permanent',
+      error: new ResourceFailedError('Cluster x authenticates with the aws-auth ConfigMap only'),
+    });
+    const run = await world.run({});
+    expect(run.status).toBe('FAILED');
+    expect(world.touched()).toEqual([]);
     expect(world.locks.size).toBe(0);
   });
 });

@@ -454,7 +454,7 @@ describe('the edgeRollout definition', () => {
           Next: 'RegionSkipped',
         });
         expectCatch(name, 'FailRegion', '$.error');
-      } else if (name === 'SnapshotEdge') expectCatch(name, 'FailRegion', '$.error');
+      } else if (name === 'EnsureClusterAccess' || name === 'SnapshotEdge') expectCatch(name, 'FailRegion', '$.error');
       else if (applied.has(name)) expectCatch(name, 'RestoreEdge', '$.error');
       // The restore's own failure is kept beside the region's error, which FailRegion reports.
       else if (name === 'RestoreEdge') expectCatch(name, 'FailRegion', '$.error.restore');
