@@ -26,6 +26,8 @@ export interface Deployment {
   purgeFunctionName?: string;
   /** Absent from a deployment older than edge rollouts. */
   edgeRolloutStateMachineArn?: string;
+  /** Absent from a deployment older than cluster upgrades. */
+  clusterUpgradeStateMachineArn?: string;
   config: AutoscalerConfig;
 }
 
@@ -63,6 +65,7 @@ export async function discoverDeployment(
     dashboardName: outputs.get(CONTROL_OUTPUTS.dashboardName),
     purgeFunctionName: outputs.get(CONTROL_OUTPUTS.purgeFunctionName),
     edgeRolloutStateMachineArn: outputs.get(CONTROL_OUTPUTS.edgeRolloutStateMachineArn),
+    clusterUpgradeStateMachineArn: outputs.get(CONTROL_OUTPUTS.clusterUpgradeStateMachineArn),
     config: await readDeployedConfig(clients, configParameterName, stackName, homeRegion),
   };
 }

@@ -11,7 +11,7 @@ import { validateConfig } from './commands/config-validate';
 import { DEFAULT_HISTORY_LIMIT, showHistory } from './commands/history';
 import { pauseRegion, resumeRegion } from './commands/pause';
 import { purgeCache } from './commands/purge';
-import { startRollout } from './commands/rollout';
+import { startRollout, startUpgrade } from './commands/maintenance';
 import { scaleDown, scaleUp } from './commands/scale';
 import { showStatus } from './commands/status';
 import type { ExitCode } from './exit-codes';
@@ -236,6 +236,35 @@ export function buildProgram(deps: ProgramDeps): Command {
     )
     .action((options, command: Command) =>
       run(command, undefined, (env) => startRollout(env, options, localConfiguration(deps.cwd))),
+    );
+
+  program
+    .command('upgrade')
+    .description(
+      'Start the cluster upgrade: bring the ACTIVE regions to cluster.kubernetesVersion, one region and one minor version at a time',
+    )
+    .option(
+      '--edge-region <code>',
+      'only this approved region, even if it already runs the version; repeat it for more (the global --region names the home region)',
+      collectRegionCodes,
+    )
+    .option(
+      '--patch-nodes',
+      'also move the nodes to the latest AMI release of their version (what the node patch schedule does)',
+    )
+    .option('--reason <text>', 'why (sent to the workflow, shown in its notifications)')
+    .option('--wait', 'follow the workflow step by step; exit non-zero with its cause if it fails')
+    .option('--json', 'print the started execution as JSON (with --wait: once it has ended, with its outcome)')
+    .addHelpText(
+      'after',
+      examples('regionctl upgrade', 'regionctl upgrade --edge-region eu-west-1 --patch-nodes --wait') +
+        '\nThe reconciler starts an upgrade by itself after a deploy that raises cluster.kubernetesVersion; a region\n' +
+        'whose upgrade failed is left to an operator: run this (with --edge-region for that region) once the cause is\n' +
+        'fixed. Each region is locked while it is upgraded (a region held by another workflow is skipped and retried\n' +
+        'later); a failure stops the upgrade (EKS cannot take a version back). Refused while one runs.\n',
+    )
+    .action((options, command: Command) =>
+      run(command, undefined, (env) => startUpgrade(env, options, localConfiguration(deps.cwd))),
     );
 
   const config = program.command('config').description('Work with the autoscaler configuration');

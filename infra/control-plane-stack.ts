@@ -171,6 +171,7 @@ export class ControlPlaneStack extends Stack {
       scaleUpStateMachineArn: this.workflows.scaleUp.stateMachineArn,
       scaleDownStateMachineArn: this.workflows.scaleDown.stateMachineArn,
       edgeRolloutStateMachineArn: this.workflows.edgeRollout.stateMachineArn,
+      clusterUpgradeStateMachineArn: this.workflows.clusterUpgrade.stateMachineArn,
       configParameterName: configParameter.parameterName,
       dashboardName: dashboardName(prefix),
       purgeFunctionName: this.cachePurge.purgeFunction.functionName,

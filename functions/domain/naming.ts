@@ -87,6 +87,7 @@ export const CONTROL_OUTPUTS = {
   scaleUpStateMachineArn: 'ScaleUpStateMachineArn',
   scaleDownStateMachineArn: 'ScaleDownStateMachineArn',
   edgeRolloutStateMachineArn: 'EdgeRolloutStateMachineArn',
+  clusterUpgradeStateMachineArn: 'ClusterUpgradeStateMachineArn',
   configParameterName: 'ConfigParameterName',
   dashboardName: 'DashboardName',
   purgeFunctionName: 'PurgeFunctionName',

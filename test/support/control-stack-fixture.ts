@@ -14,6 +14,7 @@ import {
   CONTROL_OUTPUTS,
   configParameterName,
   controlStackName,
+  clusterUpgradeStateMachineName,
   edgeRolloutStateMachineName,
   purgeFunctionName,
   scaleDownStateMachineName,
@@ -29,6 +30,7 @@ export interface EmulatedControlStack {
   scaleUpStateMachineArn: string;
   scaleDownStateMachineArn: string;
   edgeRolloutStateMachineArn: string;
+  clusterUpgradeStateMachineArn: string;
   configParameterName: string;
 }
 
@@ -51,11 +53,12 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
   await createStateTable(region, tableName);
   const sfn = new SFNClient(clientConfig);
   const roleArn = `arn:aws:iam::123456789012:role/${config.prefix}-workflow`;
-  const [up, down, rollout] = await Promise.all(
+  const [up, down, rollout, upgrade] = await Promise.all(
     [
       scaleUpStateMachineName(config.prefix),
       scaleDownStateMachineName(config.prefix),
       edgeRolloutStateMachineName(config.prefix),
+      clusterUpgradeStateMachineName(config.prefix),
     ].map((name) => sfn.send(new CreateStateMachineCommand({ name, roleArn, definition: PASS_DEFINITION }))),
   );
   const parameterName = configParameterName(config.prefix);
@@ -68,6 +71,7 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
     [CONTROL_OUTPUTS.scaleUpStateMachineArn]: up!.stateMachineArn!,
     [CONTROL_OUTPUTS.scaleDownStateMachineArn]: down!.stateMachineArn!,
     [CONTROL_OUTPUTS.edgeRolloutStateMachineArn]: rollout!.stateMachineArn!,
+    [CONTROL_OUTPUTS.clusterUpgradeStateMachineArn]: upgrade!.stateMachineArn!,
     [CONTROL_OUTPUTS.configParameterName]: parameterName,
     [CONTROL_OUTPUTS.dashboardName]: `${config.prefix}-autoscaler`,
     [CONTROL_OUTPUTS.purgeFunctionName]: purgeFunctionName(config.prefix),
@@ -89,6 +93,7 @@ export async function deployControlStack(config: AutoscalerConfig): Promise<Emul
     scaleUpStateMachineArn: up!.stateMachineArn!,
     scaleDownStateMachineArn: down!.stateMachineArn!,
     edgeRolloutStateMachineArn: rollout!.stateMachineArn!,
+    clusterUpgradeStateMachineArn: upgrade!.stateMachineArn!,
     configParameterName: parameterName,
   };
 }

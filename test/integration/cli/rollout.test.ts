@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { startRollout } from '../../../cli/commands/rollout';
+import { startRollout, startUpgrade } from '../../../cli/commands/maintenance';
 import { showStatus } from '../../../cli/commands/status';
 import { EXIT } from '../../../cli/exit-codes';
 import type { StatusReport } from '../../../cli/status-report';
@@ -55,7 +55,7 @@ describeWithMoto('regionctl rollout against the emulator', () => {
     const again = regionctlEnv(stack.config.prefix, new Date(NOW.getTime() + 60_000));
     expect(await startRollout(again, { edgeRegion: ['eu-west-1'] })).toBe(EXIT.refused);
     expect(again.out.errors).toEqual([
-      `regionctl: An edge rollout is already running: ${NAME}; fix: wait for it to end (regionctl status shows each region's configuration), then run this again`,
+      `regionctl: An edge rollout is already running: ${NAME}; fix: wait for it to end (regionctl status shows each region), then run this again`,
     ]);
     expect(await executions(stack.edgeRolloutStateMachineArn)).toHaveLength(1);
   });
@@ -123,5 +123,23 @@ describeWithMoto('regionctl rollout against the emulator', () => {
         '  eu-west-1       bbbbbbbbbbbb  pending rollout',
       ]),
     );
+  });
+
+  it('starts the cluster upgrade with the documented input, --patch-nodes included', async () => {
+    const stack = await deployment();
+    const env = regionctlEnv(stack.config.prefix, NOW);
+    expect(await startUpgrade(env, { edgeRegion: ['eu-west-1'], patchNodes: true })).toBe(EXIT.ok);
+    expect(env.out.errors).toEqual([]);
+    const [started] = await executions(stack.clusterUpgradeStateMachineArn);
+    expect(started!.name).toBe('upgrade-manual-20261121T100000Z');
+    const { input } = await sfn.send(new DescribeExecutionCommand({ executionArn: started!.executionArn }));
+    expect(JSON.parse(input!)).toEqual({
+      regions: ['eu-west-1'],
+      reason: 'cluster upgrade requested by an operator (regionctl)',
+      requestedBy: 'operator',
+      requestedAt: NOW.toISOString(),
+      patchNodes: true,
+    });
+    expect(await executions(stack.edgeRolloutStateMachineArn)).toEqual([]);
   });
 });

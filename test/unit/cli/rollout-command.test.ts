@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CommanderError } from 'commander';
 import type { CommandEnv } from '../../../cli/command-env';
-import { rolloutInput } from '../../../cli/commands/rollout';
+import { rolloutInput } from '../../../cli/commands/maintenance';
 import { EXIT, type ExitCode } from '../../../cli/exit-codes';
 import { buildProgram } from '../../../cli/program';
 import { exampleConfig } from '../../support/config-fixtures';

@@ -185,16 +185,16 @@ describe('WorkflowFailureAlarm', () => {
       }),
     });
 
-  it('fires on one failed or timed-out execution of either workflow in 5 minutes, and notifies the topic', () => {
-    const { scaleUp, scaleDown } = control.workflows;
+  it('fires on one failed or timed-out execution of any workflow in 5 minutes, and notifies the topic', () => {
+    const { scaleUp, scaleDown, edgeRollout, clusterUpgrade } = control.workflows;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'edgescale-workflow-failures',
-      Metrics: Match.arrayWith([
-        stateMachineMetric('ExecutionsFailed', scaleUp),
-        stateMachineMetric('ExecutionsFailed', scaleDown),
-        stateMachineMetric('ExecutionsTimedOut', scaleUp),
-        stateMachineMetric('ExecutionsTimedOut', scaleDown),
-      ]),
+      Metrics: Match.arrayWith(
+        [scaleUp, scaleDown, edgeRollout, clusterUpgrade].flatMap((machine) => [
+          stateMachineMetric('ExecutionsFailed', machine),
+          stateMachineMetric('ExecutionsTimedOut', machine),
+        ]),
+      ),
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,

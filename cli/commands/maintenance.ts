@@ -1,12 +1,17 @@
 /**
- * `regionctl rollout [--edge-region R]... [--reason TEXT] [--wait] [--json]`: starts the edge
- * rollout workflow, which brings the edge configuration this deployment renders to ACTIVE
- * regions one at a time, the canary first, and stops (restoring that region) at a failure.
- * Without --edge-region: every ACTIVE region not on it, including one whose last rollout of it
+ * The maintenance workflows by hand:
+ *   - `regionctl rollout [--edge-region R]... [--reason TEXT] [--wait] [--json]` starts the edge
+ *     rollout, which brings the edge configuration this deployment renders to ACTIVE regions one at
+ *     a time, the canary first, and stops (restoring that region) at a failure;
+ *   - `regionctl upgrade [--edge-region R]... [--patch-nodes] [--reason TEXT] [--wait] [--json]`
+ *     starts the cluster upgrade, which brings ACTIVE regions to cluster.kubernetesVersion one
+ *     region and one minor version at a time (with --patch-nodes, also the nodes to their
+ *     version's latest AMI release).
+ * Without --edge-region: every ACTIVE region not at the target, including one whose last run to it
  * failed (the reconciler leaves those to an operator). With --edge-region: those regions, even
- * when already on it (a re-apply). The regions are checked before any AWS call when ./cdk.json
- * holds the targeted deployment's configuration, and against the deployed one in any case.
- * (The option is --edge-region because the global --region names the home region.)
+ * when already at it. The regions are checked before any AWS call when ./cdk.json holds the
+ * targeted deployment's configuration, and against the deployed one in any case. (The option is
+ * --edge-region because the global --region names the home region.)
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { listRunningMaintenance, startMaintenanceExecution } from '../../functions/adapters/maintenance-executions';
@@ -14,16 +19,17 @@ import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/c
 import { InvalidRequestError } from '../../functions/domain/errors';
 import { CONTROL_OUTPUTS, maintenanceExecutionName } from '../../functions/domain/naming';
 import type { MaintenanceInputRaw } from '../../functions/domain/region-maintenance';
+import type { MaintenanceKind } from '../../functions/domain/region-state';
 import { CliError } from '../cli-error';
 import { reportingFailures, type CommandEnv } from '../command-env';
-import { discoverDeployment } from '../discovery';
+import { discoverDeployment, type Deployment } from '../discovery';
 import { WAIT_POLL_MS, watchExecution } from '../execution-watch';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { configurationOfTarget, type LocalConfiguration } from '../offline-checks';
 import { compactTime } from './scale';
 
 export interface RolloutOptions {
-  /** Roll out to these approved regions only (each even if already on the desired configuration). */
+  /** Only these approved regions (each even if already at the target). */
   edgeRegion?: string[];
   reason?: string;
   /** Follow the workflow until it ends; the exit code is its outcome. */
@@ -34,33 +40,84 @@ export interface RolloutOptions {
 /** The workflow input's reason is at most 500 characters (functions/domain/region-maintenance.ts). */
 const MAX_REASON_LENGTH = 500;
 
+export interface UpgradeOptions extends RolloutOptions {
+  /** Also move the nodes of regions already at the version to its latest AMI release. */
+  patchNodes?: boolean;
+}
+
+/** What differs between the two maintenance commands. */
+const COMMANDS = {
+  edgeRollout: {
+    title: 'edge rollout',
+    article: 'An',
+    output: CONTROL_OUTPUTS.edgeRolloutStateMachineArn,
+    stateMachine: (d: Deployment) => d.edgeRolloutStateMachineArn,
+    defaultReason: 'edge rollout requested by an operator (regionctl)',
+    everyRegion: 'every ACTIVE region not on the desired edge configuration, one at a time, the canary first',
+    namedRegions: 'each even if already on the desired configuration; one not ACTIVE is skipped',
+    follow: "follow it with regionctl status (each region's edge configuration), or run with --wait",
+  },
+  clusterUpgrade: {
+    title: 'cluster upgrade',
+    article: 'A',
+    output: CONTROL_OUTPUTS.clusterUpgradeStateMachineArn,
+    stateMachine: (d: Deployment) => d.clusterUpgradeStateMachineArn,
+    defaultReason: 'cluster upgrade requested by an operator (regionctl)',
+    everyRegion: 'every ACTIVE region below cluster.kubernetesVersion, one at a time, one minor version at a time',
+    namedRegions: 'each even if already at the version; one not ACTIVE is skipped',
+    follow: "follow it with regionctl status (each region's Kubernetes version), or run with --wait",
+  },
+} as const satisfies Record<MaintenanceKind, unknown>;
+
 export function startRollout(
   env: CommandEnv,
   options: RolloutOptions = {},
   local?: LocalConfiguration,
 ): Promise<ExitCode> {
+  return startMaintenance(env, 'edgeRollout', options, local);
+}
+
+export function startUpgrade(
+  env: CommandEnv,
+  options: UpgradeOptions = {},
+  local?: LocalConfiguration,
+): Promise<ExitCode> {
+  return startMaintenance(env, 'clusterUpgrade', options, local);
+}
+
+function startMaintenance(
+  env: CommandEnv,
+  kind: MaintenanceKind,
+  options: UpgradeOptions,
+  local?: LocalConfiguration,
+): Promise<ExitCode> {
+  const command = COMMANDS[kind];
+  const inputOf = (config: AutoscalerConfig, now: Date, source: string) => {
+    const input = rolloutInput(config, { ...options, reason: options.reason ?? command.defaultReason }, now, source);
+    return options.patchNodes ? { ...input, patchNodes: true } : input;
+  };
   return reportingFailures(env.out, async () => {
     const now = env.now();
     const localConfig = configurationOfTarget(env.target, local);
     // Before any AWS call, when the working folder holds the targeted deployment's configuration.
-    if (localConfig) rolloutInput(localConfig, options, now, local!.source);
+    if (localConfig) inputOf(localConfig, now, local!.source);
     const deployment = await discoverDeployment(env.clients, env.target);
-    const input = rolloutInput(deployment.config, options, now, 'the deployed configuration');
-    const stateMachineArn = deployment.edgeRolloutStateMachineArn;
+    const input = inputOf(deployment.config, now, 'the deployed configuration');
+    const stateMachineArn = command.stateMachine(deployment);
     if (!stateMachineArn) {
       throw new CliError(
-        `Stack ${deployment.stackName} has no output ${CONTROL_OUTPUTS.edgeRolloutStateMachineArn}: it was deployed before edge rollouts; fix: deploy this version ("npx cdk deploy --all")`,
+        `Stack ${deployment.stackName} has no output ${command.output}: it was deployed before this workflow existed; fix: deploy this version ("npx cdk deploy --all")`,
         EXIT.environment,
       );
     }
-    const [running] = await listRunningMaintenance(env.clients.sfn, { edgeRollout: stateMachineArn });
+    const [running] = await listRunningMaintenance(env.clients.sfn, { [kind]: stateMachineArn });
     if (running) {
       throw new CliError(
-        `An edge rollout is already running: ${running.name}; fix: wait for it to end (regionctl status shows each region's configuration), then run this again`,
+        `${command.article} ${command.title} is already running: ${running.name}; fix: wait for it to end (regionctl status shows each region), then run this again`,
         EXIT.refused,
       );
     }
-    const name = maintenanceExecutionName('edgeRollout', undefined, `manual-${compactTime(now)}`);
+    const name = maintenanceExecutionName(kind, undefined, `manual-${compactTime(now)}`);
     const started = await startMaintenanceExecution(env.clients.sfn, stateMachineArn, name, input);
     if (started.alreadyStarted) {
       throw new CliError(
@@ -71,15 +128,15 @@ export function startRollout(
     const execution = { name, arn: started.executionArn };
     if (options.json) return reportJson(env, execution, input, options.wait === true);
     const { out } = env;
-    out.line(`Started edge rollout: ${name}`);
+    out.line(`Started ${command.title}: ${name}`);
     out.line(
       input.regions
-        ? `  regions: ${input.regions.join(', ')} (each even if already on the desired configuration; one not ACTIVE is skipped)`
-        : '  regions: every ACTIVE region not on the desired edge configuration, one at a time, the canary first',
+        ? `  regions: ${input.regions.join(', ')} (${command.namedRegions})`
+        : `  regions: ${command.everyRegion}`,
     );
     out.line(`  execution: ${execution.arn}`);
     if (!options.wait) {
-      out.line("  follow it with regionctl status (each region's edge configuration), or run with --wait");
+      out.line(`  ${command.follow}`);
       return EXIT.ok;
     }
     return watchExecution(env, execution);
