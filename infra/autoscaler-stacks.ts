@@ -24,7 +24,7 @@ export function buildAutoscalerStacks(app: App, config: AutoscalerConfig): Autos
         env: envFor(region),
         config,
         region,
-        description: `Edge autoscaler foundation for ${region} (VPC, EKS roles); costs nothing while no cluster runs`,
+        description: `Edge autoscaler foundation for ${region} (VPC, EKS roles, secrets key, node launch template); about $1 a month (the KMS key) while no cluster runs`,
       }),
   );
   const control = new ControlPlaneStack(app, controlStackName(config.prefix), {

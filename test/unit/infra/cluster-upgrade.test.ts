@@ -43,6 +43,8 @@ describe('the cluster upgrade workflow in the control stack', () => {
   });
 
   it('has no node patch schedule unless cluster.nodePatchSchedule is set', () => {
+    const unscheduled = buildTestApp(exampleConfig((raw) => void delete raw.cluster.nodePatchSchedule));
+    const template = Template.fromStack(unscheduled.control);
     template.resourceCountIs('AWS::Scheduler::Schedule', 1); // the demand collection's only
     template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'edgescale-collect-demand' });
   });
