@@ -43,7 +43,6 @@ import {
   type EdgeTaskInput,
 } from './contract';
 
-
 /** The actions on one region's edge (every action but describeDesiredEdge). */
 export type RegionalEdgeTaskInput = Exclude<EdgeTaskInput, { action: 'describeDesiredEdge' }>;
 
