@@ -40,6 +40,7 @@ describeWithMoto('regionctl finds the deployed autoscaler', () => {
       dashboardName: `${stack.config.prefix}-autoscaler`,
       purgeFunctionName: `${stack.config.prefix}-purge-handler`,
       edgeRolloutStateMachineArn: stack.edgeRolloutStateMachineArn,
+      clusterUpgradeStateMachineArn: stack.clusterUpgradeStateMachineArn,
       config: stack.config,
     });
   });

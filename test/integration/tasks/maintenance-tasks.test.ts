@@ -82,7 +82,7 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
 
   it('plans from the state table: ACTIVE regions not at the target, elastic first, the others skipped with why', async () => {
     await put('sa-east-1', 'ACTIVE', { edgeConfiguration: DESIRED });
-    await put('ap-south-1', 'INACTIVE');
+    await put('ap-south-1', 'PROVISIONING');
     const plan = await call({ action: 'planMaintenance', request: { reason: 'new origin' }, target: DESIRED });
     expect(plan).toMatchObject({
       kind: 'edgeRollout',
@@ -91,7 +91,7 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
       canary: 'ap-southeast-1',
       skipped: [
         { region: 'sa-east-1', reason: `already at ${DESIRED}` },
-        { region: 'ap-south-1', reason: expect.stringMatching(/^INACTIVE, not ACTIVE/) },
+        { region: 'ap-south-1', reason: expect.stringMatching(/^PROVISIONING, not ACTIVE/) },
       ],
       reason: 'new origin',
     });
