@@ -3,11 +3,10 @@
  * and regionctl: which run, and starting one under a deterministic name
  * (maintenanceExecutionName in functions/domain/naming.ts).
  */
-import { ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { MaintenanceInputRaw } from '../domain/region-maintenance';
 import type { MaintenanceKind } from '../domain/region-state';
-import { isAwsError } from './aws-errors';
-import { executionArnFor, type RunningExecution, type StartedExecution } from './scaling-executions';
+import { startNamedExecution, type RunningExecution, type StartedExecution } from './scaling-executions';
 
 /** The ARN of each maintenance workflow the deployment has. */
 export type MaintenanceStateMachines = Partial<Record<MaintenanceKind, string>>;
@@ -50,14 +49,5 @@ export async function startMaintenanceExecution(
   name: string,
   input: MaintenanceInputRaw,
 ): Promise<StartedExecution> {
-  const expectedArn = executionArnFor(stateMachineArn, name);
-  try {
-    const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-    );
-    return { executionArn: executionArn ?? expectedArn, alreadyStarted: false };
-  } catch (error) {
-    if (isAwsError(error, 'ExecutionAlreadyExists')) return { executionArn: expectedArn, alreadyStarted: true };
-    throw error;
-  }
+  return startNamedExecution(sfn, stateMachineArn, name, input);
 }

@@ -71,6 +71,16 @@ export async function startScalingExecution(
   name: string,
   input: WorkflowInputRaw,
 ): Promise<StartedExecution> {
+  return startNamedExecution(sfn, stateMachineArn, name, input);
+}
+
+/** StartExecution under a deterministic name: a name already used is reported, never started twice. */
+export async function startNamedExecution(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+): Promise<StartedExecution> {
   const expectedArn = executionArnFor(stateMachineArn, name);
   try {
     const { executionArn } = await sfn.send(
