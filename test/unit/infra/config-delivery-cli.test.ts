@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { synthConfigFile } from '../../support/cdk-synth-cli';
 import { exampleRawConfig } from '../../support/config-fixtures';
 
 /** `npx cdk synth` of a configuration file, offline, without credentials: its exit status and output. */
@@ -10,25 +10,7 @@ function synth(mutate: (raw: ReturnType<typeof exampleRawConfig>, dir: string) =
   const dir = mkdtempSync(join(tmpdir(), 'autoscaler-synth-delivery-'));
   const raw = exampleRawConfig();
   mutate(raw, dir);
-  const path = join(dir, 'autoscaler.json');
-  writeFileSync(path, JSON.stringify(raw));
-  const result = spawnSync(
-    'npx',
-    ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`],
-    {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        AWS_PROFILE: '',
-        CDK_DISABLE_VERSION_CHECK: '1',
-      },
-      timeout: 120_000,
-    },
-  );
-  // The CDK CLI writes its messages to stdout when CI=true and to stderr otherwise.
-  return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
+  return synthConfigFile(dir, raw);
 }
 
 const NO_STACK_TRACE = /\n\s+at .*\.ts:\d+/;

@@ -1,31 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { synthConfigFile } from '../../support/cdk-synth-cli';
 import { exampleRawConfig } from '../../support/config-fixtures';
 
 function synthWithConfigFile(config: unknown) {
-  const dir = mkdtempSync(join(tmpdir(), 'autoscaler-synth-'));
-  const path = join(dir, 'autoscaler.json');
-  writeFileSync(path, JSON.stringify(config));
-  const result = spawnSync(
-    'npx',
-    ['cdk', 'synth', '--quiet', '-o', join(dir, 'cdk.out'), '-c', `autoscalerConfig=${path}`],
-    {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        AWS_PROFILE: '',
-        CDK_DISABLE_VERSION_CHECK: '1',
-      },
-      timeout: 300_000,
-    },
-  );
-  // The CDK CLI writes its messages to stdout when CI=true and to stderr otherwise.
-  return { status: result.status, output: `${result.stdout}\n${result.output}`, outDir: join(dir, 'cdk.out') };
+  return synthConfigFile(mkdtempSync(join(tmpdir(), 'autoscaler-synth-')), config);
 }
 
 describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no credentials)', () => {
