@@ -19,7 +19,7 @@ export default {
   maxWorkers: 3,
   // A hang detector, not a speed check: on a shared 2-core machine an emulator-backed test that
   // takes 2 s alone can take 6 s beside another worker (speed is measured by `npm run bench`).
-  testTimeout: 30_000,
+  testTimeout: 90_000,
   projects: [
     {
       ...shared,

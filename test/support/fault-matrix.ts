@@ -95,13 +95,13 @@ export function useFaultMatrix(prefix: string): FaultMatrix {
     process.env.MOTO_ENDPOINT = moto.endpoint;
     world = await startDeployedWorkflows(prefix);
     expect((await world.run('scaleUp', ALWAYS_ON)).status).toBe('SUCCEEDED');
-  }, 120_000);
+  }, 360_000);
 
   afterEach(async () => {
     await scaleDownEverything();
     // Each case starts in new Lambda environments: SDK retry quotas spent by one case's faults do not carry over.
     await world.reloadTasks();
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     console.log(

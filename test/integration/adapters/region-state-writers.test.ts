@@ -67,7 +67,7 @@ describeWithMoto('concurrent writers of a region state item (serialized moto)', 
     store = new StateStore(documentClient(stack.config.homeRegion), stack.stateTableName);
     const { handler } = await import('../../../functions/tasks/region-task');
     regionTask = (input) => handler(input, lambdaContext('region-task')) as Promise<Record<string, unknown>>;
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     restoreEmulator();
     await moto?.stop();
@@ -84,7 +84,7 @@ describeWithMoto('concurrent writers of a region state item (serialized moto)', 
       expect(state.executionArn).toBeUndefined();
       expect(await store.getLock(REGION)).toBeUndefined();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('pause at the moment lockRegion takes the region: PROVISIONING for that execution, and paused', async () => {
     for (let round = 1; round <= ROUNDS; round++) {
@@ -98,7 +98,7 @@ describeWithMoto('concurrent writers of a region state item (serialized moto)', 
         pausedUntil,
       });
     }
-  }, 60_000);
+  }, 180_000);
 
   it('pause at the moment failScaling marks the region FAILED: FAILED with the failure counted, and paused', async () => {
     for (let round = 1; round <= ROUNDS; round++) {
@@ -118,5 +118,5 @@ describeWithMoto('concurrent writers of a region state item (serialized moto)', 
       expect(state.executionArn).toBeUndefined();
       expect(await store.getLock(REGION)).toBeUndefined();
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -53,7 +53,7 @@ describeWithMoto('regionctl purge against the emulator and the deployed purge La
     await setRegion(stack.config, stack.stateTableName, 'us-east-1', 'ACTIVE');
     await setRegion(stack.config, stack.stateTableName, 'eu-west-1', 'ACTIVE');
     await setRegion(stack.config, stack.stateTableName, 'sa-east-1', 'INACTIVE', { cluster: false });
-  }, 60_000);
+  }, 180_000);
 
   beforeEach(() => {
     api.reset();

@@ -202,7 +202,7 @@ describeWithMoto('the deployed demand collector', () => {
       );
     });
     await new Promise<void>((resolve) => malformedPod.listen(0, '127.0.0.1', resolve));
-  }, 60_000);
+  }, 180_000);
 
   beforeEach(() => {
     api.setPods(clusterPath('us-east-1'), EDGE_NAMESPACE, [{ name: 'edge-cache-a', portUrl: counterUrl(usEast) }]);

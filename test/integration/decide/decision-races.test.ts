@@ -170,7 +170,7 @@ describeWithMoto('deciders racing for a region and its elastic slot (serialized 
     ({ decideOnAlarmEvent } = decisionModule);
     decisionHandler = (event) => handler(event, lambdaContext('decision-handler')) as Promise<Decision>;
     ({ reconcile } = await import('../../../functions/reconcile/reconciler'));
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     for (const key of [ENV.scaleUp, ENV.scaleDown]) delete process.env[key];
     resetRuntime();
@@ -196,7 +196,7 @@ describeWithMoto('deciders racing for a region and its elastic slot (serialized 
     expect(new Set(records.map((r) => r.eventId))).toEqual(new Set([event.id]));
     expect(records.filter((r) => r.outcome === 'started')).toHaveLength(1);
     expect(await executions(d, 'up')).toHaveLength(1);
-  }, 90_000);
+  }, 270_000);
 
   it('a redelivered trigger whose execution already finished leaves no claim and holds no slot', async () => {
     const d = await deploy();
@@ -222,7 +222,7 @@ describeWithMoto('deciders racing for a region and its elastic slot (serialized 
     expect(await executions(d, 'up')).toHaveLength(1);
     // The slot is free: the next region's alarm takes it.
     expect(await decisionHandler(await alarmEvent(d, 'ap-northeast-1', 'up'))).toMatchObject({ outcome: 'started' });
-  }, 60_000);
+  }, 180_000);
 
   it('regionctl up and an alarm racing for the last elastic slot: one of them gets it, through the claim', async () => {
     for (const lagMs of [0, 4, 8, 12]) {
@@ -247,7 +247,7 @@ describeWithMoto('deciders racing for a region and its elastic slot (serialized 
       expect(claimed.length).toBeLessThanOrEqual(d.config.scaling.maxElasticActive);
       expect(states.find((s) => s.executionArn === started[0]!.executionArn)?.status).toBe('PROVISIONING');
     }
-  }, 60_000);
+  }, 180_000);
 
   it('regionctl up --allow-over-max skips the slot check, but never races an alarm for the same region', async () => {
     for (const lagMs of [0, 4, 8]) {
@@ -267,7 +267,7 @@ describeWithMoto('deciders racing for a region and its elastic slot (serialized 
         executionArn: started[0]!.executionArn,
       });
     }
-  }, 60_000);
+  }, 180_000);
 
   it("the reconciler's drift repair and an alarm's scale-down of the same region start one execution", async () => {
     for (const lagMs of [0, 5, 10]) {
@@ -287,5 +287,5 @@ describeWithMoto('deciders racing for a region and its elastic slot (serialized 
       expect(state.executionArn).toBe(started[0]!.executionArn);
       expect(state.status).toBe(started[0]!.name.startsWith('up-') ? 'PROVISIONING' : 'DRAINING');
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -21,7 +21,7 @@ describeWithMoto('transition reservation against the emulator (DynamoDB transact
     useSerializedMoto(moto);
     await createStateTable('us-east-1', TABLE);
     store = new StateStore(documentClient('us-east-1'), TABLE);
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     restoreEmulator();
     resetClients();

@@ -127,7 +127,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     });
     if (!created.ok) throw new Error(`ensureCluster failed: ${created.errorType}: ${created.errorMessage}`);
     expect(created).toMatchObject({ ok: true, result: { created: true } });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     process.env.AWS_ENDPOINT_URL = motoEndpoint();
@@ -214,7 +214,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
       () => proxy.failNextCall({ service: 'dynamodb', operation: 'GetItem' }, FAULTS.throttling),
       () => expectErrorType('regionTask', lock(`${EXECUTION}-first`), ERROR_NAMES.transient),
     );
-  }, 60_000);
+  }, 180_000);
 
   it('cluster-task: TransientError for a throttled EKS call', async () => {
     await withFault(
@@ -223,7 +223,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
       () =>
         expectErrorType('clusterTask', { action: 'describeCluster', region: SERVING_REGION }, ERROR_NAMES.transient),
     );
-  }, 60_000);
+  }, 180_000);
 
   it('edge-task: DeadlineExceededError for a load balancer past its deadline, TransientError for a Kubernetes 503', async () => {
     expect(await invoke('edgeTask', { action: 'applyEdge', region: SERVING_REGION })).toMatchObject({ ok: true });
@@ -232,7 +232,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     await expectErrorType('edgeTask', overdue, ERROR_NAMES.deadlineExceeded);
     api.failNext(503);
     await expectErrorType('edgeTask', { action: 'readEdgeEndpoint', region: SERVING_REGION }, ERROR_NAMES.transient);
-  }, 60_000);
+  }, 180_000);
 
   it('edge-task: deploys the demand counter it ships beside its own bundle, read from there', async () => {
     // The test hook that points handlers run from source at a built counter is not set for bundles.
@@ -242,7 +242,7 @@ describeWithMoto('the errorType each built task bundle reports', () => {
     expect(applied.length).toBeGreaterThan(0);
     const data = (applied.at(-1)!.body as { data: Record<string, string> }).data;
     expect(data[EDGE_AGENT_FILE]).toBe(readFileSync(shippedEdgeAgent(), 'utf8'));
-  }, 60_000);
+  }, 180_000);
 
   it('dns-task: TransientError for a change refused while the last one settles, DeadlineExceededError for a change past its deadline', async () => {
     await withFault(
@@ -265,5 +265,5 @@ describeWithMoto('the errorType each built task bundle reports', () => {
       },
     );
     expect(await invoke('dnsTask', { action: 'deleteRecord', region: SERVING_REGION })).toMatchObject({ ok: true });
-  }, 60_000);
+  }, 180_000);
 });

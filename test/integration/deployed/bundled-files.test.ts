@@ -82,7 +82,7 @@ describe('the configuration in the synthesized bundles', () => {
       ok: false,
       errorMessage: expect.stringContaining('fix: use one of eu-central-1, sa-east-1'),
     });
-  }, 60_000);
+  }, 180_000);
 });
 
 describeWithMoto('the edge task bundled for edge.manifestsPath', () => {
@@ -119,7 +119,7 @@ describeWithMoto('the edge task bundled for edge.manifestsPath', () => {
     );
     deployedEnvironment();
     handler = await loadBundledHandler(bundled.lambda);
-  }, 120_000);
+  }, 360_000);
 
   afterAll(async () => {
     delete process.env[KUBERNETES_API_OVERRIDE_ENV];
@@ -137,5 +137,5 @@ describeWithMoto('the edge task bundled for edge.manifestsPath', () => {
       `PATCH ${cluster}/apis/apps/v1/namespaces/edge/deployments/varnish`,
       `PATCH ${servicePath}`,
     ]);
-  }, 60_000);
+  }, 180_000);
 });

@@ -58,7 +58,7 @@ describeWithMoto('the deployed purge Lambda', () => {
     await setRegion(config, table, 'ap-south-1', 'INACTIVE', { cluster: false });
     // Serving, but its cluster is gone (deleted by hand).
     await setRegion(config, table, 'ap-northeast-1', 'ACTIVE', { cluster: false });
-  }, 60_000);
+  }, 180_000);
 
   beforeEach(() => api.reset());
 

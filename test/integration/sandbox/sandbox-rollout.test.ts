@@ -66,7 +66,7 @@ describeWithMoto(
         rolloutAt: '00:40',
         write: (line) => lines.push(line),
       });
-    }, 180_000);
+    }, 540_000);
 
     it('deploys at 00:40 and starts nothing but the rollout, which the reconciler starts at its next pass', () => {
       expect(result.status).toBe('completed');

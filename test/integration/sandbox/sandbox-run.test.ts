@@ -74,7 +74,7 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
       synthesized: synthesizedDeployment(),
       write: (line) => lines.push(line),
     });
-  }, 120_000);
+  }, 360_000);
 
   it('completes and prints a timeline and a summary', () => {
     expect(result.status).toBe('completed');

@@ -103,7 +103,7 @@ describeWithMoto('HTTPS at the edge: the certificate, the listeners and the tags
     certificateArn = (JSON.parse(Parameter!.Value!) as { certificateArn: string }).certificateArn;
     const created = await deployment.cluster({ action: 'ensureCluster', region, executionId: EXECUTION });
     expect(created).toMatchObject({ created: true });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stopEdge(deployment.api));
 
   it("creates the cluster with the Service range whose DNS address nginx's resolver names", async () => {
@@ -163,7 +163,7 @@ describeWithMoto('without edge.tls.enabled', () => {
   beforeAll(async () => {
     deployment = await deployEdge('edgeplain', false);
     await deployment.cluster({ action: 'ensureCluster', region, executionId: EXECUTION });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stopEdge(deployment.api));
 
   it('writes no certificate into the foundation and gets one TCP:80 listener, tagged as ours', async () => {

@@ -67,7 +67,7 @@ describeWithMoto('the region task maintenance actions against the emulator', () 
     const module = await import('../../../functions/tasks/region-task');
     regionTask = (input) => module.handler(input, lambdaContext('region-task')) as Promise<Record<string, unknown>>;
     inbox = await subscribe(provisioned.controlPlane.notificationTopicArn);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await new Promise((resolve) => inbox?.server.close(resolve));
   });

@@ -63,7 +63,7 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
     // The always-on region serves, with its own latency record, untouched by everything below.
     await putLatencyRecordDirectly(config, 'us-east-1', 'useast.elb.amazonaws.com');
     await setStatus('us-east-1', 'ACTIVE');
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     delete process.env[KUBERNETES_API_OVERRIDE_ENV];
     delete process.env[EDGE_AGENT_SCRIPT_ENV];

@@ -32,7 +32,7 @@ async function emulatedCluster(): Promise<EmulatedCluster> {
 describeWithMoto('cluster access: synthesized scale-up, bundled Lambdas, emulated access entries', () => {
   beforeAll(async () => {
     world = await startDeployedWorkflows(PREFIX);
-  }, 120_000);
+  }, 360_000);
 
   afterAll(async () => {
     await world?.stop();
@@ -57,7 +57,7 @@ describeWithMoto('cluster access: synthesized scale-up, bundled Lambdas, emulate
     expect((await describeCluster()).encryptionConfig).toEqual([
       { resources: ['secrets'], provider: { keyArn: expect.stringMatching(/^arn:aws:kms:ap-southeast-1:/) } },
     ]);
-  }, 120_000);
+  }, 360_000);
 
   it('makes the entry again when a scale-up adopts the cluster after it was lost', async () => {
     const cluster = await emulatedCluster();
@@ -72,5 +72,5 @@ describeWithMoto('cluster access: synthesized scale-up, bundled Lambdas, emulate
     expect(world.accessEntries.associatedPolicies(cluster, OPERATOR).map((p) => p.policyArn)).toEqual([
       clusterAdminPolicyArn('aws'),
     ]);
-  }, 120_000);
+  }, 360_000);
 });

@@ -47,7 +47,7 @@ describeWithMoto('cluster upgrade: synthesized definition, bundled Lambdas, emul
     await deployVersion('1.33');
     for (const region of [ELASTIC, ALWAYS_ON]) expect((await world.run('scaleUp', region)).status).toBe('SUCCEEDED');
     await deployVersion('1.35');
-  }, 240_000);
+  }, 720_000);
 
   afterAll(async () => {
     await world?.stop();
@@ -84,7 +84,7 @@ describeWithMoto('cluster upgrade: synthesized definition, bundled Lambdas, emul
     expect(await world.store.getLock(ELASTIC)).toBeUndefined();
     // The updates took their simulated minutes: the workflow waited on them.
     expect(run.waitedSeconds).toBeGreaterThanOrEqual(2 * (600 + 900));
-  }, 120_000);
+  }, 360_000);
 
   it('upgrades the skipped region on the next run, once its lock is free; the one already at 1.35 is left alone', async () => {
     await world.store.releaseLock(ALWAYS_ON, OTHER_EXECUTION);
@@ -99,7 +99,7 @@ describeWithMoto('cluster upgrade: synthesized definition, bundled Lambdas, emul
     ]);
     expect(world.eksVersions.updates(ELASTIC)).toHaveLength(before);
     expect(await world.store.getRegionState(ALWAYS_ON)).toMatchObject({ kubernetesVersion: '1.35' });
-  }, 120_000);
+  }, 360_000);
 
   it('patches the nodes of every ACTIVE region to the latest AMI release of their version (patchNodes)', async () => {
     const since: Record<string, number> = {
@@ -123,5 +123,5 @@ describeWithMoto('cluster upgrade: synthesized definition, bundled Lambdas, emul
       expect(after).toEqual({ cluster: '1.35', nodes: '1.35', release: '1.35.4-20261208' });
       expect(releases[region]).not.toBe('1.35.4-20261208');
     }
-  }, 120_000);
+  }, 360_000);
 });

@@ -14,7 +14,7 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas: sc
   describe('scale-down', () => {
     beforeEach(async () => {
       expect((await world().run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
-    }, 60_000);
+    }, 180_000);
 
     it.each([...SCALE_DOWN_CALLS, ...CONTROL_PLANE_CALLS].map((c) => [c.name, c] as const))(
       '(a) retries a transient %s fault and withdraws the region',
@@ -48,6 +48,6 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas: sc
       expect(down).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
       expect(await world().store.getLock(ELASTIC)).toBeUndefined();
       expect((await world().store.getRegionState(ELASTIC)).status).toBe('FAILED');
-    }, 60_000);
+    }, 180_000);
   });
 });

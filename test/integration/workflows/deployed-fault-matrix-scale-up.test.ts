@@ -109,7 +109,7 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas: sc
       );
       expect(up.status).toBe('FAILED');
       await expectNothingLeft();
-    }, 60_000);
+    }, 180_000);
 
     it('after adopting a cluster, rolls back the record and the Service it wrote, and keeps the cluster', async () => {
       expect((await world().run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
@@ -134,6 +134,6 @@ describeWithMoto('fault matrix on the deployed workflows and bundled Lambdas: sc
       expect(await world().latencyRecords()).toEqual([ALWAYS_ON]);
       expect(await world().loadBalancers(ELASTIC)).toEqual([]);
       expect(await world().store.getLock(ELASTIC)).toBeUndefined();
-    }, 60_000);
+    }, 180_000);
   });
 });

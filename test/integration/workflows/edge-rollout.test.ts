@@ -82,7 +82,7 @@ describeWithMoto('edge rollout: synthesized definition, bundled Lambdas, emulate
     world.api.deploymentRolloutSeconds = 90;
     for (const region of [CANARY, ALWAYS_ON]) expect((await world.run('scaleUp', region)).status).toBe('SUCCEEDED');
     first = await desired();
-  }, 180_000);
+  }, 540_000);
 
   afterAll(async () => {
     await new Promise((resolve) => notifications?.server.close(resolve));
@@ -132,7 +132,7 @@ describeWithMoto('edge rollout: synthesized definition, bundled Lambdas, emulate
     expect(notifications.messages.at(-1)).toMatch(
       /Edge rollout to edge configuration \w{12} finished\. Updated: ap-southeast-1, us-east-1\./,
     );
-  }, 120_000);
+  }, 360_000);
 
   it('gives a region that comes up later the desired configuration, and the next rollout leaves it alone', async () => {
     expect((await world.run('scaleUp', LATER)).status).toBe('SUCCEEDED');
@@ -143,7 +143,7 @@ describeWithMoto('edge rollout: synthesized definition, bundled Lambdas, emulate
     expect(run.status).toBe('SUCCEEDED');
     expect(writesTo(LATER, since)).toEqual([]);
     expect(writesTo(CANARY, since)).toEqual([]);
-  }, 120_000);
+  }, 360_000);
 
   it("restores the canary's previous manifests when its rollout stalls, and leaves the other regions untouched", async () => {
     const before = await desired();
@@ -179,7 +179,7 @@ describeWithMoto('edge rollout: synthesized definition, bundled Lambdas, emulate
         /Edge rollout of ap-southeast-1 to .* FAILED \(its previous edge manifests were restored/.test(m),
       ),
     ).toBe(true);
-  }, 120_000);
+  }, 360_000);
 
   it('skips a region whose lock another execution holds, reports it, and updates the others', async () => {
     const target = await desired();
@@ -202,5 +202,5 @@ describeWithMoto('edge rollout: synthesized definition, bundled Lambdas, emulate
     expect(notifications.messages.at(-1)).toMatch(
       /Updated: ap-southeast-1, sa-east-1\. Skipped: (.*; )?us-east-1 \(not maintained: its lock was held/,
     );
-  }, 120_000);
+  }, 360_000);
 });

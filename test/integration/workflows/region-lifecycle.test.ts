@@ -57,12 +57,12 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     ({ config, store } = world);
     // The always-on region comes up through the same workflow (as the reconciler does it).
     expect((await run('scaleUp', ALWAYS_ON)).status).toBe('SUCCEEDED');
-  }, 120_000);
+  }, 360_000);
 
   afterEach(async () => {
     await scaleDownEverything();
     expect(await store.getLock(ELASTIC)).toBeUndefined();
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await world?.stop();
@@ -93,7 +93,7 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     // The always-on region's cluster and record were untouched throughout.
     expect(await holdings(ALWAYS_ON)).toEqual(alwaysOnBefore);
     expect((await store.getRegionState(ALWAYS_ON)).status).toBe('ACTIVE');
-  }, 60_000);
+  }, 180_000);
 
   it('is idempotent: scale-up twice leaves one of everything; scale-down twice succeeds', async () => {
     expect((await run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
@@ -109,7 +109,7 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     const again = await run('scaleDown', ELASTIC);
     expect(again.status).toBe('SUCCEEDED');
     expect(again.statesEntered).toEqual(['ValidateRequest', 'IsThereWorkToDo', 'AlreadyInactive']);
-  }, 60_000);
+  }, 180_000);
 
   it('waits for a cluster that takes several polls to become ACTIVE', async () => {
     // moto's clusters are ACTIVE at once: report CREATING for the first three reads.
@@ -127,7 +127,7 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     } finally {
       restore();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to scale down an always-on region, changing nothing', async () => {
     const result = await run('scaleDown', ALWAYS_ON);
@@ -137,7 +137,7 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
       nodegroups: [nodegroupName(config.prefix)],
     });
     expect(await latencyRecords()).toContain(ALWAYS_ON);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to scale down the last serving region', async () => {
     expect((await run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
@@ -151,7 +151,7 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     } finally {
       await store.updateRegionState(ALWAYS_ON, (s) => ({ ...s, status: 'ACTIVE' }));
     }
-  }, 60_000);
+  }, 180_000);
 
   it('gives back a region that a decision claimed for a scale-down the workflow then refused', async () => {
     expect((await run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
@@ -168,7 +168,7 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     } finally {
       await store.updateRegionState(ALWAYS_ON, (s) => ({ ...s, status: 'ACTIVE' }));
     }
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to scale down a cluster that is not tagged as ours', async () => {
     const region = 'ap-south-1';
@@ -190,13 +190,13 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
       await eks(region).send(new DeleteClusterCommand({ name }));
       await store.updateRegionState(region, (s) => ({ ...s, status: 'INACTIVE' }));
     }
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to scale up a region outside the lists, before any AWS change', async () => {
     const result = await run('scaleUp', 'eu-north-1');
     expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidRequestError' });
     expect((await holdings('eu-north-1')).clusters).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it('runs one of a concurrent scale-up and scale-down; the other fails cleanly; the lock ends free', async () => {
     expect((await run('scaleUp', ELASTIC)).status).toBe('SUCCEEDED');
@@ -205,5 +205,5 @@ describeWithMoto('region lifecycle workflows: synthesized definitions, bundled L
     expect([down.status, up.status].sort()).toEqual(['FAILED', 'SUCCEEDED']);
     expect(loser?.error).toBe('RegionLockedError');
     expect(await store.getLock(ELASTIC)).toBeUndefined();
-  }, 60_000);
+  }, 180_000);
 });

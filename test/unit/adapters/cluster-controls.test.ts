@@ -182,7 +182,7 @@ describe('Control Tower proactive controls on the cluster and nodegroup the work
     });
     expect(findings).toEqual(Object.keys(ACKNOWLEDGED_CLUSTER_CONTROLS).map((control) => `${control} EdgeCluster`));
     for (const reason of Object.values(ACKNOWLEDGED_CLUSTER_CONTROLS)) expect(reason.length).toBeGreaterThan(80);
-  }, 60_000);
+  }, 180_000);
 
   it('evaluates these resources: a cluster without secrets encryption and with only a public endpoint is caught', async () => {
     const { cluster } = await capturedInputs();
@@ -195,5 +195,5 @@ describe('Control Tower proactive controls on the cluster and nodegroup the work
       'CT.EKS.PR.1 WeakerCluster',
       'CT.EKS.PR.2 WeakerCluster',
     ]);
-  }, 60_000);
+  }, 180_000);
 });

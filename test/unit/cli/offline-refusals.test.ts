@@ -153,5 +153,5 @@ describe('regionctl refuses bad input before any AWS call, with no credentials a
     expect(run.bare.stderr).toMatch(/^regionctl: No AWS credentials found/);
     // The counting server does see the calls of a command that needs AWS: the zeros above are real.
     expect(run.awsRequests).toBeGreaterThan(0);
-  }, 120_000);
+  }, 360_000);
 });

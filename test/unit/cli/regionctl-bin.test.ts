@@ -23,7 +23,7 @@ describe('npx regionctl (the installed bin, end to end)', () => {
       expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
     expect(result.stdout).toContain('$ regionctl up ap-southeast-1 --reason "product launch" --hold 6h --wait');
-  }, 60_000);
+  }, 180_000);
 
   it('config validate --config <bad file> lists the problem as synth does and exits non-zero', () => {
     const raw = exampleRawConfig();
@@ -37,5 +37,5 @@ describe('npx regionctl (the installed bin, end to end)', () => {
       '  - autoscaler.scaling.thresholds.scaleDown.users = 900: must be below scaleUp.users (500), or regions would flap up and down; fix: set it lower than 500',
     );
     expect(result.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
-  }, 60_000);
+  }, 180_000);
 });

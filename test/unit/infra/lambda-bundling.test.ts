@@ -21,7 +21,7 @@ describe('the files bundled beside index.mjs', () => {
     expect(readJson(join(outDir, BUNDLED_CONFIG_FILE))).toEqual(config);
     expect(readJson(join(outDir, BUNDLED_EDGE_MANIFESTS_FILE))).toEqual([service]);
     expect(readFileSync(join(outDir, EDGE_AGENT_FILE), 'utf8')).toContain('startEdgeAgent');
-  }, 60_000);
+  }, 180_000);
 
   it('holds neither manifests nor agent unless asked', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'lambda-bundle-'));
@@ -30,7 +30,7 @@ describe('the files bundled beside index.mjs', () => {
     expect(existsSync(join(outDir, BUNDLED_CONFIG_FILE))).toBe(true);
     expect(existsSync(join(outDir, BUNDLED_EDGE_MANIFESTS_FILE))).toBe(false);
     expect(existsSync(join(outDir, EDGE_AGENT_FILE))).toBe(false);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('CDK bundling of an AutoscalerFunction', () => {
@@ -45,5 +45,5 @@ describe('CDK bundling of an AutoscalerFunction', () => {
     expect(readJson(join(first.dir, BUNDLED_CONFIG_FILE))).toEqual(before);
     expect(readJson(join(second.dir, BUNDLED_CONFIG_FILE))).toEqual(after);
     expect(existsSync(join(second.dir, 'index.mjs'))).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

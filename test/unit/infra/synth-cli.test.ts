@@ -18,7 +18,7 @@ describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no cred
     expect(result.status).toBe(0);
     expect(existsSync(join(result.outDir, 'filecfg-control.template.json'))).toBe(true);
     expect(existsSync(join(result.outDir, 'filecfg-region-sa-east-1.template.json'))).toBe(true);
-  }, 300_000);
+  }, 900_000);
 
   it('exits non-zero with the field, the value and the fix for a bad configuration, and no stack trace', () => {
     const raw = exampleRawConfig();
@@ -29,5 +29,5 @@ describe('npx cdk synth -c autoscalerConfig=PATH (the real CLI, offline, no cred
       'autoscaler.scaling.thresholds.scaleDown.users = 900: must be below scaleUp.users (500), or regions would flap up and down; fix: set it lower than 500',
     );
     expect(result.output).not.toMatch(/\n\s+at .*\.ts:\d+/);
-  }, 300_000);
+  }, 900_000);
 });

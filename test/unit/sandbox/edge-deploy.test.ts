@@ -50,7 +50,7 @@ describe('--rollout-at', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("--rollout-at 03:00 is after the scenario's end");
     expect(result.stdout).toBe('');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('the deploy of a changed edge configuration', () => {

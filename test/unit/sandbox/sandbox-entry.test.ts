@@ -27,7 +27,7 @@ describe('npm start (the local sandbox entry)', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(MOTO_INSTALL_HINT);
     expect(result.stdout).toBe('');
-  }, 60_000);
+  }, 180_000);
 
   it('lists every bad row of a scenario file with its line number and exits 1', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sandbox-entry-')), 'bad.csv');
@@ -38,11 +38,11 @@ describe('npm start (the local sandbox entry)', () => {
     expect(result.stderr).toContain(
       '  - line 3: timestamp "yesterday" is not ISO-8601 UTC; fix: write it like 2026-03-01T12:00:00Z',
     );
-  }, 60_000);
+  }, 180_000);
 
   it('refuses a speed that is not a positive number', () => {
     const result = sandbox(['--speed', '0']);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("option '--speed <ms>' argument '0' is invalid. must be a positive number.");
-  }, 60_000);
+  }, 180_000);
 });
