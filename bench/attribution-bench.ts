@@ -9,7 +9,7 @@
  * second collection of a container on. The first collection after a cold start also decodes every
  * record it meets (about 10 µs each through mmdb-lib) and is slower; it is not what this figure is.
  */
-import { seededRandom } from '../functions/domain/simulation/diurnal-trace';
+import { seededRandom } from '../simulator/diurnal-trace';
 import { fileURLToPath } from 'node:url';
 import { openGeoDatabases } from '../functions/adapters/geo-database';
 import { parseConfig } from '../functions/domain/config';

@@ -10,7 +10,7 @@
  * with the same users (as from one minute to the next: the warm Lambda has decoded their
  * networks' records before; the first run decodes them).
  */
-import { seededRandom } from '../functions/domain/simulation/diurnal-trace';
+import { seededRandom } from '../simulator/diurnal-trace';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubernetesApiDouble } from '../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../sandbox/kubernetes-api-double';
 import { startEdgeAgent, type RunningEdgeAgent } from '../edge/edge-agent';
 import { openGeoDatabases } from '../functions/adapters/geo-database';
 import { collectDemand, type CollectorDeps } from '../functions/collect/demand-collector';

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type AutoscalerConfig } from '../functions/domain/config';
-import { generateDiurnalTrace, traceToCsv, worldRegions } from '../functions/domain/simulation/diurnal-trace';
-import { simulate } from '../functions/domain/simulation/simulate';
-import { parseTrace } from '../functions/domain/simulation/trace';
+import { generateDiurnalTrace, traceToCsv, worldRegions } from '../simulator/diurnal-trace';
+import { simulate } from '../simulator/simulate';
+import { parseTrace } from '../simulator/trace';
 
 const REGIONS = 20;
 const ALWAYS_ON = 3;

@@ -22,6 +22,6 @@ export {
   type SimulationReport,
   type SimulationRun,
   type Totals,
-} from '../functions/domain/simulation/simulate';
-export { parseTrace, TraceError, type DemandTrace, type TraceProblem } from '../functions/domain/simulation/trace';
-export { formatSummary, renderHtmlReport } from '../functions/domain/simulation/report';
+} from '../simulator/simulate';
+export { parseTrace, TraceError, type DemandTrace, type TraceProblem } from '../simulator/trace';
+export { formatSummary, renderHtmlReport } from '../simulator/report';

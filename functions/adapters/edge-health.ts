@@ -15,7 +15,7 @@ import type { EdgeHealth } from '../tasks/contract';
  * URL asked instead of the load balancer (`<url>/health`), over plain HTTP or HTTPS as the URL
  * says, with `{hostname}` replaced by the load balancer's hostname. The emulator's load balancers
  * (moto) answer nothing, so the integration tests and the sandbox point the health check at a
- * local server that plays them (cli/sandbox/kubernetes-api-double.ts).
+ * local server that plays them (sandbox/kubernetes-api-double.ts).
  */
 export const EDGE_HEALTH_URL_OVERRIDE_ENV = 'EDGE_HEALTH_URL';
 

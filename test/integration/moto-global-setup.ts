@@ -14,7 +14,7 @@ import {
   motoServerInstalled,
   startMotoServer,
   type MotoServer,
-} from '../../cli/sandbox/moto-server';
+} from '../../sandbox/moto-server';
 
 declare global {
   var __MOTO__: MotoServer | undefined;

@@ -21,7 +21,7 @@ import {
   scaleUpStateMachineName,
   stateTableName,
 } from '../../functions/domain/naming';
-import { createHostedZone, createStateTable, zoneNameOf } from '../../cli/sandbox/emulated-deployment';
+import { createHostedZone, createStateTable, zoneNameOf } from '../../sandbox/emulated-deployment';
 
 export interface EmulatedControlStack {
   config: AutoscalerConfig;

@@ -12,8 +12,8 @@
  * each other.
  */
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
-import { FAULTS, reportRoute53ChangesPending, SDK_MAX_ATTEMPTS, type CallMatch } from '../../cli/sandbox/aws-proxy';
-import { startMotoServer, type MotoServer } from '../../cli/sandbox/moto-server';
+import { FAULTS, reportRoute53ChangesPending, SDK_MAX_ATTEMPTS, type CallMatch } from '../../sandbox/aws-proxy';
+import { startMotoServer, type MotoServer } from '../../sandbox/moto-server';
 import { approvedRegions } from '../../functions/domain/config';
 import { initialRegionState } from '../../functions/domain/region-state';
 import type { WorkflowName } from '../../workflows/definitions';

@@ -4,7 +4,7 @@
  * already failed the run when CI=true and moto_server is missing).
  */
 import { describe } from '@jest/globals';
-import { resetMoto } from '../../cli/sandbox/moto-server';
+import { resetMoto } from '../../sandbox/moto-server';
 
 export function motoEndpoint(): string {
   const endpoint = process.env.MOTO_ENDPOINT;

@@ -22,7 +22,7 @@ import type { AutoscalerConfig } from '../../functions/domain/config';
 import { clusterName, OWNER_TAG_KEY, stateTableName } from '../../functions/domain/naming';
 import type { MaintenanceKind, RegionState, RegionStatus } from '../../functions/domain/region-state';
 import type { ReconcileDeps } from '../../functions/reconcile/reconciler';
-import { createHostedZone, createStateTable, zoneNameOf } from '../../cli/sandbox/emulated-deployment';
+import { createHostedZone, createStateTable, zoneNameOf } from '../../sandbox/emulated-deployment';
 import { exampleConfig } from './config-fixtures';
 import { putLatencyRecordDirectly } from './latency-record';
 

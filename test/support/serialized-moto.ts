@@ -11,7 +11,7 @@
  */
 import { resetClients } from '../../functions/commons/aws-clients';
 import { resetRuntime } from '../../functions/commons/runtime';
-import { startMotoCompatibleServer, type MotoServer } from '../../cli/sandbox/moto-server';
+import { startMotoCompatibleServer, type MotoServer } from '../../sandbox/moto-server';
 
 const SERIALIZED_MOTO = `
 import sys, threading

@@ -7,7 +7,7 @@
  * It stands in for the AWS services, not for the code: each task input is parsed with the
  * contract's schemas (functions/tasks/contract.ts), and the cluster, edge and DNS tasks are the
  * deployed code itself (runClusterAction, runEdgeAction, runDnsAction of functions/tasks/*-task.ts),
- * given fake EKS (access entries: cli/sandbox/eks-access-entries.ts), SSM, STS, ELBv2, Route53 and Kubernetes clients and the virtual time: waits,
+ * given fake EKS (access entries: sandbox/eks-access-entries.ts), SSM, STS, ELBv2, Route53 and Kubernetes clients and the virtual time: waits,
  * deadlines, ownership, `created` and `written` are decided by the code that deploys. Only their
  * Lambda wrappers (real clients, logs, metrics) are left out. The region task's lock and state
  * need DynamoDB: they are kept in memory here, with the real lifecycle rules. The handlers
@@ -46,8 +46,8 @@ import {
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
-import { AwsServiceFault } from '../../cli/sandbox/aws-proxy';
-import { EmulatedAccessEntries, type EmulatedCluster } from '../../cli/sandbox/eks-access-entries';
+import { AwsServiceFault } from '../../sandbox/aws-proxy';
+import { EmulatedAccessEntries, type EmulatedCluster } from '../../sandbox/eks-access-entries';
 import { describeEdgeCluster } from '../../functions/adapters/eks-cluster';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { InvalidRequestError, NotOwnedError, RegionLockedError, TransientError } from '../../functions/domain/errors';

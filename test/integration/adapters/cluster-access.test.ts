@@ -1,5 +1,5 @@
 /**
- * ensureClusterAccess against the emulated EKS access-entry API (cli/sandbox/eks-access-entries.ts,
+ * ensureClusterAccess against the emulated EKS access-entry API (sandbox/eks-access-entries.ts,
  * answered by the AWS proxy for clusters that exist in moto): missing entries are created, our
  * entries repaired, present ones untouched, and entries the autoscaler did not create left alone.
  * Unique prefix and region: other suites share moto.
@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
-import { startAwsFaultProxy, type AwsFaultProxy } from '../../../cli/sandbox/aws-proxy';
+import { startAwsFaultProxy, type AwsFaultProxy } from '../../../sandbox/aws-proxy';
 import {
   serveAccessEntries,
   type EmulatedAccessEntries,
   type EmulatedCluster,
-} from '../../../cli/sandbox/eks-access-entries';
+} from '../../../sandbox/eks-access-entries';
 import { ensureClusterAccess } from '../../../functions/adapters/eks-access';
 import { clusterAdminPolicyArn } from '../../../functions/domain/access-entries';
 import { NotOwnedError } from '../../../functions/domain/errors';

@@ -17,7 +17,7 @@ import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context'
 import { describeWithMoto } from '../../support/moto';
 import { regionctlEnv } from '../../support/regionctl-env';
 import { restoreEmulator, startSerializedMoto, useSerializedMoto } from '../../support/serialized-moto';
-import type { MotoServer } from '../../../cli/sandbox/moto-server';
+import type { MotoServer } from '../../../sandbox/moto-server';
 
 const REGION = 'sa-east-1';
 const ROUNDS = 24;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
 import { RegionLockedError } from '../../../functions/domain/errors';
-import { createStateTable } from '../../../cli/sandbox/emulated-deployment';
+import { createStateTable } from '../../../sandbox/emulated-deployment';
 import { describeWithMoto, useEmulator } from '../../support/moto';
 
 describeWithMoto('StateStore against the emulator', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { purgeCache, type FunctionInvoker } from '../../../cli/commands/purge';
 import { EXIT } from '../../../cli/exit-codes';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { resetClients } from '../../../functions/commons/aws-clients';
 import type { PurgeReport } from '../../../functions/domain/cache-purge';
 import { purgeFunctionName } from '../../../functions/domain/naming';

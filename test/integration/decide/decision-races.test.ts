@@ -15,8 +15,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { scaleUp } from '../../../cli/commands/scale';
 import { EXIT } from '../../../cli/exit-codes';
-import { createScalingAlarms, scalingAlarms } from '../../../cli/sandbox/emulated-automation';
-import type { MotoServer } from '../../../cli/sandbox/moto-server';
+import { createScalingAlarms, scalingAlarms } from '../../../sandbox/emulated-automation';
+import type { MotoServer } from '../../../sandbox/moto-server';
 import { StateStore } from '../../../functions/adapters/state-store';
 import {
   cloudWatchClient,

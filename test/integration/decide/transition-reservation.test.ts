@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { releaseReservation, reserveTransition } from '../../../functions/adapters/transition-reservation';
 import { documentClient, resetClients } from '../../../functions/commons/aws-clients';
-import { createStateTable } from '../../../cli/sandbox/emulated-deployment';
-import type { MotoServer } from '../../../cli/sandbox/moto-server';
+import { createStateTable } from '../../../sandbox/emulated-deployment';
+import type { MotoServer } from '../../../sandbox/moto-server';
 import { describeWithMoto } from '../../support/moto';
 import { restoreEmulator, startSerializedMoto, useSerializedMoto } from '../../support/serialized-moto';
 

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { readFileSync } from 'node:fs';
-import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { provisionEmulatedDeployment } from '../../../sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient } from '../../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
@@ -22,7 +22,7 @@ import {
   reportRoute53ChangesPending,
   startAwsFaultProxy,
   type AwsFaultProxy,
-} from '../../../cli/sandbox/aws-proxy';
+} from '../../../sandbox/aws-proxy';
 import { exampleConfig } from '../../support/config-fixtures';
 import {
   invokeAsLambda,

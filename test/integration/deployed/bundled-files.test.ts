@@ -8,7 +8,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import {
   BUNDLED_CONFIG_FILE,
   BUNDLED_EDGE_MANIFESTS_FILE,

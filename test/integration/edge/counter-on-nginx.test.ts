@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createServer, request, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { freeLoopbackPort } from '../../../cli/sandbox/moto-server';
+import { freeLoopbackPort } from '../../../sandbox/moto-server';
 import {
   COUNTER_REPORT_SCHEMA,
   EDGE_LOG_FORMAT,

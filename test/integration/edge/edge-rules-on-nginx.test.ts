@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import { freeLoopbackPort } from '../../../cli/sandbox/moto-server';
+import { freeLoopbackPort } from '../../../sandbox/moto-server';
 import type { AutoscalerConfig, AutoscalerConfigInput } from '../../../functions/domain/config';
 import { PURGE_PATH, type PurgeRequest, type PurgeResult } from '../../../functions/domain/edge-agent-contract';
 import { EDGE_POD_RUNTIME, nginxEdgeConfig, type EdgePodRuntime } from '../../../functions/domain/nginx-edge-config';

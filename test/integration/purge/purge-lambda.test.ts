@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { provisionEmulatedDeployment } from '../../../sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import type { PurgeReport } from '../../../functions/domain/cache-purge';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';

@@ -10,7 +10,7 @@ import { CreateClusterCommand } from '@aws-sdk/client-eks';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Server } from 'node:http';
-import { createScalingAlarms, scalingAlarms } from '../../../cli/sandbox/emulated-automation';
+import { createScalingAlarms, scalingAlarms } from '../../../sandbox/emulated-automation';
 import { readDeploymentTargets } from '../../../functions/adapters/deployment-targets';
 import { logger } from '../../../functions/commons/observability';
 import { eksClient, resetClients } from '../../../functions/commons/aws-clients';

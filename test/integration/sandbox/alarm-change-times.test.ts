@@ -10,8 +10,8 @@ import {
   PutMetricAlarmCommand,
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { stampAlarmChangeTimes } from '../../../cli/sandbox/alarm-change-times';
-import { startAwsFaultProxy, type AwsFaultProxy } from '../../../cli/sandbox/aws-proxy';
+import { stampAlarmChangeTimes } from '../../../sandbox/alarm-change-times';
+import { startAwsFaultProxy, type AwsFaultProxy } from '../../../sandbox/aws-proxy';
 import { describeWithMoto, motoEndpoint } from '../../support/moto';
 
 const id = `act${Date.now().toString(36)}`;

@@ -41,7 +41,7 @@ import {
   type AwsFault,
   type AwsFaultProxy,
   type CallMatch,
-} from '../../../cli/sandbox/aws-proxy';
+} from '../../../sandbox/aws-proxy';
 import { describeWithMoto, motoEndpoint } from '../../support/moto';
 
 /** Other suites share the emulator: every name here carries this run's id. */

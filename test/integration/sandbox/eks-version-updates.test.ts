@@ -12,10 +12,10 @@ import {
 } from '@aws-sdk/client-eks';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import { startAwsFaultProxy, type AwsFaultProxy } from '../../../cli/sandbox/aws-proxy';
-import { EmulatedEksVersions, installEksVersionUpdates } from '../../../cli/sandbox/eks-version-updates';
+import { startAwsFaultProxy, type AwsFaultProxy } from '../../../sandbox/aws-proxy';
+import { EmulatedEksVersions, installEksVersionUpdates } from '../../../sandbox/eks-version-updates';
 import { clusterVersionsByRegion } from '../../../functions/adapters/eks-version-updates';
-import { installSimulatedDate } from '../../../cli/sandbox/simulated-clock';
+import { installSimulatedDate } from '../../../sandbox/simulated-clock';
 import { OWNER_TAG_KEY } from '../../../functions/domain/naming';
 import { runClusterAction } from '../../../functions/tasks/cluster-task';
 import { clusterTaskSchema, type VersionUpdateStatus } from '../../../functions/tasks/contract';

@@ -8,9 +8,9 @@
  */
 import { beforeAll, expect, it } from '@jest/globals';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { runSandbox, type SandboxResult } from '../../../cli/sandbox/sandbox-run';
-import type { TimelineEvent } from '../../../cli/sandbox/timeline';
-import type { DemandTrace } from '../../../functions/domain/simulation/trace';
+import { runSandbox, type SandboxResult } from '../../../sandbox/sandbox-run';
+import type { TimelineEvent } from '../../../sandbox/timeline';
+import type { DemandTrace } from '../../../simulator/trace';
 import { exampleConfig } from '../../support/config-fixtures';
 import { uniquePrefix } from '../../support/control-stack-fixture';
 import { synthesizedDeployment } from '../../support/deployed-lambdas';

@@ -19,9 +19,9 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { loadBalancerController, loadBalancerName } from '../../../cli/sandbox/cloud-controller';
-import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { loadBalancerController, loadBalancerName } from '../../../sandbox/cloud-controller';
+import { provisionEmulatedDeployment } from '../../../sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { EDGE_AGENT_SCRIPT_ENV } from '../../../functions/domain/edge-manifests';
 import { clusterName, foundationParameterName } from '../../../functions/domain/naming';

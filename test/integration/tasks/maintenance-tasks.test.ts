@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
+import { provisionEmulatedDeployment } from '../../../sandbox/emulated-deployment';
 import { StateStore } from '../../../functions/adapters/state-store';
 import { documentClient } from '../../../functions/commons/aws-clients';
 import type { AutoscalerConfig } from '../../../functions/domain/config';

@@ -24,8 +24,8 @@ import { EDGE_AGENT_SCRIPT_ENV } from '../../../functions/domain/edge-manifests'
 import { shippedEdgeAgent } from '../../support/deployed-lambdas';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
-import { provisionEmulatedDeployment } from '../../../cli/sandbox/emulated-deployment';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { provisionEmulatedDeployment } from '../../../sandbox/emulated-deployment';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { putLatencyRecordDirectly } from '../../support/latency-record';
 import { describeWithMoto, useEmulator } from '../../support/moto';

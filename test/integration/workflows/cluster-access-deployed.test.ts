@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import type { EmulatedCluster } from '../../../cli/sandbox/eks-access-entries';
+import type { EmulatedCluster } from '../../../sandbox/eks-access-entries';
 import { clusterAdminPolicyArn } from '../../../functions/domain/access-entries';
 import { clusterName, OWNER_TAG_KEY, PRINCIPAL_ID_TAG_KEY } from '../../../functions/domain/naming';
 import { startDeployedWorkflows, type DeployedWorkflows } from '../../support/deployed-workflows';

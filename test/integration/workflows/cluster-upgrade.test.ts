@@ -1,7 +1,7 @@
 /**
  * The cluster upgrade end to end, on what deploys: the synthesized definition executed locally
  * with the bundled task Lambdas against moto, EKS's version updates played by the proxy
- * (cli/sandbox/eks-version-updates.ts: each update takes its simulated minutes) and a virtual
+ * (sandbox/eks-version-updates.ts: each update takes its simulated minutes) and a virtual
  * clock (test/support/deployed-workflows.ts). Two regions come up at Kubernetes 1.33 through the
  * real scale-up, then a configuration with 1.35 is deployed and the regions are upgraded.
  */

@@ -2,7 +2,7 @@
  * The scale-up half of the fault matrix on what deploys (test/support/fault-matrix.ts says what it proves).
  */
 import { describe, expect, it } from '@jest/globals';
-import { FAULTS, type CallMatch } from '../../../cli/sandbox/aws-proxy';
+import { FAULTS, type CallMatch } from '../../../sandbox/aws-proxy';
 import { ERROR_NAMES } from '../../../functions/domain/errors';
 import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import type { WorkflowName } from '../../../workflows/definitions';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { seededRandom } from '../../../functions/domain/simulation/diurnal-trace';
+import { seededRandom } from '../../../simulator/diurnal-trace';
 import { Reader, type Response } from 'mmdb-lib';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

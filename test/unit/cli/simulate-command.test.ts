@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { simulateCommand } from '../../../cli/commands/simulate';
 import type { ExitCode } from '../../../cli/exit-codes';
 import type { Output } from '../../../cli/output';
-import { generateDiurnalTrace, traceToCsv } from '../../../functions/domain/simulation/diurnal-trace';
+import { generateDiurnalTrace, traceToCsv } from '../../../simulator/diurnal-trace';
 import { exampleRawConfig } from '../../support/config-fixtures';
 
 let dir: string;

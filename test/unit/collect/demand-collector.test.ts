@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { startEdgeAgent, type RunningEdgeAgent } from '../../../edge/edge-agent';
 import type { EdgeCluster } from '../../../functions/adapters/eks-cluster';
 import { collectDemand, type CollectorDeps } from '../../../functions/collect/demand-collector';

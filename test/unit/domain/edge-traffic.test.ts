@@ -12,7 +12,7 @@ import {
   regionTrafficFigures,
   responseTimePercentileMs,
 } from '../../../functions/domain/edge-traffic';
-import { seededRandom } from '../../../functions/domain/simulation/diurnal-trace';
+import { seededRandom } from '../../../simulator/diurnal-trace';
 import { exampleConfig } from '../../support/config-fixtures';
 
 const config = exampleConfig();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { TransientError } from '../../../functions/domain/errors';
 import { KubernetesClient } from '../../../functions/kubernetes/kubernetes-client';
 

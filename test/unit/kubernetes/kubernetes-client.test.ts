@@ -3,7 +3,7 @@ import { TransientError } from '../../../functions/domain/errors';
 import { eksBearerToken } from '../../../functions/kubernetes/eks-token';
 import { KubernetesApiError, KubernetesClient } from '../../../functions/kubernetes/kubernetes-client';
 import { placeManifests } from '../../../functions/kubernetes/resource-paths';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 
 const api = new KubernetesApiDouble();
 let kube: KubernetesClient;

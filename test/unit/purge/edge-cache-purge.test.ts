@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { startEdgeAgent, type RunningEdgeAgent } from '../../../edge/edge-agent';
 import { approvedRegions } from '../../../functions/domain/config';
 import { InvalidRequestError } from '../../../functions/domain/errors';

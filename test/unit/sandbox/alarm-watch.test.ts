@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { alarmStateChangeEvent, evaluationRange, stateReason } from '../../../cli/sandbox/alarm-watch';
-import { scalingAlarms } from '../../../cli/sandbox/emulated-automation';
+import { alarmStateChangeEvent, evaluationRange, stateReason } from '../../../sandbox/alarm-watch';
+import { scalingAlarms } from '../../../sandbox/emulated-automation';
 import { alarmStateChangeEventSchema, scalingAlarmOf } from '../../../functions/decide/alarm-event';
 import { exampleConfig } from '../../support/config-fixtures';
 

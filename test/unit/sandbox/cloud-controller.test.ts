@@ -8,7 +8,7 @@ import {
   parseAdditionalTags,
   portMappings,
   type LoadBalancerService,
-} from '../../../cli/sandbox/cloud-controller';
+} from '../../../sandbox/cloud-controller';
 
 const CERTIFICATE = 'arn:aws:acm:sa-east-1:123456789012:certificate/edge';
 const POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';

@@ -2,14 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reconcileActionEvent } from '../../../cli/sandbox/decision-events';
+import { reconcileActionEvent } from '../../../sandbox/decision-events';
 import {
   changedEdgeConfig,
   formatEdgeRollout,
   observeEdgeRollout,
   rolloutOffsetMs,
-} from '../../../cli/sandbox/edge-deploy';
-import { formatEvent } from '../../../cli/sandbox/timeline';
+} from '../../../sandbox/edge-deploy';
+import { formatEvent } from '../../../sandbox/timeline';
 import type { RegionState } from '../../../functions/domain/region-state';
 import { exampleConfig } from '../../support/config-fixtures';
 
@@ -44,7 +44,7 @@ describe('--rollout-at', () => {
     const projectDir = fileURLToPath(new URL('../../../', import.meta.url));
     const result = spawnSync(
       join(projectDir, 'node_modules', '.bin', 'tsx'),
-      ['cli/sandbox.ts', '--hours', '2', '--rollout-at', '03:00'],
+      ['sandbox/main.ts', '--hours', '2', '--rollout-at', '03:00'],
       { cwd: projectDir, encoding: 'utf8', timeout: 60_000 },
     );
     expect(result.status).toBe(1);

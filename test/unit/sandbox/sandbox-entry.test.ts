@@ -1,17 +1,17 @@
-/** `npm start` (cli/sandbox.ts) as a user runs it: what it says and how it exits before any emulator starts. */
+/** `npm start` (sandbox/main.ts) as a user runs it: what it says and how it exits before any emulator starts. */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MOTO_INSTALL_HINT } from '../../../cli/sandbox/moto-server';
+import { MOTO_INSTALL_HINT } from '../../../sandbox/moto-server';
 
 const projectDir = fileURLToPath(new URL('../../../', import.meta.url));
 const binDir = join(projectDir, 'node_modules', '.bin');
 
 function sandbox(args: string[], path = process.env.PATH ?? '') {
-  const result = spawnSync(join(binDir, 'tsx'), ['cli/sandbox.ts', ...args], {
+  const result = spawnSync(join(binDir, 'tsx'), ['sandbox/main.ts', ...args], {
     cwd: projectDir,
     encoding: 'utf8',
     timeout: 60_000,

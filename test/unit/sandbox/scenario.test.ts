@@ -9,9 +9,9 @@ import {
   readScenarioFile,
   REAL_CLOCK_MARGIN_MS,
   scenarioEndMs,
-} from '../../../cli/sandbox/scenario';
-import { simulate } from '../../../functions/domain/simulation/simulate';
-import { TraceError } from '../../../functions/domain/simulation/trace';
+} from '../../../sandbox/scenario';
+import { simulate } from '../../../simulator/simulate';
+import { TraceError } from '../../../simulator/trace';
 import { exampleConfig } from '../../support/config-fixtures';
 
 const config = exampleConfig();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { installSimulatedDate, SimulatedClock } from '../../../cli/sandbox/simulated-clock';
+import { installSimulatedDate, SimulatedClock } from '../../../sandbox/simulated-clock';
 
 const START = Date.parse('2026-11-20T00:00:00Z');
 const MINUTE = 60_000;

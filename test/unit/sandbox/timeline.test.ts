@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { alarmDecisionEvent, reconcileActionEvent } from '../../../cli/sandbox/decision-events';
-import { observedIntervals } from '../../../cli/sandbox/observed-report';
-import { formatEvent, Timeline, type TimelineEvent } from '../../../cli/sandbox/timeline';
+import { alarmDecisionEvent, reconcileActionEvent } from '../../../sandbox/decision-events';
+import { observedIntervals } from '../../../sandbox/observed-report';
+import { formatEvent, Timeline, type TimelineEvent } from '../../../sandbox/timeline';
 
 const AT = Date.parse('2026-11-20T07:04:00Z');
 const MINUTE = 60_000;

@@ -11,7 +11,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KubernetesApiDouble, LOAD_BALANCER_HEALTH_PATH } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble, LOAD_BALANCER_HEALTH_PATH } from '../../../sandbox/kubernetes-api-double';
 import { EDGE_HEALTH_URL_OVERRIDE_ENV } from '../../../functions/adapters/edge-health';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { ERROR_NAMES } from '../../../functions/domain/errors';

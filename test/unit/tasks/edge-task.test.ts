@@ -8,7 +8,7 @@ import { PHASE_DEADLINE_SECONDS, type Phase } from '../../../functions/domain/ph
 import { SETTLED_WAIT_SECONDS } from '../../../functions/domain/poll-schedule';
 import { KUBERNETES_API_OVERRIDE_ENV, kubernetesClientFor } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 
 const eks = mockClient(EKSClient);

@@ -21,7 +21,7 @@ import type { Context } from 'aws-lambda';
 import { KUBERNETES_API_OVERRIDE_ENV } from '../../../functions/kubernetes/cluster-access';
 import { exampleConfig } from '../../support/config-fixtures';
 import { captureMetrics, enableMetrics, type EmittedMetric } from '../../support/emf-capture';
-import { KubernetesApiDouble } from '../../../cli/sandbox/kubernetes-api-double';
+import { KubernetesApiDouble } from '../../../sandbox/kubernetes-api-double';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { applyUpdateExpression } from '../../support/update-expression';
 

@@ -5,7 +5,7 @@
  * like every other.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { EmulatedCluster } from '../../../cli/sandbox/eks-access-entries';
+import type { EmulatedCluster } from '../../../sandbox/eks-access-entries';
 import { clusterAdminPolicyArn } from '../../../functions/domain/access-entries';
 import { OWNER_TAG_KEY, PRINCIPAL_ID_TAG_KEY } from '../../../functions/domain/naming';
 import { exampleConfig } from '../../support/config-fixtures';

@@ -30,8 +30,8 @@ import {
   type Tag,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { regionFoundationSchema } from '../../functions/tasks/contract';
-import { clusterName, foundationParameterName } from '../../functions/domain/naming';
+import { regionFoundationSchema } from '../functions/tasks/contract';
+import { clusterName, foundationParameterName } from '../functions/domain/naming';
 import type { KubernetesApiDouble } from './kubernetes-api-double';
 
 type CloudController = NonNullable<KubernetesApiDouble['cloudController']>;

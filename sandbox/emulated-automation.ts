@@ -8,12 +8,12 @@
  */
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
-import type { MaintenanceKind } from '../../functions/domain/region-state';
-import type { AlarmDefinition } from '../../functions/domain/alarm-evaluation';
-import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../../functions/domain/alarm-policy';
-import type { AutoscalerConfig } from '../../functions/domain/config';
-import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../../functions/domain/demand-metric';
+import type { ScalingStateMachines } from '../functions/adapters/scaling-executions';
+import type { MaintenanceKind } from '../functions/domain/region-state';
+import type { AlarmDefinition } from '../functions/domain/alarm-evaluation';
+import { DEMAND_ALARM_STATISTIC, demandAlarmsFor } from '../functions/domain/alarm-policy';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
 import {
   clusterUpgradeStateMachineName,
   edgeRolloutStateMachineName,
@@ -21,15 +21,15 @@ import {
   scaleDownStateMachineName,
   scaleUpAlarmName,
   scaleUpStateMachineName,
-} from '../../functions/domain/naming';
-import { DEPLOYED_LAMBDAS } from '../../infra/synthesized-deployment';
+} from '../functions/domain/naming';
+import { DEPLOYED_LAMBDAS } from '../infra/synthesized-deployment';
 import {
   substituteTaskArns,
   TASK_SUBSTITUTIONS,
   type TaskLambda,
   type WorkflowName,
-} from '../../workflows/definitions';
-import type { WorkflowDefinition } from '../../workflows/run-locally';
+} from '../workflows/definitions';
+import type { WorkflowDefinition } from '../workflows/run-locally';
 import { provisionEmulatedDeployment, type EmulatedControlPlane } from './emulated-deployment';
 
 export interface SandboxDeployment {

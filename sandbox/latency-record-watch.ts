@@ -4,7 +4,7 @@
  * timeline shows when a region starts and stops receiving users.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { latencyRecordTargets } from '../../functions/adapters/latency-records';
+import { latencyRecordTargets } from '../functions/adapters/latency-records';
 import type { Timeline } from './timeline';
 
 export class LatencyRecordWatch {

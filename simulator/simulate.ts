@@ -22,12 +22,12 @@
  * cluster costs money from the start of its scale-up to the end of its scale-down. A user-minute
  * is far when the user's region is not serving; missing datapoints count no users.
  */
-import { evaluateAlarmOverSeries, evaluationRangeLength, type AlarmState } from '../alarm-evaluation';
-import { demandAlarmsFor, type DemandAlarms } from '../alarm-policy';
-import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from '../config';
-import { clusterPrice, type ClusterPrice } from '../pricing';
-import type { RegionStatus } from '../region-state';
-import { decideScaling, type RegionSnapshot, type RequestSource, type Verdict } from '../scaling-policy';
+import { evaluateAlarmOverSeries, evaluationRangeLength, type AlarmState } from '../functions/domain/alarm-evaluation';
+import { demandAlarmsFor, type DemandAlarms } from '../functions/domain/alarm-policy';
+import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from '../functions/domain/config';
+import { clusterPrice, type ClusterPrice } from '../functions/domain/pricing';
+import type { RegionStatus } from '../functions/domain/region-state';
+import { decideScaling, type RegionSnapshot, type RequestSource, type Verdict } from '../functions/domain/scaling-policy';
 import { formatIsoUtc, parseIsoUtc, type DemandTrace } from './trace';
 
 export interface Pause {

@@ -7,7 +7,7 @@
  * text with indexOf (no per-line strings, no per-row regex), reuses the previous row's timestamp
  * (every region of one period shares it) and parses each distinct timestamp once.
  */
-import { isAwsRegion } from '../aws-regions';
+import { isAwsRegion } from '../functions/domain/aws-regions';
 
 export interface DemandTrace {
   /** Time of the first period (epoch ms). */

@@ -1,15 +1,15 @@
 /**
- * `npm start`: the local sandbox. See cli/sandbox/sandbox-run.ts for what it does; this entry
+ * `npm start`: the local sandbox. See sandbox/sandbox-run.ts for what it does; this entry
  * reads the arguments, the configuration and the scenario, and turns the outcome into an exit
  * code (0 done, 1 bad input or no moto_server, 130 interrupted by Ctrl-C / SIGTERM).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { loadCdkJsonConfig, readConfigFile } from '../infra/config-source';
-import { rolloutOffsetMs } from './sandbox/edge-deploy';
-import { MOTO_INSTALL_HINT, motoServerInstalled } from './sandbox/moto-server';
-import { builtInScenario, builtInStartMs, readScenarioFile, scenarioEndMs, type Scenario } from './sandbox/scenario';
-import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox/sandbox-run';
+import { rolloutOffsetMs } from './edge-deploy';
+import { MOTO_INSTALL_HINT, motoServerInstalled } from './moto-server';
+import { builtInScenario, builtInStartMs, readScenarioFile, scenarioEndMs, type Scenario } from './scenario';
+import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox-run';
 
 const EXIT_INTERRUPTED = 130;
 const BUILT_IN_HOURS = 24;

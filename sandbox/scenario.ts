@@ -6,15 +6,15 @@
  * file in the simulator's CSV format.
  */
 import { readFileSync } from 'node:fs';
-import { demandAlarmsFor } from '../../functions/domain/alarm-policy';
-import { regionList, type AutoscalerConfig } from '../../functions/domain/config';
+import { demandAlarmsFor } from '../functions/domain/alarm-policy';
+import { regionList, type AutoscalerConfig } from '../functions/domain/config';
 import {
   generateDiurnalTrace,
   WORLD_REGIONS,
   type DataGap,
   type DiurnalRegion,
-} from '../../functions/domain/simulation/diurnal-trace';
-import { formatIsoUtc, parseTrace, type DemandTrace } from '../../functions/domain/simulation/trace';
+} from '../simulator/diurnal-trace';
+import { formatIsoUtc, parseTrace, type DemandTrace } from '../simulator/trace';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

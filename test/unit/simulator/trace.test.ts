@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { generateDiurnalTrace, traceToCsv } from '../../../functions/domain/simulation/diurnal-trace';
-import { parseIsoUtc, parseTrace, TraceError } from '../../../functions/domain/simulation/trace';
+import { generateDiurnalTrace, traceToCsv } from '../../../simulator/diurnal-trace';
+import { parseIsoUtc, parseTrace, TraceError } from '../../../simulator/trace';
 
 const GOOD = [
   'timestamp,region,users',

@@ -16,7 +16,7 @@
  * rewritten. `proxy.reset()` drops rewrites: install again after it.
  */
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
-import { compareKubernetesVersions, nextMinorVersion } from '../../functions/domain/kubernetes-versions';
+import { compareKubernetesVersions, nextMinorVersion } from '../functions/domain/kubernetes-versions';
 import { AwsServiceFault, type AwsFaultProxy, type RemoveRule, type ServedRequest } from './aws-proxy';
 
 /** moto's version for a nodegroup created without one (moto/eks/models.py DEFAULT_KUBERNETES_VERSION). */

@@ -15,11 +15,11 @@ import {
   listRunningExecutions,
   type RunningExecution,
   type ScalingStateMachines,
-} from '../../functions/adapters/scaling-executions';
-import { listRunningMaintenance } from '../../functions/adapters/maintenance-executions';
-import type { MaintenanceKind } from '../../functions/domain/region-state';
-import type { TaskLambda, WorkflowName } from '../../workflows/definitions';
-import { runWorkflowLocally, type TaskHandler, type WorkflowDefinition } from '../../workflows/run-locally';
+} from '../functions/adapters/scaling-executions';
+import { listRunningMaintenance } from '../functions/adapters/maintenance-executions';
+import type { MaintenanceKind } from '../functions/domain/region-state';
+import type { TaskLambda, WorkflowName } from '../workflows/definitions';
+import { runWorkflowLocally, type TaskHandler, type WorkflowDefinition } from '../workflows/run-locally';
 import type { Timeline, TimelineEvent, WorkflowKind } from './timeline';
 
 export interface ExecutionOutcome {

@@ -7,9 +7,9 @@
  * edge configuration and starts the edge rollout, which brings it to each of them, one at a time,
  * without a scale cycle.
  */
-import type { AutoscalerConfig } from '../../functions/domain/config';
-import { shortConfigurationHash } from '../../functions/domain/edge-configuration';
-import type { RegionState } from '../../functions/domain/region-state';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import { shortConfigurationHash } from '../functions/domain/edge-configuration';
+import type { RegionState } from '../functions/domain/region-state';
 import { formatSimulatedTime } from './timeline';
 
 const DAY_MS = 86_400_000;

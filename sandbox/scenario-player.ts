@@ -9,10 +9,10 @@
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { publishDemand } from '../../functions/adapters/demand-publisher';
-import type { AutoscalerConfig } from '../../functions/domain/config';
-import type { DemandSample } from '../../functions/domain/demand-metric';
-import type { DemandTrace } from '../../functions/domain/simulation/trace';
+import { publishDemand } from '../functions/adapters/demand-publisher';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import type { DemandSample } from '../functions/domain/demand-metric';
+import type { DemandTrace } from '../simulator/trace';
 import type { AlarmWatch } from './alarm-watch';
 import type { EdgeDemand } from './edge-demand';
 import { alarmDecisionEvent, reconcileActionEvent } from './decision-events';

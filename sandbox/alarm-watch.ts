@@ -18,9 +18,9 @@ import {
   evaluationRangeLength,
   isBreaching,
   type AlarmState,
-} from '../../functions/domain/alarm-evaluation';
-import { DEMAND_ALARM_STATISTIC } from '../../functions/domain/alarm-policy';
-import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../../functions/domain/demand-metric';
+} from '../functions/domain/alarm-evaluation';
+import { DEMAND_ALARM_STATISTIC } from '../functions/domain/alarm-policy';
+import { DEMAND_DIMENSION, DEMAND_METRIC_NAME, DEMAND_NAMESPACE } from '../functions/domain/demand-metric';
 import { EMULATED_ACCOUNT, type ScalingAlarm } from './emulated-automation';
 
 export interface AlarmChange {

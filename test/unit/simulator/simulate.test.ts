@@ -5,9 +5,9 @@ import {
   generateDiurnalTrace,
   WORLD_REGIONS,
   type DiurnalRegion,
-} from '../../../functions/domain/simulation/diurnal-trace';
-import { simulate, type SimulationEvent, type SimulationRun } from '../../../functions/domain/simulation/simulate';
-import type { DemandTrace } from '../../../functions/domain/simulation/trace';
+} from '../../../simulator/diurnal-trace';
+import { simulate, type SimulationEvent, type SimulationRun } from '../../../simulator/simulate';
+import type { DemandTrace } from '../../../simulator/trace';
 import { exampleConfig } from '../../support/config-fixtures';
 
 const START = '2026-03-01T00:00:00Z';

@@ -19,7 +19,7 @@ import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, DeleteHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
+import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
 import {
   clusterRoleName,
   foundationParameterName,
@@ -27,8 +27,8 @@ import {
   nodeRoleName,
   OWNER_TAG_KEY,
   stateTableName,
-} from '../../functions/domain/naming';
-import type { RegionFoundationDoc } from '../../functions/tasks/contract';
+} from '../functions/domain/naming';
+import type { RegionFoundationDoc } from '../functions/tasks/contract';
 
 export interface EmulatedControlPlane {
   stateTableName: string;

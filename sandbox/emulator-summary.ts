@@ -7,13 +7,13 @@ import { DescribeClusterCommand, EKSClient, ListClustersCommand, ListNodegroupsC
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StateStore } from '../../functions/adapters/state-store';
-import { approvedRegions, regionList, type AutoscalerConfig } from '../../functions/domain/config';
-import { clusterName } from '../../functions/domain/naming';
-import type { RegionLock, RegionState } from '../../functions/domain/region-state';
-import type { RejectionRule } from '../../functions/domain/scaling-policy';
+import { StateStore } from '../functions/adapters/state-store';
+import { approvedRegions, regionList, type AutoscalerConfig } from '../functions/domain/config';
+import { clusterName } from '../functions/domain/naming';
+import type { RegionLock, RegionState } from '../functions/domain/region-state';
+import type { RejectionRule } from '../functions/domain/scaling-policy';
 import type { ExecutionOutcome } from './executor-bridge';
-import { latencyRecordTargets } from '../../functions/adapters/latency-records';
+import { latencyRecordTargets } from '../functions/adapters/latency-records';
 import { formatSimulatedTime, type TimelineEvent } from './timeline';
 
 export interface EmulatedCluster {

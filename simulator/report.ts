@@ -3,7 +3,7 @@
  * report (inline SVG and CSS, no scripts, no fonts, no network) with, per region, the demand
  * against its thresholds and when the region served in the simulated run and in the oracle's.
  */
-import { demandAlarmsFor } from '../alarm-policy';
+import { demandAlarmsFor } from '../functions/domain/alarm-policy';
 import type { Interval, SimulationRun, Totals } from './simulate';
 import { formatIsoUtc } from './trace';
 

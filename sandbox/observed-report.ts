@@ -5,16 +5,16 @@
  * configuration before and after the deploy. The baselines (every region on, the oracle) come
  * from the simulator run on the same trace: they are a model, and the report says so.
  */
-import { regionList, approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
-import { renderHtmlReport } from '../../functions/domain/simulation/report';
+import { regionList, approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
+import { renderHtmlReport } from '../simulator/report';
 import {
   simulate,
   type Interval,
   type RegionResult,
   type SimulationEvent,
   type SimulationRun,
-} from '../../functions/domain/simulation/simulate';
-import { formatIsoUtc, type DemandTrace } from '../../functions/domain/simulation/trace';
+} from '../simulator/simulate';
+import { formatIsoUtc, type DemandTrace } from '../simulator/trace';
 import { formatEdgeRollout, type EdgeRolloutObservation } from './edge-deploy';
 import type { TimelineEvent } from './timeline';
 

@@ -35,7 +35,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SDK_MAX_ATTEMPTS } from '../../functions/commons/aws-clients';
+import { SDK_MAX_ATTEMPTS } from '../functions/commons/aws-clients';
 
 export { SDK_MAX_ATTEMPTS };
 

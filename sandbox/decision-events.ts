@@ -1,8 +1,8 @@
 /**
  * What the decision Lambda and the reconciler answered, as timeline events.
  */
-import type { AlarmDecision } from '../../functions/decide/decision-handler';
-import type { ReconcileAction } from '../../functions/reconcile/reconciler';
+import type { AlarmDecision } from '../functions/decide/decision-handler';
+import type { ReconcileAction } from '../functions/reconcile/reconciler';
 import type { Direction, TimelineEvent } from './timeline';
 
 /** The decision on an alarm change; undefined when the change asks for nothing (a change to OK or INSUFFICIENT_DATA). */

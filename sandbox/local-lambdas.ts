@@ -9,25 +9,25 @@
 import type { Context } from 'aws-lambda';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
-import { EDGE_HEALTH_URL_OVERRIDE_ENV } from '../../functions/adapters/edge-health';
-import { CONFIG_FILE_ENV } from '../../functions/commons/bundled-files';
-import { ENV } from '../../functions/commons/runtime';
-import type { PeriodCollection } from '../../functions/collect/demand-collector';
-import type { AlarmDecision } from '../../functions/decide/decision-handler';
-import type { AutoscalerConfig } from '../../functions/domain/config';
-import type { MaintenanceKind } from '../../functions/domain/region-state';
-import { SERVICE_NAME } from '../../functions/domain/metric-names';
-import { KUBERNETES_API_OVERRIDE_ENV } from '../../functions/kubernetes/cluster-access';
-import type { ReconcileAction } from '../../functions/reconcile/reconciler';
+import type { ScalingStateMachines } from '../functions/adapters/scaling-executions';
+import { EDGE_HEALTH_URL_OVERRIDE_ENV } from '../functions/adapters/edge-health';
+import { CONFIG_FILE_ENV } from '../functions/commons/bundled-files';
+import { ENV } from '../functions/commons/runtime';
+import type { PeriodCollection } from '../functions/collect/demand-collector';
+import type { AlarmDecision } from '../functions/decide/decision-handler';
+import type { AutoscalerConfig } from '../functions/domain/config';
+import type { MaintenanceKind } from '../functions/domain/region-state';
+import { SERVICE_NAME } from '../functions/domain/metric-names';
+import { KUBERNETES_API_OVERRIDE_ENV } from '../functions/kubernetes/cluster-access';
+import type { ReconcileAction } from '../functions/reconcile/reconciler';
 import {
   DEPLOYED_LAMBDAS,
   loadBundledHandler,
   type DeployedLambda,
   type SynthesizedDeployment,
-} from '../../infra/synthesized-deployment';
-import type { TaskHandler } from '../../workflows/run-locally';
-import type { TaskLambda } from '../../workflows/definitions';
+} from '../infra/synthesized-deployment';
+import type { TaskHandler } from '../workflows/run-locally';
+import type { TaskLambda } from '../workflows/definitions';
 import type { EmulatedControlPlane } from './emulated-deployment';
 
 export interface LambdaEnvironment {

@@ -16,13 +16,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ScalingStateMachines } from '../../functions/adapters/scaling-executions';
-import { approvedRegions, type AutoscalerConfig } from '../../functions/domain/config';
-import { controlStackName } from '../../functions/domain/naming';
-import type { MaintenanceKind, RegionState } from '../../functions/domain/region-state';
-import { StateStore } from '../../functions/adapters/state-store';
-import { shortConfigurationHash } from '../../functions/domain/edge-configuration';
-import { synthesizeDeployment, type SynthesizedDeployment } from '../../infra/synthesized-deployment';
+import type { ScalingStateMachines } from '../functions/adapters/scaling-executions';
+import { approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
+import { controlStackName } from '../functions/domain/naming';
+import type { MaintenanceKind, RegionState } from '../functions/domain/region-state';
+import { StateStore } from '../functions/adapters/state-store';
+import { shortConfigurationHash } from '../functions/domain/edge-configuration';
+import { synthesizeDeployment, type SynthesizedDeployment } from '../infra/synthesized-deployment';
 import { stampAlarmChangeTimes } from './alarm-change-times';
 import { AlarmWatch } from './alarm-watch';
 import { startAwsFaultProxy, type AwsFaultProxy } from './aws-proxy';
@@ -38,7 +38,7 @@ import {
   type RunCounts,
 } from './emulator-summary';
 import { ExecutorBridge, type ExecutionOutcome } from './executor-bridge';
-import { EDGE_AGENT_FILE } from '../../functions/domain/edge-manifests';
+import { EDGE_AGENT_FILE } from '../functions/domain/edge-manifests';
 import { EdgeDemand, prepareEdgeDemand, type EdgeDemandSetup } from './edge-demand';
 import {
   changedEdgeConfig,
