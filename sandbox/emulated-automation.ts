@@ -23,12 +23,7 @@ import {
   scaleUpStateMachineName,
 } from '../functions/domain/naming';
 import { DEPLOYED_LAMBDAS } from '../infra/synthesized-deployment';
-import {
-  substituteTaskArns,
-  TASK_SUBSTITUTIONS,
-  type TaskLambda,
-  type WorkflowName,
-} from '../workflows/definitions';
+import { substituteTaskArns, TASK_SUBSTITUTIONS, type TaskLambda, type WorkflowName } from '../workflows/definitions';
 import type { WorkflowDefinition } from '../workflows/run-locally';
 import { provisionEmulatedDeployment, type EmulatedControlPlane } from './emulated-deployment';
 

@@ -8,12 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { demandAlarmsFor } from '../functions/domain/alarm-policy';
 import { regionList, type AutoscalerConfig } from '../functions/domain/config';
-import {
-  generateDiurnalTrace,
-  WORLD_REGIONS,
-  type DataGap,
-  type DiurnalRegion,
-} from '../simulator/diurnal-trace';
+import { generateDiurnalTrace, WORLD_REGIONS, type DataGap, type DiurnalRegion } from '../simulator/diurnal-trace';
 import { formatIsoUtc, parseTrace, type DemandTrace } from '../simulator/trace';
 
 const HOUR_MS = 3_600_000;

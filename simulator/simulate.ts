@@ -27,7 +27,12 @@ import { demandAlarmsFor, type DemandAlarms } from '../functions/domain/alarm-po
 import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from '../functions/domain/config';
 import { clusterPrice, type ClusterPrice } from '../functions/domain/pricing';
 import type { RegionStatus } from '../functions/domain/region-state';
-import { decideScaling, type RegionSnapshot, type RequestSource, type Verdict } from '../functions/domain/scaling-policy';
+import {
+  decideScaling,
+  type RegionSnapshot,
+  type RequestSource,
+  type Verdict,
+} from '../functions/domain/scaling-policy';
 import { formatIsoUtc, parseIsoUtc, type DemandTrace } from './trace';
 
 export interface Pause {

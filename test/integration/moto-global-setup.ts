@@ -9,12 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  MOTO_INSTALL_HINT,
-  motoServerInstalled,
-  startMotoServer,
-  type MotoServer,
-} from '../../sandbox/moto-server';
+import { MOTO_INSTALL_HINT, motoServerInstalled, startMotoServer, type MotoServer } from '../../sandbox/moto-server';
 
 declare global {
   var __MOTO__: MotoServer | undefined;

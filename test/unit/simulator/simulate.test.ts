@@ -1,11 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
-import {
-  generateDiurnalTrace,
-  WORLD_REGIONS,
-  type DiurnalRegion,
-} from '../../../simulator/diurnal-trace';
+import { generateDiurnalTrace, WORLD_REGIONS, type DiurnalRegion } from '../../../simulator/diurnal-trace';
 import { simulate, type SimulationEvent, type SimulationRun } from '../../../simulator/simulate';
 import type { DemandTrace } from '../../../simulator/trace';
 import { exampleConfig } from '../../support/config-fixtures';
