@@ -76,6 +76,16 @@ function rateHours(expression: string): number {
 export const DEFAULT_COUNTER_IMAGE =
   'public.ecr.aws/docker/library/node:22-alpine@sha256:8094c002d08262dba12645a3b4a15cd6cd627d30bc782f53229a2ec13ee22a00';
 
+export const DEFAULT_PREEMPT_RATIO = 2;
+export const DEFAULT_WARM_KEEP_HOURS = 6;
+export const DEFAULT_WARM_MAX_USD_PER_HOUR = 0.5;
+export const DEFAULT_WARM_SCALE_UP_SECONDS = 210;
+export const DEFAULT_WARM_UP_SECONDS = 840;
+export const DEFAULT_WARM_DOWN_SECONDS = 480;
+export const FORECAST_MODES = ['on', 'forecast-only', 'off'] as const;
+export type ForecastMode = (typeof FORECAST_MODES)[number];
+export const MAX_FORECAST_HISTORY_DAYS = 14;
+
 export const configSchema = z
   .strictObject({
     /** Prefix of every stack, cluster, role, table and parameter name; also the ownership tag value. */
@@ -119,6 +129,18 @@ export const configSchema = z
       drainSeconds: positiveSeconds(300),
       /** How often the reconciler runs. */
       reconcileIntervalMinutes: positiveInt('minutes', 5).default(5),
+      /**
+       * Demand-ranked slots: with every elastic slot taken, a waiting region whose demand (or
+       * forecast) is more than this many times the weakest serving elastic region's takes its slot
+       * (scaling-policy.ts). 0 turns it off.
+       */
+      preemptRatio: z
+        .number({ error: 'must be a number; fix: use for example 2, or 0 to turn preemption off' })
+        .refine((ratio) => ratio === 0 || (ratio > 1 && ratio <= 100), {
+          error:
+            'must be 0 (off) or above 1 and at most 100: at 1 or below two regions of equal demand would swap back and forth; fix: use for example 2',
+        })
+        .default(DEFAULT_PREEMPT_RATIO),
     }),
     cluster: z.strictObject({
       /**
@@ -210,13 +232,76 @@ export const configSchema = z
         countryRegions: {},
         counter: { image: DEFAULT_COUNTER_IMAGE, maxTrackedClients: 200_000 },
       }),
-    /** Provisioning model used by the simulator (defaults from published EKS timings). */
+    /**
+     * The warm standby tier: a WARM region keeps its control plane, its load balancer and its
+     * (stopped) warm-pool nodes, runs no node and has no DNS record, and serves again in minutes.
+     */
+    warm: z
+      .strictObject({
+        /** Elastic regions that go WARM instead of INACTIVE after a scale-down, and that a forecast may warm up. */
+        regions: z.array(region).default([]),
+        /** How long a region stays WARM after its scale-down before it is torn down to INACTIVE. */
+        keepHours: z
+          .number({ error: 'must be a number of hours; fix: use for example 6' })
+          .positive({ error: 'must be greater than 0 hours; fix: use for example 6' })
+          .max(168, { error: 'must be at most 168 hours (a week); fix: use for example 6' })
+          .default(DEFAULT_WARM_KEEP_HOURS),
+        /** Cost cap of the whole warm tier: WARM regions at most cost this much per hour together (pricing.ts warmPrice). */
+        maxUsdPerHour: z
+          .number({ error: 'must be a number of US dollars per hour; fix: use for example 0.5' })
+          .nonnegative({ error: 'must not be negative; fix: use for example 0.5, or 0 for no warm region' })
+          .default(DEFAULT_WARM_MAX_USD_PER_HOUR),
+        /** Keep the nodes' instances stopped in an EC2 warm pool of the nodegroup (EKS warmPoolConfig) while WARM. */
+        nodeWarmPool: z.boolean({ error: 'must be true or false; fix: use true' }).default(true),
+      })
+      .default({
+        regions: [],
+        keepHours: DEFAULT_WARM_KEEP_HOURS,
+        maxUsdPerHour: DEFAULT_WARM_MAX_USD_PER_HOUR,
+        nodeWarmPool: true,
+      }),
+    /** Predictive pre-warm: the reconciler's demand forecast (demand-forecast.ts). */
+    forecast: z
+      .strictObject({
+        /** `on`: act on the forecast; `forecast-only`: only record what it would have done; `off`. */
+        mode: z.enum(FORECAST_MODES, { error: 'must be "on", "forecast-only" or "off"; fix: use "on"' }).default('on'),
+        /** Days of ActiveUsers history the forecast reads (one GetMetricData call per run). */
+        historyDays: z
+          .number({ error: 'must be a number of days; fix: use for example 14' })
+          .int({ error: 'must be a whole number of days; fix: use for example 14' })
+          .min(1, { error: 'must be at least 1 day; fix: use for example 14' })
+          .max(MAX_FORECAST_HISTORY_DAYS, {
+            error: `must be at most ${MAX_FORECAST_HISTORY_DAYS} days; fix: use for example 14`,
+          })
+          .default(MAX_FORECAST_HISTORY_DAYS),
+        /** A region's forecast does nothing until it has this much history. */
+        minHistoryHours: positiveInt('hours', 24).default(24),
+      })
+      .default({ mode: 'on', historyDays: MAX_FORECAST_HISTORY_DAYS, minHistoryHours: 24 }),
+    /**
+     * Lead times before any is measured (the reconciler then uses the workflows' own
+     * ScaleUpLeadTimeSeconds), and the simulator's provisioning model (defaults from published EKS timings).
+     */
     provisioning: z
       .strictObject({
+        /** Cold scale-up, INACTIVE -> ACTIVE: control plane, nodegroup, load balancer, DNS. */
         scaleUpSeconds: positiveSeconds(900).default(900),
+        /** Scale-down to INACTIVE: record withdrawn, drain, nodegroup and cluster deleted. */
         scaleDownSeconds: positiveSeconds(900).default(900),
+        /** WARM -> ACTIVE: nodes from the warm pool, pods ready, DNS. */
+        warmScaleUpSeconds: positiveSeconds(210).default(DEFAULT_WARM_SCALE_UP_SECONDS),
+        /** INACTIVE -> WARM (a warm-up): control plane, nodegroup at zero, load balancer. */
+        warmUpSeconds: positiveSeconds(840).default(DEFAULT_WARM_UP_SECONDS),
+        /** ACTIVE -> WARM: record withdrawn, drain, nodes back to the warm pool. */
+        warmDownSeconds: positiveSeconds(480).default(DEFAULT_WARM_DOWN_SECONDS),
       })
-      .default({ scaleUpSeconds: 900, scaleDownSeconds: 900 }),
+      .default({
+        scaleUpSeconds: 900,
+        scaleDownSeconds: 900,
+        warmScaleUpSeconds: DEFAULT_WARM_SCALE_UP_SECONDS,
+        warmUpSeconds: DEFAULT_WARM_UP_SECONDS,
+        warmDownSeconds: DEFAULT_WARM_DOWN_SECONDS,
+      }),
   })
   .superRefine((config, ctx) => {
     const { alwaysOn, elastic } = config.regions;
@@ -294,6 +379,19 @@ export const configSchema = z
         message: `plus dns.ttlSeconds (${config.dns.ttlSeconds}) is ${config.dns.ttlSeconds + scaling.drainSeconds} s, longer than the ${MAX_DRAIN_WAIT_SECONDS} s the scale-down workflow's timeout allows for the drain; fix: set drainSeconds to at most ${MAX_DRAIN_WAIT_SECONDS - config.dns.ttlSeconds}`,
       });
     }
+
+    config.warm.regions.forEach((r, i) => {
+      if (!elastic.includes(r)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['warm', 'regions', i],
+          input: r,
+          message: alwaysOn.includes(r)
+            ? `${r} is always-on: it always serves and never goes WARM; fix: remove it from warm.regions`
+            : `${r} is not in regions.elastic; fix: add it to regions.elastic or remove it from warm.regions`,
+        });
+      }
+    });
 
     const canary = config.edge.rollout.canaryRegion;
     if (canary !== undefined && !alwaysOn.includes(canary) && !elastic.includes(canary)) {
@@ -446,6 +544,11 @@ export function regionList(config: AutoscalerConfig, region: string): RegionList
 }
 
 /** The thresholds of one region: the defaults with its override applied. */
+/** Whether the region goes WARM, not INACTIVE, after a scale-down (cost cap permitting). */
+export function isWarmRegion(config: AutoscalerConfig, region: string): boolean {
+  return config.warm.regions.includes(region);
+}
+
 export function thresholdsFor(config: AutoscalerConfig, region: string): Thresholds {
   const override = config.scaling.regionOverrides[region];
   return override ? mergeThresholds(config.scaling.thresholds, override) : config.scaling.thresholds;

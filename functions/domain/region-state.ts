@@ -5,9 +5,17 @@
  *   INACTIVE --scale-up--> PROVISIONING --done--> ACTIVE --scale-down--> DRAINING --done--> INACTIVE
  *        ^                     | failure                                      | failure
  *        +---- (rolled back) FAILED <--------------------------------------- +
+ *
+ * The warm standby tier (config `warm`): a WARM region keeps its control plane and load balancer,
+ * runs no node and has no record. `transitionTarget` says where a PROVISIONING or DRAINING region goes:
+ *
+ *   ACTIVE --scale-down (target WARM)--> DRAINING --done--> WARM
+ *   WARM --scale-up--> PROVISIONING --done--> ACTIVE              (the warm path: minutes, not 15-20)
+ *   INACTIVE --warm-up (scale-up, target WARM)--> PROVISIONING --done--> WARM
+ *   WARM --scale-down (target INACTIVE: keepHours over, cost cap, operator)--> DRAINING --done--> INACTIVE
  */
 
-export const REGION_STATUSES = ['INACTIVE', 'PROVISIONING', 'ACTIVE', 'DRAINING', 'FAILED'] as const;
+export const REGION_STATUSES = ['INACTIVE', 'PROVISIONING', 'ACTIVE', 'DRAINING', 'WARM', 'FAILED'] as const;
 export type RegionStatus = (typeof REGION_STATUSES)[number];
 
 export type ScaleDirection = 'up' | 'down';
@@ -40,7 +48,15 @@ export interface RegionState {
   kubernetesVersion?: string;
   /** The last maintenance (edge rollout, cluster upgrade) of the region, by kind. */
   maintenance?: Partial<Record<MaintenanceKind, MaintenanceRecord>>;
+  /** Where the running (or last) transition takes the region; absent: ACTIVE for a scale-up, INACTIVE for a scale-down. */
+  transitionTarget?: TransitionTarget;
+  /** When the region last became WARM (for warm.keepHours). */
+  warmSince?: string;
 }
+
+/** Where a transition ends: a scale-up at ACTIVE or WARM (a warm-up), a scale-down at WARM or INACTIVE. */
+export const TRANSITION_TARGETS = ['ACTIVE', 'WARM', 'INACTIVE'] as const;
+export type TransitionTarget = (typeof TRANSITION_TARGETS)[number];
 
 /**
  * Work on a region that keeps serving: an edge rollout (new manifests) or a cluster upgrade
@@ -78,9 +94,16 @@ export function isServing(state: Pick<RegionState, 'status'>): boolean {
   return state.status === 'ACTIVE';
 }
 
-/** A region counts against the elastic maximum while it serves or is on its way up. */
-export function occupiesElasticSlot(state: Pick<RegionState, 'status'>): boolean {
-  return state.status === 'ACTIVE' || state.status === 'PROVISIONING';
+/** A region counts against the elastic maximum while it serves or is on its way up to serve (a warm-up holds no slot). */
+export function occupiesElasticSlot(state: Pick<RegionState, 'status' | 'transitionTarget'>): boolean {
+  if (state.status === 'PROVISIONING') return state.transitionTarget !== 'WARM';
+  return state.status === 'ACTIVE';
+}
+
+/** A region is in the warm tier (counts against warm.maxUsdPerHour) while WARM or on its way there. */
+export function inWarmTier(state: Pick<RegionState, 'status' | 'transitionTarget'>): boolean {
+  if (state.status === 'PROVISIONING' || state.status === 'DRAINING') return state.transitionTarget === 'WARM';
+  return state.status === 'WARM';
 }
 
 /**

@@ -23,7 +23,13 @@
  *   last-serving-region never withdraw the last region that serves users (even forced)
  */
 import { regionList, type AutoscalerConfig } from './config';
-import { initialRegionState, isServing, occupiesElasticSlot, type RegionState } from './region-state';
+import {
+  initialRegionState,
+  isServing,
+  occupiesElasticSlot,
+  type RegionState,
+  type TransitionTarget,
+} from './region-state';
 
 export type RequestSource = 'alarm' | 'reconciler' | 'operator';
 
@@ -37,12 +43,19 @@ export interface ScalingRequest {
   force?: boolean;
   /** Operator only: allows a scale-up beyond scaling.maxElasticActive. */
   allowOverMax?: boolean;
+  /** Where the transition should end (workflow-input.ts); absent: ACTIVE up, and for down the warm rule decides. */
+  target?: TransitionTarget;
 }
 
 /** A region's state plus what the policy must know about it right now. */
 export interface RegionSnapshot extends RegionState {
   locked: boolean; // its lock item exists
   executionRunning: boolean; // a workflow execution for it is RUNNING
+  /**
+   * Users the region has now, or is forecast to have by the time it could serve (the larger),
+   * for demand-ranked slots. Undefined: unknown, and an unknown demand never preempts nor is preempted.
+   */
+  demand?: number;
 }
 
 export type RejectionRule =
@@ -61,7 +74,23 @@ export type RejectionRule =
   | 'failed-backoff'
   | 'failed-needs-operator';
 
-export type Verdict = { allowed: true; reason: string } | { allowed: false; rule: RejectionRule; reason: string };
+export type Verdict =
+  | {
+      allowed: true;
+      reason: string;
+      /** Where the allowed transition ends (ACTIVE or WARM up, WARM or INACTIVE down). */
+      target?: TransitionTarget;
+    }
+  | {
+      allowed: false;
+      rule: RejectionRule;
+      reason: string;
+      /**
+       * max-elastic only, demand-ranked slots: the serving elastic region to scale down so the
+       * requester gets its slot (it was checked to be allowed to go down now).
+       */
+      preempt?: { region: string; reason: string };
+    };
 
 /** After this many failed transitions in a row a region stays FAILED until an operator acts. */
 export const MAX_CONSECUTIVE_FAILURES = 3;

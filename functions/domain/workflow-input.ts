@@ -4,8 +4,14 @@
  *
  *   { "region": "ap-southeast-1", "reason": "launch of ...", "requestedBy": "operator",
  *     "requestedAt": "2026-11-21T10:00:00Z" }
+ *
+ * `target` (optional) says where the transition ends: a scale-up at ACTIVE (default) or WARM (a
+ * warm-up: cluster and load balancer, no node, no record); a scale-down at WARM or INACTIVE. Left
+ * out of a scale-down, the workflow decides: WARM for a region of warm.regions while the warm
+ * tier's cost cap allows, else INACTIVE.
  */
 import { z } from 'zod';
+import { TRANSITION_TARGETS } from './region-state';
 
 export const REQUESTERS = ['alarm', 'reconciler', 'operator'] as const;
 
@@ -14,6 +20,12 @@ export const workflowInputSchema = z.strictObject({
   reason: z.string().max(500).default('manual request'),
   requestedBy: z.enum(REQUESTERS).default('operator'),
   requestedAt: z.iso.datetime({ offset: true }).optional(),
+  target: z
+    .enum(TRANSITION_TARGETS, {
+      error:
+        'must be "ACTIVE" or "WARM" for a scale-up, "WARM" or "INACTIVE" for a scale-down; fix: leave it out for the default',
+    })
+    .optional(),
 });
 
 export type WorkflowInput = z.output<typeof workflowInputSchema>;
