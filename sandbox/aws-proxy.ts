@@ -119,16 +119,24 @@ export interface AwsFaultProxy {
    * when a response is lost on the way back: the caller retries a call that already succeeded.
    */
   loseNextResponse(match: CallMatch, fault: AwsFault): RemoveRule;
-  /** Forwards matching requests and replaces each successful (2xx) response body with `rewrite(body)`. */
-  rewriteResponses(match: CallMatch, rewrite: (body: string) => string): RemoveRule;
-  /** rewriteResponses for JSON bodies: `mutate` changes the parsed body in place or returns a new one. */
-  rewriteJson<T extends object = JsonObject>(match: CallMatch, mutate: (body: T) => T | void): RemoveRule;
   /**
-   * Answers matching requests itself, never forwarding them: an API the emulator lacks (moto's EKS
-   * has no access entries or version updates), played by `responder`. Part of the emulated cloud,
-   * so reset() keeps it. A responder that throws an AwsServiceFault answers with that error.
+   * Forwards matching requests and replaces each successful (2xx) response body with
+   * `rewrite(body, request)` (the request as it came, e.g. to tell which resource it named).
    */
-  serve(match: CallMatch, responder: (request: ServedRequest) => ServedResponse | Promise<ServedResponse>): RemoveRule;
+  rewriteResponses(match: CallMatch, rewrite: (body: string, request: ServedRequest) => string): RemoveRule;
+  /** rewriteResponses for JSON bodies: `mutate` changes the parsed body in place or returns a new one. */
+  rewriteJson<T extends object = JsonObject>(
+    match: CallMatch,
+    mutate: (body: T, request: ServedRequest) => T | void,
+  ): RemoveRule;
+  /**
+   * Answers matching requests itself: an API the emulator lacks (moto's EKS has no access entries
+   * or version updates), played by `responder`. Part of the emulated cloud, so reset() keeps it.
+   * A responder that throws an AwsServiceFault answers with that error; one that returns
+   * undefined lets the request pass, to the next responder installed for it, else to the
+   * emulator (and the rewrites): a resource the emulated cloud holds in a state moto lacks.
+   */
+  serve(match: CallMatch, responder: Responder): RemoveRule;
   /** How many matching requests the proxy saw, answered with a fault or forwarded. */
   calls(match: CallMatch): number;
   /** Forgets every rule and every request seen. */
@@ -136,16 +144,23 @@ export interface AwsFaultProxy {
   close(): Promise<void>;
 }
 
-/** A request the proxy answers itself (serve): its region, decoded path segments, query and JSON body. */
+/** A request as a responder (serve) or a rewrite sees it: its region, decoded path segments, query and body. */
 export interface ServedRequest {
   region: string;
   operation: string;
   /** The URL path split at '/', each segment URI-decoded (e.g. ['clusters', 'name', 'access-entries', 'arn:aws:iam::…']). */
   segments: string[];
   query: URLSearchParams;
-  /** The parsed JSON body (restJson1 / awsJson), or {} when there is none. */
+  /** The parsed JSON body (restJson1 / awsJson), or {} when there is none or the protocol is not JSON. */
   body: Record<string, unknown>;
+  /** The body as sent (e.g. a Route53 change batch in XML, an awsQuery form). */
+  text: string;
 }
+
+/** Plays one API of the emulated cloud (serve); undefined: not this responder's request, let it pass. */
+export type Responder = (
+  request: ServedRequest,
+) => ServedResponse | undefined | Promise<ServedResponse | undefined>;
 
 /** A served answer: a JSON body with status 200 unless given. */
 export interface ServedResponse {
@@ -363,29 +378,38 @@ export function reportRoute53ChangesPending(
   return () => removers.forEach((remove) => remove());
 }
 
-async function servedResponse(
-  call: RecognisedCall,
-  url: string,
-  body: Buffer,
-  responder: (request: ServedRequest) => ServedResponse | Promise<ServedResponse>,
-): Promise<WireResponse> {
+function servedRequest(call: RecognisedCall, url: string, body: Buffer): ServedRequest {
   const [path = '/', query = ''] = url.split('?', 2);
   const text = body.toString('utf8');
-  const request: ServedRequest = {
+  const json = call.protocol === 'awsJson' || call.protocol === 'restJson1';
+  return {
     region: call.region,
     operation: call.operation,
     segments: path.split('/').filter(Boolean).map(decodeURIComponent),
     query: new URLSearchParams(query),
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    body: json && text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    text,
   };
+}
+
+/** The first answer of `responders` (in the order they were installed); undefined when every one lets the request pass. */
+async function servedResponse(
+  call: RecognisedCall,
+  request: ServedRequest,
+  responders: Responder[],
+): Promise<WireResponse | undefined> {
   try {
-    const answer = await responder(request);
-    const contentType = call.protocol === 'awsJson' ? 'application/x-amz-json-1.1' : 'application/json';
-    return {
-      status: answer.status ?? 200,
-      headers: { 'content-type': contentType, 'x-amzn-requestid': randomUUID() },
-      body: JSON.stringify(answer.body),
-    };
+    for (const responder of responders) {
+      const answer = await responder(request);
+      if (answer === undefined) continue;
+      const contentType = call.protocol === 'awsJson' ? 'application/x-amz-json-1.1' : 'application/json';
+      return {
+        status: answer.status ?? 200,
+        headers: { 'content-type': contentType, 'x-amzn-requestid': randomUUID() },
+        body: JSON.stringify(answer.body),
+      };
+    }
+    return undefined;
   } catch (error) {
     if (error instanceof AwsServiceFault) return errorResponse(call, error.fault);
     throw error;
@@ -398,8 +422,8 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
   const agent = new Agent({ keepAlive: true });
   const faults: { match: CallMatch; fault: AwsFault; remaining: number }[] = [];
   const lostResponses: { match: CallMatch; fault: AwsFault }[] = [];
-  const rewrites: { match: CallMatch; rewrite: (body: string) => string }[] = [];
-  const served: { match: CallMatch; responder: Parameters<AwsFaultProxy['serve']>[1] }[] = [];
+  const rewrites: { match: CallMatch; rewrite: (body: string, request: ServedRequest) => string }[] = [];
+  const served: { match: CallMatch; responder: Responder }[] = [];
   // Requests seen, counted by service, operation and region (a sandbox day makes thousands).
   const seen = new Map<string, { call: Pick<RecognisedCall, 'service' | 'operation' | 'region'>; count: number }>();
 
@@ -446,8 +470,12 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       return send(res, errorResponse(call, fault.fault));
     }
 
-    const emulated = call && served.find((rule) => matches(rule.match, call));
-    if (call && emulated) return send(res, await servedResponse(call, req.url ?? '/', body, emulated.responder));
+    const request = call && servedRequest(call, req.url ?? '/', body);
+    const responders = call ? served.filter((rule) => matches(rule.match, call)).map((rule) => rule.responder) : [];
+    if (call && request && responders.length > 0) {
+      const emulated = await servedResponse(call, request, responders);
+      if (emulated) return send(res, emulated);
+    }
 
     const upstreamResponse = await forward(req, body);
     const lost = call && lostResponses.find((rule) => matches(rule.match, call));
@@ -464,7 +492,7 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       return;
     }
     let text = (await readBody(upstreamResponse)).toString('utf8');
-    for (const { rewrite } of applicable) text = rewrite(text);
+    for (const { rewrite } of applicable) text = rewrite(text, request!);
     res.writeHead(status, [
       ...endToEndHeaders(upstreamResponse.rawHeaders, BODY_DIGESTS),
       'content-length',
@@ -522,10 +550,10 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       rewrites.push(rule);
       return removerOf(rewrites, rule);
     },
-    rewriteJson<T extends object = JsonObject>(match: CallMatch, mutate: (body: T) => T | void) {
-      return proxy.rewriteResponses(match, (text) => {
+    rewriteJson<T extends object = JsonObject>(match: CallMatch, mutate: (body: T, request: ServedRequest) => T | void) {
+      return proxy.rewriteResponses(match, (text, request) => {
         const body = JSON.parse(text) as T;
-        return JSON.stringify(mutate(body) ?? body);
+        return JSON.stringify(mutate(body, request) ?? body);
       });
     },
     serve(match, responder) {

@@ -1,34 +1,52 @@
 /**
  * The what-if simulator: replays a demand trace through the deployed system's configuration,
- * CloudWatch alarm evaluation (evaluateAlarm), missing-data treatments (alarm-policy) and decision
- * rules (decideScaling), with a provisioning model, and compares the outcome with two baselines:
- * every approved region always on, and an oracle with perfect foresight under the same rules.
+ * CloudWatch alarm evaluation (evaluateAlarm), missing-data treatments (alarm-policy), decision
+ * rules (decideScaling), demand forecast (DemandProfile) and pre-warm plans (planPreWarm), with a
+ * provisioning model, and compares the outcome with two baselines: every approved region always
+ * on, and an oracle with perfect foresight under the same rules.
  *
  * The deployed system, as modelled here:
  * - Always-on regions serve throughout (the reconciler keeps them up).
  * - Each elastic region has a scale-up and a scale-down alarm, evaluated at the end of every alarm
  *   period over an evaluation range of N + 2 periods. A transition into ALARM is an 'alarm'
  *   request; every reconcileIntervalMinutes the reconciler re-requests what a region whose alarm is
- *   still in ALARM has not got yet (up for an INACTIVE region, down for an ACTIVE one).
- * - A scale-up holds the region PROVISIONING for provisioning.scaleUpSeconds, then it is ACTIVE and
- *   serves. A scale-down withdraws the record first (the region stops serving when it starts), the
- *   region is DRAINING for provisioning.scaleDownSeconds, then INACTIVE. The workflows set
- *   lastTransitionAt at the start and at the end of each, and activeSince when serving starts.
- * - While a workflow runs, its region is locked.
+ *   still in ALARM has not got yet (up for an INACTIVE or WARM region, down for an ACTIVE one),
+ *   tears down a WARM region past warm.keepHours (warmExpired), and acts on the forecast.
+ * - Transitions and their durations (config.provisioning): INACTIVE -> ACTIVE scaleUpSeconds,
+ *   WARM -> ACTIVE warmScaleUpSeconds, INACTIVE -> WARM (warm-up) warmUpSeconds, ACTIVE -> WARM
+ *   warmDownSeconds, ACTIVE -> INACTIVE scaleDownSeconds, WARM -> INACTIVE (warm teardown)
+ *   scaleDownSeconds. Where a scale-down ends is decideScaling's verdict (`target`). A region
+ *   serves from the end of its scale-up to the start of its scale-down (the record is withdrawn
+ *   first). The workflows set lastTransitionAt at the start and at the end of each, activeSince
+ *   when serving starts, warmSince when the region becomes WARM; a region is locked meanwhile.
+ * - Predictive pre-warm (forecast.mode "on"): every elastic region has a DemandProfile fed, at each
+ *   step, only the datapoints of the periods already over (no look-ahead); at each reconcile,
+ *   planPreWarm's scale-up or warm-up is asked of decideScaling like any reconciler request. With
+ *   "forecast-only" the plans are only recorded (events `pre-warm-planned`).
+ * - Demand-ranked slots: every snapshot carries `demand`, the larger of the newest datapoint and
+ *   the forecast one cold lead time ahead (the newest datapoint alone while the profile is not
+ *   ready; unknown while the datapoint is missing). A scale-up refused with `preempt` scales the
+ *   named region down, then asks again.
  * - Alarm datapoints are the Maximum of the trace's values within an alarm period (periods counted
  *   from the trace's first timestamp); the trace's step must divide the alarm period.
  *
- * Accounting is per trace step: a region serves during a step when it is ACTIVE at its start; a
- * cluster costs money from the start of its scale-up to the end of its scale-down. A user-minute
- * is far when the user's region is not serving; missing datapoints count no users.
+ * Accounting is per trace step: a region serves during a step when it is ACTIVE at its start. A
+ * region costs the cluster price (clusterPrice) while nodes run: from the start of a scale-up (a
+ * warm one included) to the end of a scale-down; the warm price (warmPrice) while it is WARM, warming
+ * up or being torn down from WARM. A user-minute is far when the user's region is not serving;
+ * missing datapoints count no users.
  */
 import { evaluateAlarmOverSeries, evaluationRangeLength, type AlarmState } from '../functions/domain/alarm-evaluation';
 import { demandAlarmsFor, type DemandAlarms } from '../functions/domain/alarm-policy';
 import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from '../functions/domain/config';
-import { clusterPrice, type ClusterPrice } from '../functions/domain/pricing';
-import type { RegionStatus } from '../functions/domain/region-state';
+import { DemandProfile, forecastSettings } from '../functions/domain/demand-forecast';
+import { leadTimes, planPreWarm, type LeadTimes, type PreWarmPlan } from '../functions/domain/pre-warm';
+import { clusterPrice, warmPrice, type ClusterPrice } from '../functions/domain/pricing';
+import type { RegionStatus, TransitionTarget } from '../functions/domain/region-state';
 import {
   decideScaling,
+  scaleDownTarget,
+  warmExpired,
   type RegionSnapshot,
   type RequestSource,
   type Verdict,
@@ -50,7 +68,20 @@ export interface SimulationOptions {
   nodeUsdPerHour?: number;
 }
 
-export type SimulationAction = 'scale-up-start' | 'scale-up-done' | 'scale-down-start' | 'scale-down-done' | 'rejected';
+export type SimulationAction =
+  | 'scale-up-start'
+  | 'scale-up-done'
+  | 'scale-down-start'
+  | 'scale-down-done'
+  | 'rejected'
+  /** INACTIVE -> WARM. */
+  | 'warm-up-start'
+  | 'warm-up-done'
+  /** WARM -> INACTIVE. */
+  | 'warm-teardown-start'
+  | 'warm-teardown-done'
+  /** forecast.mode "forecast-only": what the pre-warm would have started. */
+  | 'pre-warm-planned';
 
 export interface SimulationEvent {
   at: string;
@@ -64,15 +95,21 @@ export interface RegionResult {
   servingMinutes: number;
   clusterHours: number;
   costUsd: number;
+  /** Hours WARM, warming up or torn down from WARM (at the warm price); the simulator always sets it. */
+  warmHours?: number;
 }
 
 export interface Totals {
+  /** Hours of clusters with nodes (provisioning, serving, draining), at the cluster price. */
   clusterHours: number;
+  /** Cluster hours at the cluster price plus warm hours at the warm price. */
   costUsd: number;
   userMinutes: number;
   farUserMinutes: number;
-  /** Scale-ups and scale-downs started. */
+  /** Transitions started: scale-ups and scale-downs, warm-ups and warm teardowns included. */
   scaleEvents: number;
+  /** Hours of the warm tier (at the warm price); the simulator always sets it. */
+  warmHours?: number;
 }
 
 /** What `regionctl simulate --json` prints. */
@@ -92,9 +129,19 @@ export interface SimulationRun {
   trace: DemandTrace;
   config: AutoscalerConfig;
   price: ClusterPrice;
+  /** What one WARM region costs per hour. */
+  warmPrice: ClusterPrice;
   /** When each approved region served, in the simulated run and in the oracle's. */
   serving: Map<string, Interval[]>;
   oracleServing: Map<string, Interval[]>;
+  /** When each approved region was WARM, in the simulated run and in the oracle's. */
+  warm: Map<string, Interval[]>;
+  oracleWarm: Map<string, Interval[]>;
+  /**
+   * Per elastic region and trace step, the forecast the simulated run had for that step one cold
+   * lead time earlier (NaN: none yet, or forecast.mode off). What the pre-warm acted on.
+   */
+  forecast: Map<string, Float64Array>;
   /** Trace regions in neither list: never served, all their users are far. */
   unapprovedRegions: string[];
 }
@@ -103,7 +150,13 @@ const INACTIVE = 0;
 const PROVISIONING = 1;
 const ACTIVE = 2;
 const DRAINING = 3;
-const STATUS_NAMES: RegionStatus[] = ['INACTIVE', 'PROVISIONING', 'ACTIVE', 'DRAINING'];
+const WARM = 4;
+const STATUS_NAMES: RegionStatus[] = ['INACTIVE', 'PROVISIONING', 'ACTIVE', 'DRAINING', 'WARM'];
+
+/** What a region costs during a step. */
+const NO_COST = 0;
+const WARM_COST = 1;
+const CLUSTER_COST = 2;
 
 /** One approved region in a run: its policy snapshot and its counters. */
 interface RegionMachine {
@@ -111,12 +164,17 @@ interface RegionMachine {
   list: RegionList;
   snapshot: RegionSnapshot;
   status: number;
+  cost: number;
   /** When the running workflow finishes (epoch ms). */
   doneAtMs: number;
+  /** When it started, and how it was described (for the done event). */
+  startedAtMs: number;
   users: Float64Array | undefined;
   servingSteps: number;
   clusterSteps: number;
+  warmSteps: number;
   serving: Interval[];
+  warm: Interval[];
   /** Rule of the last rejection recorded since the last transition (repeats are reported once). */
   lastRejectedRule: string | undefined;
 }
@@ -133,6 +191,7 @@ class Fleet {
   userSum = 0;
   farSum = 0;
   private readonly unapprovedUsers: Float64Array[];
+  private readonly byRegion: Map<string, RegionMachine>;
 
   constructor(
     private readonly config: AutoscalerConfig,
@@ -157,23 +216,35 @@ class Fleet {
         list,
         snapshot,
         status: on ? ACTIVE : INACTIVE,
+        cost: on ? CLUSTER_COST : NO_COST,
         doneAtMs: Infinity,
+        startedAtMs: trace.startMs,
         users: trace.users.get(region),
         servingSteps: 0,
         clusterSteps: 0,
+        warmSteps: 0,
         serving: on ? [[trace.startMs, Infinity]] : [],
+        warm: [],
         lastRejectedRule: undefined,
       };
     });
     this.snapshots = this.machines.map((m) => m.snapshot);
+    this.byRegion = new Map(this.machines.map((m) => [m.region, m]));
     this.unapprovedUsers = trace.regions.filter((r) => !regionList(config, r)).map((r) => trace.users.get(r)!);
   }
 
   /** Asks the policy; starts the transition when it allows. Returns the verdict. */
-  request(m: RegionMachine, direction: 'up' | 'down', source: RequestSource, nowMs: number): Verdict {
+  request(
+    m: RegionMachine,
+    direction: 'up' | 'down',
+    source: RequestSource,
+    nowMs: number,
+    target?: TransitionTarget,
+    why?: string,
+  ): Verdict {
     const now = new Date(nowMs);
     const verdict = decideScaling(
-      { region: m.region, direction, source, eventAt: now },
+      { region: m.region, direction, source, eventAt: now, ...(target ? { target } : {}) },
       this.snapshots,
       this.config,
       now,
@@ -182,42 +253,76 @@ class Fleet {
     m.snapshot.lastDecisionEventAt = iso;
     if (!verdict.allowed) {
       if (this.recordEvents && verdict.rule !== m.lastRejectedRule) {
+        const what = target === 'WARM' && direction === 'up' ? 'warm-up' : direction;
         this.events.push({
           at: iso,
           region: m.region,
           action: 'rejected',
-          reason: `${direction} (${source}): ${verdict.reason}`,
+          reason: `${what} (${source}): ${verdict.reason}${why ? ` [${why}]` : ''}`,
         });
       }
       m.lastRejectedRule = verdict.rule;
       return verdict;
     }
     m.lastRejectedRule = undefined;
-    const { scaleUpSeconds, scaleDownSeconds } = this.config.provisioning;
+    const ends = verdict.target ?? (direction === 'up' ? 'ACTIVE' : 'INACTIVE');
+    const p = this.config.provisioning;
+    let seconds: number;
+    let action: SimulationAction;
+    const from = m.status;
     if (direction === 'up') {
+      if (ends === 'WARM') {
+        seconds = p.warmUpSeconds;
+        action = 'warm-up-start';
+        m.cost = WARM_COST;
+      } else {
+        seconds = from === WARM ? p.warmScaleUpSeconds : p.scaleUpSeconds;
+        action = 'scale-up-start';
+        m.cost = CLUSTER_COST;
+        if (m.list === 'elastic') this.elasticOccupied++;
+      }
+      if (from === WARM) this.closeInterval(m.warm, nowMs);
       this.setStatus(m, PROVISIONING, iso);
-      m.doneAtMs = nowMs + scaleUpSeconds * 1000;
-      if (m.list === 'elastic') this.elasticOccupied++;
     } else {
-      if (m.status === ACTIVE) this.stopServing(m, nowMs);
-      if (m.list === 'elastic') this.elasticOccupied--;
+      if (from === ACTIVE) {
+        this.closeInterval(m.serving, nowMs);
+        if (m.list === 'elastic') this.elasticOccupied--;
+      }
+      if (from === WARM) {
+        this.closeInterval(m.warm, nowMs);
+        seconds = p.scaleDownSeconds;
+        action = 'warm-teardown-start';
+        m.cost = WARM_COST;
+      } else {
+        seconds = ends === 'WARM' ? p.warmDownSeconds : p.scaleDownSeconds;
+        action = 'scale-down-start';
+      }
       this.setStatus(m, DRAINING, iso);
-      m.doneAtMs = nowMs + scaleDownSeconds * 1000;
     }
+    m.snapshot.transitionTarget = ends;
+    m.doneAtMs = nowMs + seconds * 1000;
+    m.startedAtMs = nowMs;
     this.nextDoneMs = Math.min(this.nextDoneMs, m.doneAtMs);
     m.snapshot.lastTransitionAt = iso;
     m.snapshot.locked = true;
     m.snapshot.executionRunning = true;
     this.scaleEvents++;
     if (this.recordEvents) {
-      this.events.push({
-        at: iso,
-        region: m.region,
-        action: direction === 'up' ? 'scale-up-start' : 'scale-down-start',
-        reason: verdict.reason,
-      });
+      this.events.push({ at: iso, region: m.region, action, reason: why ? `${why}; ${verdict.reason}` : verdict.reason });
     }
     return verdict;
+  }
+
+  /**
+   * A scale-up (target ACTIVE or WARM) with demand-ranked slots: a max-elastic rejection that names a
+   * region to preempt scales that region down, then asks again.
+   */
+  requestUp(m: RegionMachine, source: RequestSource, nowMs: number, target?: TransitionTarget, why?: string): Verdict {
+    const verdict = this.request(m, 'up', source, nowMs, target, why);
+    if (verdict.allowed || !verdict.preempt) return verdict;
+    const weakest = this.byRegion.get(verdict.preempt.region)!;
+    if (!this.request(weakest, 'down', 'reconciler', nowMs, undefined, verdict.preempt.reason).allowed) return verdict;
+    return this.request(m, 'up', source, nowMs, target, why);
   }
 
   /** Finishes the workflows due by `nowMs`. */
@@ -231,44 +336,46 @@ class Fleet {
       }
       const doneAt = m.doneAtMs;
       const iso = formatIsoUtc(doneAt);
+      const took = `${Math.round((doneAt - m.startedAtMs) / 60_000)} min`;
       m.doneAtMs = Infinity;
       m.snapshot.locked = false;
       m.snapshot.executionRunning = false;
       m.snapshot.lastTransitionAt = iso;
-      if (m.status === PROVISIONING) {
+      const target = m.snapshot.transitionTarget;
+      let action: SimulationAction;
+      let reason: string;
+      if (m.status === PROVISIONING && target === 'WARM') {
+        this.becomeWarm(m, doneAt, iso);
+        action = 'warm-up-done';
+        reason = `WARM after ${took} of warm-up (control plane and load balancer, no node)`;
+      } else if (m.status === PROVISIONING) {
         this.setStatus(m, ACTIVE, iso);
         m.snapshot.activeSince = iso;
         m.serving.push([doneAt, Infinity]);
-        if (this.recordEvents) {
-          const took = this.config.provisioning.scaleUpSeconds / 60;
-          this.events.push({
-            at: iso,
-            region: m.region,
-            action: 'scale-up-done',
-            reason: `serving after ${took} min of provisioning`,
-          });
-        }
-      } else if (m.status === DRAINING) {
+        action = 'scale-up-done';
+        reason = `serving after ${took} of provisioning`;
+      } else if (target === 'WARM') {
+        this.becomeWarm(m, doneAt, iso);
+        action = 'scale-down-done';
+        reason = `WARM ${took} after the record was withdrawn (nodes stopped, control plane kept)`;
+      } else {
+        const fromWarm = m.cost === WARM_COST;
         this.setStatus(m, INACTIVE, iso);
-        if (this.recordEvents) {
-          const took = this.config.provisioning.scaleDownSeconds / 60;
-          this.events.push({
-            at: iso,
-            region: m.region,
-            action: 'scale-down-done',
-            reason: `cluster deleted ${took} min after the record was withdrawn`,
-          });
-        }
+        m.cost = NO_COST;
+        action = fromWarm ? 'warm-teardown-done' : 'scale-down-done';
+        reason = fromWarm ? `cluster deleted ${took} after leaving WARM` : `cluster deleted ${took} after the record was withdrawn`;
       }
+      if (this.recordEvents) this.events.push({ at: iso, region: m.region, action, reason });
     }
   }
 
-  /** Counts serving, cluster time and users for trace step `step`. */
+  /** Counts serving, cluster and warm time and users for trace step `step`. */
   account(step: number): void {
     for (const m of this.machines) {
       const status = m.status;
       if (status === ACTIVE) m.servingSteps++;
-      if (status !== INACTIVE) m.clusterSteps++;
+      if (m.cost === CLUSTER_COST) m.clusterSteps++;
+      else if (m.cost === WARM_COST) m.warmSteps++;
       const users = m.users;
       if (users === undefined) continue;
       const u = users[step]!;
@@ -285,27 +392,58 @@ class Fleet {
     }
   }
 
-  totals(price: ClusterPrice): Totals {
+  totals(price: ClusterPrice, warm: ClusterPrice): Totals {
     const stepHours = this.trace.stepSeconds / 3600;
     const clusterHours = this.machines.reduce((sum, m) => sum + m.clusterSteps, 0) * stepHours;
+    const warmHours = this.machines.reduce((sum, m) => sum + m.warmSteps, 0) * stepHours;
     return {
       clusterHours: round(clusterHours),
-      costUsd: round(clusterHours * price.usdPerHour),
+      costUsd: round(clusterHours * price.usdPerHour + warmHours * warm.usdPerHour),
       userMinutes: round((this.userSum * this.trace.stepSeconds) / 60),
       farUserMinutes: round((this.farSum * this.trace.stepSeconds) / 60),
       scaleEvents: this.scaleEvents,
+      warmHours: round(warmHours),
     };
   }
 
-  servingIntervals(endMs: number): Map<string, Interval[]> {
+  regionResults(price: ClusterPrice, warm: ClusterPrice): Record<string, RegionResult> {
+    const regions: Record<string, RegionResult> = {};
+    const stepSeconds = this.trace.stepSeconds;
+    for (const m of this.machines) {
+      const clusterHours = (m.clusterSteps * stepSeconds) / 3600;
+      const warmHours = (m.warmSteps * stepSeconds) / 3600;
+      regions[m.region] = {
+        list: m.list,
+        servingMinutes: round((m.servingSteps * stepSeconds) / 60),
+        clusterHours: round(clusterHours),
+        costUsd: round(clusterHours * price.usdPerHour + warmHours * warm.usdPerHour),
+        warmHours: round(warmHours),
+      };
+    }
+    return regions;
+  }
+
+  intervals(endMs: number, which: 'serving' | 'warm'): Map<string, Interval[]> {
     return new Map(
-      this.machines.map((m) => [m.region, m.serving.map(([from, to]): Interval => [from, Math.min(to, endMs)])]),
+      this.machines.map((m) => [m.region, m[which].map(([from, to]): Interval => [from, Math.min(to, endMs)])]),
     );
   }
 
-  private stopServing(m: RegionMachine, nowMs: number): void {
-    const open = m.serving[m.serving.length - 1];
-    if (open) open[1] = nowMs;
+  /** The region's scale-down would end WARM (decideScaling's rule for a request without a target). */
+  wouldGoWarm(m: RegionMachine, nowMs: number): boolean {
+    return scaleDownTarget(m.region, this.snapshots, this.config, new Date(nowMs)) === 'WARM';
+  }
+
+  private becomeWarm(m: RegionMachine, doneAt: number, iso: string): void {
+    this.setStatus(m, WARM, iso);
+    m.snapshot.warmSince = iso;
+    m.cost = WARM_COST;
+    m.warm.push([doneAt, Infinity]);
+  }
+
+  private closeInterval(intervals: Interval[], nowMs: number): void {
+    const open = intervals[intervals.length - 1];
+    if (open && open[1] === Infinity) open[1] = nowMs;
   }
 
   private setStatus(m: RegionMachine, status: number, iso: string): void {
@@ -331,8 +469,9 @@ interface RegionAlarms {
 
 /** Runs the simulation. Throws a clear error when the trace cannot drive this configuration. */
 export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: SimulationOptions = {}): SimulationRun {
-  // The price on the trace's first day: the version's support status then (extended support costs more).
+  // The prices on the trace's first day: the version's support status then (extended support costs more).
   const price = clusterPrice(config, options.nodeUsdPerHour, new Date(trace.startMs));
+  const warm = warmPrice(config, options.nodeUsdPerHour, new Date(trace.startMs));
   const pauses = parsePauses(config, options.pauses ?? []);
   const endMs = trace.startMs + trace.periods * trace.stepSeconds * 1000;
   const stepMs = trace.stepSeconds * 1000;
@@ -342,6 +481,7 @@ export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: 
   const alarms: RegionAlarms[] = fleet.machines
     .filter((m) => m.list === 'elastic')
     .map((machine) => regionAlarms(config, trace, machine));
+  const forecast = new SimulatedForecast(config, trace, alarms);
   const reconcileMs = config.scaling.reconcileIntervalMinutes * 60_000;
   let nextReconcileMs = trace.startMs + reconcileMs;
   let nextPause = 0;
@@ -350,6 +490,7 @@ export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: 
     const nowMs = trace.startMs + step * stepMs;
     fleet.completeDue(nowMs);
     nextPause = applyPauses(pauses, nextPause, nowMs, fleet);
+    forecast.advance(step, nowMs);
     for (const a of alarms) {
       if (step === 0 || step % a.stepsPerPeriod !== 0) continue;
       const period = step / a.stepsPerPeriod - 1;
@@ -359,48 +500,133 @@ export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: 
       const downFired = down === 'ALARM' && a.down !== 'ALARM';
       a.up = up;
       a.down = down;
+      // The decision Lambda asks once per alarm event; a demand-ranked swap is the reconciler's (below).
       if (upFired) fleet.request(a.machine, 'up', 'alarm', nowMs);
       if (downFired) fleet.request(a.machine, 'down', 'alarm', nowMs);
     }
     if (nowMs >= nextReconcileMs) {
       nextReconcileMs += reconcileMs;
-      for (const a of alarms) {
-        // The reconciler re-requests what a region whose alarm is still in ALARM has not got yet.
-        const status = a.machine.status;
-        if (a.up === 'ALARM' && status === INACTIVE) fleet.request(a.machine, 'up', 'reconciler', nowMs);
-        else if (a.down === 'ALARM' && status === ACTIVE) fleet.request(a.machine, 'down', 'reconciler', nowMs);
-      }
+      for (let i = 0; i < alarms.length; i++) reconcile(fleet, alarms[i]!, forecast, i, config, nowMs);
     }
     fleet.account(step);
   }
 
-  const regions: Record<string, RegionResult> = {};
-  const stepMinutes = trace.stepSeconds / 60;
-  for (const m of fleet.machines) {
-    const clusterHours = (m.clusterSteps * trace.stepSeconds) / 3600;
-    regions[m.region] = {
-      list: m.list,
-      servingMinutes: round(m.servingSteps * stepMinutes),
-      clusterHours: round(clusterHours),
-      costUsd: round(clusterHours * price.usdPerHour),
-    };
-  }
-
-  const oracle = runOracle(config, trace, pauses, price);
+  const oracle = runOracle(config, trace, pauses, price, warm);
   return {
     report: {
       events: fleet.events,
-      regions,
-      totals: fleet.totals(price),
+      regions: fleet.regionResults(price, warm),
+      totals: fleet.totals(price, warm),
       baselines: { allOn: allOnTotals(config, trace, price), oracle: oracle.totals },
     },
     trace,
     config,
     price,
-    serving: fleet.servingIntervals(endMs),
+    warmPrice: warm,
+    serving: fleet.intervals(endMs, 'serving'),
     oracleServing: oracle.serving,
+    warm: fleet.intervals(endMs, 'warm'),
+    oracleWarm: oracle.warm,
+    forecast: forecast.series,
     unapprovedRegions: trace.regions.filter((r) => !regionList(config, r)),
   };
+}
+
+/**
+ * One reconciler run for one elastic region: what its alarms still ask (a scale-up with
+ * demand-ranked slots), the forecast's pre-warm, and the warm tier's expiry.
+ */
+function reconcile(
+  fleet: Fleet,
+  a: RegionAlarms,
+  forecast: SimulatedForecast,
+  index: number,
+  config: AutoscalerConfig,
+  nowMs: number,
+): void {
+  const m = a.machine;
+  if (a.up === 'ALARM' && (m.status === INACTIVE || m.status === WARM)) {
+    fleet.requestUp(m, 'reconciler', nowMs);
+  } else if (a.down === 'ALARM' && m.status === ACTIVE) {
+    fleet.request(m, 'down', 'reconciler', nowMs);
+  }
+  if (m.status !== INACTIVE && m.status !== WARM) return;
+  const now = new Date(nowMs);
+  const plan = forecast.plan(index, m.snapshot, now);
+  if (config.forecast.mode === 'forecast-only') forecast.recordPlanned(fleet, m, plan, nowMs);
+  else if (plan.kind !== 'none') {
+    fleet.requestUp(m, 'reconciler', nowMs, plan.kind === 'warm-up' ? 'WARM' : 'ACTIVE', plan.reason);
+  }
+  if (m.status === WARM && warmExpired(m.snapshot, config, now)) {
+    fleet.request(m, 'down', 'reconciler', nowMs, 'INACTIVE', `WARM for warm.keepHours (${config.warm.keepHours} h)`);
+  }
+}
+
+/**
+ * The simulated reconciler's forecast: a DemandProfile per elastic region fed, at each step, the
+ * datapoint of the step just over (the past only), the snapshots' `demand`, and the series the
+ * report draws.
+ */
+class SimulatedForecast {
+  readonly series = new Map<string, Float64Array>();
+  private readonly profiles: Array<DemandProfile | undefined>;
+  private readonly lead: LeadTimes;
+  private readonly aheadMs: number;
+  private readonly aheadSteps: number;
+  private readonly stepMs: number;
+  private readonly planned = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly config: AutoscalerConfig,
+    private readonly trace: DemandTrace,
+    private readonly alarms: RegionAlarms[],
+  ) {
+    const on = config.forecast.mode !== 'off';
+    this.lead = leadTimes(config, {});
+    this.aheadMs = this.lead.coldSeconds * 1000;
+    this.stepMs = trace.stepSeconds * 1000;
+    this.aheadSteps = Math.round(this.aheadMs / this.stepMs);
+    const settings = forecastSettings(config);
+    this.profiles = alarms.map(() => (on ? new DemandProfile(settings, trace.stepSeconds) : undefined));
+    if (on) for (const a of alarms) this.series.set(a.machine.region, new Float64Array(trace.periods).fill(NaN));
+  }
+
+  /** At the start of `step`: learn the step just over, then set each snapshot's demand. */
+  advance(step: number, nowMs: number): void {
+    for (let i = 0; i < this.alarms.length; i++) {
+      const m = this.alarms[i]!.machine;
+      const latest = step > 0 && m.users ? m.users[step - 1]! : NaN;
+      const profile = this.profiles[i];
+      let ahead: number | undefined;
+      if (profile) {
+        if (latest === latest) profile.observe(nowMs - this.stepMs, latest);
+        if (profile.ready(nowMs)) {
+          ahead = profile.expected(nowMs + this.aheadMs, nowMs);
+          const at = step + this.aheadSteps;
+          if (ahead !== undefined && at < this.trace.periods) this.series.get(m.region)![at] = ahead;
+        }
+      }
+      m.snapshot.demand = latest === latest ? Math.max(latest, ahead ?? 0) : undefined;
+    }
+  }
+
+  plan(index: number, snapshot: RegionSnapshot, now: Date): PreWarmPlan {
+    return planPreWarm(snapshot, this.profiles[index], this.config, this.lead, now);
+  }
+
+  /** forecast-only: one event per plan, until the region's plan changes. */
+  recordPlanned(fleet: Fleet, m: RegionMachine, plan: PreWarmPlan, nowMs: number): void {
+    const key = plan.kind === 'none' ? undefined : `${plan.kind} ${m.status}`;
+    if (this.planned.get(m.region) === key) return;
+    this.planned.set(m.region, key);
+    if (plan.kind === 'none') return;
+    fleet.events.push({
+      at: formatIsoUtc(nowMs),
+      region: m.region,
+      action: 'pre-warm-planned',
+      reason: `forecast-only, not acted on: ${plan.kind}; ${plan.reason}`,
+    });
+  }
 }
 
 function regionAlarms(config: AutoscalerConfig, trace: DemandTrace, machine: RegionMachine): RegionAlarms {
@@ -500,29 +726,38 @@ function allOnTotals(config: AutoscalerConfig, trace: DemandTrace, price: Cluste
 }
 
 /**
- * Perfect foresight under the same rules. Each scale-up starts one provisioning time before the
- * region's demand rises above the scale-up threshold, so it serves from that moment. "Falls below"
- * is the scale-down alarm's own condition (M of N below the scale-down threshold), acted on when
- * the deployed system would act (the alarm firing, then the reconciler), unless the demand rises
- * again before the region could be back (scale-down + cooldown + scale-up): with foresight it stays.
- * When more regions want a slot than scaling.maxElasticActive allows, the slots go to the regions
- * with the most users in the coming hour: a region with less than half the users of a waiting one
- * is scaled down for it. decideScaling rules every request (cooldown, minimum active time, maximum
- * elastic regions, pauses).
+ * Perfect foresight under the same rules. Each scale-up starts one provisioning time of its tier
+ * (scaleUpSeconds, or warmScaleUpSeconds from WARM) before the region's demand rises above the
+ * scale-up threshold, so it serves from that moment. "Falls below" is the scale-down alarm's own
+ * condition (M of N below the scale-down threshold), acted on when the deployed system would act
+ * (the alarm firing, then the reconciler), unless the demand rises again before the region could
+ * be back (scale-down + cooldown + scale-up of the tier it goes to): with foresight it stays. A
+ * scale-down ends where decideScaling says (WARM for a warm region within the cost cap), and a
+ * WARM region is torn down after warm.keepHours, as deployed. When more regions want a slot than
+ * scaling.maxElasticActive allows, the regions with the most users in the coming hour ask first,
+ * and each snapshot's `demand` is its mean users over the coming hour (from when it could serve,
+ * for a waiting region): decideScaling's demand-ranked slots decide the swaps, and its rules every
+ * request (cooldown, minimum active time, maximum elastic regions, pauses, the warm cost cap).
  */
 function runOracle(
   config: AutoscalerConfig,
   trace: DemandTrace,
   pauses: ParsedPause[],
   price: ClusterPrice,
-): { totals: Totals; serving: Map<string, Interval[]> } {
+  warm: ClusterPrice,
+): { totals: Totals; serving: Map<string, Interval[]>; warm: Map<string, Interval[]> } {
   const fleet = new Fleet(config, trace, false);
   const stepMs = trace.stepSeconds * 1000;
-  const { scaleUpSeconds, scaleDownSeconds } = config.provisioning;
-  const lead = Math.ceil(scaleUpSeconds / trace.stepSeconds);
-  const bridge = Math.ceil((scaleDownSeconds + config.scaling.cooldownSeconds + scaleUpSeconds) / trace.stepSeconds);
-  const horizon = Math.ceil(3600 / trace.stepSeconds);
+  const p = config.provisioning;
+  const steps = (seconds: number) => Math.ceil(seconds / trace.stepSeconds);
+  const coldLead = steps(p.scaleUpSeconds);
+  const warmLead = steps(p.warmScaleUpSeconds);
+  const cooldown = config.scaling.cooldownSeconds;
+  const coldBridge = steps(p.scaleDownSeconds + cooldown + p.scaleUpSeconds);
+  const warmBridge = steps(p.warmDownSeconds + cooldown + p.warmScaleUpSeconds);
+  const horizon = steps(3600);
   const max = config.scaling.maxElasticActive;
+  const preempting = config.scaling.preemptRatio > 0;
   const reconcileMs = config.scaling.reconcileIntervalMinutes * 60_000;
   let nextReconcileMs = trace.startMs + reconcileMs;
   const plans = fleet.machines
@@ -540,6 +775,7 @@ function runOracle(
   const usersBetween = (plan: Plan, from: number, to: number): number =>
     plan.cumulative[Math.min(to, trace.periods)]! - plan.cumulative[Math.min(from, trace.periods)]!;
   const waiting: Plan[] = [];
+  const gains = new Map<Plan, number>();
   let nextPause = 0;
 
   for (let step = 0; step < trace.periods; step++) {
@@ -564,9 +800,14 @@ function runOracle(
         a.down = down;
       }
       const risesIn = nextRise[step]! - step;
-      if (machine.status === INACTIVE && risesIn <= lead) waiting.push(plan);
-      else if (machine.status === ACTIVE && a.down === 'ALARM' && (downFired || reconciling) && risesIn > bridge) {
-        fleet.request(machine, 'down', 'alarm', nowMs);
+      const status = machine.status;
+      if ((status === INACTIVE && risesIn <= coldLead) || (status === WARM && risesIn <= warmLead)) {
+        waiting.push(plan);
+      } else if (status === ACTIVE && a.down === 'ALARM' && (downFired || reconciling)) {
+        const bridge = fleet.wouldGoWarm(machine, nowMs) ? warmBridge : coldBridge;
+        if (risesIn > bridge) fleet.request(machine, 'down', 'alarm', nowMs);
+      } else if (status === WARM && reconciling && warmExpired(machine.snapshot, config, new Date(nowMs))) {
+        fleet.request(machine, 'down', 'reconciler', nowMs, 'INACTIVE');
       }
     }
     if (waiting.length === 0) {
@@ -574,35 +815,34 @@ function runOracle(
       continue;
     }
     // Users a waiting region would bring once it serves, in the coming hour.
-    const gain = (plan: Plan) => usersBetween(plan, step + lead, step + lead + horizon);
-    waiting.sort((a, b) => gain(b) - gain(a));
+    gains.clear();
     for (const plan of waiting) {
-      // Skipping requests that the maximum would refuse only saves time; the policy still decides.
-      if (fleet.elasticOccupied >= max) {
-        const weakest = weakestServing(plans, (p) => usersBetween(p, step, step + lead + horizon));
-        if (!weakest || 2 * weakest.users >= gain(plan)) break;
-        if (!fleet.request(weakest.plan.machine, 'down', 'alarm', nowMs).allowed) break;
+      const lead = plan.machine.status === WARM ? warmLead : coldLead;
+      gains.set(plan, usersBetween(plan, step + lead, step + lead + horizon));
+    }
+    waiting.sort((a, b) => gains.get(b)! - gains.get(a)!);
+    const full = fleet.elasticOccupied >= max;
+    if (full && preempting) {
+      for (const plan of plans) {
+        const m = plan.machine;
+        m.snapshot.demand =
+          m.status === ACTIVE ? usersBetween(plan, step, step + coldLead + horizon) / (coldLead + horizon) : undefined;
       }
-      fleet.request(plan.machine, 'up', 'alarm', nowMs);
+      for (const plan of waiting) plan.machine.snapshot.demand = gains.get(plan)! / horizon;
+    }
+    for (const plan of waiting) {
+      // Requests the maximum would refuse with no swap possible are skipped (only saves time; the policy still decides).
+      if (fleet.elasticOccupied >= max && !preempting) break;
+      fleet.requestUp(plan.machine, 'alarm', nowMs);
     }
     fleet.account(step);
   }
   const endMs = trace.startMs + trace.periods * stepMs;
-  return { totals: fleet.totals(price), serving: fleet.servingIntervals(endMs) };
-}
-
-/** The ACTIVE elastic region that would lose the fewest users by stopping now. */
-function weakestServing<P extends { machine: RegionMachine }>(
-  plans: P[],
-  usersIfKept: (plan: P) => number,
-): { plan: P; users: number } | undefined {
-  let weakest: { plan: P; users: number } | undefined;
-  for (const plan of plans) {
-    if (plan.machine.status !== ACTIVE) continue;
-    const users = usersIfKept(plan);
-    if (!weakest || users < weakest.users) weakest = { plan, users };
-  }
-  return weakest;
+  return {
+    totals: fleet.totals(price, warm),
+    serving: fleet.intervals(endMs, 'serving'),
+    warm: fleet.intervals(endMs, 'warm'),
+  };
 }
 
 /** cumulative[i] = users of steps 0 .. i-1 (missing datapoints count none). */

@@ -15,7 +15,10 @@ import {
   DeleteNodegroupCommand,
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  UpdateNodegroupConfigCommand,
+  WarmPoolState,
   type EKSClient,
+  type WarmPoolConfig,
 } from '@aws-sdk/client-eks';
 import { CLUSTER_SERVICE_CIDR } from '../domain/cluster-network';
 import type { AutoscalerConfig } from '../domain/config';
@@ -24,6 +27,7 @@ import { isOwned } from '../domain/lifecycle-rules';
 import { CREATED_BY_TAG_KEY, OWNER_TAG_KEY } from '../domain/naming';
 import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
 import { nextWaitSeconds, POLL_PLANS, SETTLED_WAIT_SECONDS, type PollPlan } from '../domain/poll-schedule';
+import { nodegroupSizes, wantsNodeWarmPool } from '../domain/warm-standby';
 import type { ResourceStatus } from '../tasks/contract';
 import { callAws, isAwsError } from './aws-errors';
 import type { ClusterFoundation } from './foundation';
@@ -239,17 +243,28 @@ export async function deleteCluster(
 export interface NodegroupSpec {
   clusterName: string;
   nodegroupName: string;
+  /** The region the nodegroup is in (whether it is a warm region). */
+  region: string;
   prefix: string;
   /** The execution asking: tagged on a nodegroup it creates. */
   executionId: string;
   config: AutoscalerConfig;
   foundation: () => Promise<ClusterFoundation>;
+  /** The end the nodegroup is sized for: cluster.nodes (ACTIVE, the default) or zero nodes (WARM). */
+  target?: 'ACTIVE' | 'WARM';
 }
+
+type NodegroupSizes = ReturnType<typeof nodegroupSizes>;
 
 interface EdgeNodegroup {
   status: string;
   createdAt?: Date;
   tags: Record<string, string>;
+  sizes: Partial<NodegroupSizes>;
+  /** Whether an EC2 warm pool is attached (EKS warmPoolConfig enabled). */
+  warmPool: boolean;
+  /** CUSTOM when its launch template names an AMI of its own: EKS attaches no warm pool then. */
+  amiType?: string;
 }
 
 async function describeNodegroup(
@@ -261,7 +276,14 @@ async function describeNodegroup(
     const { nodegroup } = await eksCall('DescribeNodegroup', () =>
       eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
     );
-    return { status: nodegroup?.status ?? 'UNKNOWN', createdAt: nodegroup?.createdAt, tags: nodegroup?.tags ?? {} };
+    return {
+      status: nodegroup?.status ?? 'UNKNOWN',
+      createdAt: nodegroup?.createdAt,
+      tags: nodegroup?.tags ?? {},
+      sizes: { ...nodegroup?.scalingConfig },
+      warmPool: nodegroup?.warmPoolConfig?.enabled === true,
+      amiType: nodegroup?.amiType,
+    };
   } catch (error) {
     // Also when the cluster itself is gone: then its nodegroups are too.
     if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
@@ -270,24 +292,81 @@ async function describeNodegroup(
 }
 
 /**
- * Creates the managed nodegroup from `config.cluster`, or adopts ours (`created` says whether
- * this execution created it). Begins the nodegroup phase: the result carries its deadline.
+ * The EC2 warm pool of a warm region's nodegroup: nodes.desired instances kept stopped (only their
+ * volumes are billed), taken back on scale-in, so that the nodes of a WARM region that serves
+ * again start from stopped instances instead of launching and booting new ones.
+ */
+function nodeWarmPool(config: AutoscalerConfig): WarmPoolConfig {
+  return { enabled: true, minSize: config.cluster.nodes.desired, poolState: WarmPoolState.STOPPED, reuseOnScaleIn: true };
+}
+
+/**
+ * What UpdateNodegroupConfig must change for `nodegroup` to be sized for `target` (and to have its
+ * warm pool, when the region wants one and its AMI is EKS's); undefined when nothing.
+ */
+function neededUpdate(
+  nodegroup: EdgeNodegroup,
+  config: AutoscalerConfig,
+  region: string,
+  target: 'ACTIVE' | 'WARM',
+): { scalingConfig?: NodegroupSizes; warmPoolConfig?: WarmPoolConfig } | undefined {
+  const wanted = nodegroupSizes(config, target);
+  const resize = (Object.keys(wanted) as (keyof NodegroupSizes)[]).some((k) => nodegroup.sizes[k] !== wanted[k]);
+  const addPool = wantsNodeWarmPool(config, region) && !nodegroup.warmPool && nodegroup.amiType !== 'CUSTOM';
+  if (!resize && !addPool) return undefined;
+  return { ...(resize && { scalingConfig: wanted }), ...(addPool && { warmPoolConfig: nodeWarmPool(config) }) };
+}
+
+async function updateNodegroupConfig(
+  eks: EKSClient,
+  clusterName: string,
+  nodegroupName: string,
+  update: NonNullable<ReturnType<typeof neededUpdate>>,
+): Promise<void> {
+  try {
+    await eksCall('UpdateNodegroupConfig', () =>
+      eks.send(new UpdateNodegroupConfigCommand({ clusterName, nodegroupName, ...update })),
+    );
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) {
+      throw new ResourceFailedError(
+        `Cannot resize nodegroup ${nodegroupName}: it or cluster ${clusterName} no longer exists; fix: run the scale-up again (it creates them)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Creates the managed nodegroup from `config.cluster`, sized for the spec's target, or adopts ours
+ * (`created` says whether this execution created it); an adopted ACTIVE nodegroup of other sizes,
+ * or of a warm region without its warm pool, is updated (it is then UPDATING, which the poll waits
+ * out). Begins the nodegroup phase: the result carries its deadline.
  */
 export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now = new Date()): Promise<ResourceStatus> {
-  const { clusterName, nodegroupName, prefix, executionId } = spec;
+  const { clusterName, nodegroupName, prefix, executionId, config, region } = spec;
+  const target = spec.target ?? 'ACTIVE';
   const deadline = phaseDeadline('nodegroupCreate', now);
   const existing = await describeNodegroup(eks, clusterName, nodegroupName);
   if (existing) {
     if (!isOwned(existing.tags, prefix)) throw notOwned('nodegroup', nodegroupName, existing.tags, prefix);
+    const created = createdBy(existing.tags, executionId);
+    // Only a settled nodegroup takes an update: one still being created gets the sizes it was created with.
+    const update = existing.status === 'ACTIVE' ? neededUpdate(existing, config, region, target) : undefined;
+    if (update) {
+      await updateNodegroupConfig(eks, clusterName, nodegroupName, update);
+      return { status: 'UPDATING', created, deadline, waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupScale, now, now) };
+    }
     return {
       status: existing.status,
-      created: createdBy(existing.tags, executionId),
+      created,
       deadline,
       waitSeconds: waitFor(existing.status, existing.createdAt, NODEGROUP_PLANS, now),
     };
   }
   const foundation = await spec.foundation();
-  const { instanceTypes, nodes } = spec.config.cluster;
+  const { instanceTypes } = config.cluster;
   try {
     const { nodegroup } = await eksCall('CreateNodegroup', () =>
       eks.send(
@@ -297,11 +376,13 @@ export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now =
           nodeRole: foundation.nodeRoleArn,
           subnets: foundation.subnetIds,
           // Tags instances, volumes and network interfaces with the owner tag, requires IMDSv2, no
-          // key pair; no security groups, so EKS gives the nodes the cluster security group.
+          // key pair; no security groups, so EKS gives the nodes the cluster security group. It
+          // names no AMI (EKS's own), so a warm pool can be attached.
           launchTemplate: foundation.nodeLaunchTemplate,
           instanceTypes,
           capacityType: 'ON_DEMAND',
-          scalingConfig: { minSize: nodes.min, desiredSize: nodes.desired, maxSize: nodes.max },
+          scalingConfig: nodegroupSizes(config, target),
+          ...(wantsNodeWarmPool(config, region) && { warmPoolConfig: nodeWarmPool(config) }),
           tags: { [OWNER_TAG_KEY]: prefix, [CREATED_BY_TAG_KEY]: executionId },
         }),
       ),
@@ -322,6 +403,43 @@ export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now =
     }
     throw error;
   }
+}
+
+export type ScaledNodegroupSpec = Omit<NodegroupSpec, 'executionId' | 'foundation' | 'target'>;
+
+/**
+ * Sizes our existing nodegroup for `target` (the warm tier: back to cluster.nodes from WARM, or to
+ * zero nodes), adding a warm region's warm pool if it lacks one; never creates one
+ * (ResourceFailedError when it is missing). Begins the nodegroupScale phase. `waitSeconds`: for
+ * ACTIVE, until nodes started by this call typically serve (from the warm pool it already had, or
+ * launched); for WARM, until the update is typically applied.
+ */
+export async function scaleNodegroup(
+  eks: EKSClient,
+  spec: ScaledNodegroupSpec,
+  target: 'ACTIVE' | 'WARM',
+  now = new Date(),
+): Promise<ResourceStatus> {
+  const { clusterName, nodegroupName, prefix, config, region } = spec;
+  const deadline = phaseDeadline('nodegroupScale', now);
+  const nodegroup = await describeNodegroup(eks, clusterName, nodegroupName);
+  if (!nodegroup) {
+    throw new ResourceFailedError(
+      `Nodegroup ${nodegroupName} of cluster ${clusterName} does not exist, so it cannot be sized for ${target}; fix: run a scale-up, which creates it`,
+    );
+  }
+  if (!isOwned(nodegroup.tags, prefix)) throw notOwned('nodegroup', nodegroupName, nodegroup.tags, prefix);
+  const update = neededUpdate(nodegroup, config, region, target);
+  const plan =
+    target === 'WARM'
+      ? POLL_PLANS.nodegroupScale
+      : nodegroup.warmPool
+        ? POLL_PLANS.nodesFromWarmPool
+        : POLL_PLANS.nodesLaunch;
+  // Already sized so (a retried call, or a region already there): look again soon, nothing changed.
+  if (!update) return { status: nodegroup.status, deadline, waitSeconds: plan.pollSeconds };
+  await updateNodegroupConfig(eks, clusterName, nodegroupName, update);
+  return { status: 'UPDATING', deadline, waitSeconds: nextWaitSeconds(plan, now, now) };
 }
 
 /** The nodegroup's status; with a watch, DeadlineExceededError once it is not `awaiting` by the deadline. */

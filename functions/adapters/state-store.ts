@@ -29,7 +29,8 @@ export interface DecisionRecord {
   /** What was asked: scale up or down, and by whom. */
   direction: 'up' | 'down';
   source: 'alarm' | 'reconciler' | 'operator';
-  outcome: 'started' | 'rejected' | 'dropped';
+  /** forecast-only: what a forecast would have done (forecast.mode "forecast-only"); nothing was started. */
+  outcome: 'started' | 'rejected' | 'dropped' | 'forecast-only';
   reason: string;
   executionArn?: string;
   eventId?: string;

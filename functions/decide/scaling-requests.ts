@@ -43,7 +43,14 @@ export interface ScalingTrigger {
 export type ScalingOutcome =
   | { outcome: 'started'; region: string; executionName: string; executionArn: string; reason: string }
   | { outcome: 'duplicate'; region: string; executionName: string; executionArn: string; reason: string }
-  | { outcome: 'rejected' | 'dropped'; region: string; rule: RejectionRule; reason: string };
+  | {
+      outcome: 'rejected' | 'dropped';
+      region: string;
+      rule: RejectionRule;
+      reason: string;
+      /** max-elastic: the region the policy says to scale down for this one (demand-ranked slots). */
+      preempt?: { region: string; reason: string };
+    };
 
 /** Reservations that lost a race are decided again with a fresh view, at most this often. */
 const MAX_ATTEMPTS = 3;
@@ -83,6 +90,7 @@ export async function requestScaling(
         region,
         rule: verdict.rule,
         reason: verdict.reason,
+        ...(verdict.preempt ? { preempt: verdict.preempt } : {}),
       });
     }
 
@@ -91,6 +99,7 @@ export async function requestScaling(
       reason: trigger.reason.slice(0, 500),
       requestedBy: request.source,
       requestedAt: request.eventAt.toISOString(),
+      ...(request.target ? { target: request.target } : {}),
     };
     const claim = await claimAndStart(deps, { region, direction, trigger: trigger.trigger, input, view, now });
     if (!claim.claimed) {

@@ -6,7 +6,13 @@
 import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from './config';
 import { InvalidRequestError, RefusedError } from './errors';
 import { OWNER_TAG_KEY } from './naming';
-import { isServing, type RegionState, type ScaleDirection } from './region-state';
+import {
+  isServing,
+  type RegionState,
+  type RegionStatus,
+  type ScaleDirection,
+  type TransitionTarget,
+} from './region-state';
 
 /** The list the region belongs to; InvalidRequestError naming both lists when it is in neither. */
 export function requireApprovedRegion(config: AutoscalerConfig, region: string): RegionList {
@@ -56,11 +62,17 @@ export function refuseLastServingScaleDown(config: AutoscalerConfig, region: str
 }
 
 /**
- * A scale-down has nothing to do when the region is INACTIVE and no cluster exists. A region in
- * any other state is walked through every step (each finds its work done or does it), so that
- * a FAILED, half-built or half-drained region ends INACTIVE.
+ * A scale-down has nothing to do when the region is INACTIVE and no cluster exists, or when it is
+ * to end WARM and is WARM already, its cluster there. A region in any other state is walked through
+ * every step (each finds its work done or does it), so that a FAILED, half-built or half-drained
+ * region ends where it was sent.
  */
-export function scaleDownIsNoop(state: Pick<RegionState, 'status'>, clusterExists: boolean): boolean {
+export function scaleDownIsNoop(
+  state: Pick<RegionState, 'status'>,
+  clusterExists: boolean,
+  target: TransitionTarget = 'INACTIVE',
+): boolean {
+  if (target === 'WARM') return state.status === 'WARM' && clusterExists;
   return state.status === 'INACTIVE' && !clusterExists;
 }
 
@@ -79,8 +91,18 @@ export function claimedByAnother(state: Pick<RegionState, 'executionArn'>, owner
   return state.executionArn !== undefined && state.executionArn !== owner;
 }
 
-/** lockRegion: the region is on its way up (PROVISIONING) or down (DRAINING), worked on by `owner`. */
-export function startedState(state: RegionState, direction: ScaleDirection, owner: string, now: Date): RegionState {
+/**
+ * lockRegion: the region is on its way up (PROVISIONING) or down (DRAINING), worked on by
+ * `owner`, towards `target` (default: ACTIVE up, INACTIVE down), from `from` (the status before
+ * the claim or the lock, warm-standby.ts transitionStart).
+ */
+export function startedState(
+  state: RegionState,
+  direction: ScaleDirection,
+  owner: string,
+  now: Date,
+  transition: { from?: RegionStatus; target?: TransitionTarget } = {},
+): RegionState {
   const at = now.toISOString();
   return {
     ...state,
@@ -88,23 +110,34 @@ export function startedState(state: RegionState, direction: ScaleDirection, owne
     since: at,
     lastTransitionAt: at,
     executionArn: owner,
+    transitionFrom: transition.from ?? state.status,
+    transitionTarget: transition.target ?? defaultTarget(direction),
   };
 }
 
-/** finishScaling: ACTIVE with its record target and edge configuration (up), or INACTIVE without them (down). */
+const defaultTarget = (direction: ScaleDirection): TransitionTarget => (direction === 'up' ? 'ACTIVE' : 'INACTIVE');
+
+/**
+ * finishScaling: the region at the target its lock recorded (transitionTarget). ACTIVE with its
+ * record target and edge configuration; WARM (after a warm-up or a scale-down to WARM) with no
+ * record and no active time, its edge configuration kept (the edge is there at zero replicas);
+ * INACTIVE without any of them.
+ */
 export function finishedState(
   state: RegionState,
   direction: ScaleDirection,
   now: Date,
   recordTarget?: RegionState['recordTarget'],
-  /** Scale-up: the edge configuration it applied (what the region now runs). */
+  /** The edge configuration the run applied (what the region now runs). */
   edgeConfiguration?: string,
 ): RegionState {
   const at = now.toISOString();
   const { executionArn: _done, lastFailureCause: _cleared, ...rest } = state;
-  if (direction === 'up') {
+  const target = state.transitionTarget ?? defaultTarget(direction);
+  if (target === 'ACTIVE') {
+    const { warmSince: _left, ...active } = rest;
     return {
-      ...rest,
+      ...active,
       status: 'ACTIVE',
       since: at,
       activeSince: at,
@@ -114,8 +147,27 @@ export function finishedState(
       edgeConfiguration: edgeConfiguration ?? state.edgeConfiguration,
     };
   }
+  if (target === 'WARM') {
+    const { activeSince: _idle, recordTarget: _withdrawn, ...warm } = rest;
+    return {
+      ...warm,
+      status: 'WARM',
+      since: at,
+      warmSince: at,
+      lastTransitionAt: at,
+      // A warm-up that succeeded ends a run of failed attempts, as a scale-up does.
+      consecutiveFailures: direction === 'up' ? 0 : state.consecutiveFailures,
+      edgeConfiguration: edgeConfiguration ?? state.edgeConfiguration,
+    };
+  }
   // The cluster is gone, and its edge with it: the next scale-up records what it applies.
-  const { activeSince: _gone, recordTarget: _withdrawn, edgeConfiguration: _deleted, ...inactive } = rest;
+  const {
+    activeSince: _gone,
+    recordTarget: _deleted,
+    edgeConfiguration: _removed,
+    warmSince: _cold,
+    ...inactive
+  } = rest;
   return { ...inactive, status: 'INACTIVE', since: at, lastTransitionAt: at };
 }
 

@@ -49,8 +49,13 @@ export const STEP_DURATION_METRICS = {
 /** Per region, Seconds: from the scale-up taking the region's lock to the region ACTIVE and in DNS. */
 export const SCALE_UP_LEAD_TIME_METRIC = 'ScaleUpLeadTimeSeconds';
 
+/** Per region, Seconds: the same for a scale-up from WARM (the warm path), kept apart from the cold one. */
+export const WARM_SCALE_UP_LEAD_TIME_METRIC = 'WarmScaleUpLeadTimeSeconds';
+
 export type RegionDurationMetric =
-  (typeof STEP_DURATION_METRICS)[keyof typeof STEP_DURATION_METRICS] | typeof SCALE_UP_LEAD_TIME_METRIC;
+  | (typeof STEP_DURATION_METRICS)[keyof typeof STEP_DURATION_METRICS]
+  | typeof SCALE_UP_LEAD_TIME_METRIC
+  | typeof WARM_SCALE_UP_LEAD_TIME_METRIC;
 
 /**
  * Fleet-wide gauges (Count, no Region dimension), emitted whenever a workflow changes a region's

@@ -3,7 +3,7 @@
  * which region and why, readable in an e-mail subject, a chat channel or a pager.
  */
 import type { EdgeRestoreOutcome } from './region-maintenance';
-import type { MaintenanceKind, ScaleDirection } from './region-state';
+import type { MaintenanceKind, ScaleDirection, TransitionTarget } from './region-state';
 
 export interface Notification {
   /** SNS subjects are ASCII, shorter than 100 characters. */
@@ -49,7 +49,16 @@ export function scalingFinished(
   direction: ScaleDirection,
   request: RequestContext,
   recordTarget?: { dnsName: string },
+  /** Where the transition ended; WARM: a warm-up, or a scale-down that kept the region warm. */
+  target: TransitionTarget = direction === 'up' ? 'ACTIVE' : 'INACTIVE',
 ): Notification {
+  if (target === 'WARM') {
+    const done =
+      direction === 'up'
+        ? `Warm-up of ${region} finished: cluster, load balancer and nodegroup (at zero nodes) ready, no record; region WARM.`
+        : `Scale-down of ${region} finished: record withdrawn, pods and nodes stopped, cluster and load balancer kept; region WARM.`;
+    return notification(prefix, `${region} is warm`, `${done}${why(request)}`);
+  }
   if (direction === 'up') {
     const target = recordTarget ? ` (latency record -> ${recordTarget.dnsName})` : '';
     return notification(

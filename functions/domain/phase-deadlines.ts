@@ -26,6 +26,11 @@ export const PHASE_DEADLINE_SECONDS = {
   loadBalancerDelete: 15 * 60,
   /** DeleteNodegroup: up to 10 min. */
   nodegroupDelete: 30 * 60,
+  /**
+   * UpdateNodegroupConfig to new sizes (the warm tier): the nodegroup UPDATING while EKS applies
+   * them, about a minute; the nodes themselves start or stop after it.
+   */
+  nodegroupScale: 20 * 60,
   /** DeleteCluster: 3-9 min. */
   clusterDelete: 30 * 60,
   /** UpdateClusterVersion (one minor): 8-15 min. */
@@ -53,9 +58,14 @@ export const MAX_CANARY_BAKE_SECONDS = 3600;
 
 /** Seconds the phases (and the drain) of each workflow's longest path add up to. */
 export const LONGEST_PATH_SECONDS = {
-  /** Forward (cluster, nodegroup, load balancer, record), then a full rollback. */
+  /**
+   * Forward (a warm-up's withdrawal of a record left by a failed run, cluster, nodegroup, load
+   * balancer, record), then a full rollback. The warm path (nodes and pods within the load
+   * balancer's phase, record, rollback to zero nodes without waiting) is far shorter.
+   */
   scaleUp:
     MAX_DRAIN_WAIT_SECONDS +
+    PHASE_DEADLINE_SECONDS.dnsChange +
     PHASE_DEADLINE_SECONDS.clusterCreate +
     PHASE_DEADLINE_SECONDS.nodegroupCreate +
     PHASE_DEADLINE_SECONDS.loadBalancerCreate +
@@ -63,12 +73,28 @@ export const LONGEST_PATH_SECONDS = {
     PHASE_DEADLINE_SECONDS.loadBalancerDelete +
     PHASE_DEADLINE_SECONDS.nodegroupDelete +
     PHASE_DEADLINE_SECONDS.clusterDelete,
+  /** Withdrawal and drain, then the longer of the teardown (edge, nodegroup, cluster) and the park (nodegroup to zero). */
   scaleDown:
     MAX_DRAIN_WAIT_SECONDS +
     PHASE_DEADLINE_SECONDS.dnsChange +
-    PHASE_DEADLINE_SECONDS.loadBalancerDelete +
-    PHASE_DEADLINE_SECONDS.nodegroupDelete +
-    PHASE_DEADLINE_SECONDS.clusterDelete,
+    Math.max(
+      PHASE_DEADLINE_SECONDS.loadBalancerDelete +
+        PHASE_DEADLINE_SECONDS.nodegroupDelete +
+        PHASE_DEADLINE_SECONDS.clusterDelete,
+      PHASE_DEADLINE_SECONDS.nodegroupScale,
+    ),
+  /**
+   * The warm path of a scale-up (WARM -> ACTIVE): nodes and pods within the load balancer's phase,
+   * the record, then a rollback (the record's TTL, a Service it had to create, the nodegroup back
+   * to zero without waiting).
+   */
+  resume:
+    PHASE_DEADLINE_SECONDS.loadBalancerCreate +
+    PHASE_DEADLINE_SECONDS.dnsChange +
+    MAX_DRAIN_WAIT_SECONDS +
+    PHASE_DEADLINE_SECONDS.loadBalancerDelete,
+  /** A scale-down to WARM: withdrawal, drain, the nodegroup to zero. */
+  park: MAX_DRAIN_WAIT_SECONDS + PHASE_DEADLINE_SECONDS.dnsChange + PHASE_DEADLINE_SECONDS.nodegroupScale,
   /**
    * One region at a time, each rolled out to its deadline, for every region a configuration can
    * approve (at most every AWS region), plus the canary's bake.

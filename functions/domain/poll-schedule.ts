@@ -27,6 +27,20 @@ export const POLL_PLANS = {
   loadBalancerDelete: { typicalSeconds: 30, pollSeconds: 15 },
   /** Route53 propagates a change to all its name servers within about 60 s. */
   dnsChange: { typicalSeconds: 45, pollSeconds: 15 },
+  /**
+   * The warm tier's UpdateNodegroupConfig: the nodegroup UPDATING while EKS applies its new sizes
+   * (about half a minute); the instances start or stop after it.
+   */
+  nodegroupScale: { typicalSeconds: 30, pollSeconds: 15 },
+  /**
+   * From a nodegroup scaled up out of its EC2 warm pool to the edge's pods ready on its nodes:
+   * stopped instances start (tens of seconds), join as nodes, the pods start on them.
+   */
+  nodesFromWarmPool: { typicalSeconds: 90, pollSeconds: 15 },
+  /** The same without a warm pool: new instances launch and boot first, as in CreateNodegroup. */
+  nodesLaunch: { typicalSeconds: 150, pollSeconds: 20 },
+  /** The edge's pods once their load balancer is there: scheduled, image pulled, readiness probe passed. */
+  edgePods: { typicalSeconds: 30, pollSeconds: 15 },
   /** UpdateClusterVersion: the control plane moves one minor in 8-15 min. */
   clusterVersionUpdate: { typicalSeconds: 480, pollSeconds: 60 },
   /** UpdateNodegroupVersion: every node replaced (one at a time by default), 10-30 min and more. */

@@ -7,6 +7,14 @@
  * https://aws.amazon.com/ec2/pricing/on-demand/ (instances). Other regions usually cost 0-30 %
  * more; re-check the pages before relying on absolute numbers. Not counted: load balancer, data
  * transfer, EBS volumes, Route53 queries, CloudWatch, Step Functions (small next to the nodes).
+ *
+ * A WARM region (warmPrice) runs no node, so what it keeps is what it costs: the control plane,
+ * the edge's network load balancer with no traffic ($0.0225 per NLB-hour, no LCU used; 2025,
+ * https://aws.amazon.com/elasticloadbalancing/pricing/), and with warm.nodeWarmPool the root
+ * volumes of the stopped warm-pool instances (a stopped instance is not billed, its EBS volume
+ * is: gp3 $0.08 per GiB-month, https://aws.amazon.com/ebs/pricing/; 20 GiB is the default disk
+ * of an EKS managed nodegroup, https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html;
+ * 730 hours a month). Not counted either: the NLB's public IPv4 addresses ($0.005/h each).
  */
 import type { AutoscalerConfig } from './config';
 import { CONTROL_PLANE_USD_PER_HOUR, supportStatus } from './kubernetes-versions';
@@ -18,6 +26,15 @@ export const PRICES_AS_OF = '2025';
 export const EKS_CONTROL_PLANE_USD_PER_HOUR = CONTROL_PLANE_USD_PER_HOUR.standard;
 /** EKS control plane of a version in extended support (14 months after its EKS release). */
 export const EKS_EXTENDED_SUPPORT_USD_PER_HOUR = CONTROL_PLANE_USD_PER_HOUR.extended;
+
+/** A network load balancer-hour with no traffic (us-east-1). */
+export const NLB_USD_PER_HOUR = 0.0225;
+/** gp3 storage, per GiB-month (us-east-1). */
+export const GP3_USD_PER_GIB_MONTH = 0.08;
+/** Default root volume of an EKS managed nodegroup's node. */
+export const NODE_DISK_GIB = 20;
+/** Hours in a billing month, as AWS prices monthly rates. */
+export const HOURS_PER_MONTH = 730;
 
 /** On-demand price of common node instance types, USD per hour. */
 export const INSTANCE_USD_PER_HOUR: Readonly<Record<string, number>> = {
@@ -72,5 +89,27 @@ export function clusterPrice(config: AutoscalerConfig, nodeUsdPerHour?: number, 
   return {
     usdPerHour: controlPlane + nodes * node,
     breakdown: `EKS control plane $${controlPlane.toFixed(2)}/h${why} + ${nodes} x ${type} $${node}/h (us-east-1 on-demand prices of ${PRICES_AS_OF})`,
+  };
+}
+
+/**
+ * Hourly cost of one WARM region at `at`: its control plane (extended-support price once the
+ * version has left standard support, as clusterPrice), its load balancer, and with
+ * warm.nodeWarmPool the EBS volumes of nodes.desired stopped instances. `nodeUsdPerHour` is
+ * accepted for symmetry with clusterPrice and ignored: a stopped instance is not billed.
+ */
+export function warmPrice(config: AutoscalerConfig, _nodeUsdPerHour?: number, at: Date = new Date()): ClusterPrice {
+  const version = config.cluster.kubernetesVersion;
+  const status = supportStatus(version, at);
+  const controlPlane = CONTROL_PLANE_USD_PER_HOUR[status];
+  const why = status === 'standard' ? '' : ` (Kubernetes ${version} in extended support)`;
+  const nodes = config.cluster.nodes.desired;
+  const volumes = config.warm.nodeWarmPool ? (nodes * NODE_DISK_GIB * GP3_USD_PER_GIB_MONTH) / HOURS_PER_MONTH : 0;
+  const pool = config.warm.nodeWarmPool
+    ? ` + warm pool: ${nodes} x ${NODE_DISK_GIB} GiB gp3 $${volumes.toFixed(4)}/h (instances stopped)`
+    : '';
+  return {
+    usdPerHour: controlPlane + NLB_USD_PER_HOUR + volumes,
+    breakdown: `EKS control plane $${controlPlane.toFixed(2)}/h${why} + NLB $${NLB_USD_PER_HOUR}/h${pool} (us-east-1 prices of ${PRICES_AS_OF}, no node running)`,
   };
 }

@@ -52,6 +52,11 @@ export interface RegionState {
   transitionTarget?: TransitionTarget;
   /** When the region last became WARM (for warm.keepHours). */
   warmSince?: string;
+  /**
+   * The status the running (or last) transition started from: written by the decision that claims
+   * the region and by the workflow's lock. What a claim whose execution never took over gives back.
+   */
+  transitionFrom?: RegionStatus;
 }
 
 /** Where a transition ends: a scale-up at ACTIVE or WARM (a warm-up), a scale-down at WARM or INACTIVE. */
@@ -108,9 +113,15 @@ export function inWarmTier(state: Pick<RegionState, 'status' | 'transitionTarget
 
 /**
  * The status a region had before a decision claimed it (PROVISIONING or DRAINING) for an
- * execution that then changed nothing (never started, or was refused before its lock).
+ * execution that then changed nothing (never started, or was refused before its lock): the
+ * claim's `transitionFrom` (WARM for a claim of a WARM region). A claim written before
+ * transitionFrom existed is judged by its status: DRAINING came from ACTIVE, PROVISIONING from
+ * FAILED after a failure, else from INACTIVE.
  */
-export function statusBeforeClaim(state: Pick<RegionState, 'status' | 'consecutiveFailures'>): RegionStatus {
+export function statusBeforeClaim(
+  state: Pick<RegionState, 'status' | 'consecutiveFailures' | 'transitionFrom'>,
+): RegionStatus {
+  if (state.transitionFrom) return state.transitionFrom;
   if (state.status === 'DRAINING') return 'ACTIVE';
   return state.consecutiveFailures > 0 ? 'FAILED' : 'INACTIVE';
 }

@@ -5,6 +5,8 @@
  *
  * Rules, checked in this order (the first that refuses wins):
  *   not-approved        the region is in neither list (never touched, whoever asks)
+ *   invalid-target      a scale-up ends ACTIVE or WARM, a scale-down WARM or INACTIVE (request.target)
+ *   not-warm-region     only a region of warm.regions is warmed up or scaled down to WARM
  *   always-on           an always-on region is never scaled down; only an operator scales one up
  *   stale-event         an alarm event older than the region's newest decision is dropped; and
  *                       (staleAlarmEvent, before the rest) an ALARM event whose alarm is no longer
@@ -14,17 +16,38 @@
  *   locked / execution-running   one execution per region at a time (even forced); an edge rollout
  *                       or cluster upgrade holds the lock too: the decision waits for it (the
  *                       reconciler decides again on an alarm still in ALARM once it is released)
- *   already-in-state    up: ACTIVE or PROVISIONING; down: INACTIVE or DRAINING
+ *   already-in-state    up: ACTIVE or PROVISIONING; warm-up (up, target WARM): anything but INACTIVE
+ *                       or FAILED; down: INACTIVE or DRAINING; down to WARM: only from ACTIVE
  *   failed-needs-operator / failed-backoff   a FAILED region is retried with exponential backoff,
  *                       and left for an operator after MAX_CONSECUTIVE_FAILURES failures in a row
- *   cooldown            time since the region's last transition (not for a forced request)
- *   min-active-time     a region stays up this long before a scale-down (not for a forced request)
- *   max-elastic         elastic regions ACTIVE or PROVISIONING (unless allowOverMax)
- *   last-serving-region never withdraw the last region that serves users (even forced)
+ *   cooldown            time since the region's last transition (not for a forced request); it
+ *                       applies to the warm paths too (WARM -> ACTIVE included): the cooldown is the
+ *                       anti-flap guarantee, and a region scaled down to WARM is back within
+ *                       warmDownSeconds + cooldown + warmScaleUpSeconds instead of the cold path's
+ *   min-active-time     a region stays up this long before a scale-down (not for a forced request);
+ *                       a WARM region goes down to INACTIVE with no such wait (it serves nobody)
+ *   max-elastic         elastic regions ACTIVE or PROVISIONING to ACTIVE (unless allowOverMax); a
+ *                       WARM region holds no slot, and a warm-up takes none. Demand-ranked slots:
+ *                       when scaling.preemptRatio > 0, the requester's demand is known and more than
+ *                       preemptRatio x the demand of the weakest ACTIVE elastic region whose demand
+ *                       is known, that region may be scaled down now (this very policy, as a
+ *                       reconciler request: not held, paused, locked, within its minimum active
+ *                       time or cooldown; never always-on) and no elastic region is DRAINING (one
+ *                       swap at a time), the rejection carries `preempt`: scale that region down,
+ *                       then ask again (its slot is free as soon as it is DRAINING)
+ *   warm-cost-cap       a warm-up or a scale-down to WARM when the warm tier (inWarmTier regions
+ *                       plus this one) would cost more than warm.maxUsdPerHour (pricing.ts warmPrice);
+ *                       a scale-down without a target then ends INACTIVE instead (scaleDownTarget)
+ *   last-serving-region never withdraw the last region that serves users (even forced); not asked
+ *                       of a WARM region, which serves nobody
+ *
+ * An allowed verdict always says where the transition ends (`target`).
  */
-import { regionList, type AutoscalerConfig } from './config';
+import { isWarmRegion, regionList, type AutoscalerConfig } from './config';
+import { warmPrice } from './pricing';
 import {
   initialRegionState,
+  inWarmTier,
   isServing,
   occupiesElasticSlot,
   type RegionState,
@@ -72,7 +95,10 @@ export type RejectionRule =
   | 'last-serving-region'
   | 'stale-event'
   | 'failed-backoff'
-  | 'failed-needs-operator';
+  | 'failed-needs-operator'
+  | 'invalid-target'
+  | 'not-warm-region'
+  | 'warm-cost-cap';
 
 export type Verdict =
   | {
@@ -112,7 +138,6 @@ export function decideScaling(
   const { region, direction, source } = request;
   const operator = source === 'operator';
   const forced = operator && request.force === true;
-  const verb = direction === 'up' ? 'scale-up' : 'scale-down';
   const list = regionList(config, region);
   if (!list) return notApprovedVerdict(region);
   if (list === 'always-on' && direction === 'down') {
@@ -124,6 +149,9 @@ export function decideScaling(
       `always-on: ${region} is an always-on region; only elastic regions are scaled by demand (the reconciler keeps always-on regions up)`,
     );
   }
+  const targetProblem = requestedTargetProblem(request, config);
+  if (targetProblem) return targetProblem;
+  const warmUp = direction === 'up' && request.target === 'WARM';
   const snapshot = regions.find((r) => r.region === region) ?? emptySnapshot(region, now);
 
   if (source === 'alarm' && snapshot.lastDecisionEventAt) {
@@ -149,55 +177,218 @@ export function decideScaling(
   const guard = exclusiveAccessProblem(snapshot);
   if (guard) return guard;
 
-  if (direction === 'up' && occupiesElasticSlot(snapshot)) {
-    return reject('already-in-state', `already ${snapshot.status.toLowerCase()}: ${region} needs no scale-up`);
-  }
-  if (direction === 'down' && (snapshot.status === 'INACTIVE' || snapshot.status === 'DRAINING')) {
-    return reject('already-in-state', `already ${snapshot.status.toLowerCase()}: ${region} needs no scale-down`);
-  }
+  const state = stateProblem(request, snapshot);
+  if (state) return state;
 
   if (!forced) {
     const failure = failureProblem(snapshot, config, now);
     if (failure) return failure;
-    if (snapshot.status !== 'FAILED' && snapshot.lastTransitionAt) {
-      const elapsed = secondsSince(snapshot.lastTransitionAt, now);
-      if (elapsed < config.scaling.cooldownSeconds) {
-        return reject(
-          'cooldown',
-          `cooldown: last transition of ${region} ${formatDuration(elapsed)} ago, cooldown is ${formatDuration(config.scaling.cooldownSeconds)}`,
-        );
-      }
-    }
-    if (direction === 'down' && snapshot.status === 'ACTIVE' && snapshot.activeSince) {
-      const active = secondsSince(snapshot.activeSince, now);
-      if (active < config.scaling.minActiveSeconds) {
-        return reject(
-          'min-active-time',
-          `min active time: ${region} has been active for ${formatDuration(active)}, minimum is ${formatDuration(config.scaling.minActiveSeconds)}`,
-        );
-      }
-    }
+    const timing = timingProblem(direction, snapshot, config, now);
+    if (timing) return timing;
   }
 
+  if (warmUp) {
+    const cap = warmCostProblem(region, regions, config, now);
+    if (cap) return cap;
+    return {
+      allowed: true,
+      target: 'WARM',
+      reason: `warm-up of ${region} allowed (${describeSource(request)}); it holds no elastic slot`,
+    };
+  }
   if (direction === 'up') {
     const occupied = elasticSlotsInUse(regions, config, region);
     const max = config.scaling.maxElasticActive;
     if (list === 'elastic' && occupied.length >= max && !(operator && request.allowOverMax)) {
-      return reject(
+      const verdict = reject(
         'max-elastic',
         `max elastic: ${occupied.length} of ${max} elastic regions already active or provisioning (${occupied.join(', ')})`,
       );
+      const preempt = preemptionFor(snapshot, regions, config, now);
+      return preempt ? { ...verdict, preempt } : verdict;
     }
     const slots = list === 'elastic' ? `; ${occupied.length + 1} of ${max} elastic slots in use after it` : '';
-    return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})${slots}` };
+    const path = snapshot.status === 'WARM' ? ', from WARM' : '';
+    return {
+      allowed: true,
+      target: 'ACTIVE',
+      reason: `scale-up of ${region} allowed (${describeSource(request)})${path}${slots}`,
+    };
   }
 
+  if (snapshot.status === 'WARM') {
+    return {
+      allowed: true,
+      target: 'INACTIVE',
+      reason: `scale-down of ${region} allowed (${describeSource(request)}), from WARM to INACTIVE`,
+    };
+  }
   // Whatever the region's own status (FAILED may still have its record): no other serving region, no scale-down.
   const otherServing = regions.filter((r) => r.region !== region && regionList(config, r.region) && isServing(r));
   if (otherServing.length === 0) {
     return reject('last-serving-region', `last serving region: no region other than ${region} is serving users`);
   }
-  return { allowed: true, reason: `${verb} of ${region} allowed (${describeSource(request)})` };
+  const reason = `scale-down of ${region} allowed (${describeSource(request)})`;
+  if (request.target === 'WARM') {
+    const cap = warmCostProblem(region, regions, config, now);
+    if (cap) return cap;
+    return { allowed: true, target: 'WARM', reason: `${reason}, to WARM` };
+  }
+  if (request.target === 'INACTIVE' || snapshot.status !== 'ACTIVE') {
+    return { allowed: true, target: 'INACTIVE', reason };
+  }
+  const target = scaleDownTarget(region, regions, config, now);
+  return { allowed: true, target, reason: target === 'WARM' ? `${reason}, to WARM (warm region)` : reason };
+}
+
+/**
+ * Where a scale-down of an ACTIVE region with no explicit target ends: WARM for a region of
+ * warm.regions while the warm tier (inWarmTier regions plus this one) stays within
+ * warm.maxUsdPerHour, else INACTIVE.
+ */
+export function scaleDownTarget(
+  region: string,
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+): 'WARM' | 'INACTIVE' {
+  if (!isWarmRegion(config, region)) return 'INACTIVE';
+  return warmCostProblem(region, regions, config, now) ? 'INACTIVE' : 'WARM';
+}
+
+/** A WARM region has been WARM longer than warm.keepHours (from warmSince, else since): time to go INACTIVE. */
+export function warmExpired(snapshot: RegionState, config: AutoscalerConfig, now: Date): boolean {
+  if (snapshot.status !== 'WARM') return false;
+  const since = Date.parse(snapshot.warmSince ?? snapshot.since);
+  return now.getTime() - since >= config.warm.keepHours * 3_600_000;
+}
+
+/** USD per hour the warm tier costs: the regions in it (WARM or on their way) plus `joining` if it is not yet. */
+export function warmTierUsdPerHour(
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+  joining?: string,
+): number {
+  const members = regions.filter((r) => r.region !== joining && inWarmTier(r)).length + (joining ? 1 : 0);
+  return members * warmPrice(config, undefined, now).usdPerHour;
+}
+
+function requestedTargetProblem(request: ScalingRequest, config: AutoscalerConfig): Verdict | undefined {
+  const { region, direction, target } = request;
+  if (target === undefined) return undefined;
+  if ((direction === 'up' && target === 'INACTIVE') || (direction === 'down' && target === 'ACTIVE')) {
+    return reject(
+      'invalid-target',
+      `invalid target: a ${direction === 'up' ? 'scale-up' : 'scale-down'} cannot end ${target}; fix: use ${direction === 'up' ? 'ACTIVE or WARM' : 'WARM or INACTIVE'}, or leave the target out`,
+    );
+  }
+  if (target === 'WARM' && !isWarmRegion(config, region)) {
+    return reject(
+      'not-warm-region',
+      `not a warm region: ${region} is not in warm.regions, so it never goes WARM; fix: add it to warm.regions or leave the target out`,
+    );
+  }
+  return undefined;
+}
+
+/** The region's status does not allow the transition asked for. */
+function stateProblem(request: ScalingRequest, snapshot: RegionSnapshot): Verdict | undefined {
+  const { region, direction, target } = request;
+  const status = snapshot.status;
+  const already = (what: string) =>
+    reject('already-in-state', `already ${status.toLowerCase()}: ${region} needs no ${what}`);
+  if (direction === 'up') {
+    if (target === 'WARM') return status === 'INACTIVE' || status === 'FAILED' ? undefined : already('warm-up');
+    return occupiesElasticSlot(snapshot) ? already('scale-up') : undefined;
+  }
+  if (status === 'INACTIVE' || status === 'DRAINING') return already('scale-down');
+  if (target === 'WARM' && status !== 'ACTIVE') {
+    return reject(
+      'already-in-state',
+      `${status.toLowerCase()}: only an ACTIVE region is scaled down to WARM, ${region} is ${status}`,
+    );
+  }
+  return undefined;
+}
+
+/** Cooldown and minimum active time (not for a forced request). */
+function timingProblem(
+  direction: ScalingRequest['direction'],
+  snapshot: RegionSnapshot,
+  config: AutoscalerConfig,
+  now: Date,
+): Verdict | undefined {
+  const { region } = snapshot;
+  if (snapshot.status !== 'FAILED' && snapshot.lastTransitionAt) {
+    const elapsed = secondsSince(snapshot.lastTransitionAt, now);
+    if (elapsed < config.scaling.cooldownSeconds) {
+      return reject(
+        'cooldown',
+        `cooldown: last transition of ${region} ${formatDuration(elapsed)} ago, cooldown is ${formatDuration(config.scaling.cooldownSeconds)}`,
+      );
+    }
+  }
+  if (direction === 'down' && snapshot.status === 'ACTIVE' && snapshot.activeSince) {
+    const active = secondsSince(snapshot.activeSince, now);
+    if (active < config.scaling.minActiveSeconds) {
+      return reject(
+        'min-active-time',
+        `min active time: ${region} has been active for ${formatDuration(active)}, minimum is ${formatDuration(config.scaling.minActiveSeconds)}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function warmCostProblem(
+  region: string,
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+): Verdict | undefined {
+  const cost = warmTierUsdPerHour(regions, config, now, region);
+  const cap = config.warm.maxUsdPerHour;
+  if (cost <= cap + 1e-9) return undefined;
+  return reject(
+    'warm-cost-cap',
+    `warm cost cap: with ${region} the warm tier would cost $${cost.toFixed(3)}/h, above warm.maxUsdPerHour $${cap}/h`,
+  );
+}
+
+/**
+ * Demand-ranked slots (see the header): the ACTIVE elastic region to scale down for `requester`,
+ * or undefined when the rule does not apply.
+ */
+function preemptionFor(
+  requester: RegionSnapshot,
+  regions: RegionSnapshot[],
+  config: AutoscalerConfig,
+  now: Date,
+): { region: string; reason: string } | undefined {
+  const ratio = config.scaling.preemptRatio;
+  const demand = requester.demand;
+  if (ratio <= 0 || demand === undefined || !Number.isFinite(demand)) return undefined;
+  const elastic = regions.filter((r) => r.region !== requester.region && regionList(config, r.region) === 'elastic');
+  const draining = elastic.find((r) => r.status === 'DRAINING');
+  if (draining) return undefined;
+  let weakest: RegionSnapshot | undefined;
+  for (const r of elastic) {
+    if (r.status !== 'ACTIVE' || r.demand === undefined || !Number.isFinite(r.demand)) continue;
+    if (!weakest || r.demand < weakest.demand!) weakest = r;
+  }
+  if (!weakest || !(demand > ratio * weakest.demand!)) return undefined;
+  const down = decideScaling(
+    { region: weakest.region, direction: 'down', source: 'reconciler', eventAt: now },
+    regions,
+    config,
+    now,
+  );
+  if (!down.allowed) return undefined;
+  return {
+    region: weakest.region,
+    reason: `demand-ranked slots: ${requester.region} has ${Math.round(demand)} users, more than ${ratio} x the ${Math.round(weakest.demand!)} of ${weakest.region}, the weakest serving elastic region; scaling ${weakest.region} down for it`,
+  };
 }
 
 /** The verdict on a region in neither list: never touched, whoever asks. */

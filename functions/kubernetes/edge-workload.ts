@@ -1,12 +1,14 @@
 /**
  * The edge workload on a cluster, through the Kubernetes API: apply its manifests, read the
- * load balancer of its Service, and delete it so the load balancer goes with it (a cluster
- * deleted under a LoadBalancer Service would leave the load balancer behind, and billed).
- * Applying begins the phase of the load balancer becoming active (the result carries its
- * deadline) and readEdgeEndpoint is its poll; deleteEdgeWorkload is both begin and poll of the
- * deletion phase (phase-deadlines.ts).
+ * load balancer of its Service and the readiness of its pods, scale its Deployments to zero (a
+ * WARM region keeps the Service and its load balancer), and delete it so the load balancer goes
+ * with it (a cluster deleted under a LoadBalancer Service would leave the load balancer behind,
+ * and billed). Applying begins the phase of the edge serving (load balancer active, pods
+ * available; the result carries its deadline) and readEdgeEndpoint is its poll;
+ * deleteEdgeWorkload is both begin and poll of the deletion phase (phase-deadlines.ts).
  */
 import type { EdgeLoadBalancer } from '../adapters/load-balancers';
+import { deploymentRolloutStatus, type DeploymentView } from '../domain/deployment-rollout';
 import { EDGE_SERVICE_NAME } from '../domain/edge-manifests';
 import { ResourceFailedError } from '../domain/errors';
 import { assertBeforeDeadline, phaseDeadline } from '../domain/phase-deadlines';
@@ -35,10 +37,25 @@ export function edgeServicePath(manifests: PlacedManifest[]): string {
   return service.path;
 }
 
+/** The Deployments of the manifest set. */
+const deploymentsOf = (manifests: PlacedManifest[]) => manifests.filter((p) => p.manifest.kind === 'Deployment');
+
+/** The manifests with every Deployment at zero replicas: a WARM region's edge, which runs no pod. */
+export function withoutReplicas(manifests: PlacedManifest[]): PlacedManifest[] {
+  return manifests.map((placed) =>
+    placed.manifest.kind === 'Deployment'
+      ? {
+          ...placed,
+          manifest: { ...placed.manifest, spec: { ...(placed.manifest.spec as object | undefined), replicas: 0 } },
+        }
+      : placed,
+  );
+}
+
 /**
  * Applies every manifest (server-side apply), then reports the Service's endpoint as
  * readEdgeEndpoint does; `created` says whether the edge Service is new (a rollback deletes it).
- * Begins the load balancer phase: the result carries its deadline.
+ * Begins the phase of the edge serving: the result carries its deadline.
  */
 export async function applyEdgeWorkload(
   kube: KubernetesClient,
@@ -60,14 +77,20 @@ export async function applyEdgeWorkload(
   };
 }
 
-/** The Service's endpoint; DeadlineExceededError once it is not ready by the watch's deadline. */
+/**
+ * The Service's endpoint, ready once its load balancer is active and the rollout of every
+ * Deployment of the set is complete with each replica available (their pods serve, so the nodes
+ * they run on are ready): DeadlineExceededError once it is not ready by the watch's deadline,
+ * ResourceFailedError when Kubernetes reports a Deployment's rollout stalled.
+ */
 export async function readEdgeEndpoint(
   kube: KubernetesClient,
-  servicePath: string,
+  manifests: PlacedManifest[],
   findLoadBalancer: FindLoadBalancer,
   watch: EdgePhaseWatch,
   now = new Date(),
 ): Promise<EdgeStatus> {
+  const servicePath = edgeServicePath(manifests);
   const service = await kube.get(servicePath);
   if (!service) {
     throw new ResourceFailedError(
@@ -77,8 +100,44 @@ export async function readEdgeEndpoint(
   const endpoint = await endpointStatus(service, findLoadBalancer, now);
   if (!endpoint.ready) {
     assertBeforeDeadline(`the load balancer of the edge Service in ${watch.region} to be active`, watch.deadline, now);
+    return endpoint;
   }
-  return endpoint;
+  const waitingFor = await podsWaitedFor(kube, manifests, watch.region);
+  if (waitingFor.length === 0) return endpoint;
+  assertBeforeDeadline(`the edge pods in ${watch.region} to be available (${waitingFor.join('; ')})`, watch.deadline, now);
+  return { ready: false, waitSeconds: POLL_PLANS.edgePods.pollSeconds };
+}
+
+/** What the Deployments' rollouts still wait for (kubectl's words); empty when every replica is available. */
+async function podsWaitedFor(kube: KubernetesClient, manifests: PlacedManifest[], region: string): Promise<string[]> {
+  const waitingFor: string[] = [];
+  for (const { path } of deploymentsOf(manifests)) {
+    const deployment = await kube.get(path);
+    if (!deployment) {
+      throw new ResourceFailedError(`The edge Deployment ${path} of ${region} does not exist; fix: run the scale-up again to apply it`);
+    }
+    const status = deploymentRolloutStatus(deployment as DeploymentView);
+    if (status.state === 'stalled') {
+      throw new ResourceFailedError(
+        `The edge pods in ${region} do not start: ${status.reason}; fix: look at the Deployment's events and its pods (image, probes, resources, nodes)`,
+      );
+    }
+    if (status.state === 'progressing') waitingFor.push(status.waitingFor);
+  }
+  return waitingFor;
+}
+
+/**
+ * Scales every Deployment of the set that exists to zero replicas (server-side apply of its whole
+ * manifest, so the fields this manager owns stay as they are), leaving the Service, and its load
+ * balancer, and everything else in place; creates nothing. The pods stop; the nodes are the
+ * nodegroup's to stop.
+ */
+export async function parkEdgeWorkload(kube: KubernetesClient, manifests: PlacedManifest[]): Promise<EdgeStatus> {
+  for (const { manifest, path } of deploymentsOf(withoutReplicas(manifests))) {
+    if ((await kube.get(path)) !== undefined) await kube.apply(path, manifest);
+  }
+  return { ready: true, waitSeconds: SETTLED_WAIT_SECONDS };
 }
 
 /**

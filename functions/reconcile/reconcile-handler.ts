@@ -3,10 +3,12 @@
  * The schedule's time names the pass, so a duplicate delivery of one tick starts nothing new.
  */
 import { z } from 'zod';
+import { demandHistoryReader, type DemandHistory } from '../adapters/demand-history';
 import { cloudWatchClient, eksClient, route53Client, snsClient } from '../commons/aws-clients';
 import { desiredEdgeConfiguration } from '../commons/desired-edge';
 import { lambdaHandler } from '../commons/observability';
 import { runtime } from '../commons/runtime';
+import type { AutoscalerConfig } from '../domain/config';
 import { scalingDeps } from '../decide/decision-handler';
 import { reconcile, type ReconcileDeps } from './reconciler';
 
@@ -16,8 +18,14 @@ export const scheduledEventSchema = z.object({
   time: z.iso.datetime({ offset: true, error: 'must be the ISO-8601 time of the schedule tick' }),
 });
 
+/** One reader per runtime: a warm Lambda reads only what is new since its last pass (demand-history.ts). */
+let demandHistory: { config: AutoscalerConfig; read: (now: Date) => Promise<DemandHistory> } | undefined;
+
 export function reconcileDeps(): ReconcileDeps {
   const rt = runtime();
+  if (demandHistory?.config !== rt.config) {
+    demandHistory = { config: rt.config, read: demandHistoryReader(cloudWatchClient(rt.homeRegion), rt.config) };
+  }
   return {
     ...scalingDeps(rt),
     cloudWatch: cloudWatchClient(rt.homeRegion),
@@ -30,6 +38,7 @@ export function reconcileDeps(): ReconcileDeps {
       clusterUpgrade: rt.clusterUpgradeStateMachineArn,
     },
     desiredEdgeConfiguration: () => desiredEdgeConfiguration(rt.config),
+    readDemandHistory: demandHistory.read,
   };
 }
 

@@ -8,16 +8,26 @@
  *   4. repairs drift: an ACTIVE region without its latency record is scaled up again (the
  *      workflow is idempotent and re-adds the record); a cluster tagged as ours in an INACTIVE
  *      elastic region is reported and scaled down;
- *   5. re-decides the elastic regions whose scale-up or scale-down alarm is still in ALARM;
- *   6. notifies an operator, once, of a region left FAILED after three failures in a row;
- *   7. reports, at every pass, a cluster of ours still running in such a FAILED elastic region,
+ *   5. reads the elastic regions' demand history (one GetMetricData request, demand-history.ts):
+ *      their demand now or forecast (RegionSnapshot.demand, for the demand-ranked slots), their
+ *      demand profile and their measured lead times;
+ *   6. re-decides the elastic regions whose scale-up or scale-down alarm is still in ALARM (not
+ *      the scale-down of a WARM region: it is down already, warm expiry takes it further);
+ *   7. predictive pre-warm: starts the scale-up (or warm-up) the forecast asks for, early enough
+ *      that the region serves when its forecast crosses the scale-up threshold (pre-warm.ts); with
+ *      forecast.mode "forecast-only" it only records it in the decision history; never a scale-down.
+ *      A scale-up of step 6 or 7 refused for want of an elastic slot, with a region to preempt
+ *      (scaling-policy.ts, demand-ranked slots), scales that region down, then asks again;
+ *   8. scales a WARM region kept longer than warm.keepHours down to INACTIVE (warm expiry);
+ *   9. notifies an operator, once, of a region left FAILED after three failures in a row;
+ *  10. reports, at every pass, a cluster of ours still running in such a FAILED elastic region,
  *      with what it has cost since the region failed (left in place, for the reasons given there);
- *   8. starts the edge rollout when an ACTIVE region does not run the deployment's edge
+ *  11. starts the edge rollout when an ACTIVE region does not run the deployment's edge
  *      configuration, else the cluster upgrade when one runs an older Kubernetes version
  *      (maintenance-triggers.ts decides; one maintenance execution at a time), and reports once
  *      a target held by a failure; it records both targets for regionctl status.
  * It never acts on a region while one of its executions runs or its lock is held, and never on
- * a paused region.
+ * a paused region; it starts at most one scaling execution per region per pass.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EKSClient } from '@aws-sdk/client-eks';
@@ -36,9 +46,20 @@ import { loadFleetView, type FleetView } from '../adapters/region-snapshots';
 import { settleAbandonedTransition } from '../adapters/transition-reservation';
 import { describeAlarmStates } from '../adapters/scaling-alarms';
 import { executionStatus, recentFailureCauses } from '../adapters/scaling-executions';
+import type { DemandHistory } from '../adapters/demand-history';
 import { logger } from '../commons/observability';
-import { requestScaling, type ScalingDeps } from '../decide/scaling-requests';
+import { requestScaling, type ScalingDeps, type ScalingOutcome } from '../decide/scaling-requests';
 import { regionList } from '../domain/config';
+import {
+  forecastOnlyRecord,
+  forecastRequest,
+  preemptionRequest,
+  regionForecasts,
+  warmExpiryRequest,
+  withDemand,
+  type ReconcilerRequest,
+  type RegionForecast,
+} from '../domain/forecast-actions';
 import {
   decideMaintenanceTrigger,
   MAINTENANCE_LABELS,
@@ -53,7 +74,7 @@ import {
   scaleDownAlarmName,
   scaleUpAlarmName,
 } from '../domain/naming';
-import { MAX_CONSECUTIVE_FAILURES, type RegionSnapshot } from '../domain/scaling-policy';
+import { decideScaling, MAX_CONSECUTIVE_FAILURES, type RegionSnapshot } from '../domain/scaling-policy';
 import { strandedClusterReport } from '../domain/stranded-cluster';
 
 export interface ReconcileDeps extends ScalingDeps {
@@ -66,6 +87,8 @@ export interface ReconcileDeps extends ScalingDeps {
   maintenanceMachines: MaintenanceStateMachines;
   /** The edge configuration hash this deployment renders (what every region should run). */
   desiredEdgeConfiguration: () => string;
+  /** The elastic regions' demand history at `now`: one GetMetricData request (demandHistoryReader). */
+  readDemandHistory: (now: Date) => Promise<DemandHistory>;
 }
 
 export interface ReconcileAction {
@@ -76,6 +99,7 @@ export interface ReconcileAction {
     | 'scale-up-started'
     | 'scale-down-started'
     | 'rejected'
+    | 'forecast-recorded'
     | 'drift-reported'
     | 'operator-notified'
     | 'stranded-cluster-reported'
@@ -153,7 +177,7 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
   // 3. Always-on regions that do not serve.
   for (const region of config.regions.alwaysOn) {
     const s = snapshotOf(view, region);
-    // ACTIVE: nothing to do; on its way: its execution decides; failed too often: step 6.
+    // ACTIVE: nothing to do; on its way: its execution decides; failed too often: step 9.
     if (!s || !(s.status === 'INACTIVE' || s.status === 'FAILED')) continue;
     if (s.status === 'FAILED' && s.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) continue;
     const outcome = await requestScaling(
@@ -206,7 +230,38 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
     }
   }
 
-  // 5. Elastic regions whose alarm still asks for a transition.
+  // 5. Demand now and forecast of the elastic regions.
+  const forecasts = await readForecasts(deps, now);
+  const demandView = async (): Promise<FleetView> => {
+    const fresh = await loadFleetView(deps.store, deps.sfn, config, deps.machines, now);
+    return { ...fresh, snapshots: withDemand(fresh.snapshots, forecasts, config, now) };
+  };
+  // `tellWhy`: a start is reported with the request's own reason (a forecast, a swap, an expiry),
+  // which says more than the policy's "allowed".
+  const scale = async (action: ReconcilerRequest, eventId: string, tellWhy = true): Promise<ScalingOutcome> => {
+    // The view carries the demand the demand-ranked slots compare (a decision made again after a
+    // lost claim reads the fleet without it: that one cannot preempt, the next pass can).
+    const outcome = await requestScaling(
+      { request: action.request, trigger, reason: action.reason, eventId },
+      deps,
+      now,
+      await demandView(),
+    );
+    recordOutcome(act, outcome, tellWhy ? action.reason : undefined);
+    return outcome;
+  };
+  // A scale-up refused for want of a slot, with a region to preempt: that region goes down (a
+  // region this pass has not acted on yet), and the requester asks again, its slot now free.
+  const scaleUpOrPreempt = async (action: ReconcilerRequest, eventId: string, tellWhy = true): Promise<void> => {
+    const outcome = await scale(action, eventId, tellWhy);
+    const preemption = outcome.outcome === 'rejected' ? preemptionRequest(outcome.preempt, scheduledAt) : undefined;
+    if (!preemption || touched.has(preemption.request.region)) return;
+    touched.add(preemption.request.region);
+    const down = await scale(preemption, `${trigger}-preempt`);
+    if (down.outcome === 'started') await scale(action, eventId, tellWhy);
+  };
+
+  // 6. Elastic regions whose alarm still asks for a transition.
   const alarmNames = config.regions.elastic.flatMap((r) => [
     scaleUpAlarmName(config.prefix, r),
     scaleDownAlarmName(config.prefix, r),
@@ -215,21 +270,48 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
   for (const alarm of inAlarm) {
     const target = parseScalingAlarmName(config.prefix, alarm.alarmName);
     if (!target || touched.has(target.region)) continue;
+    // A WARM region was scaled down already; its low demand keeps the scale-down alarm in ALARM.
+    if (target.direction === 'down' && snapshotOf(view, target.region)?.status === 'WARM') continue;
     touched.add(target.region);
-    const outcome = await requestScaling(
-      {
-        request: { region: target.region, direction: target.direction, source: 'reconciler', eventAt: scheduledAt },
-        trigger,
-        reason: `reconciler: alarm ${alarm.alarmName} still in ALARM${alarm.updatedAt ? ` since ${alarm.updatedAt.toISOString()}` : ''}`,
-        eventId: `${trigger}-${target.direction}`,
-      },
-      deps,
-      now,
-    );
-    recordOutcome(act, outcome);
+    const action: ReconcilerRequest = {
+      request: { region: target.region, direction: target.direction, source: 'reconciler', eventAt: scheduledAt },
+      reason: `reconciler: alarm ${alarm.alarmName} still in ALARM${alarm.updatedAt ? ` since ${alarm.updatedAt.toISOString()}` : ''}`,
+    };
+    if (target.direction === 'up') await scaleUpOrPreempt(action, `${trigger}-up`, false);
+    else await scale(action, `${trigger}-down`, false);
   }
 
-  // 6. Regions that failed too often: tell an operator once, with the causes.
+  // 7. Predictive pre-warm.
+  if (config.forecast.mode !== 'off') {
+    let current = await demandView();
+    for (const region of config.regions.elastic) {
+      const s = snapshotOf(current, region);
+      if (!s || touched.has(region) || !idle(s) || s.locked) continue;
+      const { plan, action } = forecastRequest(s, forecasts.get(region), config, scheduledAt, now);
+      if (!action) {
+        logger.debug(`Reconciler: ${plan.reason}`, { region });
+        continue;
+      }
+      touched.add(region);
+      if (config.forecast.mode === 'forecast-only') {
+        await recordForecastOnly(deps, act, action, decideScaling(action.request, current.snapshots, config, now), now);
+        continue;
+      }
+      await scaleUpOrPreempt(action, `${trigger}-forecast`);
+      current = await demandView();
+    }
+  }
+
+  // 8. WARM regions kept long enough.
+  for (const s of view.snapshots) {
+    if (touched.has(s.region) || !idle(s) || s.locked) continue;
+    const expiry = warmExpiryRequest(s, config, scheduledAt, now);
+    if (!expiry) continue;
+    touched.add(s.region);
+    await scale(expiry, `${trigger}-down`);
+  }
+
+  // 9. Regions that failed too often: tell an operator once, with the causes.
   for (const s of view.snapshots) {
     if (s.status !== 'FAILED' || s.consecutiveFailures < MAX_CONSECUTIVE_FAILURES || !deps.topicArn) continue;
     const occurrence = s.lastTransitionAt ?? s.since;
@@ -253,7 +335,7 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
     });
   }
 
-  // 7. A cluster of ours left running by an elastic region that failed too often: report it, at
+  // 10. A cluster of ours left running by an elastic region that failed too often: report it, at
   // every pass, with its cost so far. It is not scaled down: a scale-down ends INACTIVE, which
   // lifts the failed-needs-operator rule (it holds FAILED regions only), so the alarms would retry
   // the failing scale-up every cooldown and pay for a new cluster each time; the cluster is also
@@ -280,11 +362,53 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
     act({ region: s.region, action: 'stranded-cluster-reported', detail: report.detail });
   }
 
-  // 8. Regions that keep serving but run an older edge configuration or Kubernetes version.
+  // 11. Regions that keep serving but run an older edge configuration or Kubernetes version.
   const scalingStarted = actions.some((a) => a.action === 'scale-up-started' || a.action === 'scale-down-started');
   if (scalingStarted) view = await loadFleetView(deps.store, deps.sfn, config, deps.machines, now);
   await triggerMaintenance(deps, act, view, trigger, scheduledAt, now);
   return actions;
+}
+
+/**
+ * The forecasts of the elastic regions at `now`, from one read of their demand history; none when
+ * nothing would use them (forecast.mode off and demand-ranked slots off) or when CloudWatch cannot
+ * be read: the forecast then does nothing and every demand is unknown, while the rest of the pass
+ * (repairs, alarms, notifications) goes on.
+ */
+async function readForecasts(deps: ReconcileDeps, now: Date): Promise<Map<string, RegionForecast>> {
+  const { config } = deps;
+  if (config.forecast.mode === 'off' && config.scaling.preemptRatio === 0) return new Map();
+  try {
+    const history = await deps.readDemandHistory(now);
+    if (history.incomplete.length > 0) {
+      logger.warn('Reconciler: CloudWatch did not answer every demand history query', {
+        incomplete: history.incomplete,
+      });
+    }
+    return regionForecasts(config, history.regions, now);
+  } catch (error) {
+    logger.warn('Reconciler: the demand history could not be read; no forecast and no demand this pass', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return new Map();
+  }
+}
+
+/** forecast.mode "forecast-only": the decision history says what the forecast would have done; nothing starts. */
+async function recordForecastOnly(
+  deps: ReconcileDeps,
+  act: (a: ReconcileAction) => void,
+  action: ReconcilerRequest,
+  verdict: ReturnType<typeof decideScaling>,
+  now: Date,
+): Promise<void> {
+  const reason = forecastOnlyRecord(action, verdict);
+  const { region, direction, source } = action.request;
+  await deps.store.recordDecision(
+    { region, at: now.toISOString(), direction, source, outcome: 'forecast-only', reason },
+    now,
+  );
+  act({ region, action: 'forecast-recorded', detail: reason });
 }
 
 const STARTED_ACTION: Record<MaintenanceKind, ReconcileAction['action']> = {
@@ -422,10 +546,11 @@ async function startRepair(
   recordOutcome(act, outcome);
 }
 
-function recordOutcome(act: (a: ReconcileAction) => void, outcome: Awaited<ReturnType<typeof requestScaling>>): void {
+/** Reports an outcome; a start with `why` (the request's reason) rather than the policy's. */
+function recordOutcome(act: (a: ReconcileAction) => void, outcome: ScalingOutcome, why?: string): void {
   if (outcome.outcome === 'started') {
     const direction = outcome.executionName.startsWith('up-') ? 'scale-up-started' : 'scale-down-started';
-    act({ region: outcome.region, action: direction, detail: outcome.reason });
+    act({ region: outcome.region, action: direction, detail: why ?? outcome.reason });
   } else if (outcome.outcome === 'rejected' || outcome.outcome === 'dropped') {
     act({ region: outcome.region, action: 'rejected', detail: `${outcome.rule}: ${outcome.reason}` });
   }

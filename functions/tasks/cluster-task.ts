@@ -13,6 +13,7 @@ import {
   deleteCluster,
   deleteNodegroup,
   nodegroupStatus,
+  scaleNodegroup,
 } from '../adapters/eks-cluster';
 import {
   clusterUpdateStatus,
@@ -75,9 +76,20 @@ export async function runClusterAction(
     case 'ensureNodegroup':
       return ensureNodegroup(
         eks,
-        { clusterName: cluster, nodegroupName: nodegroup, prefix, executionId: input.executionId, config, foundation },
+        {
+          clusterName: cluster,
+          nodegroupName: nodegroup,
+          region,
+          prefix,
+          executionId: input.executionId,
+          config,
+          foundation,
+          target: input.target,
+        },
         now,
       );
+    case 'scaleNodegroup':
+      return scaleNodegroup(eks, { clusterName: cluster, nodegroupName: nodegroup, region, prefix, config }, input.target, now);
     case 'describeNodegroup':
       return nodegroupStatus(eks, cluster, nodegroup, input, now);
     case 'deleteNodegroup':

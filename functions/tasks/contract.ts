@@ -9,7 +9,8 @@
  * polls), so that a 10-minute cluster creation costs a handful of state transitions.
  */
 import { z } from 'zod';
-import { MAINTENANCE_KINDS } from '../domain/region-state';
+import { MAINTENANCE_KINDS, TRANSITION_TARGETS, type RegionStatus, type TransitionTarget } from '../domain/region-state';
+import type { TransitionPath } from '../domain/warm-standby';
 import { REQUESTERS } from '../domain/workflow-input';
 
 const region = z.string().min(1);
@@ -37,6 +38,10 @@ const deadline = z.iso.datetime({ offset: true }).optional();
 const executionId = z.string().min(1);
 
 const maintenanceKind = z.enum(MAINTENANCE_KINDS);
+/** Where a transition ends (warm-standby.ts): `$.plan.target`, as validate* resolved it. */
+const transitionTarget = z.enum(TRANSITION_TARGETS);
+/** The end a region's nodegroup or edge is sized for: serving (ACTIVE) or WARM (no node, no pod). */
+const servingTarget = z.enum(['ACTIVE', 'WARM']);
 /** The edge configuration hash or Kubernetes version a maintenance brings a region to. */
 const target = z.string().min(1);
 export const regionFoundationSchema = z.object({
@@ -68,11 +73,20 @@ export const regionTaskSchema = z.discriminatedUnion('action', [
    */
   z.object({ action: z.literal('validateScaleDown'), request: z.unknown() }),
   /**
-   * Takes the lock (owner = execution) and marks the region PROVISIONING (up) or DRAINING (down);
-   * for a scale-down it re-checks the last-serving-region rule under the lock. Throws RegionLockedError.
+   * Takes the lock (owner = execution) and marks the region PROVISIONING (up) or DRAINING (down),
+   * towards `target` (default ACTIVE up, INACTIVE down); for a scale-down that withdraws a record
+   * it re-checks the last-serving-region rule under the lock. Result: LockedRegion (the path the
+   * workflow takes). Throws RegionLockedError; RefusedError for a warm-up of a region that serves
+   * (warm-standby.ts transitionPath), its lock released again.
    */
-  z.object({ action: z.literal('lockRegion'), region, owner, direction: z.enum(['up', 'down']) }),
-  /** Marks ACTIVE (up) or INACTIVE (down), releases the lock, notifies. */
+  z.object({
+    action: z.literal('lockRegion'),
+    region,
+    owner,
+    direction: z.enum(['up', 'down']),
+    target: transitionTarget.optional(),
+  }),
+  /** Marks the region at the target its lock recorded (ACTIVE, WARM or INACTIVE), releases the lock, notifies. */
   z.object({
     action: z.literal('finishScaling'),
     region,
@@ -179,6 +193,16 @@ export interface ScalingPlan {
   drainWaitSeconds: number;
   /** The record's TTL: how long a scale-up rollback waits after withdrawing the record it wrote. */
   recordTtlSeconds: number;
+  /** Where the transition ends: the input's target, or the one resolved for it (warm-standby.ts transitionTarget). */
+  target: TransitionTarget;
+}
+
+/** lockRegion result, stored at `$.lock`: where the transition starts and ends, and the path between (warm-standby.ts). */
+export interface LockedRegion {
+  region: string;
+  from: RegionStatus;
+  target: TransitionTarget;
+  path: TransitionPath;
 }
 
 // ---------- cluster-task: EKS cluster and nodegroup in the target region ----------
@@ -194,11 +218,24 @@ export const clusterTaskSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ensureCluster'), region, executionId }),
   /** `awaiting` (with `deadline`): the status the phase waits for; DeadlineExceededError past the deadline. */
   z.object({ action: z.literal('describeCluster'), region, executionStartedAt, awaiting, deadline }),
-  /** Creates the managed nodegroup from the cluster spec, or adopts ours. */
-  z.object({ action: z.literal('ensureNodegroup'), region, executionId }),
+  /**
+   * Creates the managed nodegroup from the cluster spec, or adopts ours, sized for `target`
+   * (default ACTIVE: cluster.nodes; WARM: zero nodes): an adopted ACTIVE nodegroup of other sizes
+   * is resized (UpdateNodegroupConfig, the poll then waits while it is UPDATING). A warm region's
+   * nodegroup gets its EC2 warm pool (warm.nodeWarmPool) when created, or when adopted without one.
+   */
+  z.object({ action: z.literal('ensureNodegroup'), region, executionId, target: servingTarget.optional() }),
   z.object({ action: z.literal('describeNodegroup'), region, executionStartedAt, awaiting, deadline }),
   /** Deletes the nodegroup if it exists and is ours; a missing one is done. */
   z.object({ action: z.literal('deleteNodegroup'), region }),
+  /**
+   * Sizes our existing nodegroup for `target` (UpdateNodegroupConfig; nothing when it already is),
+   * adding a warm region's warm pool if it lacks one; never creates it (ResourceFailedError when
+   * it is missing). Begins the nodegroupScale phase: the result's `deadline`, and its `waitSeconds`
+   * until its nodes typically serve (ACTIVE: from the warm pool or new instances) or until the
+   * update is typically applied (WARM).
+   */
+  z.object({ action: z.literal('scaleNodegroup'), region, target: servingTarget }),
   /** Deletes the cluster if it exists and is ours; a missing one is done. */
   z.object({ action: z.literal('deleteCluster'), region }),
   /**
@@ -320,9 +357,22 @@ const edgeSnapshotSchema = z.object({
 });
 
 export const edgeTaskSchema = z.discriminatedUnion('action', [
-  /** Applies the edge manifests (namespace, config, deployment, LoadBalancer Service); idempotent. */
-  z.object({ action: z.literal('applyEdge'), region }),
-  /** Reads the Service's load balancer; when ready, resolves the LB's canonical hosted zone id (ELBv2). */
+  /**
+   * Applies the edge manifests (namespace, config, deployment, LoadBalancer Service); idempotent.
+   * `target` WARM (a warm-up): the Deployments at zero replicas, so the Service and its load
+   * balancer exist while no pod runs.
+   */
+  z.object({ action: z.literal('applyEdge'), region, target: servingTarget.optional() }),
+  /**
+   * Scales the edge's existing Deployments to zero replicas (the Service and its load balancer
+   * stay): a scale-down to WARM, and the rollback of a failed warm path. Creates nothing.
+   */
+  z.object({ action: z.literal('parkEdge'), region }),
+  /**
+   * Ready once the Service's load balancer is active (its canonical hosted zone id resolved with
+   * ELBv2) and the rollout of every Deployment of the manifest set is complete, every replica
+   * available: the pods serve, so the nodes they run on do too.
+   */
   z.object({ action: z.literal('readEdgeEndpoint'), region, executionStartedAt, deadline }),
   /**
    * Deletes the edge Service (so the LB is deleted, not orphaned) and the namespace; missing
@@ -396,7 +446,10 @@ export interface EdgeRestoreResult {
 
 /** applyEdge / readEdgeEndpoint / deleteEdge result, stored at `$.edge`. */
 export interface EdgeStatus {
-  /** readEdgeEndpoint: true when the Service has its LB hostname. deleteEdge: true when the Service is gone. */
+  /**
+   * readEdgeEndpoint: true when the Service's load balancer is active and every Deployment's
+   * replicas are available. deleteEdge: true when the Service is gone. parkEdge: always true.
+   */
   ready: boolean;
   dnsName?: string;
   hostedZoneId?: string;

@@ -28,7 +28,14 @@ import { createdDuring, STEP_DURATION_METRICS } from '../domain/metric-names';
 import { clusterName, OWNER_TAG_KEY } from '../domain/naming';
 import { kubernetesClientFor } from '../kubernetes/cluster-access';
 import { applyEdgeRollout, readEdgeRollout, restoreEdgeObjects, snapshotEdgeObjects } from '../kubernetes/edge-rollout';
-import { applyEdgeWorkload, deleteEdgeWorkload, edgeServicePath, readEdgeEndpoint } from '../kubernetes/edge-workload';
+import {
+  applyEdgeWorkload,
+  deleteEdgeWorkload,
+  edgeServicePath,
+  parkEdgeWorkload,
+  readEdgeEndpoint,
+  withoutReplicas,
+} from '../kubernetes/edge-workload';
 import type { KubernetesClient } from '../kubernetes/kubernetes-client';
 import { placeManifests } from '../kubernetes/resource-paths';
 import {
@@ -93,13 +100,18 @@ export async function runEdgeAction(
   const findLoadBalancer = (dnsName: string) => findLoadBalancerByDnsName(deps.elb, dnsName);
   const watch = { region, deadline: 'deadline' in input ? input.deadline : undefined };
   switch (input.action) {
-    case 'applyEdge':
+    case 'applyEdge': {
+      // A warm-up applies the edge with no pod: its Service, and so its load balancer, come up.
+      const sized = input.target === 'WARM' ? withoutReplicas(manifests) : manifests;
       return {
-        ...(await applyEdgeWorkload(kube, manifests, findLoadBalancer, now)),
+        ...(await applyEdgeWorkload(kube, sized, findLoadBalancer, now)),
         configuration: edgeConfigurationHash(config, deps),
       };
+    }
+    case 'parkEdge':
+      return parkEdgeWorkload(kube, manifests);
     case 'readEdgeEndpoint':
-      return readEdgeEndpoint(kube, servicePath, findLoadBalancer, watch, now);
+      return readEdgeEndpoint(kube, manifests, findLoadBalancer, watch, now);
     case 'snapshotEdge':
       return snapshotEdgeObjects(kube, manifests, region);
     case 'rolloutEdge':
@@ -167,8 +179,11 @@ async function askEdgeHealth(
   return checkEdgeHealth(target, healthCheck);
 }
 
-/** Actions that write the manifests apply them with the region's certificate; the others find objects by name. */
-const APPLYING_ACTIONS = new Set<RegionalEdgeTaskInput['action']>(['applyEdge', 'rolloutEdge']);
+/**
+ * Actions that write the manifests apply them with the region's certificate (it shapes the
+ * Deployment's ports too); the others find objects by name.
+ */
+const APPLYING_ACTIONS = new Set<RegionalEdgeTaskInput['action']>(['applyEdge', 'rolloutEdge', 'parkEdge']);
 
 /** The default nginx edge, or the operator's manifests. */
 async function edgeManifests(

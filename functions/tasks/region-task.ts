@@ -28,7 +28,7 @@ import {
   scaleDownIsNoop,
   startedState,
 } from '../domain/lifecycle-rules';
-import { fleetGauges, SCALE_UP_LEAD_TIME_METRIC } from '../domain/metric-names';
+import { fleetGauges, SCALE_UP_LEAD_TIME_METRIC, WARM_SCALE_UP_LEAD_TIME_METRIC } from '../domain/metric-names';
 import { clusterName, nodegroupName, OWNER_TAG_KEY } from '../domain/naming';
 import {
   maintenanceFailed,
@@ -39,7 +39,13 @@ import {
   type Notification,
   type RequestContext,
 } from '../domain/notifications';
-import { statusBeforeClaim, type RegionLock, type RegionState } from '../domain/region-state';
+import {
+  statusBeforeClaim,
+  type RegionLock,
+  type RegionState,
+  type RegionStatus,
+  type TransitionTarget,
+} from '../domain/region-state';
 import {
   edgeRestoreOutcome,
   maintenanceFailedState,
@@ -51,12 +57,13 @@ import {
   type MaintenancePlan,
 } from '../domain/region-maintenance';
 import { describeIssues } from '../domain/validation';
+import { transitionPath, transitionStart, transitionTarget } from '../domain/warm-standby';
 import { workflowInputSchema, type WorkflowInput } from '../domain/workflow-input';
-import { regionTaskSchema, type RegionTaskInput, type ScalingPlan } from './contract';
+import { regionTaskSchema, type LockedRegion, type RegionTaskInput, type ScalingPlan } from './contract';
 
 type Action<A extends RegionTaskInput['action']> = Extract<RegionTaskInput, { action: A }>;
 
-export type RegionTaskResult = ScalingPlan | MaintenancePlan | RegionState | { notified: boolean };
+export type RegionTaskResult = ScalingPlan | MaintenancePlan | LockedRegion | RegionState | { notified: boolean };
 
 export const handler = lambdaHandler(regionTaskSchema, async (input: RegionTaskInput): Promise<RegionTaskResult> => {
   const rt = runtime();
@@ -103,7 +110,12 @@ function parseRequest(raw: unknown): WorkflowInput {
   );
 }
 
-async function plan(rt: Runtime, request: WorkflowInput, noop: boolean): Promise<ScalingPlan> {
+async function plan(
+  rt: Runtime,
+  request: WorkflowInput,
+  target: TransitionTarget,
+  noop: boolean,
+): Promise<ScalingPlan> {
   const { prefix } = rt.config;
   return {
     region: request.region,
@@ -115,24 +127,40 @@ async function plan(rt: Runtime, request: WorkflowInput, noop: boolean): Promise
     noop,
     drainWaitSeconds: drainWaitSeconds(rt.config),
     recordTtlSeconds: rt.config.dns.ttlSeconds,
+    target,
   };
 }
 
+/** Where the scale-up ends (ACTIVE, or WARM for a warm-up); refuses a warm-up of a region that serves. */
 async function validateScaleUp(rt: Runtime, raw: unknown): Promise<ScalingPlan> {
   const request = parseRequest(raw);
-  requireApprovedRegion(rt.config, request.region);
-  return plan(rt, request, false);
+  const { region } = request;
+  requireApprovedRegion(rt.config, region);
+  const now = new Date();
+  const state = await stateStore(rt).getRegionState(region);
+  const from = transitionStart(state);
+  const target = transitionTarget(rt.config, { region, direction: 'up', requested: request.target }, from, [], now);
+  transitionPath(region, 'up', from, target);
+  return plan(rt, request, target, false);
 }
 
-/** Refuses (changing nothing) an always-on region, the last serving region, a cluster not ours. */
+/**
+ * Refuses (changing nothing) an always-on region, the last serving region (unless the region is
+ * WARM: it serves nobody), a cluster not ours, a scale-down to WARM with no cluster to keep; and
+ * resolves where the scale-down ends (warm-standby.ts transitionTarget).
+ */
 async function validateScaleDown(rt: Runtime, raw: unknown): Promise<ScalingPlan> {
   const request = parseRequest(raw);
   const { config } = rt;
   const { region } = request;
   requireApprovedRegion(config, region);
   refuseAlwaysOnScaleDown(config, region);
+  const now = new Date();
   const states = await stateStore(rt).getRegionStates(approvedRegions(config));
-  refuseLastServingScaleDown(config, region, states);
+  const state = states.find((s) => s.region === region) ?? { region, status: 'INACTIVE', since: '', consecutiveFailures: 0 };
+  const from = transitionStart(state);
+  const target = transitionTarget(config, { region, direction: 'down', requested: request.target }, from, states, now);
+  if (transitionPath(region, 'down', from, target) !== 'warmTeardown') refuseLastServingScaleDown(config, region, states);
   const cluster = await describeEdgeCluster(eksClient(region), clusterName(config.prefix, region));
   if (cluster && !isOwned(cluster.tags, config.prefix)) {
     throw new NotOwnedError(
@@ -140,30 +168,45 @@ async function validateScaleDown(rt: Runtime, raw: unknown): Promise<ScalingPlan
         'so the autoscaler did not create it and will not delete it; fix: remove it by hand if it should go',
     );
   }
-  const state = states.find((s) => s.region === region);
-  const noop = scaleDownIsNoop(state ?? { status: 'INACTIVE' }, cluster !== undefined);
-  return plan(rt, request, noop);
+  if (target === 'WARM' && !cluster) {
+    throw new RefusedError(
+      `Scale-down of ${region} to WARM refused: it has no cluster to keep warm; fix: warm it up instead (a scale-up with target WARM), or leave the target out`,
+    );
+  }
+  return plan(rt, request, target, scaleDownIsNoop(state, cluster !== undefined, target));
 }
 
-async function lockRegion(rt: Runtime, { region, owner, direction }: Action<'lockRegion'>): Promise<RegionState> {
+/**
+ * Takes the lock and marks the region PROVISIONING or DRAINING towards `target`, from the status
+ * its claim (or, unclaimed, the region) had. Under the lock: the path (a warm-up of a region that
+ * serves is refused) and, for a scale-down that withdraws a record, the last-serving-region rule,
+ * since another region may have gone down since validation. A refusal releases the lock again.
+ */
+async function lockRegion(rt: Runtime, input: Action<'lockRegion'>): Promise<LockedRegion> {
+  const { region, owner, direction } = input;
   requireApprovedRegion(rt.config, region);
+  const target = input.target ?? (direction === 'up' ? 'ACTIVE' : 'INACTIVE');
   const store = stateStore(rt);
   await store.acquireLock(region, owner);
-  if (direction === 'down') {
-    // Another region may have gone down since validation: re-check now that no one else can change this one.
-    const states = await store.getRegionStates(approvedRegions(rt.config));
-    try {
-      refuseLastServingScaleDown(rt.config, region, states);
-    } catch (refusal) {
-      await store.releaseLock(region, owner);
-      throw refusal;
-    }
+  const now = new Date();
+  let locked: LockedRegion | undefined;
+  try {
+    const states = direction === 'down' ? await store.getRegionStates(approvedRegions(rt.config)) : [];
+    await store.updateRegionState(region, (s) => {
+      const from = transitionStart(s, owner);
+      const path = transitionPath(region, direction, from, target);
+      if (direction === 'down' && path !== 'warmTeardown') refuseLastServingScaleDown(rt.config, region, states);
+      locked = { region, from, target, path };
+      return startedState(s, direction, owner, now, { from, target });
+    });
+  } catch (error) {
+    if (error instanceof RefusedError) await store.releaseLock(region, owner);
+    throw error;
   }
-  const state = await store.updateRegionState(region, (s) => startedState(s, direction, owner, new Date()));
-  logger.info('Region locked', { region, owner, direction, status: state.status });
+  logger.info('Region locked', { ...locked });
   countScaling(region, direction, 'Started');
   await recordFleet(rt, store);
-  return state;
+  return locked!;
 }
 
 async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promise<RegionState> {
@@ -171,19 +214,26 @@ async function finishScaling(rt: Runtime, input: Action<'finishScaling'>): Promi
   requireApprovedRegion(rt.config, region);
   const store = stateStore(rt);
   const lock = await assertNotLockedByOther(store, region, owner);
+  let from: RegionStatus | undefined;
   const state = await store.updateRegionState(region, (s) => {
     if (claimedByAnother(s, owner)) {
       throw new RegionLockedError(
         `Region ${region} is claimed by ${s.executionArn}, not by ${owner}: its state is left to that execution`,
       );
     }
+    from = s.transitionFrom;
     return finishedState(s, direction, new Date(), recordTarget, edgeConfiguration);
   });
   await store.releaseLock(region, owner);
   countScaling(region, direction, 'Succeeded');
-  if (direction === 'up') recordRegionDuration(SCALE_UP_LEAD_TIME_METRIC, region, lock?.acquiredAt);
+  if (state.status === 'ACTIVE') {
+    // The warm path's lead time is kept apart: the forecast's lead time per tier reads each.
+    const metric = from === 'WARM' ? WARM_SCALE_UP_LEAD_TIME_METRIC : SCALE_UP_LEAD_TIME_METRIC;
+    recordRegionDuration(metric, region, lock?.acquiredAt);
+  }
   await recordFleet(rt, store);
-  await notify(rt, scalingFinished(rt.config.prefix, region, direction, input, recordTarget));
+  const target = state.status === 'WARM' ? 'WARM' : undefined;
+  await notify(rt, scalingFinished(rt.config.prefix, region, direction, input, recordTarget, target));
   return state;
 }
 

@@ -3,12 +3,13 @@
  * esbuild through infra/bundle-lambda-cli.ts): its asset hash and bundle directory, in seconds
  * instead of the minute the whole deployment takes.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { join } from 'node:path';
 import type { AutoscalerConfig } from '../../functions/domain/config';
 import { AutoscalerFunction, type AutoscalerFunctionProps } from '../../infra/autoscaler-function';
 import type { BundledLambda } from '../../infra/synthesized-deployment';
+import { newTestApp } from './test-app';
 
 export interface BundledFunction {
   assetHash: string;
@@ -23,7 +24,7 @@ export function bundleAutoscalerFunction(
   config: AutoscalerConfig,
   props: Pick<AutoscalerFunctionProps, 'entry' | 'bundledFiles'>,
 ): BundledFunction {
-  const app = new App({ outdir });
+  const app = newTestApp({ outdir });
   const stack = new Stack(app, 'BundledFunction', { env: { account: '123456789012', region: config.homeRegion } });
   new AutoscalerFunction(stack, 'Function', {
     ...props,

@@ -9,6 +9,7 @@ import { CreateStateMachineCommand, ListExecutionsCommand, type SFNClient } from
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { demandHistoryReader } from '../../functions/adapters/demand-history';
 import { StateStore } from '../../functions/adapters/state-store';
 import {
   cloudWatchClient,
@@ -82,6 +83,7 @@ export async function deployReconciler(
       clusterUpgrade: clusterUpgrade!.stateMachineArn!,
     },
     desiredEdgeConfiguration: () => DESIRED_EDGE_CONFIGURATION,
+    readDemandHistory: demandHistoryReader(cloudWatchClient(home), config),
   };
   return { config, deps };
 }

@@ -17,6 +17,7 @@ import { scaleUp } from '../../../cli/commands/scale';
 import { EXIT } from '../../../cli/exit-codes';
 import { createScalingAlarms, scalingAlarms } from '../../../sandbox/emulated-automation';
 import type { MotoServer } from '../../../sandbox/moto-server';
+import { demandHistoryReader } from '../../../functions/adapters/demand-history';
 import { StateStore } from '../../../functions/adapters/state-store';
 import {
   cloudWatchClient,
@@ -83,6 +84,7 @@ async function deploy(): Promise<Deployment> {
     // No maintenance workflow in this control stack: the races are between scaling decisions.
     maintenanceMachines: {},
     desiredEdgeConfiguration: () => 'no edge rollout here',
+    readDemandHistory: demandHistoryReader(cloudWatchClient(config.homeRegion), config),
   };
   return { stack, config, store, deps };
 }

@@ -147,6 +147,7 @@ async function capturedInputs(): Promise<{
     ...common,
     clusterName: 'edgescale-edge-ap-southeast-1',
     nodegroupName: 'edgescale-edge-nodes',
+    region: 'ap-southeast-1',
   });
   return {
     cluster: eks.commandCalls(CreateClusterCommand)[0]!.args[0].input,

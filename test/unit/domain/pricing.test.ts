@@ -4,6 +4,8 @@ import {
   EKS_CONTROL_PLANE_USD_PER_HOUR,
   EKS_EXTENDED_SUPPORT_USD_PER_HOUR,
   INSTANCE_USD_PER_HOUR,
+  NLB_USD_PER_HOUR,
+  warmPrice,
 } from '../../../functions/domain/pricing';
 import { exampleConfig } from '../../support/config-fixtures';
 
@@ -59,5 +61,32 @@ describe('clusterPrice and the Kubernetes version', () => {
     const config = withVersion('1.34');
     expect(clusterPrice(config, undefined, new Date('2026-12-01T23:59:59Z')).usdPerHour).toBeCloseTo(0.1 + nodes, 10);
     expect(clusterPrice(config, undefined, new Date('2026-12-02T00:00:00Z')).usdPerHour).toBeCloseTo(0.6 + nodes, 10);
+  });
+});
+
+describe('warmPrice', () => {
+  const AT = new Date('2026-12-01T12:00:00Z');
+  it('is the control plane, the kept load balancer and the stopped warm-pool nodes\' volumes: no node running', () => {
+    const price = warmPrice(exampleConfig(), undefined, AT);
+    // 2 nodes x 20 GiB of gp3 at $0.08 per GiB-month, 730 hours a month.
+    expect(price.usdPerHour).toBeCloseTo(EKS_CONTROL_PLANE_USD_PER_HOUR + NLB_USD_PER_HOUR + (2 * 20 * 0.08) / 730, 10);
+    expect(price.usdPerHour).toBeLessThan(clusterPrice(exampleConfig(), undefined, AT).usdPerHour);
+    expect(price.breakdown).toBe(
+      'EKS control plane $0.10/h + NLB $0.0225/h + warm pool: 2 x 20 GiB gp3 $0.0044/h (instances stopped) (us-east-1 prices of 2025, no node running)',
+    );
+  });
+
+  it('has no volume cost without the warm pool, and the extended-support control plane when the version left standard support', () => {
+    const noPool = exampleConfig((raw) => {
+      raw.warm = { nodeWarmPool: false };
+    });
+    expect(warmPrice(noPool, undefined, AT).usdPerHour).toBeCloseTo(EKS_CONTROL_PLANE_USD_PER_HOUR + NLB_USD_PER_HOUR, 10);
+    const old = exampleConfig((raw) => {
+      raw.cluster.kubernetesVersion = '1.33';
+      raw.warm = { nodeWarmPool: false };
+    });
+    const price = warmPrice(old, undefined, AT);
+    expect(price.usdPerHour).toBeCloseTo(EKS_EXTENDED_SUPPORT_USD_PER_HOUR + NLB_USD_PER_HOUR, 10);
+    expect(price.breakdown).toContain('(Kubernetes 1.33 in extended support)');
   });
 });

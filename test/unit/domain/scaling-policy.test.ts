@@ -63,6 +63,7 @@ describe('decideScaling', () => {
     const verdict = decideScaling(alarm('ap-southeast-1', 'up'), fleet(), config, now);
     expect(verdict).toEqual({
       allowed: true,
+      target: 'ACTIVE',
       reason: 'scale-up of ap-southeast-1 allowed (demand alarm); 1 of 2 elastic slots in use after it',
     });
   });
@@ -218,7 +219,7 @@ describe('decideScaling', () => {
     it('allows the scale-down after it, and a forced one at once', () => {
       expect(
         decideScaling(alarm('ap-south-1', 'down'), fleet({ 'ap-south-1': activeElastic(61) }), config, now),
-      ).toEqual({ allowed: true, reason: 'scale-down of ap-south-1 allowed (demand alarm)' });
+      ).toEqual({ allowed: true, target: 'INACTIVE', reason: 'scale-down of ap-south-1 allowed (demand alarm)' });
       expect(decideScaling(operator('ap-south-1', 'down', { force: true }), regions, config, now).allowed).toBe(true);
     });
   });
@@ -243,6 +244,7 @@ describe('decideScaling', () => {
         decideScaling(operator('ap-northeast-1', 'up', { force: true, allowOverMax: true }), full, config, now),
       ).toEqual({
         allowed: true,
+        target: 'ACTIVE',
         reason:
           'scale-up of ap-northeast-1 allowed (operator request, forced, over max allowed); 3 of 2 elastic slots in use after it',
       });

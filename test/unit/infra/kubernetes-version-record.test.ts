@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { AutoscalerConfig } from '../../../functions/domain/config';
 import { controlStackName, kubernetesVersionParameterName } from '../../../functions/domain/naming';
@@ -10,6 +10,7 @@ import {
   NOT_DEPLOYED,
 } from '../../../infra/kubernetes-version-record';
 import { exampleConfig } from '../../support/config-fixtures';
+import { newTestApp } from '../../support/test-app';
 
 const ACCOUNT = '123456789012';
 const TODAY = new Date('2026-12-01T12:00:00Z');
@@ -26,7 +27,7 @@ const configAt = (version: string, account: string | null = ACCOUNT) =>
 /** One KubernetesVersionRecord in a stack of the home region, the lookup answered by `deployed`. */
 function recordStack(config: AutoscalerConfig, deployed?: string, now = TODAY) {
   const context: Record<string, unknown> = deployed === undefined ? {} : { [lookupKey(config.prefix)]: deployed };
-  const app = new App({ context });
+  const app = newTestApp({ context });
   const stack = new Stack(app, 'Control', { env: { account: config.account, region: config.homeRegion } });
   const record = new KubernetesVersionRecord(stack, 'KubernetesVersion', { config, now });
   return { app, stack, record, annotations: Annotations.fromStack(stack) };
@@ -106,7 +107,7 @@ describe('KubernetesVersionRecord', () => {
 describe('the control stack', () => {
   it('carries the version record, and refuses a lowering read from the deployed parameter', () => {
     const config = configAt('1.34');
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [lookupKey(config.prefix)]: '1.35' } });
+    const app = newTestApp({ context: { 'aws:cdk:bundling-stacks': [], [lookupKey(config.prefix)]: '1.35' } });
     const { control } = buildAutoscalerStacks(app, config);
     expect(control.node.id).toBe(controlStackName('edgescale'));
     Template.fromStack(control).hasResourceProperties('AWS::SSM::Parameter', {

@@ -11,6 +11,7 @@ import { AutoscalerLogGroup } from '../../../infra/autoscaler-log-group';
 import { POLICY_PLUGIN_NAME, acknowledgeControlTowerRule, addPolicyValidation } from '../../../infra/policy-validation';
 import { WORKFLOWS } from '../../../workflows/definitions';
 import { buildTestApp } from '../../support/app-factory';
+import { newTestApp } from '../../support/test-app';
 
 /** The parts of cdk.out/validation-report.json these tests read. */
 interface ReportedViolation {
@@ -148,7 +149,7 @@ describe('the cfn-guard plugin at synth', () => {
   it(
     'fails synth on a log group without a year of retention or a KMS key, and on a key that allows any grant',
     () => {
-      const app = new App();
+      const app = newTestApp();
       addPolicyValidation(app);
       const stack = new Stack(app, 'PolicyProbe', { env: { account: '123456789012', region: 'us-east-1' } });
       new AutoscalerLogGroup(stack, 'Compliant', { logGroupName: '/probe/compliant' });

@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ScalingAutomation } from '../../../infra/scaling-automation';
 import { exampleConfig } from '../../support/config-fixtures';
+import { newTestApp } from '../../support/test-app';
 
 const config = exampleConfig();
 const UP_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:edgescale-scale-up';
@@ -17,7 +18,7 @@ let app: App;
 let template: Template;
 
 beforeAll(() => {
-  app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  app = newTestApp({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'ScalingAutomationTest', { env: { account: '123456789012', region: 'us-east-1' } });
   new ScalingAutomation(stack, 'Scaling', {
     config,

@@ -1,0 +1,12 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildTestApp } from '../../support/app-factory';
+const t0 = performance.now();
+const mark = (l: string) => console.log(l, ((performance.now() - t0) / 1000).toFixed(2));
+const built = buildTestApp();
+mark('build');
+Template.fromStack(built.control);
+mark('fromStack');
+const b2 = buildTestApp();
+mark('build2');
+Template.fromStack(b2.control);
+mark('fromStack2');
