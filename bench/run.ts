@@ -8,6 +8,7 @@ import { measureCollect } from './collect-bench';
 import { measureCounter } from './counter-bench';
 import { measureDecisionP50Ms } from './decision-bench';
 import { measureSimulate } from './simulate-bench';
+import { measureSandboxLeadTimes } from './sandbox-bench';
 import { measureWorkflows } from './workflow-bench';
 
 interface Row {
@@ -52,6 +53,12 @@ record(
   (await measureCounter()).counterBytesAt100kClients,
   '<= 16 MiB (x2 at the 200,000 cap, + Node, < the 96Mi request)',
 );
+
+const sandbox = await measureSandboxLeadTimes();
+record('coldScaleUpSimulatedMinutes', sandbox.coldScaleUpSimulatedMinutes, '15-20 (realistic sandbox timings)');
+if (sandbox.warmScaleUpSimulatedMinutes !== undefined) record('warmScaleUpSimulatedMinutes', sandbox.warmScaleUpSimulatedMinutes, '<= 4');
+else console.error(`warmScaleUpSimulatedMinutes: not measured (${sandbox.warmUnavailable})`);
+record('controlPlaneOverheadSeconds', sandbox.controlPlaneOverheadSeconds, '<= 30 (cold scale-up)');
 
 const width = Math.max(...rows.map((r) => r.figure.length));
 console.log(`${'figure'.padEnd(width)}  ${'value'.padStart(12)}  target`);

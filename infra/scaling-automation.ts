@@ -295,9 +295,18 @@ export class ScalingAutomation extends Construct {
     }
   }
 
-  /** The reconciler also reads EKS clusters and the latency records. */
+  /** The reconciler also reads EKS clusters, the latency records and the demand history. */
   private grantReconcilerReads(fn: lambda.Function, config: AutoscalerConfig): void {
     const stack = Stack.of(this);
+    // The forecast's one GetMetricData request per pass (functions/adapters/demand-history.ts).
+    // IAM knows no resource type and no condition key for cloudwatch:GetMetricData: it cannot be
+    // narrowed to the EdgeAutoscaler namespace, so it is granted on "*" (reads only, no write).
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:GetMetricData (the demand forecast reads ActiveUsers and the scale-up lead times) has no resource type nor condition key: it cannot be scoped; it only reads metrics.',
+    });
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['eks:DescribeCluster'],

@@ -151,11 +151,20 @@ function targetGroupName(cluster: string, service: LoadBalancerService, mapping:
   return `k8s-${clean(namespace)}-${clean(name)}-${hash.slice(0, 10)}`;
 }
 
+/** What the emulated cloud is told of the load balancers the controller creates (their lead time: emulated-lead-times.ts). */
+export interface LoadBalancerEvents {
+  created?(region: string, dnsName: string): void;
+}
+
 /**
  * `endpoint`: where the controller's own AWS calls go. It is part of the emulated cloud, so it
  * talks to the emulator directly, never through a proxy that stands in front of the Lambdas.
  */
-export function loadBalancerController(prefix: string, endpoint?: string): CloudController {
+export function loadBalancerController(
+  prefix: string,
+  endpoint?: string,
+  events: LoadBalancerEvents = {},
+): CloudController {
   const elb = (region: string) => new ElasticLoadBalancingV2Client({ region, endpoint, maxAttempts: 2 });
   return {
     async serviceCreated(servicePath, stored) {
@@ -186,6 +195,7 @@ export function loadBalancerController(prefix: string, endpoint?: string): Cloud
         }),
       );
       const loadBalancer = LoadBalancers[0]!;
+      events.created?.(region, loadBalancer.DNSName!);
       for (const mapping of portMappings(service)) {
         const { healthCheck } = mapping;
         const { TargetGroups = [] } = await client.send(

@@ -49,6 +49,8 @@ export interface ExecutorBridgeDeps {
   msPerWaitSecond: number;
   /** Called after each batch of steps is shown (e.g. to show the Route53 changes they made). */
   afterSteps?: () => Promise<void>;
+  /** Called with each execution's outcome once its end is shown (e.g. to show a scale-up's lead time). */
+  afterExecution?: (outcome: ExecutionOutcome) => void;
 }
 
 /** Task state names of a definition (the steps the timeline shows). */
@@ -251,6 +253,7 @@ export class ExecutorBridge {
           ? `after ${minutes} min${where}`
           : `${finished.error ?? 'error'}: ${(finished.cause ?? '').slice(0, 300)}`,
     });
+    this.deps.afterExecution?.(finished);
     try {
       await sfn.send(
         new StopExecutionCommand({

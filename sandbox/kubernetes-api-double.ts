@@ -17,7 +17,11 @@
  * `deploymentRolloutSeconds` of (simulated: the global Date) time have passed, then complete; an
  * apply's own answer still carries the status from before it, as the API server's does. A test
  * makes the rollouts of one cluster stall (`stallRollouts`: Progressing=False,
- * ProgressDeadlineExceeded) or its edge's /health fail (`failHealth`). The double also plays the
+ * ProgressDeadlineExceeded) or its edge's /health fail (`failHealth`). Pods need nodes: with
+ * `nodesReadyAt` set (the sandbox asks its emulated EKS), a Deployment has no available replica
+ * while its cluster has no ready nodes, and its new pods are available `podsReadySeconds` after
+ * both they were created and the nodes came (a Deployment kept while its nodes were scaled to zero
+ * comes back that long after the nodes do). The double also plays the
  * clusters' load balancers for the edge task's health check (EDGE_HEALTH_URL =
  * `<url>${LOAD_BALANCER_HEALTH_PATH}`): `GET /load-balancers/<hostname>/health` answers for the
  * Service that reports that hostname, 200 while its namespace has an available Deployment.
@@ -78,6 +82,13 @@ export class KubernetesApiDouble {
   private lingering = new Map<string, number>();
   /** Simulated seconds from an apply that changes a Deployment's spec to its rollout being complete. */
   deploymentRolloutSeconds = 0;
+  /**
+   * Simulated seconds new pods (a new Deployment's, or any once nodes come back) take to be
+   * available on ready nodes; unset: a new Deployment takes deploymentRolloutSeconds, as a changed one.
+   */
+  podsReadySeconds?: number;
+  /** Since when (ms of the global Date) the cluster at this path prefix has ready nodes; undefined: none. Unset: always. */
+  nodesReadyAt?: (clusterPath: string) => number | undefined;
   private rollouts = new Map<string, DeploymentRollout>();
   /** Cluster path prefixes whose Deployments' rollouts stall, and whose edge's /health fails. */
   private stalledClusters = new Set<string>();
@@ -112,6 +123,8 @@ export class KubernetesApiDouble {
     this.pods.clear();
     this.serviceDeletionReads = 1;
     this.deploymentRolloutSeconds = 0;
+    this.podsReadySeconds = undefined;
+    this.nodesReadyAt = undefined;
     this.rollouts.clear();
     this.stalledClusters.clear();
     this.unhealthyClusters.clear();
@@ -272,8 +285,29 @@ export class KubernetesApiDouble {
     const desired = Number((deployment.spec as { replicas?: number } | undefined)?.replicas ?? 1);
     const generation = deployment.metadata.generation;
     const rollout = this.rollouts.get(path) ?? { startedAt: 0, replacing: false };
-    const settled = Date.now() - rollout.startedAt >= this.deploymentRolloutSeconds * 1000;
-    const stalled = this.stalledClusters.has(DEPLOYMENT.exec(path)?.[1] ?? '');
+    const cluster = DEPLOYMENT.exec(path)?.[1] ?? '';
+    const nodesSince = this.nodesReadyAt ? this.nodesReadyAt(cluster) : 0;
+    if (nodesSince === undefined) {
+      // No node to run a pod on: every pod Pending.
+      return {
+        observedGeneration: generation,
+        replicas: desired,
+        updatedReplicas: desired,
+        readyReplicas: 0,
+        availableReplicas: 0,
+        conditions: [
+          { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' },
+          { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' },
+        ],
+      };
+    }
+    const now = Date.now();
+    const rolloutSeconds =
+      rollout.replacing || this.podsReadySeconds === undefined ? this.deploymentRolloutSeconds : this.podsReadySeconds;
+    const podsStarted = Math.max(rollout.startedAt, nodesSince);
+    const settled =
+      now - rollout.startedAt >= rolloutSeconds * 1000 && now - podsStarted >= (this.podsReadySeconds ?? 0) * 1000;
+    const stalled = this.stalledClusters.has(cluster);
     if (settled && !stalled) {
       return {
         observedGeneration: generation,

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { AutoscalerConfig } from '../functions/domain/config';
 import { loadCdkJsonConfig, readConfigFile } from '../infra/config-source';
 import { rolloutOffsetMs } from './edge-deploy';
+import { readTimings, type NamedTimings } from './aws-timings';
 import { MOTO_INSTALL_HINT, motoServerInstalled } from './moto-server';
 import { builtInScenario, builtInStartMs, readScenarioFile, scenarioEndMs, type Scenario } from './scenario';
 import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox-run';
@@ -21,6 +22,7 @@ interface SandboxArguments {
   report: string;
   config?: string;
   rolloutAt?: string;
+  timings: string;
 }
 
 function positiveNumber(value: string): number {
@@ -55,12 +57,19 @@ async function main(argv: string[]): Promise<number> {
       '--rollout-at <HH:MM>',
       'at this simulated time (UTC), deploy a changed edge configuration (HTML cache TTL doubled): the reconciler rolls it out to every ACTIVE region',
     )
+    .option(
+      '--timings <fast|realistic|file>',
+      "how long the emulated cloud takes to create clusters, nodes, load balancers and DNS changes: AWS's figures (realistic), at once (fast), or a JSON file of timings (see sandbox/aws-timings.ts)",
+      'realistic',
+    )
     .parse(argv)
     .opts<SandboxArguments>();
 
   let config: AutoscalerConfig;
   let scenario: Scenario;
+  let timings: NamedTimings;
   try {
+    timings = readTimings(args.timings);
     config = loadConfig(args.config);
     scenario = loadScenario(args, config);
     if (args.rolloutAt !== undefined) {
@@ -89,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
     msPerSimulatedMinute: args.speed,
     reportPath: args.report,
     rolloutAt: args.rolloutAt,
+    timings,
     write: (line) => console.log(line),
     signal: interrupt.signal,
   });

@@ -1,8 +1,9 @@
 /**
  * The simulator's HTML report, filled with what the sandbox observed: when each region's latency
  * record was in the zone (serving), from each scale-up's start to its scale-down's end (cluster
- * time), the decisions and the workflows' ends, and (--rollout-at) each region's edge
- * configuration before and after the deploy. The baselines (every region on, the oracle) come
+ * time), the decisions and the workflows' ends, each scale-up's lead time (cold and warm, and the
+ * control plane's own overhead in it), and (--rollout-at) each region's edge configuration before
+ * and after the deploy. The baselines (every region on, the oracle) come
  * from the simulator run on the same trace: they are a model, and the report says so.
  */
 import { regionList, approvedRegions, type AutoscalerConfig } from '../functions/domain/config';
@@ -15,7 +16,9 @@ import {
   type SimulationRun,
 } from '../simulator/simulate';
 import { formatIsoUtc, type DemandTrace } from '../simulator/trace';
+import { namedProfile, type NamedTimings } from './aws-timings';
 import { formatEdgeRollout, type EdgeRolloutObservation } from './edge-deploy';
+import { leadTimesHtml, leadTimesOf } from './lead-times';
 import type { TimelineEvent } from './timeline';
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -147,25 +150,44 @@ export function observedRun(config: AutoscalerConfig, trace: DemandTrace, events
   };
 }
 
-const SANDBOX_NOTE =
-  '<p><strong>Sandbox run.</strong> The "simulated" row, the green bands and the events are what the sandbox observed: ' +
-  'the real decision Lambda, reconciler, workflow definitions and task handlers against the moto emulator ' +
-  '(serving = the region&#39;s latency record was in the zone; cluster time = from the start of a scale-up to the end of its scale-down). ' +
-  'moto creates EKS clusters at once, so provisioning is faster than in AWS. The "all regions on" and "oracle" rows and the grey bands ' +
-  'come from the simulator&#39;s model on the same trace.</p>';
+function sandboxNote(timings: NamedTimings): string {
+  const how =
+    timings.timings.clusterCreateSeconds > 0
+      ? `The emulated cloud held each resource in its transitional state for AWS&#39;s time (${escapeText(timings.name)} timings: ` +
+        `an EKS cluster ${Math.round(timings.timings.clusterCreateSeconds / 60)} min to create, a load balancer ` +
+        `${Math.round(timings.timings.loadBalancerCreateSeconds / 60)} min, ...), so lead times have AWS&#39;s shape.`
+      : `The emulated cloud created every resource at once (${escapeText(timings.name)} timings), so provisioning is faster than in AWS.`;
+  return (
+    '<p><strong>Sandbox run.</strong> The "simulated" row, the green bands and the events are what the sandbox observed: ' +
+    'the real decision Lambda, reconciler, workflow definitions and task handlers against the moto emulator ' +
+    '(serving = the region&#39;s latency record was in the zone; cluster time = from the start of a scale-up to the end of its scale-down). ' +
+    `${how} The "all regions on" and "oracle" rows and the grey bands come from the simulator&#39;s model on the same trace.</p>`
+  );
+}
 
-/** The HTML report of a sandbox run; with --rollout-at, each region's edge configuration before and after. */
+/**
+ * The HTML report of a sandbox run, with each scale-up's lead time; with --rollout-at, each
+ * region's edge configuration before and after. `timings`: the emulated cloud's (default fast).
+ */
 export function renderSandboxReport(
   config: AutoscalerConfig,
   trace: DemandTrace,
   events: TimelineEvent[],
   rollout?: EdgeRolloutObservation,
+  timings: NamedTimings = namedProfile('fast'),
 ): string {
-  const html = renderHtmlReport(observedRun(config, trace, events)).replace('<body>', `<body>\n${SANDBOX_NOTE}`);
-  if (!rollout) return html;
-  const [heading, ...rows] = formatEdgeRollout(rollout);
-  const section = `<h2>${escapeText(heading!.trim())}</h2>\n<pre>${rows.map((r) => escapeText(r.slice(2))).join('\n')}</pre>\n`;
-  return html.replace('<h2>Events', `${section}<h2>Events`);
+  const html = renderHtmlReport(observedRun(config, trace, events)).replace(
+    '<body>',
+    `<body>\n${sandboxNote(timings)}`,
+  );
+  const sections = [leadTimesHtml(leadTimesOf(events), timings.name)];
+  if (rollout) {
+    const [heading, ...rows] = formatEdgeRollout(rollout);
+    sections.push(
+      `<h2>${escapeText(heading!.trim())}</h2>\n<pre>${rows.map((r) => escapeText(r.slice(2))).join('\n')}</pre>\n`,
+    );
+  }
+  return html.replace('<h2>Events', `${sections.join('')}<h2>Events`);
 }
 
 const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -6,7 +6,10 @@
  * and the bundled task Lambdas (with --rollout-at, a deploy of a changed edge configuration
  * midway, which the reconciler rolls out), prints a live timeline, then summarizes what the
  * emulator holds and writes the HTML report. The Lambdas' AWS calls go through the AWS proxy (aws-proxy.ts),
- * the sandbox's own (the parts of the emulated cloud it plays) straight to the emulator.
+ * the sandbox's own (the parts of the emulated cloud it plays) straight to the emulator. On the
+ * proxy, the emulated cloud takes AWS's time to create clusters, nodes, load balancers and DNS
+ * changes (emulated-lead-times.ts, with the timing table of aws-timings.ts), and each scale-up's
+ * lead time is shown, split into that AWS time and the control plane's own overhead (lead-times.ts).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,9 +29,12 @@ import { synthesizeDeployment, type SynthesizedDeployment } from '../infra/synth
 import { stampAlarmChangeTimes } from './alarm-change-times';
 import { AlarmWatch } from './alarm-watch';
 import { startAwsFaultProxy, type AwsFaultProxy } from './aws-proxy';
+import { describeTimings, namedProfile, type NamedTimings } from './aws-timings';
+import { installLeadTimes, type EmulatedLeadTimes } from './emulated-lead-times';
+import { formatLeadTimeSummary, leadTimeEvent, leadTimesOf, scaleUpLeadTime, type ScaleUpLeadTime } from './lead-times';
 import { installEksVersionUpdates } from './eks-version-updates';
 import { serveAccessEntries } from './eks-access-entries';
-import { loadBalancerController } from './cloud-controller';
+import { loadBalancerController, regionOfServicePath } from './cloud-controller';
 import { deployToEmulator, type SandboxDeployment } from './emulated-automation';
 import {
   formatEmulatorSummary,
@@ -82,6 +88,8 @@ export interface SandboxOptions {
   reportPath?: string;
   /** `HH:MM` (UTC, simulated): then a deploy of a changed edge configuration (edge-deploy.ts). */
   rolloutAt?: string;
+  /** How long the emulated cloud takes (aws-timings.ts); default fast (as moto: at once). */
+  timings?: NamedTimings;
   write: Writer;
   /** Aborting stops the scenario at once and tears everything down. */
   signal?: AbortSignal;
@@ -101,10 +109,23 @@ export interface SandboxResult {
   counts: RunCounts;
   /** With --rollout-at: each region's edge configuration at the deploy and at the end. */
   edgeRollout?: EdgeRolloutObservation;
+  /** Each scale-up that succeeded: its lead time, the emulated AWS time in it and the control plane's overhead. */
+  leadTimes: ScaleUpLeadTime[];
   reportPath?: string;
 }
 
-type Cleanups = Array<() => Promise<void> | void>;
+export type Cleanups = Array<() => Promise<void> | void>;
+
+/** Runs `cleanups` last first, telling `write` of any that fails. */
+export async function runCleanups(cleanups: Cleanups, write: Writer): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      write(`Cleanup: ${(error as Error).message}`);
+    }
+  }
+}
 
 /** Sets variables in this process; returns the function that puts the previous values back. */
 function setEnvironment(variables: Record<string, string>): () => void {
@@ -158,7 +179,7 @@ async function startEmulator(
 }
 
 function describeStart(prepared: PreparedSandbox, scenario: Scenario, msPerSimulatedMinute: number): string[] {
-  const { deployment, synthesizedHow, urls } = prepared;
+  const { deployment, synthesizedHow, urls, timings } = prepared;
   const { config, controlPlane, alarms } = deployment;
   const { trace } = scenario;
   const realSeconds = (trace.periods * trace.stepSeconds * msPerSimulatedMinute) / 60_000;
@@ -170,6 +191,7 @@ function describeStart(prepared: PreparedSandbox, scenario: Scenario, msPerSimul
       : 'Demand: published by the user (demand.source external), as publishDemand does',
     `Created in the emulator: state table ${controlPlane.stateTableName}, topic, hosted zone ${config.dns.hostedZoneId}, ` +
       `foundations in ${approvedRegions(config).length} regions, state machines, ${alarms.length} scaling alarms`,
+    `AWS timings ${describeTimings(timings)}`,
     `Scenario: ${scenario.name}, ${(trace.periods * trace.stepSeconds) / 3600} h of ${trace.stepSeconds} s demand for ` +
       `${trace.regions.length} regions from ${formatSimulatedTime(trace.startMs)} UTC (simulated), ` +
       `${msPerSimulatedMinute} ms per simulated minute (about ${Math.round(realSeconds)} s)`,
@@ -184,7 +206,7 @@ function describeStart(prepared: PreparedSandbox, scenario: Scenario, msPerSimul
   ];
 }
 
-interface PreparedSandbox {
+export interface PreparedSandbox {
   synthesized: SynthesizedDeployment;
   synthesizedHow: string;
   deployment: SandboxDeployment;
@@ -193,6 +215,9 @@ interface PreparedSandbox {
   environment: Record<string, string>;
   configDir: string;
   proxy: AwsFaultProxy;
+  timings: NamedTimings;
+  /** The emulated cloud's lead times: what it held transitional, and when. */
+  leadTimes: EmulatedLeadTimes;
   kubernetes: KubernetesApiDouble;
   /** Loaded before the simulated clock starts (it takes a second). */
   edgeDemandSetup?: EdgeDemandSetup;
@@ -203,7 +228,10 @@ interface PreparedSandbox {
  * The synthesized deployment, the emulator with the autoscaler deployed in it, the AWS proxy in
  * front of it, the Kubernetes API double, and the bundled Lambdas with their environment.
  */
-async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Promise<PreparedSandbox> {
+export async function prepareSandbox(
+  options: Pick<SandboxOptions, 'config' | 'synthesized' | 'motoEndpoint' | 'timings' | 'write'>,
+  cleanups: Cleanups,
+): Promise<PreparedSandbox> {
   const given = options.synthesized;
   const { synthesized, how: synthesizedHow } = given
     ? { synthesized: given, how: `in ${given.outdir}` }
@@ -213,14 +241,22 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
   const { config, controlPlane, machines, maintenanceMachines } = deployment;
   const proxy = await startAwsFaultProxy(moto);
   cleanups.push(() => proxy.close());
+  // moto's resources are ready at once: the proxy keeps them transitional for AWS's time.
+  const timings = options.timings ?? namedProfile('fast');
+  const leadTimes = installLeadTimes(proxy, timings.timings);
   // moto's EKS has no access entries: the proxy answers that API (the scale-up's EnsureClusterAccess).
   serveAccessEntries(proxy, moto);
   // Nor Kubernetes version updates: the proxy plays them (the cluster upgrade and the node patches).
   installEksVersionUpdates(proxy, moto);
   const kubernetes = new KubernetesApiDouble();
-  kubernetes.cloudController = loadBalancerController(config.prefix, moto);
-  // A changed Deployment's pods take a minute to roll (simulated), as a small one does.
-  kubernetes.deploymentRolloutSeconds = 60;
+  kubernetes.cloudController = loadBalancerController(config.prefix, moto, {
+    created: (region, dnsName) => leadTimes.loadBalancerCreated(region, dnsName),
+  });
+  kubernetes.deploymentRolloutSeconds = timings.timings.edgeRolloutSeconds;
+  kubernetes.podsReadySeconds = timings.timings.podsReadySeconds;
+  // Pods run only on nodes: the edge's pods wait for the emulated nodegroup's.
+  kubernetes.nodesReadyAt = (clusterPath) =>
+    leadTimes.nodesReadyAt(regionOfServicePath(config.prefix, `${clusterPath}/`), clusterPath.split('/').pop()!);
   const kubernetesUrl = await kubernetes.start();
   cleanups.push(() => kubernetes.stop());
   const configDir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-sandbox-config-'));
@@ -252,6 +288,8 @@ async function prepareSandbox(options: SandboxOptions, cleanups: Cleanups): Prom
     environment,
     configDir,
     proxy,
+    timings,
+    leadTimes,
     kubernetes,
     edgeDemandSetup,
     urls: { moto, kubernetes: kubernetesUrl },
@@ -376,6 +414,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       msPerWaitSecond: clock.realMsPerSimulatedSecond,
       // Only the workflows change the latency records: the zone is read after each batch of their steps.
       afterSteps: () => records.check(),
+      afterExecution: (outcome) => {
+        const leadTime = scaleUpLeadTime(outcome, prepared.leadTimes);
+        if (leadTime) timeline.record(leadTimeEvent(leadTime));
+      },
     });
     const cloudWatch = new CloudWatchClient({ region: config.homeRegion, endpoint, maxAttempts: 2 });
     const alarms = new AlarmWatch(cloudWatch, deployment.alarms, config.homeRegion, trace.startMs);
@@ -410,6 +452,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
         events: timeline.events,
         executions: bridge.outcomes,
         counts: runCounts(timeline.events, bridge.outcomes),
+        leadTimes: leadTimesOf(timeline.events),
       };
     }
     // The demand is over: let the executions still running finish, in the margin left before real time.
@@ -423,13 +466,16 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     const counts = runCounts(timeline.events, bridge.outcomes);
     write('');
     for (const line of formatEmulatorSummary(config, emulator, counts, clock.now())) write(line);
+    const leadTimes = leadTimesOf(timeline.events);
+    const leadTimeLines = formatLeadTimeSummary(leadTimes, prepared.timings.name);
+    if (leadTimeLines.length) for (const line of ['', ...leadTimeLines]) write(line);
     const edgeRollout = edgeDeploy.observe(emulator.regions);
     if (edgeRollout) for (const line of ['', ...formatEdgeRollout(edgeRollout)]) write(line);
     let reportPath: string | undefined;
     if (options.reportPath) {
       reportPath = resolve(options.reportPath);
       mkdirSync(dirname(reportPath), { recursive: true });
-      writeFileSync(reportPath, renderSandboxReport(config, trace, timeline.events, edgeRollout));
+      writeFileSync(reportPath, renderSandboxReport(config, trace, timeline.events, edgeRollout, prepared.timings));
       write(`HTML report written to ${reportPath}`);
     }
     return {
@@ -442,15 +488,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       emulator,
       counts,
       edgeRollout,
+      leadTimes,
       reportPath,
     };
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        write(`Cleanup: ${(error as Error).message}`);
-      }
-    }
+    await runCleanups(cleanups, write);
   }
 }

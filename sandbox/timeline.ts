@@ -4,6 +4,7 @@
  * the tests read them); a rejection that repeats for the same rule is printed once until its
  * region next changes, as the reconciler asks again every few minutes.
  */
+import { describeLeadTime, type ScaleUpLeadTime } from './lead-times';
 
 export type Direction = 'up' | 'down';
 /** What a workflow execution does: a scaling direction, or a maintenance of serving regions. */
@@ -44,6 +45,8 @@ export type TimelineEvent =
       detail: string;
     }
   | { kind: 'demand'; at: number; region: string; detail: string }
+  /** A scale-up that succeeded: how long it took to serve, and how much of it AWS took (lead-times.ts). */
+  | { kind: 'lead-time'; at: number; region: string; leadTime: ScaleUpLeadTime }
   /** A `cdk deploy` of a changed configuration (the sandbox's --rollout-at). */
   | { kind: 'deploy'; at: number; region: string; detail: string }
   | { kind: 'failure'; at: number; region: string; detail: string };
@@ -81,6 +84,8 @@ export function describeEvent(event: TimelineEvent): string {
       return `${{ added: '+', removed: '-', changed: '~' }[event.change]} latency record ${event.region} -> ${event.target}`;
     case 'execution':
       return `${event.executionName} ${event.status}${event.detail ? `: ${event.detail}` : ''}`;
+    case 'lead-time':
+      return describeLeadTime(event.leadTime);
     case 'demand':
     case 'deploy':
     case 'failure':

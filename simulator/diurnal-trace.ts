@@ -33,6 +33,12 @@ export interface DiurnalTraceOptions {
   /** Periods without a datapoint. */
   gaps?: DataGap[];
   seed?: number;
+  /** Relative day-to-day change of each region's level, e.g. 0.1 for +-10 % (default 0: every day alike). */
+  dailyVariation?: number;  /**
+   * Shape of the daily cycle: base + (peak - base) x ((1 + cos) / 2)^sharpness. 1 (default) is a
+   * plain cosine; higher values give a shorter, steeper evening peak.
+   */
+  sharpness?: number;
 }
 
 /** mulberry32: small, fast, good enough for test data. */
@@ -55,15 +61,23 @@ export function generateDiurnalTrace(options: DiurnalTraceOptions): DemandTrace 
   const periods = Math.round((options.days * 86_400) / stepSeconds);
   const noise = options.noise ?? 0.1;
   const random = seededRandom(options.seed ?? 1);
+  const variation = options.dailyVariation ?? 0;
+  // A separate stream, so that traces without day-to-day variation stay as they were.
+  const dayRandom = seededRandom((options.seed ?? 1) ^ 0x5eed);
   const users = new Map<string, Float64Array>();
   for (const r of options.regions) {
     const values = new Float64Array(periods);
-    const mid = (r.peakUsers + r.baseUsers) / 2;
-    const amplitude = (r.peakUsers - r.baseUsers) / 2;
+    const sharpness = options.sharpness ?? 1;
+    const dayLevels = Array.from({ length: Math.ceil(options.days) + 1 }, () =>
+      variation ? 1 + variation * (2 * dayRandom() - 1) : 1,
+    );
     for (let p = 0; p < periods; p++) {
-      const hour = ((((startMs / 1000 + p * stepSeconds) / 3600) % 24) + 24) % 24;
+      const hours = (startMs / 1000 + p * stepSeconds) / 3600;
+      const hour = ((hours % 24) + 24) % 24;
       const cycle = Math.cos(((hour - r.peakHourUtc) / 24) * 2 * Math.PI);
-      const value = (mid + amplitude * cycle) * (1 + noise * (2 * random() - 1));
+      const level = dayLevels[Math.floor((p * stepSeconds) / 86_400)]!;
+      const shape = sharpness === 1 ? (1 + cycle) / 2 : ((1 + cycle) / 2) ** sharpness;
+      const value = level * (r.baseUsers + (r.peakUsers - r.baseUsers) * shape) * (1 + noise * (2 * random() - 1));
       values[p] = Math.max(0, Math.round(value));
     }
     users.set(r.region, values);
@@ -129,4 +143,33 @@ export function worldRegions(count: number, peak: number): DiurnalRegion[] {
     peakUsers: Math.round(peak * weight),
     baseUsers: Math.round(peak * weight * 0.05),
   }));
+}
+
+/** The built-in diurnal trace's regions: the example configuration's (cdk.json), peaks at different hours. */
+export const BUILT_IN_DIURNAL_REGIONS: readonly DiurnalRegion[] = [
+  { region: 'us-east-1', peakHourUtc: 1, peakUsers: 3000, baseUsers: 300 },
+  { region: 'eu-west-1', peakHourUtc: 19, peakUsers: 2500, baseUsers: 250 },
+  // Three Asian regions whose days overlap compete for the two elastic slots; their peaks differ.
+  { region: 'ap-northeast-1', peakHourUtc: 11, peakUsers: 1400, baseUsers: 70 },
+  { region: 'ap-southeast-1', peakHourUtc: 13, peakUsers: 1200, baseUsers: 60 },
+  { region: 'ap-south-1', peakHourUtc: 15.5, peakUsers: 900, baseUsers: 45 },
+  { region: 'sa-east-1', peakHourUtc: 23, peakUsers: 700, baseUsers: 35 },
+];
+
+/**
+ * The built-in 7-day diurnal trace (issue 13's benchmark): 2 always-on and 4 elastic regions of
+ * the example configuration, 1-minute datapoints, +-10 % noise per minute, +-10 % from day to
+ * day, and one 2-hour publisher gap. Generated, deterministic (seeded).
+ */
+export function builtInDiurnalTrace(options: { days?: number; seed?: number; sharpness?: number } = {}): DemandTrace {
+  return generateDiurnalTrace({
+    start: '2026-03-02T00:00:00Z',
+    days: options.days ?? 7,
+    regions: [...BUILT_IN_DIURNAL_REGIONS],
+    noise: 0.1,
+    dailyVariation: 0.1,
+    sharpness: options.sharpness ?? 1,
+    seed: options.seed ?? 13,
+    gaps: [{ region: 'ap-southeast-1', from: '2026-03-04T09:00:00Z', minutes: 120 }],
+  });
 }

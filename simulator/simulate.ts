@@ -40,6 +40,7 @@ import { evaluateAlarmOverSeries, evaluationRangeLength, type AlarmState } from 
 import { demandAlarmsFor, type DemandAlarms } from '../functions/domain/alarm-policy';
 import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from '../functions/domain/config';
 import { DemandProfile, forecastSettings } from '../functions/domain/demand-forecast';
+import { demandOf, FRESH_PERIODS, type RegionForecast } from '../functions/domain/forecast-actions';
 import { leadTimes, planPreWarm, type LeadTimes, type PreWarmPlan } from '../functions/domain/pre-warm';
 import { clusterPrice, warmPrice, type ClusterPrice } from '../functions/domain/pricing';
 import type { RegionStatus, TransitionTarget } from '../functions/domain/region-state';
@@ -300,6 +301,7 @@ class Fleet {
       this.setStatus(m, DRAINING, iso);
     }
     m.snapshot.transitionTarget = ends;
+    m.snapshot.transitionFrom = STATUS_NAMES[from]!;
     m.doneAtMs = nowMs + seconds * 1000;
     m.startedAtMs = nowMs;
     this.nextDoneMs = Math.min(this.nextDoneMs, m.doneAtMs);
@@ -533,8 +535,9 @@ export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: 
 }
 
 /**
- * One reconciler run for one elastic region: what its alarms still ask (a scale-up with
- * demand-ranked slots), the forecast's pre-warm, and the warm tier's expiry.
+ * One reconciler pass for one elastic region, in the deployed reconciler's order, at most one
+ * request per region: what its alarms still ask (a scale-up with demand-ranked slots, or a
+ * scale-down of an ACTIVE region), else the forecast's pre-warm, else the warm tier's expiry.
  */
 function reconcile(
   fleet: Fleet,
@@ -545,17 +548,24 @@ function reconcile(
   nowMs: number,
 ): void {
   const m = a.machine;
-  if (a.up === 'ALARM' && (m.status === INACTIVE || m.status === WARM)) {
+  const idle = m.status === INACTIVE || m.status === WARM;
+  if (a.up === 'ALARM' && idle) {
     fleet.requestUp(m, 'reconciler', nowMs);
-  } else if (a.down === 'ALARM' && m.status === ACTIVE) {
-    fleet.request(m, 'down', 'reconciler', nowMs);
+    return;
   }
-  if (m.status !== INACTIVE && m.status !== WARM) return;
+  if (a.down === 'ALARM' && m.status === ACTIVE) {
+    fleet.request(m, 'down', 'reconciler', nowMs);
+    return;
+  }
+  if (!idle) return;
   const now = new Date(nowMs);
   const plan = forecast.plan(index, m.snapshot, now);
   if (config.forecast.mode === 'forecast-only') forecast.recordPlanned(fleet, m, plan, nowMs);
-  else if (plan.kind !== 'none') {
-    fleet.requestUp(m, 'reconciler', nowMs, plan.kind === 'warm-up' ? 'WARM' : 'ACTIVE', plan.reason);
+  if (plan.kind !== 'none') {
+    if (config.forecast.mode === 'on') {
+      fleet.requestUp(m, 'reconciler', nowMs, plan.kind === 'warm-up' ? 'WARM' : 'ACTIVE', plan.reason);
+    }
+    return;
   }
   if (m.status === WARM && warmExpired(m.snapshot, config, now)) {
     fleet.request(m, 'down', 'reconciler', nowMs, 'INACTIVE', `WARM for warm.keepHours (${config.warm.keepHours} h)`);
@@ -564,56 +574,64 @@ function reconcile(
 
 /**
  * The simulated reconciler's forecast: a DemandProfile per elastic region fed, at each step, the
- * datapoint of the step just over (the past only), the snapshots' `demand`, and the series the
- * report draws.
+ * datapoint of the step just over (the past only); the snapshots' `demand` (demandOf, as the
+ * deployed reconciler computes it); and the series the report draws.
  */
 class SimulatedForecast {
   readonly series = new Map<string, Float64Array>();
-  private readonly profiles: Array<DemandProfile | undefined>;
+  private readonly forecasts: RegionForecast[];
   private readonly lead: LeadTimes;
   private readonly aheadMs: number;
   private readonly aheadSteps: number;
   private readonly stepMs: number;
   private readonly planned = new Map<string, string | undefined>();
+  /** Step of each region's newest datapoint (-Infinity: none yet). */
+  private readonly latestStep: number[];
 
   constructor(
     private readonly config: AutoscalerConfig,
     private readonly trace: DemandTrace,
     private readonly alarms: RegionAlarms[],
   ) {
-    const on = config.forecast.mode !== 'off';
     this.lead = leadTimes(config, {});
     this.aheadMs = this.lead.coldSeconds * 1000;
     this.stepMs = trace.stepSeconds * 1000;
     this.aheadSteps = Math.round(this.aheadMs / this.stepMs);
     const settings = forecastSettings(config);
-    this.profiles = alarms.map(() => (on ? new DemandProfile(settings, trace.stepSeconds) : undefined));
-    if (on) for (const a of alarms) this.series.set(a.machine.region, new Float64Array(trace.periods).fill(NaN));
+    this.forecasts = alarms.map(() => ({ profile: new DemandProfile(settings, trace.stepSeconds), lead: this.lead }));
+    this.latestStep = alarms.map(() => -Infinity);
+    if (config.forecast.mode !== 'off') {
+      for (const a of alarms) this.series.set(a.machine.region, new Float64Array(trace.periods).fill(NaN));
+    }
   }
 
   /** At the start of `step`: learn the step just over, then set each snapshot's demand. */
   advance(step: number, nowMs: number): void {
+    const now = new Date(nowMs);
+    const forecasting = this.config.forecast.mode !== 'off';
     for (let i = 0; i < this.alarms.length; i++) {
       const m = this.alarms[i]!.machine;
+      const forecast = this.forecasts[i]!;
       const latest = step > 0 && m.users ? m.users[step - 1]! : NaN;
-      const profile = this.profiles[i];
-      let ahead: number | undefined;
-      if (profile) {
-        if (latest === latest) profile.observe(nowMs - this.stepMs, latest);
-        if (profile.ready(nowMs)) {
-          ahead = profile.expected(nowMs + this.aheadMs, nowMs);
-          const at = step + this.aheadSteps;
-          if (ahead !== undefined && at < this.trace.periods) this.series.get(m.region)![at] = ahead;
-        }
+      if (latest === latest) {
+        forecast.profile.observe(nowMs - this.stepMs, latest);
+        forecast.latestUsers = latest;
+        this.latestStep[i] = step - 1;
+      } else if (step - 1 - this.latestStep[i]! >= FRESH_PERIODS) {
+        forecast.latestUsers = undefined;
       }
-      m.snapshot.demand = latest === latest ? Math.max(latest, ahead ?? 0) : undefined;
+      if (forecasting && forecast.profile.ready(nowMs)) {
+        const ahead = forecast.profile.expected(nowMs + this.aheadMs, nowMs);
+        const at = step + this.aheadSteps;
+        if (ahead !== undefined && at < this.trace.periods) this.series.get(m.region)![at] = ahead;
+      }
+      m.snapshot.demand = demandOf(m.snapshot, forecast, this.config, now);
     }
   }
 
   plan(index: number, snapshot: RegionSnapshot, now: Date): PreWarmPlan {
-    return planPreWarm(snapshot, this.profiles[index], this.config, this.lead, now);
+    return planPreWarm(snapshot, this.forecasts[index]!.profile, this.config, this.lead, now);
   }
-
   /** forecast-only: one event per plan, until the region's plan changes. */
   recordPlanned(fleet: Fleet, m: RegionMachine, plan: PreWarmPlan, nowMs: number): void {
     const key = plan.kind === 'none' ? undefined : `${plan.kind} ${m.status}`;
@@ -722,6 +740,7 @@ function allOnTotals(config: AutoscalerConfig, trace: DemandTrace, price: Cluste
     userMinutes: round(users * stepMinutes),
     farUserMinutes: round(far * stepMinutes),
     scaleEvents: 0,
+    warmHours: 0,
   };
 }
 
@@ -732,8 +751,9 @@ function allOnTotals(config: AutoscalerConfig, trace: DemandTrace, price: Cluste
  * condition (M of N below the scale-down threshold), acted on when the deployed system would act
  * (the alarm firing, then the reconciler), unless the demand rises again before the region could
  * be back (scale-down + cooldown + scale-up of the tier it goes to): with foresight it stays. A
- * scale-down ends where decideScaling says (WARM for a warm region within the cost cap), and a
- * WARM region is torn down after warm.keepHours, as deployed. When more regions want a slot than
+ * warm region goes WARM (an explicit target, within the cost cap) only when its demand rises again
+ * within warm.keepHours, else INACTIVE; a WARM region is torn down after warm.keepHours, as
+ * deployed. The oracle never warms a region up: its scale-ups start exactly in time. When more regions want a slot than
  * scaling.maxElasticActive allows, the regions with the most users in the coming hour ask first,
  * and each snapshot's `demand` is its mean users over the coming hour (from when it could serve,
  * for a waiting region): decideScaling's demand-ranked slots decide the swaps, and its rules every
@@ -756,6 +776,7 @@ function runOracle(
   const coldBridge = steps(p.scaleDownSeconds + cooldown + p.scaleUpSeconds);
   const warmBridge = steps(p.warmDownSeconds + cooldown + p.warmScaleUpSeconds);
   const horizon = steps(3600);
+  const keepSteps = steps(config.warm.keepHours * 3600);
   const max = config.scaling.maxElasticActive;
   const preempting = config.scaling.preemptRatio > 0;
   const reconcileMs = config.scaling.reconcileIntervalMinutes * 60_000;
@@ -804,8 +825,11 @@ function runOracle(
       if ((status === INACTIVE && risesIn <= coldLead) || (status === WARM && risesIn <= warmLead)) {
         waiting.push(plan);
       } else if (status === ACTIVE && a.down === 'ALARM' && (downFired || reconciling)) {
-        const bridge = fleet.wouldGoWarm(machine, nowMs) ? warmBridge : coldBridge;
-        if (risesIn > bridge) fleet.request(machine, 'down', 'alarm', nowMs);
+        // With foresight a region goes WARM only when its demand comes back within warm.keepHours.
+        const warmer = risesIn <= keepSteps && fleet.wouldGoWarm(machine, nowMs);
+        if (risesIn > (warmer ? warmBridge : coldBridge)) {
+          fleet.request(machine, 'down', 'alarm', nowMs, warmer ? 'WARM' : 'INACTIVE');
+        }
       } else if (status === WARM && reconciling && warmExpired(machine.snapshot, config, new Date(nowMs))) {
         fleet.request(machine, 'down', 'reconciler', nowMs, 'INACTIVE');
       }

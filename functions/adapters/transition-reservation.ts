@@ -5,8 +5,9 @@
  * the same moment must not both take the last slot (scaling.maxElasticActive).
  *
  * Before it starts an execution, a decision claims its region: PROVISIONING (up) or DRAINING
- * (down), with the planned execution's ARN, on condition that the region still has the status it
- * decided on. A concurrent decider then fails that condition, reads the fleet again, and its
+ * (down), with the planned execution's ARN, the status it claims the region from (transitionFrom:
+ * what an execution that never takes over gives back, WARM included) and where the execution ends
+ * (transitionTarget), on condition that the region still has the status it decided on. A concurrent decider then fails that condition, reads the fleet again, and its
  * policy refuses (already in the requested state). For an elastic scale-up the same transaction
  * checks the slots, as follows.
  *
@@ -22,7 +23,7 @@
  * the same event fails the own-status condition the same way.
  */
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RegionStatus } from '../domain/region-state';
+import type { RegionStatus, TransitionTarget } from '../domain/region-state';
 import { isAwsError } from './aws-errors';
 
 const key = (region: string) => ({ pk: `region#${region}`, sk: 'state' });
@@ -38,6 +39,11 @@ export interface TransitionReservation {
   executionArn: string;
   /** Elastic scale-up only: the elastic regions the decision counted as free (must still be free). */
   freeElasticRegions: string[];
+  /**
+   * Where the planned execution ends (stored as transitionTarget, with the observed status as
+   * transitionFrom): a claim for a warm-up (PROVISIONING towards WARM) holds no elastic slot.
+   */
+  target: TransitionTarget;
   now: Date;
 }
 
@@ -51,7 +57,7 @@ export async function reserveTransition(
   tableName: string,
   reservation: TransitionReservation,
 ): Promise<boolean> {
-  const { region, direction, observedStatus, executionArn, freeElasticRegions, now } = reservation;
+  const { region, direction, observedStatus, executionArn, freeElasticRegions, target, now } = reservation;
   try {
     await client.send(
       new TransactWriteCommand({
@@ -61,7 +67,7 @@ export async function reserveTransition(
               TableName: tableName,
               Key: key(region),
               UpdateExpression:
-                'SET #status = :claimed, since = :now, executionArn = :arn, #region = :region, consecutiveFailures = if_not_exists(consecutiveFailures, :zero) ADD #version :one',
+                'SET #status = :claimed, since = :now, executionArn = :arn, #region = :region, transitionFrom = :observed, transitionTarget = :target, consecutiveFailures = if_not_exists(consecutiveFailures, :zero) ADD #version :one',
               ConditionExpression:
                 observedStatus === 'INACTIVE'
                   ? 'attribute_not_exists(#status) OR #status = :observed'
@@ -70,6 +76,7 @@ export async function reserveTransition(
               ExpressionAttributeValues: {
                 ':claimed': claimedStatus(direction),
                 ':observed': observedStatus,
+                ':target': target,
                 ':now': now.toISOString(),
                 ':arn': executionArn,
                 ':region': region,
@@ -84,9 +91,11 @@ export async function reserveTransition(
               ConditionCheck: {
                 TableName: tableName,
                 Key: key(r),
-                ConditionExpression: 'attribute_not_exists(#status) OR NOT (#status IN (:active, :provisioning))',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':active': 'ACTIVE', ':provisioning': 'PROVISIONING' },
+                // Free: neither serving nor on its way to serve (a warm-up holds no slot), as occupiesElasticSlot says.
+                ConditionExpression:
+                  'attribute_not_exists(#status) OR NOT (#status IN (:active, :provisioning)) OR (#status = :provisioning AND #target = :warm)',
+                ExpressionAttributeNames: { '#status': 'status', '#target': 'transitionTarget' },
+                ExpressionAttributeValues: { ':active': 'ACTIVE', ':provisioning': 'PROVISIONING', ':warm': 'WARM' },
               },
             })),
         ],

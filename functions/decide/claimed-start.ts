@@ -13,9 +13,10 @@ import {
   type ScalingStateMachines,
 } from '../adapters/scaling-executions';
 import { releaseReservation, reserveTransition, type TransitionReservation } from '../adapters/transition-reservation';
-import { regionList, type AutoscalerConfig } from '../domain/config';
+import { isWarmRegion, regionList, type AutoscalerConfig } from '../domain/config';
 import { executionName } from '../domain/naming';
 import { occupiesElasticSlot, type ScaleDirection } from '../domain/region-state';
+import { transitionTarget } from '../domain/warm-standby';
 import type { WorkflowInputRaw } from '../domain/workflow-input';
 
 export interface StartDeps {
@@ -57,6 +58,9 @@ export type StartResult =
  * change), then starts the execution. `claimed: false` when the claim lost a race: decide again on a fresh view.
  * The claim is given back when StartExecution fails, and when the execution of that name had
  * already run (a redelivered trigger): a finished execution works on nothing.
+ * Where the execution ends is the input's target, or the one the workflow would resolve
+ * (warm-standby.ts transitionTarget): the claim records it, and the input carries it unless it is
+ * the plain default of a region that never goes WARM (ACTIVE up, INACTIVE down).
  */
 export async function claimAndStart(deps: StartDeps, request: StartRequest): Promise<StartResult> {
   const { region, direction, view, now } = request;
@@ -64,9 +68,14 @@ export async function claimAndStart(deps: StartDeps, request: StartRequest): Pro
   const name = executionName(direction, region, request.trigger);
   const own = view.snapshots.find((s) => s.region === region);
   const observedStatus = own?.status ?? 'INACTIVE';
-  // A region that already holds a slot (a drift repair of an ACTIVE region) takes no other.
+  const requested = request.input.target;
+  const target = transitionTarget(deps.config, { region, direction, requested }, observedStatus, view.snapshots, now);
+  const plainDefault = target === (direction === 'up' ? 'ACTIVE' : 'INACTIVE') && !isWarmRegion(deps.config, region);
+  const input: WorkflowInputRaw = plainDefault ? request.input : { ...request.input, target };
+  // A region that already holds a slot (a drift repair of an ACTIVE region) takes no other; a warm-up takes none.
   const takesSlot =
     direction === 'up' &&
+    target === 'ACTIVE' &&
     regionList(deps.config, region) === 'elastic' &&
     !request.overMax &&
     !(own && occupiesElasticSlot(own));
@@ -82,13 +91,14 @@ export async function claimAndStart(deps: StartDeps, request: StartRequest): Pro
     observedSince: own?.since,
     executionArn: executionArnFor(stateMachineArn, name),
     freeElasticRegions,
+    target,
     now,
   };
   if (!(await reserveTransition(deps.dynamo, deps.tableName, reservation))) return { claimed: false };
 
   const giveBack = () => releaseReservation(deps.dynamo, deps.tableName, reservation, observedStatus, now);
   try {
-    const started = await startScalingExecution(deps.sfn, stateMachineArn, name, request.input);
+    const started = await startScalingExecution(deps.sfn, stateMachineArn, name, input);
     if (!started.alreadyStarted) {
       return { claimed: true, executionName: name, executionArn: started.executionArn, alreadyStarted: false };
     }

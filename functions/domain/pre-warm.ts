@@ -83,15 +83,21 @@ export function planPreWarm(
   if (tier === 'warm') {
     return { kind: 'scale-up', crossingAt, reason: `pre-warm: ${forecastSays}; a warm scale-up takes ${minutes(lead.warmSeconds)}` };
   }
-  const coldInTime = inSeconds <= lead.coldSeconds + margin;
-  if (coldInTime && (!warmCapable || lead.coldSeconds < warmPath)) {
-    return { kind: 'scale-up', crossingAt, reason: `pre-warm: ${forecastSays}; a cold scale-up takes ${minutes(lead.coldSeconds)}` };
-  }
-  return {
-    kind: 'warm-up',
+  const coldStart = {
+    kind: 'scale-up' as const,
     crossingAt,
-    reason: `pre-warm: ${forecastSays}; warming up (${minutes(lead.warmUpSeconds)}) so it can serve ${minutes(lead.warmSeconds)} after its scale-up`,
+    reason: `pre-warm: ${forecastSays}; a cold scale-up takes ${minutes(lead.coldSeconds)}`,
   };
+  const coldNeeded = inSeconds <= lead.coldSeconds + margin;
+  // The warm path in time, or the faster of the two even late: warm up (no slot, no node until the scale-up).
+  if (warmCapable && (inSeconds > warmPath || lead.coldSeconds >= warmPath)) {
+    return {
+      kind: 'warm-up',
+      crossingAt,
+      reason: `pre-warm: ${forecastSays}; warming up (${minutes(lead.warmUpSeconds)}) so it can serve ${minutes(lead.warmSeconds)} after its scale-up`,
+    };
+  }
+  return coldNeeded ? coldStart : none(`${forecastSays}: a cold scale-up (${minutes(lead.coldSeconds)}) is not needed yet`);
 }
 
 function minutes(seconds: number): string {

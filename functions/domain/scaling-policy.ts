@@ -21,9 +21,11 @@
  *   failed-needs-operator / failed-backoff   a FAILED region is retried with exponential backoff,
  *                       and left for an operator after MAX_CONSECUTIVE_FAILURES failures in a row
  *   cooldown            time since the region's last transition (not for a forced request); it
- *                       applies to the warm paths too (WARM -> ACTIVE included): the cooldown is the
- *                       anti-flap guarantee, and a region scaled down to WARM is back within
- *                       warmDownSeconds + cooldown + warmScaleUpSeconds instead of the cold path's
+ *                       applies to the warm paths too: a region scaled down to WARM (transitionFrom
+ *                       ACTIVE) comes back up only after the cooldown (the anti-flap guarantee). The
+ *                       one exception: the scale-up of a region that was warmed up (WARM with
+ *                       transitionFrom INACTIVE or FAILED) is the second half of the same way up,
+ *                       not a change of direction, and waits no cooldown
  *   min-active-time     a region stays up this long before a scale-down (not for a forced request);
  *                       a WARM region goes down to INACTIVE with no such wait (it serves nobody)
  *   max-elastic         elastic regions ACTIVE or PROVISIONING to ACTIVE (unless allowOverMax); a
@@ -121,7 +123,8 @@ export type Verdict =
 /** After this many failed transitions in a row a region stays FAILED until an operator acts. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
 
-const reject = (rule: RejectionRule, reason: string): Verdict => ({ allowed: false, rule, reason });
+type Rejection = Extract<Verdict, { allowed: false }>;
+const reject = (rule: RejectionRule, reason: string): Rejection => ({ allowed: false, rule, reason });
 
 /** A snapshot for a region the table has never seen: INACTIVE, unlocked, nothing running. */
 export function emptySnapshot(region: string, now: Date): RegionSnapshot {
@@ -183,7 +186,7 @@ export function decideScaling(
   if (!forced) {
     const failure = failureProblem(snapshot, config, now);
     if (failure) return failure;
-    const timing = timingProblem(direction, snapshot, config, now);
+    const timing = timingProblem(request, snapshot, config, now);
     if (timing) return timing;
   }
 
@@ -314,13 +317,14 @@ function stateProblem(request: ScalingRequest, snapshot: RegionSnapshot): Verdic
 
 /** Cooldown and minimum active time (not for a forced request). */
 function timingProblem(
-  direction: ScalingRequest['direction'],
+  request: ScalingRequest,
   snapshot: RegionSnapshot,
   config: AutoscalerConfig,
   now: Date,
 ): Verdict | undefined {
   const { region } = snapshot;
-  if (snapshot.status !== 'FAILED' && snapshot.lastTransitionAt) {
+  const { direction } = request;
+  if (snapshot.status !== 'FAILED' && snapshot.lastTransitionAt && !finishesWarmUp(request, snapshot)) {
     const elapsed = secondsSince(snapshot.lastTransitionAt, now);
     if (elapsed < config.scaling.cooldownSeconds) {
       return reject(
@@ -339,6 +343,17 @@ function timingProblem(
     }
   }
   return undefined;
+}
+
+/** A scale-up to ACTIVE of a region its last transition warmed up (INACTIVE or FAILED -> WARM). */
+function finishesWarmUp(request: ScalingRequest, snapshot: RegionSnapshot): boolean {
+  const from = snapshot.transitionFrom;
+  return (
+    request.direction === 'up' &&
+    request.target !== 'WARM' &&
+    snapshot.status === 'WARM' &&
+    (from === 'INACTIVE' || from === 'FAILED')
+  );
 }
 
 function warmCostProblem(

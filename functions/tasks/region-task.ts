@@ -40,6 +40,7 @@ import {
   type RequestContext,
 } from '../domain/notifications';
 import {
+  initialRegionState,
   statusBeforeClaim,
   type RegionLock,
   type RegionState,
@@ -157,7 +158,7 @@ async function validateScaleDown(rt: Runtime, raw: unknown): Promise<ScalingPlan
   refuseAlwaysOnScaleDown(config, region);
   const now = new Date();
   const states = await stateStore(rt).getRegionStates(approvedRegions(config));
-  const state = states.find((s) => s.region === region) ?? { region, status: 'INACTIVE', since: '', consecutiveFailures: 0 };
+  const state = states.find((s) => s.region === region) ?? initialRegionState(region, now);
   const from = transitionStart(state);
   const target = transitionTarget(config, { region, direction: 'down', requested: request.target }, from, states, now);
   if (transitionPath(region, 'down', from, target) !== 'warmTeardown') refuseLastServingScaleDown(config, region, states);

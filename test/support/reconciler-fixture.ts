@@ -19,7 +19,7 @@ import {
   sfnClient,
   snsClient,
 } from '../../functions/commons/aws-clients';
-import type { AutoscalerConfig } from '../../functions/domain/config';
+import type { AutoscalerConfig, AutoscalerConfigInput } from '../../functions/domain/config';
 import { clusterName, OWNER_TAG_KEY, stateTableName } from '../../functions/domain/naming';
 import type { MaintenanceKind, RegionState, RegionStatus } from '../../functions/domain/region-state';
 import type { ReconcileDeps } from '../../functions/reconcile/reconciler';
@@ -42,14 +42,18 @@ export const CONFIGURED_KUBERNETES_VERSION = exampleConfig().cluster.kubernetesV
 export type EmulatedReconcileDeps = ReconcileDeps & { topicArn: string };
 
 /**
- * The example configuration under `prefix`, with the emulator's hosted zone id, and the
- * reconciler's dependencies on it. `sfn` replaces the Step Functions client.
+ * The example configuration under `prefix` (changed by `mutate`), with the emulator's hosted zone
+ * id, and the reconciler's dependencies on it. `sfn` replaces the Step Functions client.
  */
 export async function deployReconciler(
   prefix: string,
   sfn?: SFNClient,
+  mutate?: (raw: AutoscalerConfigInput) => void,
 ): Promise<{ config: AutoscalerConfig; deps: EmulatedReconcileDeps }> {
-  const configured = exampleConfig((raw) => void (raw.prefix = prefix));
+  const configured = exampleConfig((raw) => {
+    raw.prefix = prefix;
+    mutate?.(raw);
+  });
   const home = configured.homeRegion;
   const hostedZoneId = await createHostedZone(zoneNameOf(configured.dns.recordName), prefix);
   const config: AutoscalerConfig = { ...configured, dns: { ...configured.dns, hostedZoneId } };

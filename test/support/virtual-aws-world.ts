@@ -28,6 +28,7 @@ import {
   ListAssociatedAccessPoliciesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateNodegroupConfigCommand,
   type EKSClient,
 } from '@aws-sdk/client-eks';
 import {
@@ -50,7 +51,13 @@ import { AwsServiceFault } from '../../sandbox/aws-proxy';
 import { EmulatedAccessEntries, type EmulatedCluster } from '../../sandbox/eks-access-entries';
 import { describeEdgeCluster } from '../../functions/adapters/eks-cluster';
 import type { AutoscalerConfig } from '../../functions/domain/config';
-import { InvalidRequestError, NotOwnedError, RegionLockedError, TransientError } from '../../functions/domain/errors';
+import {
+  InvalidRequestError,
+  NotOwnedError,
+  RefusedError,
+  RegionLockedError,
+  TransientError,
+} from '../../functions/domain/errors';
 import {
   describeFailure,
   drainWaitSeconds,
@@ -67,7 +74,8 @@ import {
   nodegroupName,
   OWNER_TAG_KEY,
 } from '../../functions/domain/naming';
-import type { RegionState, RegionStatus } from '../../functions/domain/region-state';
+import type { RegionState, RegionStatus, TransitionTarget } from '../../functions/domain/region-state';
+import { transitionPath, transitionTarget } from '../../functions/domain/warm-standby';
 import { describeIssues } from '../../functions/domain/validation';
 import { workflowInputSchema } from '../../functions/domain/workflow-input';
 import { KubernetesClient, type KubernetesObject } from '../../functions/kubernetes/kubernetes-client';
@@ -77,6 +85,7 @@ import {
   dnsTaskSchema,
   edgeTaskSchema,
   regionTaskSchema,
+  type LockedRegion,
   type RegionFoundationDoc,
   type RegionTaskInput,
   type ScalingPlan,
@@ -98,6 +107,14 @@ export interface VirtualTimings {
   loadBalancerDelete: number;
   /** From a Route53 change until it is INSYNC. */
   dnsSync: number;
+  /** UpdateNodegroupConfig: how long the nodegroup is UPDATING. */
+  nodegroupUpdate: number;
+  /** From a nodegroup scaled up (from zero) until its nodes are ready: from its warm pool's stopped instances. */
+  nodesFromWarmPool: number;
+  /** The same without a warm pool: new instances launch. */
+  nodesLaunch: number;
+  /** From a Deployment's replicas asked for, with its nodes ready, until its pods are available. */
+  podsStart: number;
 }
 
 /** The benchmark's timings: a 10-minute cluster, a 3-minute nodegroup, a 2-minute load balancer. */
@@ -109,6 +126,10 @@ export const BENCH_TIMINGS: VirtualTimings = {
   loadBalancerCreate: 120,
   loadBalancerDelete: 30,
   dnsSync: 60,
+  nodegroupUpdate: 20,
+  nodesFromWarmPool: 60,
+  nodesLaunch: 120,
+  podsStart: 15,
 };
 
 /** The status each EKS operation ends in once its time has passed (by default, it succeeds). */
@@ -117,6 +138,8 @@ export interface VirtualOutcomes {
   clusterDelete: 'DELETED' | 'FAILED';
   nodegroupCreate: 'ACTIVE' | 'CREATE_FAILED' | 'DEGRADED';
   nodegroupDelete: 'DELETED' | 'DELETE_FAILED';
+  /** Where an UpdateNodegroupConfig ends. */
+  nodegroupUpdate: 'ACTIVE' | 'DEGRADED';
 }
 
 const SUCCESS: VirtualOutcomes = {
@@ -124,6 +147,7 @@ const SUCCESS: VirtualOutcomes = {
   clusterDelete: 'DELETED',
   nodegroupCreate: 'ACTIVE',
   nodegroupDelete: 'DELETED',
+  nodegroupUpdate: 'ACTIVE',
 };
 
 /** A fault of a task Lambda: transient ones are retried by the workflow; a permanent one fails once, then the action works again. */
@@ -137,6 +161,12 @@ export interface VirtualEksResource {
   /** When the current status began (the operation in progress started). */
   statusSince: number;
   tags: Record<string, string>;
+  /** A nodegroup's scaling configuration. */
+  sizes?: { minSize?: number; desiredSize?: number; maxSize?: number };
+  /** A nodegroup's EC2 warm pool is attached. */
+  warmPool?: boolean;
+  /** A nodegroup's nodes (desiredSize of them) are ready from then on; undefined: it has none. */
+  nodesReadyAt?: number;
 }
 
 interface VirtualLoadBalancer {
@@ -148,6 +178,8 @@ interface VirtualLoadBalancer {
 interface StoredObject {
   object: KubernetesObject;
   deletingSince?: number;
+  /** A Deployment: when its spec last changed (its pods start from then on, once nodes are ready). */
+  specSince?: number;
 }
 
 /** What the region's workflow failed with: the failScaling input's `error` (with `rollback` when the rollback failed too). */
@@ -199,6 +231,8 @@ export class VirtualAwsWorld {
   readonly records = new Map<string, ResourceRecordSet>();
   readonly locks = new Map<string, string>();
   readonly status = new Map<string, RegionStatus>();
+  /** Where each region's running (or last) transition started and ends, as its lock recorded it. */
+  readonly transitions = new Map<string, { from: RegionStatus; target: TransitionTarget }>();
   /** The failure cause a region was marked FAILED with (describeFailure of the workflow's error). */
   readonly causes = new Map<string, string>();
   readonly failures: RecordedFailure[] = [];
@@ -353,8 +387,13 @@ export class VirtualAwsWorld {
     const elapsed = (since: number) => this.now - since;
     const move = (r: VirtualEksResource, status: string) => Object.assign(r, { status, statusSince: this.now });
     for (const [region, nodegroup] of this.nodegroups) {
-      if (nodegroup.status === 'CREATING' && elapsed(nodegroup.statusSince) >= t.nodegroupCreate)
+      if (nodegroup.status === 'CREATING' && elapsed(nodegroup.statusSince) >= t.nodegroupCreate) {
         move(nodegroup, o.nodegroupCreate);
+        // A managed nodegroup is ACTIVE once its nodes have joined.
+        if ((nodegroup.sizes?.desiredSize ?? 0) > 0) nodegroup.nodesReadyAt = this.now;
+      }
+      if (nodegroup.status === 'UPDATING' && elapsed(nodegroup.statusSince) >= t.nodegroupUpdate)
+        move(nodegroup, o.nodegroupUpdate);
       if (nodegroup.status === 'DELETING' && elapsed(nodegroup.statusSince) >= t.nodegroupDelete)
         move(nodegroup, o.nodegroupDelete);
       if (nodegroup.status === 'DELETED') this.nodegroups.delete(region);
@@ -389,36 +428,54 @@ export class VirtualAwsWorld {
   private async regionTask(input: RegionTaskInput): Promise<unknown> {
     const { config } = this;
     switch (input.action) {
-      case 'validateScaleUp':
-        return this.plan(input.request, false);
+      case 'validateScaleUp': {
+        const request = this.parseRequest(input.request);
+        const { region } = request;
+        requireApprovedRegion(config, region);
+        const from = this.transitionStart(region);
+        const target = transitionTarget(config, { region, direction: 'up', requested: request.target }, from, [], this.date());
+        transitionPath(region, 'up', from, target);
+        return this.plan(input.request, target, false);
+      }
       case 'validateScaleDown': {
-        const { region } = this.parseRequest(input.request);
+        const request = this.parseRequest(input.request);
+        const { region } = request;
         requireApprovedRegion(config, region);
         refuseAlwaysOnScaleDown(config, region);
-        refuseLastServingScaleDown(config, region, this.regionStates());
+        const from = this.transitionStart(region);
+        const down = { region, direction: 'down' as const, requested: request.target };
+        const target = transitionTarget(config, down, from, this.regionStates(), this.date());
+        if (transitionPath(region, 'down', from, target) !== 'warmTeardown')
+          refuseLastServingScaleDown(config, region, this.regionStates());
         const cluster = await describeEdgeCluster(this.eksClient(region), clusterName(config.prefix, region));
         if (cluster && !isOwned(cluster.tags, config.prefix)) {
           throw new NotOwnedError(`Scale-down of ${region} refused: cluster ${cluster.name} is not tagged as ours`);
         }
-        const noop = scaleDownIsNoop({ status: this.status.get(region) ?? 'INACTIVE' }, cluster !== undefined);
-        return this.plan(input.request, noop);
+        if (target === 'WARM' && !cluster) throw new RefusedError(`Scale-down of ${region} to WARM: no cluster to keep`);
+        const state = { status: this.status.get(region) ?? 'INACTIVE' };
+        return this.plan(input.request, target, scaleDownIsNoop(state, cluster !== undefined, target));
       }
       case 'lockRegion': {
         const { region, owner, direction } = input;
+        const target = input.target ?? (direction === 'up' ? 'ACTIVE' : 'INACTIVE');
         const holder = this.locks.get(region);
         if (holder && holder !== owner) throw new RegionLockedError(`${region} is locked by ${holder}`);
-        if (direction === 'down') refuseLastServingScaleDown(config, region, this.regionStates());
+        const from = this.transitionStart(region);
+        const path = transitionPath(region, direction, from, target);
+        if (direction === 'down' && path !== 'warmTeardown') refuseLastServingScaleDown(config, region, this.regionStates());
         this.locks.set(region, owner);
         this.status.set(region, direction === 'up' ? 'PROVISIONING' : 'DRAINING');
-        return {};
+        this.transitions.set(region, { from, target });
+        return { region, from, target, path } satisfies LockedRegion;
       }
       case 'finishScaling': {
         const { region, owner, direction } = input;
         const holder = this.locks.get(region);
         if (holder && holder !== owner) throw new RegionLockedError(`${region} is locked by ${holder}`);
-        this.status.set(region, direction === 'up' ? 'ACTIVE' : 'INACTIVE');
+        const target = this.transitions.get(region)?.target ?? (direction === 'up' ? 'ACTIVE' : 'INACTIVE');
+        this.status.set(region, target);
         this.locks.delete(region);
-        this.notifications.push(`${direction}: ${region} done`);
+        this.notifications.push(`${direction}: ${region} done, ${target}`);
         return {};
       }
       case 'failScaling': {
@@ -440,13 +497,20 @@ export class VirtualAwsWorld {
     }
   }
 
+  /** The status a transition of the region starts from: what a PROVISIONING or DRAINING region's last lock took it from. */
+  private transitionStart(region: string): RegionStatus {
+    const status = this.status.get(region) ?? 'INACTIVE';
+    const claimed = status === 'PROVISIONING' || status === 'DRAINING';
+    return claimed ? (this.transitions.get(region)?.from ?? status) : status;
+  }
+
   private parseRequest(raw: unknown) {
     const parsed = workflowInputSchema.safeParse(raw);
     if (!parsed.success) throw new InvalidRequestError(describeIssues(parsed.error, 'input', raw).join('; '));
     return parsed.data;
   }
 
-  private plan(raw: unknown, noop: boolean): ScalingPlan {
+  private plan(raw: unknown, target: TransitionTarget, noop: boolean): ScalingPlan {
     const request = this.parseRequest(raw);
     requireApprovedRegion(this.config, request.region);
     return {
@@ -459,12 +523,56 @@ export class VirtualAwsWorld {
       noop,
       drainWaitSeconds: drainWaitSeconds(this.config),
       recordTtlSeconds: this.config.dns.ttlSeconds,
+      target,
     };
   }
 
   private regionStates(): RegionState[] {
     const since = this.date().toISOString();
-    return [...this.status].map(([region, status]) => ({ region, status, since, consecutiveFailures: 0 }));
+    return [...this.status].map(([region, status]) => ({
+      region,
+      status,
+      since,
+      consecutiveFailures: 0,
+      transitionTarget: this.transitions.get(region)?.target,
+    }));
+  }
+
+  /**
+   * A Deployment's replicas are available once the region's nodegroup has ready nodes and
+   * podsStart has passed since both they and the Deployment's spec were there; with no replica
+   * asked for, none.
+   */
+  private deploymentStatus(region: string, stored: StoredObject): DeploymentStatus {
+    const desired = Number((stored.object.spec as { replicas?: number } | undefined)?.replicas ?? 1);
+    const nodes = this.nodegroups.get(region);
+    const nodesReadyAt =
+      nodes && (nodes.status === 'ACTIVE' || nodes.status === 'UPDATING') ? nodes.nodesReadyAt : undefined;
+    const podsReadyAt =
+      nodesReadyAt === undefined ? Infinity : Math.max(nodesReadyAt, stored.specSince ?? 0) + this.timings.podsStart;
+    const available = this.now >= podsReadyAt ? desired : 0;
+    return { replicas: desired, updatedReplicas: desired, availableReplicas: available };
+  }
+
+  /** Whether the region's edge pods all serve (every Deployment's replicas available, at least one). */
+  podsServing(region: string): boolean {
+    const deployments = [...(this.kubernetesObjects.get(region)?.values() ?? [])].filter(
+      (o) => o.object.kind === 'Deployment',
+    );
+    return (
+      deployments.length > 0 &&
+      deployments.every((d) => {
+        const status = this.deploymentStatus(region, d);
+        return status.replicas > 0 && status.availableReplicas === status.replicas;
+      })
+    );
+  }
+
+  /** The replicas each of the region's Deployments asks for. */
+  deploymentReplicas(region: string): number[] {
+    return [...(this.kubernetesObjects.get(region)?.values() ?? [])]
+      .filter((o) => o.object.kind === 'Deployment')
+      .map((o) => Number((o.object.spec as { replicas?: number } | undefined)?.replicas ?? 1));
   }
 
   // ---------- fake AWS clients ----------
@@ -506,6 +614,9 @@ export class VirtualAwsWorld {
       status: n.status as never,
       createdAt: at(n.createdAt),
       tags: n.tags,
+      scalingConfig: n.sizes,
+      amiType: 'AL2023_x86_64_STANDARD' as const,
+      ...(n.warmPool && { warmPoolConfig: { enabled: true } }),
     });
     const created = (name: string, tags: Record<string, string> | undefined): VirtualEksResource => ({
       name,
@@ -588,13 +699,33 @@ export class VirtualAwsWorld {
         }));
       if (command instanceof CreateNodegroupCommand)
         return this.sdk('CreateNodegroup', () => {
-          const { clusterName: cluster, nodegroupName: name, tags } = command.input;
+          const { clusterName: cluster, nodegroupName: name, tags, scalingConfig, warmPoolConfig } = command.input;
           findCluster(cluster);
           if (this.nodegroups.has(region))
             throw new ResourceInUseException({ message: `NodeGroup already exists with name ${name}`, ...meta });
-          const nodegroup = created(name!, tags);
+          const nodegroup = { ...created(name!, tags), sizes: { ...scalingConfig }, warmPool: warmPoolConfig?.enabled };
           this.nodegroups.set(region, nodegroup);
           return { nodegroup: nodegroupShape(nodegroup) };
+        });
+      if (command instanceof UpdateNodegroupConfigCommand)
+        return this.sdk('UpdateNodegroupConfig', () => {
+          const { clusterName: cluster, nodegroupName: name, scalingConfig, warmPoolConfig } = command.input;
+          const nodegroup = findNodegroup(cluster, name);
+          if (nodegroup.status !== 'ACTIVE')
+            throw new ResourceInUseException({ message: `Nodegroup ${name} is ${nodegroup.status}`, ...meta });
+          const before = nodegroup.sizes?.desiredSize ?? 0;
+          const after = scalingConfig?.desiredSize ?? before;
+          // Nodes started now come from the warm pool the nodegroup had, else launch.
+          const start = nodegroup.warmPool ? this.timings.nodesFromWarmPool : this.timings.nodesLaunch;
+          if (after === 0) nodegroup.nodesReadyAt = undefined;
+          else if (after > before) nodegroup.nodesReadyAt = this.now + start;
+          Object.assign(nodegroup, {
+            sizes: { ...nodegroup.sizes, ...scalingConfig },
+            warmPool: nodegroup.warmPool || warmPoolConfig?.enabled === true,
+            status: 'UPDATING',
+            statusSince: this.now,
+          });
+          return { update: { id: `U${this.sdkCalls.length}`, status: 'InProgress', type: 'ConfigUpdate' } };
         });
       if (command instanceof DeleteNodegroupCommand)
         return this.sdk('DeleteNodegroup', () => {
@@ -719,6 +850,7 @@ export class VirtualAwsWorld {
           }),
         },
         ...(hostname && { status: { loadBalancer: { ingress: [{ hostname }] } } }),
+        ...(object.kind === 'Deployment' && { status: this.deploymentStatus(region, stored) }),
       };
     };
     return {
@@ -726,9 +858,11 @@ export class VirtualAwsWorld {
         const existing = objects().get(path);
         const object = manifest as KubernetesObject;
         const creationTimestamp = existing?.object.metadata?.creationTimestamp ?? this.date().toISOString();
+        const changed = !existing || JSON.stringify(existing.object.spec) !== JSON.stringify(object.spec);
         const stored: StoredObject = {
           ...existing,
           object: { ...object, metadata: { ...object.metadata, creationTimestamp } },
+          ...(object.kind === 'Deployment' && changed && { specSince: this.now }),
         };
         objects().set(path, stored);
         if (!existing && object.kind === 'Service') {
@@ -763,6 +897,13 @@ export class VirtualAwsWorld {
 }
 
 type KubernetesCalls = Pick<KubernetesClient, 'apply' | 'get' | 'delete'>;
+
+/** What a Deployment's status says of its replicas (deployment-rollout.ts reads it as kubectl does). */
+interface DeploymentStatus {
+  replicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+}
 
 /** A KubernetesClient whose calls go to the virtual world instead of an API server. */
 class InMemoryKubernetesClient extends KubernetesClient {

@@ -43,6 +43,7 @@ describeWithMoto('transition reservation against the emulator (DynamoDB transact
         observedStatus: 'INACTIVE',
         executionArn: arn(region),
         freeElasticRegions: [region, other, 'sa-east-1'],
+        target: 'ACTIVE',
         now,
       });
     const first = await reserve('ap-southeast-1', 'ap-northeast-1');
@@ -62,6 +63,7 @@ describeWithMoto('transition reservation against the emulator (DynamoDB transact
       observedStatus: 'INACTIVE',
       executionArn: arn('ap-southeast-1'),
       freeElasticRegions: [],
+      target: 'ACTIVE',
       now,
     });
     expect(again).toBe(false);
@@ -92,6 +94,7 @@ describeWithMoto('transition reservation against the emulator (DynamoDB transact
         observedStatus: 'ACTIVE',
         executionArn: `${arn('sa-east-1')}-${trigger}`,
         freeElasticRegions: [],
+        target: 'INACTIVE',
         now,
       });
     const outcomes = await Promise.all([claim('alarm'), claim('reconciler')]);

@@ -202,6 +202,15 @@ describe('ScalingAutomation', () => {
     }
   });
 
+  it('lets the reconciler alone read metrics (its demand history), on "*": IAM cannot scope GetMetricData', () => {
+    const reads = (functionName: string) =>
+      roleStatementsOf(functionName).filter((s) => [s.Action].flat().includes('cloudwatch:GetMetricData'));
+    expect(reads('edgescale-reconcile-handler')).toEqual([
+      { Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' },
+    ]);
+    expect(reads('edgescale-decision-handler')).toEqual([]);
+  });
+
   it('passes cdk-nag AwsSolutions with no unsuppressed finding', () => {
     const violations = new AwsSolutionsChecks()
       .validateScope(app)
@@ -225,4 +234,15 @@ function describeAlarmsResourcesOf(functionName: string): string[] {
     .filter((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarms'))
     .flatMap((s) => [s.Resource].flat())
     .map((r) => JSON.stringify(r));
+}
+
+/** The statements of the policies attached to the role of the function named `functionName`. */
+function roleStatementsOf(functionName: string): Array<{ Action: string | string[]; Resource: unknown }> {
+  const [fn] = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: functionName } }),
+  );
+  const role = (fn!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === role))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
 }

@@ -156,7 +156,7 @@ describe('a resource that cannot be deleted ends the workflow after one look (no
       'FailScaling',
       workflow === 'scaleUp' ? 'ScaleUpFailed' : 'ScaleDownFailed',
     ]);
-    expect(run.statesEntered.length).toBeLessThan(workflow === 'scaleUp' ? 60 : 30);
+    expect(run.statesEntered.length).toBeLessThan(workflow === 'scaleUp' ? 60 : 33);
     const { error } = world.failures.at(-1)!;
     if (workflow === 'scaleUp') {
       // The execution fails with what made it roll back; the rollback's own failure is kept beside it.

@@ -140,7 +140,8 @@ const FAIL_STATE: Record<WorkflowName, string> = { scaleUp: 'ScaleUpFailed', sca
 const AFTER_LOCK: Record<WorkflowName, string> = { scaleUp: 'RollBack', scaleDown: 'FailScaling' };
 /** Refusals of LockRegion that changed nothing. */
 const LOCK_REFUSALS: Record<WorkflowName, string[]> = {
-  scaleUp: [ERROR_NAMES.regionLocked],
+  // A warm-up of a region that serves is refused under the lock (warm-standby.ts transitionPath).
+  scaleUp: [ERROR_NAMES.regionLocked, ERROR_NAMES.refused],
   scaleDown: [ERROR_NAMES.regionLocked, ERROR_NAMES.refused],
 };
 /** Errors that waiting cannot fix: never retried. */
@@ -164,6 +165,7 @@ const PHASE_STARTS = [
   'deleteEdge',
   'upsertRecord',
   'deleteRecord',
+  'scaleNodegroup',
 ];
 
 /** The states of each part of a workflow, found by following its transitions. */
