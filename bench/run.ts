@@ -30,6 +30,7 @@ record('transitionsPerScaleDown', workflows.transitionsPerScaleDown);
 record('lambdaInvocationsPerScaleUp', workflows.lambdaInvocationsPerScaleUp);
 record('lambdaInvocationsPerScaleDown', workflows.lambdaInvocationsPerScaleDown);
 record('scaleUpSimulatedMinutes', workflows.scaleUpSimulatedMinutes);
+record('transitionsPerWarmScaleUp', workflows.transitionsPerWarmScaleUp, '<= 20');
 
 const bundles = await measureBundles();
 for (const b of bundles) {

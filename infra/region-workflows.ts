@@ -132,6 +132,8 @@ export class RegionWorkflows extends Construct {
           'eks:TagResource',
           'eks:CreateNodegroup',
           'eks:DescribeNodegroup',
+          // The warm tier: a nodegroup sized to zero nodes and back (and its EC2 warm pool), waited on by its status.
+          'eks:UpdateNodegroupConfig',
           'eks:DeleteNodegroup',
           'eks:ListNodegroups',
           'eks:ListAccessEntries',

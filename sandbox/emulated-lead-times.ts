@@ -103,8 +103,8 @@ export class EmulatedLeadTimes {
   private readonly updates = new Map<string, TrackedUpdate>();
   /** By `region/dns name` (lower case). */
   private readonly loadBalancers = new Map<string, number>();
-  /** By change id: when it is INSYNC. */
-  private readonly changes = new Map<string, number>();
+  /** By change id: when it was submitted and is INSYNC. */
+  private readonly changes = new Map<string, { submittedAt: number; until: number }>();
   private readonly log: Hold[] = [];
   private removeRules: RemoveRule = () => undefined;
 
@@ -446,20 +446,25 @@ export class EmulatedLeadTimes {
     const id = /<Id>([^<]+)<\/Id>/.exec(xml)?.[1];
     if (!id) return xml;
     const now = Date.now();
-    const until = now + this.timings.dnsChangeSeconds * 1000;
-    this.changes.set(bareChangeId(id), until);
+    const change = { submittedAt: now, until: now + this.timings.dnsChangeSeconds * 1000 };
+    this.changes.set(bareChangeId(id), change);
     const regions = new Set([...requestXml.matchAll(/<SetIdentifier>([^<]+)<\/SetIdentifier>/g)].map((m) => m[1]!));
-    for (const region of regions) this.hold('DNS change', region, bareChangeId(id), now, until);
-    return this.pending(xml, until);
+    for (const region of regions) this.hold('DNS change', region, bareChangeId(id), now, change.until);
+    return this.showChangeInfo(xml, change);
   }
 
   private showChange(xml: string, id: string): string {
-    const until = this.changes.get(bareChangeId(id));
-    return until === undefined ? xml : this.pending(xml, until);
+    const change = this.changes.get(bareChangeId(id));
+    return change ? this.showChangeInfo(xml, change) : xml;
   }
 
-  private pending(xml: string, until: number): string {
-    return Date.now() < until ? xml.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>') : xml;
+  /** PENDING until its time; submitted at the simulated time (moto stamps the real one, which the poll times from). */
+  private showChangeInfo(xml: string, change: { submittedAt: number; until: number }): string {
+    const stamped = xml.replace(
+      /<SubmittedAt>[^<]*<\/SubmittedAt>/,
+      `<SubmittedAt>${new Date(change.submittedAt).toISOString()}</SubmittedAt>`,
+    );
+    return Date.now() < change.until ? stamped.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>') : stamped;
   }
 
   private hold(kind: HoldKind, region: string, resource: string, from: number, to: number): void {

@@ -6,7 +6,11 @@
  * latest deploy: an execution that runs across one calls the new ones, as unqualified ARNs do),
  * `$$.Execution.Id` = the emulator's execution ARN (the region lock's owner, so the reconciler's
  * DescribeExecution of a lock owner answers RUNNING while it runs), Wait states in simulated
- * proportion. When the local run ends, the bridge stops the execution in moto, which then
+ * proportion. With the simulated clock given, a Wait lasts its seconds of simulated time (the task
+ * after it waits for them, however far the clock lags behind real time) and the steps between two
+ * Waits none (the clock is held while an execution runs them: its task Lambdas, its transitions),
+ * as in AWS, where a Lambda call takes well under a second: a scale-up's lead time is then the
+ * workflow's waits, which the emulated cloud's lead times decide. When the local run ends, the bridge stops the execution in moto, which then
  * reports it ABORTED: the sandbox marks every finished execution that way (moto offers no call to
  * make one SUCCEEDED or FAILED), and the outcome the workflow really had is kept here and printed.
  */
@@ -20,6 +24,7 @@ import { listRunningMaintenance } from '../functions/adapters/maintenance-execut
 import type { MaintenanceKind } from '../functions/domain/region-state';
 import type { TaskLambda, WorkflowName } from '../workflows/definitions';
 import { runWorkflowLocally, type TaskHandler, type WorkflowDefinition } from '../workflows/run-locally';
+import type { SimulatedClock } from './simulated-clock';
 import type { Timeline, TimelineEvent, WorkflowKind } from './timeline';
 
 export interface ExecutionOutcome {
@@ -47,10 +52,18 @@ export interface ExecutorBridgeDeps {
   timeline: Timeline;
   /** Real ms that one simulated second of a Wait state lasts. */
   msPerWaitSecond: number;
+  /** The simulated clock: held while a task Lambda runs, and the end of each Wait waited for on it. */
+  clock?: Pick<SimulatedClock, 'now' | 'hold' | 'release' | 'reach'>;
   /** Called after each batch of steps is shown (e.g. to show the Route53 changes they made). */
   afterSteps?: () => Promise<void>;
   /** Called with each execution's outcome once its end is shown (e.g. to show a scale-up's lead time). */
   afterExecution?: (outcome: ExecutionOutcome) => void;
+}
+
+/** How a local run tells the bridge it enters a Wait state, and waits for its end before its next task. */
+interface RunPace {
+  waitBegins(seconds: number): void;
+  waitOver(): Promise<void>;
 }
 
 /** Task state names of a definition (the steps the timeline shows). */
@@ -64,8 +77,8 @@ export class ExecutorBridge {
   private readonly seen = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly steps: Record<WorkflowName, Set<string>>;
-  /** Task Lambda invocations under way, and who waits for there to be none. */
-  private tasksInFlight = 0;
+  /** Executions running their steps (not in a Wait state), and who waits for there to be none. */
+  private busyRuns = 0;
   private idleWaiters: (() => void)[] = [];
   /** The task Lambdas of the latest deploy. */
   private deployedTasks: Record<TaskLambda, TaskHandler>;
@@ -83,41 +96,44 @@ export class ExecutorBridge {
   }
 
   /**
-   * The task Lambdas as one run calls them: tracked (whenTasksIdle), and telling the run which
-   * region each call works on (a maintenance run goes from region to region).
+   * The task Lambdas as one run calls them: once `ready` (its last Wait over in simulated time),
+   * telling the run which region each call works on (a maintenance run goes from region to region).
    */
-  private tasksFor(onRegion: (region: string) => void): Record<TaskLambda, TaskHandler> {
+  private tasksFor(onRegion: (region: string) => void, ready: () => Promise<void>): Record<TaskLambda, TaskHandler> {
     return Object.fromEntries(
       (Object.keys(this.deployedTasks) as TaskLambda[]).map((name) => [
         name,
-        (input: unknown) => {
+        async (input: unknown) => {
+          await ready();
           const region = (input as { region?: unknown } | null)?.region;
           if (typeof region === 'string') onRegion(region);
-          return this.track(this.deployedTasks[name](input));
+          return this.deployedTasks[name](input);
         },
       ]),
     ) as Record<TaskLambda, TaskHandler>;
   }
 
   /**
-   * Resolves when no task Lambda is being invoked. The scenario waits for this before it moves
-   * the simulated clock: a Lambda call takes well under a second in AWS, so simulated time must
-   * not pass while one runs, however slow this machine or the emulator is (the Wait states are
-   * what take simulated time).
+   * Resolves when no execution is running its steps (each is in a Wait state, or none runs). The
+   * scenario waits for this before it moves the simulated clock: a Lambda call takes well under a
+   * second in AWS, so simulated time must not pass while an execution calls its task Lambdas,
+   * however slow this machine or the emulator is (the Wait states are what take simulated time).
    */
   whenTasksIdle(): Promise<void> {
-    if (this.tasksInFlight === 0) return Promise.resolve();
+    if (this.busyRuns === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async track<T>(call: Promise<T>): Promise<T> {
-    this.tasksInFlight += 1;
-    try {
-      return await call;
-    } finally {
-      this.tasksInFlight -= 1;
-      if (this.tasksInFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
+  /** One execution runs its steps: the clock is held until it waits or ends (idle()). */
+  private busy(): void {
+    this.busyRuns += 1;
+    this.deps.clock?.hold();
+  }
+
+  private idle(): void {
+    this.deps.clock?.release();
+    this.busyRuns -= 1;
+    if (this.busyRuns === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   get runningCount(): number {
@@ -155,7 +171,34 @@ export class ExecutorBridge {
     return { workflow: 'clusterUpgrade', kind: 'upgrade' };
   }
 
+  /**
+   * Runs the execution locally, busy (the clock held) except in its Wait states: a Wait lets
+   * simulated time flow, and the task after it waits until the Wait's end in simulated time.
+   */
   private async run(execution: RunningExecution): Promise<void> {
+    this.busy();
+    let waiting = false;
+    let waitEndsAt = 0;
+    const pace: RunPace = {
+      waitBegins: (seconds) => {
+        waitEndsAt = (this.deps.clock?.now() ?? 0) + seconds * 1000;
+        if (!waiting) this.idle();
+        waiting = true;
+      },
+      waitOver: async () => {
+        await this.deps.clock?.reach(waitEndsAt);
+        if (waiting) this.busy();
+        waiting = false;
+      },
+    };
+    try {
+      await this.runLocally(execution, pace);
+    } finally {
+      if (!waiting) this.idle();
+    }
+  }
+
+  private async runLocally(execution: RunningExecution, pace: RunPace): Promise<void> {
     const { sfn, timeline } = this.deps;
     const { workflow, kind } = this.workflowOf(execution.stateMachineArn);
     const scaling = kind === 'up' || kind === 'down';
@@ -205,10 +248,13 @@ export class ExecutorBridge {
         await this.deps.afterSteps?.().catch(() => undefined);
       };
       const result = await runWorkflowLocally(this.deps.definitions[workflow], parsed, {
-        tasks: this.tasksFor((called) => {
-          if (!regions.includes(called)) regions.push(called);
-          taskRegion = called;
-        }),
+        tasks: this.tasksFor(
+          (called) => {
+            if (!regions.includes(called)) regions.push(called);
+            taskRegion = called;
+          },
+          () => pace.waitOver(),
+        ),
         executionName: execution.name,
         executionId: execution.executionArn,
         msPerWaitSecond: this.deps.msPerWaitSecond,
@@ -220,7 +266,10 @@ export class ExecutorBridge {
           }
           entered.push(state);
         },
-        onWait: (seconds) => void flush(seconds),
+        onWait: (seconds) => {
+          pace.waitBegins(seconds);
+          void flush(seconds);
+        },
       });
       await flush();
       showRepeats();

@@ -412,6 +412,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       tasks: lambdas.tasks,
       timeline,
       msPerWaitSecond: clock.realMsPerSimulatedSecond,
+      clock,
       // Only the workflows change the latency records: the zone is read after each batch of their steps.
       afterSteps: () => records.check(),
       afterExecution: (outcome) => {
@@ -457,7 +458,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     }
     // The demand is over: let the executions still running finish, in the margin left before real time.
     const endMs = scenarioEndMs(trace);
-    clock.advanceTo(clock.now(), endMs + REAL_CLOCK_MARGIN_MS);
+    clock.endAt(endMs + REAL_CLOCK_MARGIN_MS);
     if (bridge.runningCount > 0) timeline.note(`Demand over; waiting for ${bridge.runningCount} running execution(s).`);
     await bridge.drain();
     await records.check();

@@ -8,8 +8,11 @@
  * Simulated time flows with real time at a fixed speed (`msPerSimulatedMinute` real ms per
  * simulated minute) from where the scenario loop last moved it, but never past the loop's
  * ceiling: when the loop falls behind (the machine is slower than the speed asks), simulated time
- * waits for it instead of running ahead of the demand it has published.
+ * waits for it instead of running ahead of the demand it has published. While held (a task Lambda
+ * runs: it takes well under a second in AWS, however long it takes here), simulated time stands
+ * still; `reach` waits, in real time, for a simulated moment (a Wait state's end).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type RealClock = () => number;
 
@@ -17,6 +20,11 @@ export class SimulatedClock {
   private anchorSimulatedMs: number;
   private anchorRealMs: number;
   private ceilingMs = Infinity;
+  /** Holds under way (hold() minus release()), and the moment simulated time stands at meanwhile. */
+  private holds = 0;
+  private heldAtMs = 0;
+  /** Set by endAt(): simulated time goes no further, and reach() stops waiting there. */
+  private ended = false;
   /** Simulated ms per real ms. */
   readonly rate: number;
 
@@ -35,17 +43,54 @@ export class SimulatedClock {
 
   /** Simulated epoch ms. */
   now(): number {
+    if (this.holds > 0) return this.heldAtMs;
     const flowing = this.anchorSimulatedMs + (this.realNow() - this.anchorRealMs) * this.rate;
     return Math.floor(Math.min(this.ceilingMs, flowing));
   }
 
   /**
-   * Moves the clock to `simulatedMs` (never backwards), from where it flows on up to `ceilingMs`.
+   * Moves the clock to `simulatedMs` (never backwards), from where it flows on up to `ceilingMs`
+   * (once released, when held).
    */
   advanceTo(simulatedMs: number, ceilingMs = Infinity): void {
-    this.anchorSimulatedMs = Math.max(this.now(), simulatedMs);
+    const at = Math.max(this.now(), simulatedMs);
+    if (this.holds > 0) this.heldAtMs = at;
+    this.anchorSimulatedMs = at;
     this.anchorRealMs = this.realNow();
-    this.ceilingMs = Math.max(ceilingMs, this.anchorSimulatedMs);
+    this.ceilingMs = Math.max(ceilingMs, at);
+  }
+
+  /** Simulated time stands still until as many release() calls: something that takes no simulated time runs. */
+  hold(): void {
+    if (this.holds === 0) this.heldAtMs = this.now();
+    this.holds += 1;
+  }
+
+  /** Ends one hold(); after the last, simulated time flows on from where it stood. */
+  release(): void {
+    if (this.holds === 0) throw new Error('SimulatedClock.release() without a hold()');
+    this.holds -= 1;
+    if (this.holds === 0) {
+      this.anchorSimulatedMs = this.heldAtMs;
+      this.anchorRealMs = this.realNow();
+    }
+  }
+
+  /**
+   * Resolves once simulated time has reached `simulatedMs` (at once if it has), or the end set by
+   * endAt(); rejects when `signal` aborts.
+   */
+  async reach(simulatedMs: number, signal?: AbortSignal): Promise<void> {
+    // Held or capped by the ceiling, simulated time may stand still for a while: look again shortly.
+    while (this.now() < simulatedMs && !(this.ended && this.now() >= this.ceilingMs)) {
+      await sleep(Math.min(Math.max(1, this.realMsUntil(simulatedMs)), 20), undefined, { signal });
+    }
+  }
+
+  /** Simulated time flows on to `simulatedMs` and stops there for good: what waits for later moments goes on at once. */
+  endAt(simulatedMs: number): void {
+    this.advanceTo(this.now(), simulatedMs);
+    this.ended = true;
   }
 
   /** Real ms until the clock, flowing freely, reaches `simulatedMs` (0 when it is there already). */

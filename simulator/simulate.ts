@@ -39,7 +39,7 @@
 import { evaluateAlarmOverSeries, evaluationRangeLength, type AlarmState } from '../functions/domain/alarm-evaluation';
 import { demandAlarmsFor, type DemandAlarms } from '../functions/domain/alarm-policy';
 import { approvedRegions, regionList, type AutoscalerConfig, type RegionList } from '../functions/domain/config';
-import { DemandProfile, forecastSettings } from '../functions/domain/demand-forecast';
+import { BIN_SECONDS, DemandProfile, forecastSettings } from '../functions/domain/demand-forecast';
 import { demandOf, FRESH_PERIODS, type RegionForecast } from '../functions/domain/forecast-actions';
 import { leadTimes, planPreWarm, type LeadTimes, type PreWarmPlan } from '../functions/domain/pre-warm';
 import { clusterPrice, warmPrice, type ClusterPrice } from '../functions/domain/pricing';
@@ -250,7 +250,7 @@ class Fleet {
       this.config,
       now,
     );
-    const iso = formatIsoUtc(nowMs);
+    const iso = this.isoOf(nowMs);
     m.snapshot.lastDecisionEventAt = iso;
     if (!verdict.allowed) {
       if (this.recordEvents && verdict.rule !== m.lastRejectedRule) {
@@ -436,6 +436,18 @@ class Fleet {
     return scaleDownTarget(m.region, this.snapshots, this.config, new Date(nowMs)) === 'WARM';
   }
 
+  private isoMs = NaN;
+  private iso = '';
+
+  /** formatIsoUtc, remembered for the step (a step asks many times). */
+  private isoOf(ms: number): string {
+    if (ms !== this.isoMs) {
+      this.isoMs = ms;
+      this.iso = formatIsoUtc(ms);
+    }
+    return this.iso;
+  }
+
   private becomeWarm(m: RegionMachine, doneAt: number, iso: string): void {
     this.setStatus(m, WARM, iso);
     m.snapshot.warmSince = iso;
@@ -508,6 +520,7 @@ export function simulate(config: AutoscalerConfig, trace: DemandTrace, options: 
     }
     if (nowMs >= nextReconcileMs) {
       nextReconcileMs += reconcileMs;
+      forecast.updateDemand(nowMs);
       for (let i = 0; i < alarms.length; i++) reconcile(fleet, alarms[i]!, forecast, i, config, nowMs);
     }
     fleet.account(step);
@@ -583,6 +596,8 @@ class SimulatedForecast {
   private readonly lead: LeadTimes;
   private readonly aheadMs: number;
   private readonly aheadSteps: number;
+  /** The series is drawn per forecast bin. */
+  private readonly drawEvery: number;
   private readonly stepMs: number;
   private readonly planned = new Map<string, string | undefined>();
   /** Step of each region's newest datapoint (-Infinity: none yet). */
@@ -597,6 +612,7 @@ class SimulatedForecast {
     this.aheadMs = this.lead.coldSeconds * 1000;
     this.stepMs = trace.stepSeconds * 1000;
     this.aheadSteps = Math.round(this.aheadMs / this.stepMs);
+    this.drawEvery = Math.max(1, Math.round(BIN_SECONDS / trace.stepSeconds));
     const settings = forecastSettings(config);
     this.forecasts = alarms.map(() => ({ profile: new DemandProfile(settings, trace.stepSeconds), lead: this.lead }));
     this.latestStep = alarms.map(() => -Infinity);
@@ -605,10 +621,9 @@ class SimulatedForecast {
     }
   }
 
-  /** At the start of `step`: learn the step just over, then set each snapshot's demand. */
+  /** At the start of `step`: learn the step just over; every 5 minutes, note the forecast one cold lead ahead. */
   advance(step: number, nowMs: number): void {
-    const now = new Date(nowMs);
-    const forecasting = this.config.forecast.mode !== 'off';
+    const drawing = this.config.forecast.mode !== 'off' && step % this.drawEvery === 0;
     for (let i = 0; i < this.alarms.length; i++) {
       const m = this.alarms[i]!.machine;
       const forecast = this.forecasts[i]!;
@@ -620,12 +635,20 @@ class SimulatedForecast {
       } else if (step - 1 - this.latestStep[i]! >= FRESH_PERIODS) {
         forecast.latestUsers = undefined;
       }
-      if (forecasting && forecast.profile.ready(nowMs)) {
+      if (drawing && forecast.profile.ready(nowMs)) {
         const ahead = forecast.profile.expected(nowMs + this.aheadMs, nowMs);
-        const at = step + this.aheadSteps;
-        if (ahead !== undefined && at < this.trace.periods) this.series.get(m.region)![at] = ahead;
+        const from = step + this.aheadSteps;
+        if (ahead !== undefined) this.series.get(m.region)!.fill(ahead, from, Math.min(this.trace.periods, from + this.drawEvery));
       }
-      m.snapshot.demand = demandOf(m.snapshot, forecast, this.config, now);
+    }
+  }
+
+  /** Each snapshot's demand, as the deployed reconciler computes it at the start of its pass (demandOf). */
+  updateDemand(nowMs: number): void {
+    const now = new Date(nowMs);
+    for (let i = 0; i < this.alarms.length; i++) {
+      const m = this.alarms[i]!.machine;
+      m.snapshot.demand = demandOf(m.snapshot, this.forecasts[i]!, this.config, now);
     }
   }
 
@@ -845,19 +868,28 @@ function runOracle(
       gains.set(plan, usersBetween(plan, step + lead, step + lead + horizon));
     }
     waiting.sort((a, b) => gains.get(b)! - gains.get(a)!);
-    const full = fleet.elasticOccupied >= max;
-    if (full && preempting) {
+    let weakest = Infinity;
+    let swapping = false;
+    if (fleet.elasticOccupied >= max && preempting) {
       for (const plan of plans) {
         const m = plan.machine;
-        m.snapshot.demand =
+        const keep =
           m.status === ACTIVE ? usersBetween(plan, step, step + coldLead + horizon) / (coldLead + horizon) : undefined;
+        m.snapshot.demand = keep;
+        if (keep !== undefined && keep < weakest) weakest = keep;
+        if (m.status === DRAINING) swapping = true;
       }
       for (const plan of waiting) plan.machine.snapshot.demand = gains.get(plan)! / horizon;
     }
     for (const plan of waiting) {
-      // Requests the maximum would refuse with no swap possible are skipped (only saves time; the policy still decides).
-      if (fleet.elasticOccupied >= max && !preempting) break;
+      // Requests the maximum would refuse with no swap possible are skipped (this only saves time:
+      // the conditions are necessary ones of the demand-ranked slots; the policy still decides).
+      if (fleet.elasticOccupied >= max) {
+        if (!preempting || swapping) break;
+        if (!(plan.machine.snapshot.demand! > config.scaling.preemptRatio * weakest)) continue;
+      }
       fleet.requestUp(plan.machine, 'alarm', nowMs);
+      if (fleet.elasticOccupied >= max) swapping = fleet.machines.some((m) => m.status === DRAINING && m.list === 'elastic');
     }
     fleet.account(step);
   }

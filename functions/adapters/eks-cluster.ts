@@ -311,7 +311,10 @@ function neededUpdate(
   target: 'ACTIVE' | 'WARM',
 ): { scalingConfig?: NodegroupSizes; warmPoolConfig?: WarmPoolConfig } | undefined {
   const wanted = nodegroupSizes(config, target);
-  const resize = (Object.keys(wanted) as (keyof NodegroupSizes)[]).some((k) => nodegroup.sizes[k] !== wanted[k]);
+  // Sizes EKS did not report are not second-guessed.
+  const resize =
+    nodegroup.sizes.desiredSize !== undefined &&
+    (Object.keys(wanted) as (keyof NodegroupSizes)[]).some((k) => nodegroup.sizes[k] !== wanted[k]);
   const addPool = wantsNodeWarmPool(config, region) && !nodegroup.warmPool && nodegroup.amiType !== 'CUSTOM';
   if (!resize && !addPool) return undefined;
   return { ...(resize && { scalingConfig: wanted }), ...(addPool && { warmPoolConfig: nodeWarmPool(config) }) };

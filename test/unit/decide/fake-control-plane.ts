@@ -2,8 +2,9 @@
  * A small in-memory stand-in for the control plane's state table and Step Functions, installed
  * with aws-sdk-client-mock: it keeps items and executions between calls and honours the
  * conditions the decision path relies on (the decision mark moves forward only; a reservation
- * fails when its region's status changed or a counted-free region took a slot; StartExecution
- * with a used name returns the running execution or ExecutionAlreadyExists), so that duplicate
+ * fails when its region's status changed or a counted-free region took a slot, which a warm-up
+ * does not; StartExecution with a used name returns the running execution or
+ * ExecutionAlreadyExists), so that duplicate
  * and concurrent deliveries can be tested for what they start. CloudWatch DescribeAlarms answers
  * with the alarms' current state (setAlarm).
  */
@@ -246,8 +247,11 @@ export class FakeControlPlane {
         const missingAllowed = op.Update.ConditionExpression?.includes('attribute_not_exists');
         if (!(status === values[':observed'] || (status === undefined && missingAllowed))) failed.push('own status');
       } else if (op.ConditionCheck) {
-        const status = this.items.get(keyOf(op.ConditionCheck.Key as { pk: string; sk: string }))?.status;
-        if (status === 'ACTIVE' || status === 'PROVISIONING') failed.push(String(op.ConditionCheck.Key?.pk));
+        const other = this.items.get(keyOf(op.ConditionCheck.Key as { pk: string; sk: string }));
+        // Holds a slot: ACTIVE, or PROVISIONING anywhere but towards WARM (a warm-up holds none).
+        const holdsSlot =
+          other?.status === 'ACTIVE' || (other?.status === 'PROVISIONING' && other.transitionTarget !== 'WARM');
+        if (holdsSlot) failed.push(String(op.ConditionCheck.Key?.pk));
       }
     }
     if (failed.length) throw awsError('TransactionCanceledException', `Transaction cancelled: ${failed.join(', ')}`);
@@ -264,6 +268,8 @@ export class FakeControlPlane {
         status: values[':claimed'],
         since: values[':now'],
         executionArn: values[':arn'],
+        transitionFrom: values[':observed'],
+        transitionTarget: values[':target'],
       });
     }
   }

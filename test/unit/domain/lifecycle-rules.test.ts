@@ -174,6 +174,72 @@ describe('state transitions', () => {
   });
 });
 
+describe('state transitions of the warm tier', () => {
+  it('records where a locked transition comes from and goes to (defaults: the status it had; ACTIVE up, INACTIVE down)', () => {
+    expect(startedState(state('sa-east-1', 'WARM'), 'up', 'arn:exec:1', now)).toMatchObject({
+      status: 'PROVISIONING',
+      transitionFrom: 'WARM',
+      transitionTarget: 'ACTIVE',
+    });
+    const claimed = state('sa-east-1', 'DRAINING', { executionArn: 'arn:exec:2' });
+    expect(startedState(claimed, 'down', 'arn:exec:2', now, { from: 'ACTIVE', target: 'WARM' })).toMatchObject({
+      status: 'DRAINING',
+      transitionFrom: 'ACTIVE',
+      transitionTarget: 'WARM',
+    });
+    expect(startedState(state('sa-east-1', 'ACTIVE'), 'down', 'arn:exec:2', now).transitionTarget).toBe('INACTIVE');
+  });
+
+  it('finishes at the target the lock recorded: WARM keeps the edge configuration and drops record and active time', () => {
+    const draining = state('sa-east-1', 'DRAINING', {
+      executionArn: 'arn:exec:2',
+      transitionTarget: 'WARM',
+      activeSince: '2026-11-20T00:00:00.000Z',
+      recordTarget: { dnsName: 'lb', hostedZoneId: 'Z1' },
+      edgeConfiguration: 'hash',
+      consecutiveFailures: 1,
+    });
+    expect(finishedState(draining, 'down', now)).toEqual({
+      region: 'sa-east-1',
+      status: 'WARM',
+      since: now.toISOString(),
+      warmSince: now.toISOString(),
+      lastTransitionAt: now.toISOString(),
+      consecutiveFailures: 1,
+      edgeConfiguration: 'hash',
+      transitionTarget: 'WARM',
+    });
+    // A warm-up that succeeds ends a run of failures, as a scale-up does.
+    const warmingUp = state('sa-east-1', 'PROVISIONING', { transitionTarget: 'WARM', consecutiveFailures: 2 });
+    expect(finishedState(warmingUp, 'up', now, undefined, 'new')).toMatchObject({
+      status: 'WARM',
+      consecutiveFailures: 0,
+      edgeConfiguration: 'new',
+    });
+  });
+
+  it('forgets when a region became WARM once it is ACTIVE or INACTIVE', () => {
+    const resumed = state('sa-east-1', 'PROVISIONING', {
+      transitionTarget: 'ACTIVE',
+      warmSince: '2026-11-20T00:00:00.000Z',
+    });
+    expect(finishedState(resumed, 'up', now)).not.toHaveProperty('warmSince');
+    const torn = state('sa-east-1', 'DRAINING', {
+      transitionTarget: 'INACTIVE',
+      warmSince: '2026-11-20T00:00:00.000Z',
+    });
+    expect(finishedState(torn, 'down', now)).not.toHaveProperty('warmSince');
+  });
+
+  it('has nothing to do for a WARM region kept WARM with its cluster, and everything otherwise', () => {
+    expect(scaleDownIsNoop({ status: 'WARM' }, true, 'WARM')).toBe(true);
+    expect(scaleDownIsNoop({ status: 'WARM' }, true, 'INACTIVE')).toBe(false);
+    expect(scaleDownIsNoop({ status: 'WARM' }, false, 'WARM')).toBe(false);
+    expect(scaleDownIsNoop({ status: 'ACTIVE' }, true, 'WARM')).toBe(false);
+    expect(scaleDownIsNoop({ status: 'INACTIVE' }, false)).toBe(true);
+  });
+});
+
 describe('describeFailure', () => {
   it('keeps the message of a Lambda error cause and drops its stack trace', () => {
     const cause = JSON.stringify({ errorType: 'NotOwnedError', errorMessage: 'not ours', trace: ['at x', 'at y'] });

@@ -19,6 +19,19 @@ describe('notification text', () => {
     expect(n.message).toContain('Requested by reconciler: quiet night.');
   });
 
+  it('says a region warmed up or scaled down to WARM is warm, and what it keeps', () => {
+    const up = scalingFinished('edgescale', 'sa-east-1', 'up', request, undefined, 'WARM');
+    expect(up.subject).toBe('[edgescale] sa-east-1 is warm');
+    expect(up.message).toContain(
+      'Warm-up of sa-east-1 finished: cluster, load balancer and nodegroup (at zero nodes) ready, no record; region WARM.',
+    );
+    const down = scalingFinished('edgescale', 'sa-east-1', 'down', request, undefined, 'WARM');
+    expect(down.subject).toBe('[edgescale] sa-east-1 is warm');
+    expect(down.message).toContain(
+      'record withdrawn, pods and nodes stopped, cluster and load balancer kept; region WARM',
+    );
+  });
+
   it('names the failed direction, the region and the cause, on one line', () => {
     const n = scalingFailed('edgescale', 'ap-south-1', 'up', 'ResourceFailedError: cluster CREATE_FAILED', request);
     expect(n.subject).toBe('[edgescale] Scale-up of ap-south-1 FAILED');

@@ -50,6 +50,8 @@ const configs = fc.record({
   scaleUpMinutes: fc.integer({ min: 5, max: 20 }),
   scaleDownMinutes: fc.integer({ min: 5, max: 20 }),
   reconcileMinutes: fc.integer({ min: 1, max: 10 }),
+  forecast: fc.constantFrom('on' as const, 'off' as const),
+  warm: fc.boolean(),
 });
 const scenarios = fc
   .record({ knobs: configs, peak: fc.integer({ min: 300, max: 2500 }), seed: fc.integer() })
@@ -62,6 +64,8 @@ const scenarios = fc
       raw.scaling.thresholds.scaleDown = { users: 150, datapointsToAlarm: knobs.downN, evaluationPeriods: knobs.downN };
       raw.scaling.reconcileIntervalMinutes = knobs.reconcileMinutes;
       raw.provisioning = { scaleUpSeconds: knobs.scaleUpMinutes * 60, scaleDownSeconds: knobs.scaleDownMinutes * 60 };
+      raw.forecast = { mode: knobs.forecast, minHistoryHours: 24 };
+      if (knobs.warm) raw.warm = { regions: ['ap-southeast-1', 'ap-south-1'], keepHours: 2 };
     });
     return { config, trace: diurnalTrace(config, peak, seed) };
   });
@@ -137,8 +141,12 @@ describe('simulate: invariants on generated diurnal traces', () => {
     }
   });
 
-  it('never has fewer far user-minutes than the oracle', () => {
-    for (const { run } of runs) {
+  it('without the forecast, never has fewer far user-minutes than the oracle', () => {
+    // The oracle serves from the first minute above the threshold; a pre-warm may start up to one
+    // reconcile interval earlier and serve users below it, so only the reactive policy is bounded.
+    const reactive = runs.filter(({ config }) => config.forecast.mode === 'off');
+    expect(reactive.length).toBeGreaterThan(5);
+    for (const { run } of reactive) {
       expect(run.report.totals.farUserMinutes).toBeGreaterThanOrEqual(run.report.baselines.oracle.farUserMinutes);
     }
   });

@@ -55,6 +55,7 @@ describe('validateScaleUp', () => {
   });
 
   it('returns the plan with defaults and the region foundation', async () => {
+    dynamo.on(GetCommand).resolves({});
     expect(await handler({ action: 'validateScaleUp', request: { region: 'sa-east-1' } })).toEqual({
       region: 'sa-east-1',
       reason: 'manual request',
@@ -66,6 +67,7 @@ describe('validateScaleUp', () => {
       drainWaitSeconds: 360,
       // How long a rollback waits after withdrawing the record it wrote: the record's TTL.
       recordTtlSeconds: config.dns.ttlSeconds,
+      target: 'ACTIVE',
     });
   });
 });

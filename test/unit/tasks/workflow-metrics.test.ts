@@ -136,6 +136,32 @@ describe('region-task: scale-ups and scale-downs started, succeeded, failed, and
     ]);
   });
 
+  it('finishScaling up from WARM (the warm path) records its lead time apart from the cold one', async () => {
+    putState('sa-east-1', 'PROVISIONING');
+    const key = keyOf({ pk: 'region#sa-east-1', sk: 'state' });
+    table.set(key, { ...table.get(key), transitionFrom: 'WARM', transitionTarget: 'ACTIVE' });
+    putLock('sa-east-1', secondsAgo(180));
+    const metrics = await metricsOf('region', {
+      action: 'finishScaling',
+      region: 'sa-east-1',
+      owner,
+      direction: 'up',
+      recordTarget: { dnsName: 'lb.elb.amazonaws.com', hostedZoneId: 'ZLB' },
+    });
+    expect(summary(metrics).map((m) => m.name)).toEqual([
+      'ScaleUpSucceeded',
+      'WarmScaleUpLeadTimeSeconds',
+      'ActiveRegions',
+      'ActiveElasticRegions',
+    ]);
+    expect(summary(metrics)[1]).toEqual({
+      name: 'WarmScaleUpLeadTimeSeconds',
+      unit: 'Seconds',
+      value: 180,
+      dimensions: { ...service, Region: 'sa-east-1' },
+    });
+  });
+
   it('finishScaling down counts the success (no lead time) and one active region less', async () => {
     putState('ap-southeast-1', 'DRAINING');
     putLock('ap-southeast-1', secondsAgo(600));

@@ -182,26 +182,34 @@ describe('the warm path (scale-up of a WARM region)', () => {
   it.each<[string, Partial<VirtualTimings>, RegExp]>([
     ['pods that never become available', { podsStart: NEVER }, /the edge pods in ap-southeast-1 to be available/],
     ['a record change stuck PENDING', { dnsSync: NEVER }, /the Route53 change C\d+ to be INSYNC/],
-  ])('after %s rolls back to what a WARM region has: FAILED, record withdrawn, no pod, no node', async (_what, timings, cause) => {
-    const world = await warmRegion();
-    Object.assign(world.timings, timings);
-    const run = await runInVirtualWorld(world, 'scaleUp', request());
+  ])(
+    'after %s rolls back to what a WARM region has: FAILED, record withdrawn, no pod, no node',
+    async (_what, timings, cause) => {
+      const world = await warmRegion();
+      Object.assign(world.timings, timings);
+      const run = await runInVirtualWorld(world, 'scaleUp', request());
 
-    expect(run).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
-    expect(run.cause).toMatch(cause);
-    expect(world.status.get(region)).toBe('FAILED');
-    expect(world.causes.get(region)).toMatch(/^DeadlineExceededError: /);
-    // Nothing a WARM region needs is deleted; the pods and nodes it started are stopped again.
-    expect(world.calls.filter((a) => /^delete(Edge|Nodegroup|Cluster)$/.test(a))).toEqual([]);
-    expect(world.records.has(region)).toBe(false);
-    expect(world.deploymentReplicas(region)).toEqual([0]);
-    expect(world.nodegroups.get(region)?.sizes).toMatchObject({ desiredSize: 0, minSize: 0 });
-    expect(world.clusters.get(region)?.status).toBe('ACTIVE');
-    expect(world.loadBalancers.get(region)?.state).toBe('active');
-    expect(world.locks.size).toBe(0);
-    expect(path(run).slice(-4)).toEqual(['ParkEdgeOnRollback', 'ParkNodegroupOnRollback', 'FailScaling', 'ScaleUpFailed']);
-    expect(world.failures.at(-1)?.error.rollback).toBeUndefined();
-  });
+      expect(run).toMatchObject({ status: 'FAILED', error: ERROR_NAMES.deadlineExceeded });
+      expect(run.cause).toMatch(cause);
+      expect(world.status.get(region)).toBe('FAILED');
+      expect(world.causes.get(region)).toMatch(/^DeadlineExceededError: /);
+      // Nothing a WARM region needs is deleted; the pods and nodes it started are stopped again.
+      expect(world.calls.filter((a) => /^delete(Edge|Nodegroup|Cluster)$/.test(a))).toEqual([]);
+      expect(world.records.has(region)).toBe(false);
+      expect(world.deploymentReplicas(region)).toEqual([0]);
+      expect(world.nodegroups.get(region)?.sizes).toMatchObject({ desiredSize: 0, minSize: 0 });
+      expect(world.clusters.get(region)?.status).toBe('ACTIVE');
+      expect(world.loadBalancers.get(region)?.state).toBe('active');
+      expect(world.locks.size).toBe(0);
+      expect(path(run).slice(-4)).toEqual([
+        'ParkEdgeOnRollback',
+        'ParkNodegroupOnRollback',
+        'FailScaling',
+        'ScaleUpFailed',
+      ]);
+      expect(world.failures.at(-1)?.error.rollback).toBeUndefined();
+    },
+  );
 
   it('a nodegroup gone while WARM fails the resume (ResourceFailedError) without creating one; the next scale-up goes the cold way', async () => {
     const world = await warmRegion();
@@ -249,7 +257,9 @@ describe('a scale-down of a warm region', () => {
 
   it('goes INACTIVE instead when the warm tier is at its cost cap', async () => {
     // Room for one WARM region (priced on the virtual world's day).
-    const capped = warmConfig({ maxUsdPerHour: warmPrice(config, undefined, new Date('2026-11-20T00:00:00Z')).usdPerHour });
+    const capped = warmConfig({
+      maxUsdPerHour: warmPrice(config, undefined, new Date('2026-11-20T00:00:00Z')).usdPerHour,
+    });
     const world = await warmRegion({}, capped);
     // sa-east-1 takes the warm tier's one place; ap-southeast-1 is then brought up.
     expect((await runInVirtualWorld(world, 'scaleUp', request(undefined))).status).toBe('SUCCEEDED');
@@ -302,14 +312,17 @@ describe('a scale-down of a warm region', () => {
     expect(world.calls).toEqual(['validateScaleDown', 'notifyRefusal']);
   });
 
-  it.each(['parkEdge', 'scaleNodegroup', 'describeNodegroup'])('retries a transient error in %s and ends WARM', async (action) => {
-    const world = await activeRegion();
-    world.inject(action, { kind: 'transient', times: 1 });
-    const run = await runInVirtualWorld(world, 'scaleDown', request());
-    expect(run.status).toBe('SUCCEEDED');
-    expect(run.events.some((e) => e.type === 'StateRetried')).toBe(true);
-    expectWarm(world);
-  });
+  it.each(['parkEdge', 'scaleNodegroup', 'describeNodegroup'])(
+    'retries a transient error in %s and ends WARM',
+    async (action) => {
+      const world = await activeRegion();
+      world.inject(action, { kind: 'transient', times: 1 });
+      const run = await runInVirtualWorld(world, 'scaleDown', request());
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.events.some((e) => e.type === 'StateRetried')).toBe(true);
+      expectWarm(world);
+    },
+  );
 
   it('marks the region FAILED, its record withdrawn, when the nodegroup is DEGRADED as it is scaled to zero', async () => {
     const world = await activeRegion();

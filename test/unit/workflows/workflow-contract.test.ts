@@ -15,6 +15,7 @@ import {
   MAX_CANARY_BAKE_SECONDS,
   PHASE_DEADLINE_SECONDS,
 } from '../../../functions/domain/phase-deadlines';
+import { TRANSITION_PATHS, type TransitionPath } from '../../../functions/domain/warm-standby';
 import { exampleRawConfig } from '../../support/config-fixtures';
 import { readDefinitionText, type ScalingWorkflowName as WorkflowName } from '../../../workflows/definitions';
 
@@ -371,6 +372,108 @@ describe.each<WorkflowName>(['scaleUp', 'scaleDown'])('the %s definition', (work
       expect({ name, ResultPath: pass.ResultPath, Next: pass.Next }).toEqual({ name, ...expected });
     }
   });
+});
+
+/** The paths lockRegion decides (warm-standby.ts), by workflow, and the state each must lead to first. */
+const PATH_ENTRIES: Record<WorkflowName, Partial<Record<TransitionPath, string>>> = {
+  scaleUp: { create: 'EnsureCluster', resume: 'EnsureWarmClusterAccess', warmUp: 'WithdrawStrayRecord' },
+  scaleDown: { teardown: 'WithdrawRecord', park: 'WithdrawRecord', warmTeardown: 'EnsureClusterAccess' },
+};
+
+describe.each<WorkflowName>(['scaleUp', 'scaleDown'])('the warm paths of the %s definition', (workflow) => {
+  const definition = definitionOf(workflow);
+  const stateOf = (name: string) => definition.States[name]!;
+  const entries = PATH_ENTRIES[workflow];
+  const handlers = new Set(['RollBack', 'FailScaling', 'NotifyRefusal']);
+  /** The states a path goes through when nothing fails, from the lock to its end. */
+  const pathStates = (path: TransitionPath) => {
+    const seen = new Set<string>();
+    const queue = [choose(stateOf('ChoosePath'), { lock: { path } }).next];
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (seen.has(name) || handlers.has(name)) continue;
+      seen.add(name);
+      const state = stateOf(name);
+      // A Choice on the lock follows the branch this path takes (its edge ready); any other, every branch.
+      const next =
+        state.Type === 'Choice' && variablesOf(state.Choices ?? []).some((v) => v.startsWith('$.lock.'))
+          ? [choose(state, { lock: { path, target: targetOf(path) }, edgePoll: { ready: true } }).next]
+          : normalSuccessors(state);
+      queue.push(...next);
+    }
+    return seen;
+  };
+  const targetOf = (path: TransitionPath) =>
+    ({
+      create: 'ACTIVE',
+      resume: 'ACTIVE',
+      warmUp: 'WARM',
+      teardown: 'INACTIVE',
+      park: 'WARM',
+      warmTeardown: 'INACTIVE',
+    })[path];
+
+  it('routes every path the lock can decide for it to that path’s first state, never by default', () => {
+    expect(Object.keys(entries).sort()).toEqual(
+      TRANSITION_PATHS.filter((p) => (workflow === 'scaleUp') === ['create', 'resume', 'warmUp'].includes(p)).sort(),
+    );
+    for (const [path, first] of Object.entries(entries)) {
+      expect({ path, ...choose(stateOf('ChoosePath'), { lock: { path } }) }).toEqual({
+        path,
+        next: first,
+        byDefault: false,
+      });
+    }
+    expect(stateOf('LockRegion').ResultPath).toBe('$.lock');
+    expect(stateOf('LockRegion').Parameters?.['target.$']).toBe('$.plan.target');
+  });
+
+  it('has a global TimeoutSeconds above the longest warm path too', () => {
+    const warm = workflow === 'scaleUp' ? LONGEST_PATH_SECONDS.resume : LONGEST_PATH_SECONDS.park;
+    expect(definition.TimeoutSeconds).toBeGreaterThan(warm);
+    expect(LONGEST_PATH_SECONDS[workflow]).toBeGreaterThanOrEqual(warm);
+  });
+
+  if (workflow === 'scaleUp') {
+    it('resumes a WARM region without cluster or nodegroup creation, and warms one up without a record', () => {
+      const resume = pathStates('resume');
+      for (const cold of ['EnsureCluster', 'EnsureNodegroup', 'WaitForCluster', 'ApplyEdge'])
+        expect({ cold, onResume: resume.has(cold) }).toEqual({ cold, onResume: false });
+      expect([...resume]).toEqual(
+        expect.arrayContaining([
+          'ScaleEdgeUp',
+          'ResumeNodegroup',
+          'WaitForNodes',
+          'ReadEdgeEndpoint',
+          'UpsertRecord',
+          'FinishScaleUp',
+        ]),
+      );
+      const warmUp = pathStates('warmUp');
+      expect(warmUp.has('UpsertRecord')).toBe(false);
+      expect(warmUp.has('FinishWarmUp')).toBe(true);
+      expect(pathStates('create').has('FinishWarmUp')).toBe(false);
+      // The rollback stops again what a failed resume started, and only a resume.
+      expect(choose(stateOf('ReturnToWarmIfResumed'), { lock: { path: 'resume' } }).next).toBe('ParkEdgeOnRollback');
+      for (const path of ['create', 'warmUp'])
+        expect(choose(stateOf('ReturnToWarmIfResumed'), { lock: { path } }).next).toBe('FailScaling');
+    });
+  } else {
+    it('parks without deleting anything, and tears a WARM region down without a withdrawal or a drain', () => {
+      const park = pathStates('park');
+      for (const deletion of ['DeleteEdge', 'DeleteNodegroup', 'DeleteCluster'])
+        expect({ deletion, onPark: park.has(deletion) }).toEqual({ deletion, onPark: false });
+      expect([...park]).toEqual(
+        expect.arrayContaining(['WithdrawRecord', 'Drain', 'ParkEdge', 'ParkNodegroup', 'FinishPark']),
+      );
+      const warmTeardown = pathStates('warmTeardown');
+      expect(warmTeardown.has('WithdrawRecord')).toBe(false);
+      expect(warmTeardown.has('Drain')).toBe(false);
+      expect([...warmTeardown]).toEqual(
+        expect.arrayContaining(['DeleteEdge', 'DeleteNodegroup', 'DeleteCluster', 'FinishScaleDown']),
+      );
+    });
+  }
 });
 
 describe('the edgeRollout definition', () => {
