@@ -7,7 +7,7 @@ import { measureBundles } from './bundle-bench';
 import { measureCollect } from './collect-bench';
 import { measureCounter } from './counter-bench';
 import { measureDecisionP50Ms } from './decision-bench';
-import { measureSimulate } from './simulate-bench';
+import { measureDiurnal, measureSimulate } from './simulate-bench';
 import { measureSandboxLeadTimes } from './sandbox-bench';
 import { measureWorkflows } from './workflow-bench';
 
@@ -46,6 +46,15 @@ const simulation = await measureSimulate();
 record('simulateSeconds', simulation.simulateSeconds, '<= 2 (864,000 rows)');
 record('parseSeconds', simulation.parseSeconds);
 record('simulateVsParse', simulation.simulateVsParse, '<= 3');
+const diurnal = measureDiurnal();
+record('diurnalFarVsOracle', diurnal.diurnalFarVsOracle!, '<= 1.05 (7-day diurnal trace, example cdk.json)');
+record('diurnalCostVsOracle', diurnal.diurnalCostVsOracle!, '<= 1.10');
+record('diurnalFarVsOracleWithoutFeatures', diurnal.diurnalFarVsOracleWithoutFeatures!, '(no pre-warm, no swaps)');
+record('diurnalCostVsOracleWithoutFeatures', diurnal.diurnalCostVsOracleWithoutFeatures!);
+record('diurnalFarVsOracleWarmNone', diurnal.diurnalFarVsOracleWarmNone!, '(warm setting: none)');
+record('diurnalCostVsOracleWarmNone', diurnal.diurnalCostVsOracleWarmNone!);
+record('diurnalFarVsOracleWarmApSouth1', diurnal.diurnalFarVsOracleWarmApSouth1!, '(warm: ap-south-1, keep 1 h)');
+record('diurnalCostVsOracleWarmApSouth1', diurnal.diurnalCostVsOracleWarmApSouth1!);
 
 record('attributionPrefixesPerSecond', (await measureAttribution()).attributionPrefixesPerSecond, '>= 1000000');
 record('collectSeconds', (await measureCollect()).collectSeconds, '< 5 (20 regions x 50,000 prefixes)');
@@ -57,7 +66,8 @@ record(
 
 const sandbox = await measureSandboxLeadTimes();
 record('coldScaleUpSimulatedMinutes', sandbox.coldScaleUpSimulatedMinutes, '15-20 (realistic sandbox timings)');
-if (sandbox.warmScaleUpSimulatedMinutes !== undefined) record('warmScaleUpSimulatedMinutes', sandbox.warmScaleUpSimulatedMinutes, '<= 4');
+if (sandbox.warmScaleUpSimulatedMinutes !== undefined)
+  record('warmScaleUpSimulatedMinutes', sandbox.warmScaleUpSimulatedMinutes, '<= 4');
 else console.error(`warmScaleUpSimulatedMinutes: not measured (${sandbox.warmUnavailable})`);
 record('controlPlaneOverheadSeconds', sandbox.controlPlaneOverheadSeconds, '<= 30 (cold scale-up)');
 

@@ -1,15 +1,25 @@
 /**
  * Simulator benchmark: 30 days of 1-minute demand for 20 regions (864,000 rows), generated here,
- * written to a temporary CSV, then timed twice: read + parse only, and read + parse + simulate.
+ * written to a temporary CSV, then timed twice: read + parse only, and read + parse + simulate
+ * (the default configuration: predictive pre-warm and demand-ranked slots on).
  * Targets (issue 6): simulateSeconds <= 2, simulateVsParse <= 3.
+ *
+ * And the built-in 7-day diurnal trace (builtInDiurnalTrace: 2 always-on + 4 elastic regions of
+ * the example cdk.json, at most 2 elastic at once) through the example configuration, against the
+ * simulator's perfect-foresight oracle (issue 13): diurnalFarVsOracle <= 1.05 and
+ * diurnalCostVsOracle <= 1.10; the same ratios for the policy without predictive pre-warm and
+ * demand-ranked slots (against the example configuration's oracle: what the features win), and
+ * for each warm setting recommended (against the oracle of that setting).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig, type AutoscalerConfig } from '../functions/domain/config';
-import { generateDiurnalTrace, traceToCsv, worldRegions } from '../simulator/diurnal-trace';
+import { builtInDiurnalTrace, generateDiurnalTrace, traceToCsv, worldRegions } from '../simulator/diurnal-trace';
 import { simulate } from '../simulator/simulate';
 import { parseTrace } from '../simulator/trace';
+import { compareWarmSettings, type WarmSetting } from '../simulator/warm-comparison';
 
 const REGIONS = 20;
 const ALWAYS_ON = 3;
@@ -99,4 +109,47 @@ export async function measureSimulate(): Promise<{
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The example configuration, as cdk.json has it now. */
+function exampleConfig(): AutoscalerConfig {
+  const cdkJson = fileURLToPath(new URL('../cdk.json', import.meta.url));
+  return parseConfig(JSON.parse(readFileSync(cdkJson, 'utf8')).context.autoscaler, 'cdk.json context "autoscaler"');
+}
+
+/** The warm settings this project recommends for the example configuration, by bench key suffix. */
+export const RECOMMENDED_WARM_SETTINGS: Record<string, WarmSetting> = {
+  WarmNone: { label: 'none', regions: [], keepHours: 1 },
+  WarmApSouth1: { label: 'ap-south-1, keep 1 h', regions: ['ap-south-1'], keepHours: 1 },
+};
+
+const ratio = (part: number, whole: number) => Math.round((part / whole) * 1000) / 1000;
+
+export function measureDiurnal(): Record<string, number> {
+  const trace = builtInDiurnalTrace();
+  const config = exampleConfig();
+  const { totals, baselines } = simulate(config, trace).report;
+  const without = simulate(
+    { ...config, forecast: { ...config.forecast, mode: 'off' }, scaling: { ...config.scaling, preemptRatio: 0 } },
+    trace,
+  ).report.totals;
+  const figures: Record<string, number> = {
+    diurnalFarVsOracle: ratio(totals.farUserMinutes, baselines.oracle.farUserMinutes),
+    diurnalCostVsOracle: ratio(totals.costUsd, baselines.oracle.costUsd),
+    diurnalFarVsOracleWithoutFeatures: ratio(without.farUserMinutes, baselines.oracle.farUserMinutes),
+    diurnalCostVsOracleWithoutFeatures: ratio(without.costUsd, baselines.oracle.costUsd),
+  };
+  const settings = Object.entries(RECOMMENDED_WARM_SETTINGS);
+  const rows = compareWarmSettings(
+    config,
+    trace,
+    {},
+    settings.map(([, setting]) => setting),
+  );
+  for (const [key, setting] of settings) {
+    const row = rows.find((r) => r.setting.regions.join() === setting.regions.join())!;
+    figures[`diurnalFarVsOracle${key}`] = row.farVsOracle;
+    figures[`diurnalCostVsOracle${key}`] = row.costVsOracle;
+  }
+  return figures;
 }

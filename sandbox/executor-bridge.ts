@@ -52,8 +52,8 @@ export interface ExecutorBridgeDeps {
   timeline: Timeline;
   /** Real ms that one simulated second of a Wait state lasts. */
   msPerWaitSecond: number;
-  /** The simulated clock: held while a task Lambda runs, and the end of each Wait waited for on it. */
-  clock?: Pick<SimulatedClock, 'now' | 'hold' | 'release' | 'reach'>;
+  /** The simulated clock: held while an execution runs its steps, stopped at the end of each of its Waits. */
+  clock?: Pick<SimulatedClock, 'now' | 'hold' | 'release' | 'reach' | 'stopAt'>;
   /** Called after each batch of steps is shown (e.g. to show the Route53 changes they made). */
   afterSteps?: () => Promise<void>;
   /** Called with each execution's outcome once its end is shown (e.g. to show a scale-up's lead time). */
@@ -176,24 +176,32 @@ export class ExecutorBridge {
    * simulated time flow, and the task after it waits until the Wait's end in simulated time.
    */
   private async run(execution: RunningExecution): Promise<void> {
+    const { clock } = this.deps;
     this.busy();
     let waiting = false;
-    let waitEndsAt = 0;
+    // The Wait under way: when it ends, a moment simulated time does not pass until the run resumes there.
+    let wait: { endsAt: number; removeStop: () => void } | undefined;
     const pace: RunPace = {
       waitBegins: (seconds) => {
-        waitEndsAt = (this.deps.clock?.now() ?? 0) + seconds * 1000;
+        const endsAt = (clock?.now() ?? 0) + seconds * 1000;
+        wait?.removeStop();
+        wait = { endsAt, removeStop: clock?.stopAt(endsAt) ?? (() => undefined) };
         if (!waiting) this.idle();
         waiting = true;
       },
       waitOver: async () => {
-        await this.deps.clock?.reach(waitEndsAt);
-        if (waiting) this.busy();
+        if (!waiting) return;
+        await clock?.reach(wait?.endsAt ?? 0);
         waiting = false;
+        this.busy();
+        wait?.removeStop();
+        wait = undefined;
       },
     };
     try {
       await this.runLocally(execution, pace);
     } finally {
+      wait?.removeStop();
       if (!waiting) this.idle();
     }
   }

@@ -8,11 +8,14 @@
  * Simulated time flows with real time at a fixed speed (`msPerSimulatedMinute` real ms per
  * simulated minute) from where the scenario loop last moved it, but never past the loop's
  * ceiling: when the loop falls behind (the machine is slower than the speed asks), simulated time
- * waits for it instead of running ahead of the demand it has published. While held (a task Lambda
- * runs: it takes well under a second in AWS, however long it takes here), simulated time stands
- * still; `reach` waits, in real time, for a simulated moment (a Wait state's end).
+ * waits for it instead of running ahead of the demand it has published.
+ *
+ * The sandbox's workflows take simulated time only in their Wait states, as in AWS, where a
+ * Lambda call takes well under a second however long it takes here: while held (an execution
+ * runs its steps), simulated time stands still; a stop (a Wait state's end) is a moment simulated
+ * time does not pass until it is removed (the execution resumed there), so a Wait lasts exactly
+ * its seconds, however the clock jumps; `reach` waits, in real time, for a simulated moment.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export type RealClock = () => number;
 
@@ -20,9 +23,14 @@ export class SimulatedClock {
   private anchorSimulatedMs: number;
   private anchorRealMs: number;
   private ceilingMs = Infinity;
-  /** Holds under way (hold() minus release()), and the moment simulated time stands at meanwhile. */
+  /** Holds under way (hold() minus release()), the moment simulated time stands at meanwhile, and where advanceTo() moved it then. */
   private holds = 0;
   private heldAtMs = 0;
+  private advancedWhileHeldMs = -Infinity;
+  /** Moments simulated time does not pass (stopAt). */
+  private readonly stops = new Set<{ atMs: number }>();
+  /** Who waits in reach(), woken whenever the clock moves other than by flowing. */
+  private readonly sleepers = new Set<() => void>();
   /** Set by endAt(): simulated time goes no further, and reach() stops waiting there. */
   private ended = false;
   /** Simulated ms per real ms. */
@@ -45,52 +53,76 @@ export class SimulatedClock {
   now(): number {
     if (this.holds > 0) return this.heldAtMs;
     const flowing = this.anchorSimulatedMs + (this.realNow() - this.anchorRealMs) * this.rate;
-    return Math.floor(Math.min(this.ceilingMs, flowing));
+    let limit = this.ceilingMs;
+    for (const stop of this.stops) limit = Math.min(limit, stop.atMs);
+    return Math.floor(Math.min(limit, flowing));
   }
 
   /**
-   * Moves the clock to `simulatedMs` (never backwards), from where it flows on up to `ceilingMs`
-   * (once released, when held).
+   * Moves the clock to `simulatedMs` (never backwards, never past a stop), from where it flows on
+   * up to `ceilingMs`; while held, once released.
    */
   advanceTo(simulatedMs: number, ceilingMs = Infinity): void {
     const at = Math.max(this.now(), simulatedMs);
-    if (this.holds > 0) this.heldAtMs = at;
+    if (this.holds > 0) this.advancedWhileHeldMs = Math.max(this.advancedWhileHeldMs, at);
     this.anchorSimulatedMs = at;
     this.anchorRealMs = this.realNow();
     this.ceilingMs = Math.max(ceilingMs, at);
+    this.wakeSleepers();
   }
 
   /** Simulated time stands still until as many release() calls: something that takes no simulated time runs. */
   hold(): void {
-    if (this.holds === 0) this.heldAtMs = this.now();
+    if (this.holds === 0) {
+      this.heldAtMs = this.now();
+      this.advancedWhileHeldMs = -Infinity;
+    }
     this.holds += 1;
   }
 
-  /** Ends one hold(); after the last, simulated time flows on from where it stood. */
+  /** Ends one hold(); after the last, simulated time flows on from where it stood (or where advanceTo moved it meanwhile). */
   release(): void {
     if (this.holds === 0) throw new Error('SimulatedClock.release() without a hold()');
     this.holds -= 1;
-    if (this.holds === 0) {
-      this.anchorSimulatedMs = this.heldAtMs;
-      this.anchorRealMs = this.realNow();
-    }
+    if (this.holds > 0) return;
+    this.anchorSimulatedMs = Math.max(this.heldAtMs, this.advancedWhileHeldMs);
+    this.anchorRealMs = this.realNow();
+    this.wakeSleepers();
   }
 
-  /**
-   * Resolves once simulated time has reached `simulatedMs` (at once if it has), or the end set by
-   * endAt(); rejects when `signal` aborts.
-   */
-  async reach(simulatedMs: number, signal?: AbortSignal): Promise<void> {
-    // Held or capped by the ceiling, simulated time may stand still for a while: look again shortly.
+  /** Simulated time does not pass `atMs` (at the earliest now) until the returned function is called. */
+  stopAt(atMs: number): () => void {
+    const stop = { atMs: Math.max(atMs, this.now()) };
+    this.stops.add(stop);
+    return () => {
+      if (this.stops.delete(stop)) this.wakeSleepers();
+    };
+  }
+
+  /** Resolves once simulated time has reached `simulatedMs` (at once if it has), or the end set by endAt(). */
+  async reach(simulatedMs: number): Promise<void> {
     while (this.now() < simulatedMs && !(this.ended && this.now() >= this.ceilingMs)) {
-      await sleep(Math.min(Math.max(1, this.realMsUntil(simulatedMs)), 20), undefined, { signal });
+      await new Promise<void>((resolve) => {
+        // Flowing freely, the clock is there by then; held, capped or moved, it says so (wakeSleepers).
+        const timer = setTimeout(() => wake(), Math.max(1, this.realMsUntil(simulatedMs)));
+        const wake = () => {
+          clearTimeout(timer);
+          this.sleepers.delete(wake);
+          resolve();
+        };
+        this.sleepers.add(wake);
+      });
     }
   }
 
   /** Simulated time flows on to `simulatedMs` and stops there for good: what waits for later moments goes on at once. */
   endAt(simulatedMs: number): void {
-    this.advanceTo(this.now(), simulatedMs);
     this.ended = true;
+    this.advanceTo(this.now(), simulatedMs);
+  }
+
+  private wakeSleepers(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   /** Real ms until the clock, flowing freely, reaches `simulatedMs` (0 when it is there already). */

@@ -34,7 +34,7 @@ export interface DiurnalTraceOptions {
   gaps?: DataGap[];
   seed?: number;
   /** Relative day-to-day change of each region's level, e.g. 0.1 for +-10 % (default 0: every day alike). */
-  dailyVariation?: number;  /**
+  dailyVariation?: number; /**
    * Shape of the daily cycle: base + (peak - base) x ((1 + cos) / 2)^sharpness. 1 (default) is a
    * plain cosine; higher values give a shorter, steeper evening peak.
    */
@@ -168,7 +168,7 @@ export function builtInDiurnalTrace(options: { days?: number; seed?: number; sha
     regions: [...BUILT_IN_DIURNAL_REGIONS],
     noise: 0.1,
     dailyVariation: 0.1,
-    sharpness: options.sharpness ?? 1,
+    sharpness: options.sharpness ?? 2,
     seed: options.seed ?? 13,
     gaps: [{ region: 'ap-southeast-1', from: '2026-03-04T09:00:00Z', minutes: 120 }],
   });

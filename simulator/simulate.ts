@@ -310,7 +310,12 @@ class Fleet {
     m.snapshot.executionRunning = true;
     this.scaleEvents++;
     if (this.recordEvents) {
-      this.events.push({ at: iso, region: m.region, action, reason: why ? `${why}; ${verdict.reason}` : verdict.reason });
+      this.events.push({
+        at: iso,
+        region: m.region,
+        action,
+        reason: why ? `${why}; ${verdict.reason}` : verdict.reason,
+      });
     }
     return verdict;
   }
@@ -338,7 +343,7 @@ class Fleet {
       }
       const doneAt = m.doneAtMs;
       const iso = formatIsoUtc(doneAt);
-      const took = `${Math.round((doneAt - m.startedAtMs) / 60_000)} min`;
+      const took = `${Number(((doneAt - m.startedAtMs) / 60_000).toFixed(1))} min`;
       m.doneAtMs = Infinity;
       m.snapshot.locked = false;
       m.snapshot.executionRunning = false;
@@ -365,7 +370,9 @@ class Fleet {
         this.setStatus(m, INACTIVE, iso);
         m.cost = NO_COST;
         action = fromWarm ? 'warm-teardown-done' : 'scale-down-done';
-        reason = fromWarm ? `cluster deleted ${took} after leaving WARM` : `cluster deleted ${took} after the record was withdrawn`;
+        reason = fromWarm
+          ? `cluster deleted ${took} after leaving WARM`
+          : `cluster deleted ${took} after the record was withdrawn`;
       }
       if (this.recordEvents) this.events.push({ at: iso, region: m.region, action, reason });
     }
@@ -638,7 +645,8 @@ class SimulatedForecast {
       if (drawing && forecast.profile.ready(nowMs)) {
         const ahead = forecast.profile.expected(nowMs + this.aheadMs, nowMs);
         const from = step + this.aheadSteps;
-        if (ahead !== undefined) this.series.get(m.region)!.fill(ahead, from, Math.min(this.trace.periods, from + this.drawEvery));
+        if (ahead !== undefined)
+          this.series.get(m.region)!.fill(ahead, from, Math.min(this.trace.periods, from + this.drawEvery));
       }
     }
   }
@@ -889,7 +897,8 @@ function runOracle(
         if (!(plan.machine.snapshot.demand! > config.scaling.preemptRatio * weakest)) continue;
       }
       fleet.requestUp(plan.machine, 'alarm', nowMs);
-      if (fleet.elasticOccupied >= max) swapping = fleet.machines.some((m) => m.status === DRAINING && m.list === 'elastic');
+      if (fleet.elasticOccupied >= max)
+        swapping = fleet.machines.some((m) => m.status === DRAINING && m.list === 'elastic');
     }
     fleet.account(step);
   }

@@ -1,15 +1,26 @@
 /**
  * `regionctl simulate --trace FILE [--config PATH] [--json] [--html FILE]`: replays a demand trace
- * through the configuration, CloudWatch alarm evaluation and the decision rules of the deployed
- * system, offline (no AWS call, no emulator), and reports cost and far user-minutes against two
- * baselines: every region always on, and an oracle with perfect foresight.
+ * through the configuration, CloudWatch alarm evaluation, demand forecast and the decision rules
+ * of the deployed system, offline (no AWS call, no emulator), and reports cost and far
+ * user-minutes against two baselines: every region always on, and an oracle with perfect
+ * foresight. What-if overrides (--warm-regions, --keep-hours, --forecast, --preempt-ratio) change
+ * the configuration for the run only, validated like the file; --compare-warm prints the same
+ * trace under several warm settings, to choose warm.regions and warm.keepHours.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, parseConfig, type AutoscalerConfig } from '../../functions/domain/config';
+import {
+  ConfigError,
+  FORECAST_MODES,
+  parseConfig,
+  type AutoscalerConfig,
+  type AutoscalerConfigInput,
+  type ForecastMode,
+} from '../../functions/domain/config';
 import { formatSummary, renderHtmlReport } from '../../simulator/report';
 import { simulate, type Pause } from '../../simulator/simulate';
+import { compareWarmSettings, formatWarmComparison, type WarmComparisonRow } from '../../simulator/warm-comparison';
 import { parseTrace, TraceError } from '../../simulator/trace';
 import { CONFIG_CONTEXT_KEY } from '../../infra/config-source';
 import { reportingFailures } from '../command-env';
@@ -25,6 +36,16 @@ export interface SimulateOptions {
   html?: string;
   pause?: Pause[];
   nodePriceUsd?: number;
+  /** Replaces warm.regions; [] for none. */
+  warmRegions?: string[];
+  /** Replaces warm.keepHours. */
+  keepHours?: number;
+  /** Replaces forecast.mode. */
+  forecast?: ForecastMode;
+  /** Replaces scaling.preemptRatio (0: off). */
+  preemptRatio?: number;
+  /** Also simulate the trace under several warm settings and print the comparison. */
+  compareWarm?: boolean;
 }
 
 export interface SimulateIo {
@@ -35,7 +56,7 @@ export interface SimulateIo {
 /** Runs one simulation and writes its outputs; returns the exit code. */
 export function runSimulation(io: SimulateIo, options: SimulateOptions): Promise<ExitCode> {
   return reportingFailures(io.out, async () => {
-    const config = loadConfig(io.cwd, options.config);
+    const config = loadConfig(io.cwd, options);
     const tracePath = resolve(io.cwd, options.trace);
     let text: string;
     try {
@@ -47,11 +68,12 @@ export function runSimulation(io: SimulateIo, options: SimulateOptions): Promise
       );
     }
     let run;
+    let comparison: WarmComparisonRow[] | undefined;
     try {
-      run = simulate(config, parseTrace(text, options.trace), {
-        pauses: options.pause,
-        nodeUsdPerHour: options.nodePriceUsd,
-      });
+      const trace = parseTrace(text, options.trace);
+      const simulation = { pauses: options.pause, nodeUsdPerHour: options.nodePriceUsd };
+      run = simulate(config, trace, simulation);
+      if (options.compareWarm) comparison = compareWarmSettings(config, trace, simulation);
     } catch (error) {
       if (error instanceof TraceError) throw new CliError(error.message, EXIT.failed);
       throw new CliError((error as Error).message, EXIT.failed);
@@ -61,13 +83,18 @@ export function runSimulation(io: SimulateIo, options: SimulateOptions): Promise
       writeFileSync(htmlPath, renderHtmlReport(run));
       if (!options.json) io.out.line(`HTML report written to ${htmlPath}`);
     }
-    if (options.json) io.out.line(JSON.stringify(run.report));
-    else io.out.line(formatSummary(run));
+    if (options.json) {
+      io.out.line(JSON.stringify(comparison ? { ...run.report, warmComparison: comparison } : run.report));
+    } else {
+      io.out.line(formatSummary(run));
+      if (comparison) io.out.line(`\n${formatWarmComparison(comparison)}`);
+    }
     return EXIT.ok;
   });
 }
 
-function loadConfig(cwd: string, path: string | undefined): AutoscalerConfig {
+function loadConfig(cwd: string, options: SimulateOptions): AutoscalerConfig {
+  const path = options.config;
   const shown = path ?? 'cdk.json';
   let raw: unknown;
   try {
@@ -85,12 +112,53 @@ function loadConfig(cwd: string, path: string | undefined): AutoscalerConfig {
       EXIT.failed,
     );
   }
+  const overridden = withOverrides(raw as AutoscalerConfigInput, options);
+  const source = `${path ?? `cdk.json context "${CONFIG_CONTEXT_KEY}"`}${overridden === raw ? '' : ' with the command-line overrides'}`;
   try {
-    return parseConfig(raw, path ?? `cdk.json context "${CONFIG_CONTEXT_KEY}"`);
+    return parseConfig(overridden, source);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, EXIT.failed);
     throw error;
   }
+}
+
+/** The raw configuration with the what-if options applied (validated afterwards, like the file). */
+function withOverrides(raw: AutoscalerConfigInput, options: SimulateOptions): AutoscalerConfigInput {
+  const { warmRegions, keepHours, forecast, preemptRatio } = options;
+  if (warmRegions === undefined && keepHours === undefined && forecast === undefined && preemptRatio === undefined) {
+    return raw;
+  }
+  const copy = structuredClone(raw);
+  if (warmRegions !== undefined || keepHours !== undefined) {
+    copy.warm = {
+      ...copy.warm,
+      ...(warmRegions !== undefined ? { regions: warmRegions } : {}),
+      ...(keepHours !== undefined ? { keepHours } : {}),
+    };
+  }
+  if (forecast !== undefined) copy.forecast = { ...copy.forecast, mode: forecast };
+  if (preemptRatio !== undefined) copy.scaling = { ...copy.scaling, preemptRatio };
+  return copy;
+}
+
+/** "ap-south-1,sa-east-1", or "none". */
+function regionListArgument(value: string): string[] {
+  const regions = value.split(',').map((r) => r.trim());
+  if (value.trim() === 'none') return [];
+  if (regions.some((r) => r === '')) {
+    throw new InvalidArgumentError(`"${value}" is not a list of regions; use e.g. ap-south-1,sa-east-1 or none`);
+  }
+  return regions;
+}
+
+function nonNegativeNumber(what: string, example: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+      throw new InvalidArgumentError(`"${value}" is not ${what}; use e.g. ${example}`);
+    }
+    return n;
+  };
 }
 
 /** "ap-south-1,2026-03-02T00:00:00Z,2026-03-02T06:00:00Z" (repeatable). */
@@ -148,14 +216,40 @@ export function simulateCommand(deps: SimulateCommandDeps = {}): Command {
         positiveNumber,
       ),
     )
+    .addOption(
+      new Option(
+        '--warm-regions <list>',
+        'what-if: warm.regions for this run (comma-separated elastic regions, or none)',
+      ).argParser(regionListArgument),
+    )
+    .addOption(
+      new Option('--keep-hours <n>', 'what-if: warm.keepHours for this run').argParser(
+        nonNegativeNumber('a number of hours', '1'),
+      ),
+    )
+    .addOption(new Option('--forecast <mode>', 'what-if: forecast.mode for this run').choices([...FORECAST_MODES]))
+    .addOption(
+      new Option(
+        '--preempt-ratio <n>',
+        'what-if: scaling.preemptRatio for this run (0: no demand-ranked slots)',
+      ).argParser(nonNegativeNumber('a ratio', '2, or 0 for off')),
+    )
+    .option(
+      '--compare-warm',
+      'also simulate the trace with no warm region, each elastic region warm, and all of them, and print the comparison (--json: key warmComparison)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  $ regionctl simulate --trace demand.csv\n' +
         '  $ regionctl simulate --trace demand.csv --config ./prod-autoscaler.json --html report.html\n' +
         "  $ regionctl simulate --trace demand.csv --json | jq '.totals'\n" +
+        '  $ regionctl simulate --trace demand.csv --compare-warm\n' +
+        '  $ regionctl simulate --trace demand.csv --warm-regions ap-south-1 --keep-hours 1\n' +
+        '  $ regionctl simulate --trace demand.csv --forecast off --preempt-ratio 0   # the policy without pre-warm and swaps\n' +
         '\nA missing row is a missing datapoint (the scale-down alarm treats it as not breaching).\n' +
-        'Costs: EKS control plane plus nodes.desired on-demand nodes of the first instance type, us-east-1 prices.\n',
+        'Costs: EKS control plane plus nodes.desired on-demand nodes of the first instance type, us-east-1 prices;\n' +
+        "a WARM region: control plane, load balancer and the stopped warm-pool nodes' volumes (pricing.ts warmPrice).\n",
     )
     .action(async (options: SimulateOptions) => setExitCode(await runSimulation(io, options)));
 }

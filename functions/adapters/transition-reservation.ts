@@ -126,7 +126,7 @@ export async function releaseReservation(
       new UpdateCommand({
         TableName: tableName,
         Key: key(region),
-        UpdateExpression: 'SET #status = :status, since = :since REMOVE executionArn ADD #version :one',
+        UpdateExpression: 'SET #status = :status, since = :since REMOVE executionArn, transitionFrom ADD #version :one',
         ConditionExpression: '#status = :claimed AND executionArn = :arn',
         ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
         ExpressionAttributeValues: {
@@ -172,7 +172,7 @@ export async function settleAbandonedTransition(
       new UpdateCommand({
         TableName: tableName,
         Key: key(t.region),
-        UpdateExpression: `SET #status = :to, since = :now, lastTransitionAt = :now${t.cause ? ', lastFailureCause = :cause' : ''}${t.countFailure ? ', consecutiveFailures = consecutiveFailures + :one' : ''} REMOVE executionArn ADD #version :one`,
+        UpdateExpression: `SET #status = :to, since = :now, lastTransitionAt = :now${t.cause ? ', lastFailureCause = :cause' : ''}${t.countFailure ? ', consecutiveFailures = consecutiveFailures + :one' : ''} REMOVE executionArn, transitionFrom ADD #version :one`,
         ConditionExpression: '#status = :from AND executionArn = :arn',
         ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
         ExpressionAttributeValues: {

@@ -216,8 +216,7 @@ export class DemandProfile {
       profile += expected;
       bins++;
     }
-    this.level =
-      bins >= LEVEL_MIN_BINS && profile > 0 ? Math.min(LEVEL_MAX, Math.max(LEVEL_MIN, actual / profile)) : 1;
+    this.level = bins >= LEVEL_MIN_BINS && profile > 0 ? Math.min(LEVEL_MAX, Math.max(LEVEL_MIN, actual / profile)) : 1;
     return this.level;
   }
 }

@@ -132,7 +132,7 @@ export function finishedState(
   edgeConfiguration?: string,
 ): RegionState {
   const at = now.toISOString();
-  const { executionArn: _done, lastFailureCause: _cleared, ...rest } = state;
+  const { executionArn: _done, lastFailureCause: _cleared, transitionFrom: _ended, ...rest } = state;
   const target = state.transitionTarget ?? defaultTarget(direction);
   if (target === 'ACTIVE') {
     const { warmSince: _left, ...active } = rest;
@@ -174,7 +174,7 @@ export function finishedState(
 /** failScaling: FAILED with its cause; a failed scale-up counts towards consecutive failures. */
 export function failedState(state: RegionState, direction: ScaleDirection, cause: string, now: Date): RegionState {
   const at = now.toISOString();
-  const { executionArn: _done, ...rest } = state;
+  const { executionArn: _done, transitionFrom: _ended, ...rest } = state;
   return {
     ...rest,
     status: 'FAILED',

@@ -31,7 +31,10 @@ export interface LeadTimes {
 }
 
 /** measured values (e.g. p90 of the workflows' ScaleUpLeadTimeSeconds; WarmScaleUpLeadTimeSeconds) win over config.provisioning when present */
-export function leadTimes(config: AutoscalerConfig, measured: { coldSeconds?: number; warmSeconds?: number }): LeadTimes {
+export function leadTimes(
+  config: AutoscalerConfig,
+  measured: { coldSeconds?: number; warmSeconds?: number },
+): LeadTimes {
   const usable = (seconds: number | undefined) =>
     seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
   const cold = usable(measured.coldSeconds);
@@ -46,8 +49,7 @@ export function leadTimes(config: AutoscalerConfig, measured: { coldSeconds?: nu
 }
 
 export type PreWarmPlan =
-  | { kind: 'none'; reason: string }
-  | { kind: 'scale-up' | 'warm-up'; reason: string; crossingAt: string /* ISO */ };
+  { kind: 'none'; reason: string } | { kind: 'scale-up' | 'warm-up'; reason: string; crossingAt: string /* ISO */ };
 
 /** never plans a scale-down; 'none' until the profile is ready; scale-up when the forecast crosses the region's scale-up threshold within the lead time of its tier (WARM region: warmSeconds; INACTIVE: coldSeconds); warm-up (INACTIVE -> WARM, warm regions only) when it crosses within warmUpSeconds + warmSeconds + margin and a cold start would be too late or is not needed yet */
 export function planPreWarm(
@@ -72,7 +74,8 @@ export function planPreWarm(
   const margin = config.scaling.reconcileIntervalMinutes * 60;
   const warmPath = lead.warmUpSeconds + lead.warmSeconds;
   const warmCapable = tier === 'cold' && isWarmRegion(config, region);
-  const horizon = tier === 'warm' ? lead.warmSeconds : warmCapable ? Math.max(warmPath, lead.coldSeconds) : lead.coldSeconds;
+  const horizon =
+    tier === 'warm' ? lead.warmSeconds : warmCapable ? Math.max(warmPath, lead.coldSeconds) : lead.coldSeconds;
   const crossing = profile.firstCrossing(nowMs, nowMs + (horizon + margin) * 1000, threshold);
   if (crossing === undefined) {
     return none(`forecast stays at or below ${threshold} users for the next ${minutes(horizon + margin)}`);
@@ -81,7 +84,11 @@ export function planPreWarm(
   const crossingAt = new Date(crossing).toISOString();
   const forecastSays = `forecast crosses ${threshold} users at ${crossingAt} (in ${minutes(inSeconds)})`;
   if (tier === 'warm') {
-    return { kind: 'scale-up', crossingAt, reason: `pre-warm: ${forecastSays}; a warm scale-up takes ${minutes(lead.warmSeconds)}` };
+    return {
+      kind: 'scale-up',
+      crossingAt,
+      reason: `pre-warm: ${forecastSays}; a warm scale-up takes ${minutes(lead.warmSeconds)}`,
+    };
   }
   const coldStart = {
     kind: 'scale-up' as const,
@@ -97,7 +104,9 @@ export function planPreWarm(
       reason: `pre-warm: ${forecastSays}; warming up (${minutes(lead.warmUpSeconds)}) so it can serve ${minutes(lead.warmSeconds)} after its scale-up`,
     };
   }
-  return coldNeeded ? coldStart : none(`${forecastSays}: a cold scale-up (${minutes(lead.coldSeconds)}) is not needed yet`);
+  return coldNeeded
+    ? coldStart
+    : none(`${forecastSays}: a cold scale-up (${minutes(lead.coldSeconds)}) is not needed yet`);
 }
 
 function minutes(seconds: number): string {

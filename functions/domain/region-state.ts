@@ -53,8 +53,9 @@ export interface RegionState {
   /** When the region last became WARM (for warm.keepHours). */
   warmSince?: string;
   /**
-   * The status the running (or last) transition started from: written by the decision that claims
-   * the region and by the workflow's lock. What a claim whose execution never took over gives back.
+   * The status the running transition started from: written by the decision that claims the region
+   * and by the workflow's lock, removed when the transition ends (or its claim is given back). What a
+   * claim whose execution never took over gives back.
    */
   transitionFrom?: RegionStatus;
 }

@@ -27,6 +27,8 @@ import { runWorkflowLocally, type LocalRunResult, type TaskHandler } from '../..
 import { startAwsFaultProxy, type AwsFaultProxy } from '../../sandbox/aws-proxy';
 import { serveAccessEntries, type EmulatedAccessEntries } from '../../sandbox/eks-access-entries';
 import { installEksVersionUpdates, type EmulatedEksVersions } from '../../sandbox/eks-version-updates';
+import { installNodegroupConfig, type EmulatedNodegroupConfig } from '../../sandbox/eks-nodegroup-config';
+import type { TransitionTarget } from '../../functions/domain/region-state';
 import { exampleConfig } from './config-fixtures';
 import { loadBundledTasks, synthesizedDeployment } from './deployed-lambdas';
 import { setTaskEnvironment } from './lambda-context';
@@ -40,6 +42,8 @@ export interface DeployedWorkflows {
   accessEntries: EmulatedAccessEntries;
   /** Kubernetes version updates (moto has none): the proxy plays them, each taking simulated minutes. */
   eksVersions: EmulatedEksVersions;
+  /** UpdateNodegroupConfig (UPDATING for simulated seconds) and warm pools, which moto neither keeps nor shows. */
+  nodegroupConfig: EmulatedNodegroupConfig;
   api: KubernetesApiDouble;
   tasks: Record<TaskLambda, TaskHandler>;
   /** Fresh Lambda environments: new loads of the bundles (new SDK clients, retry quotas, caches). */
@@ -49,10 +53,11 @@ export interface DeployedWorkflows {
    * from now on. The emulator's resources (zone, table, topic) stay those of the first one.
    */
   redeploy(change: (config: AutoscalerConfig) => AutoscalerConfig): Promise<AutoscalerConfig>;
+  /** `target`: the workflow input's (warm-standby.ts), left out by default. */
   run(
     workflow: WorkflowName,
     region: string,
-    options?: { executionName?: string; executionId?: string },
+    options?: { executionName?: string; executionId?: string; target?: TransitionTarget },
   ): Promise<LocalRunResult>;
   /** A maintenance workflow (edge rollout, cluster upgrade) with its documented input (region-maintenance.ts). */
   runMaintenance(
@@ -77,6 +82,7 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
   const proxy = await startAwsFaultProxy(motoEndpoint());
   const accessEntries = serveAccessEntries(proxy, motoEndpoint()).entries;
   const eksVersions = installEksVersionUpdates(proxy, motoEndpoint());
+  const nodegroupConfig = installNodegroupConfig(proxy, motoEndpoint());
   // The bundles create their SDK clients on first use, reading the endpoint then: the proxy.
   process.env.AWS_ENDPOINT_URL = proxy.endpoint;
   const api = new KubernetesApiDouble();
@@ -104,6 +110,7 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
     proxy,
     accessEntries,
     eksVersions,
+    nodegroupConfig,
     api,
     tasks,
     reloadTasks,
@@ -125,7 +132,12 @@ export async function startDeployedWorkflows(prefix: string): Promise<DeployedWo
         options.executionName ?? `${workflow === 'scaleUp' ? 'up' : 'down'}-${region}-test-${++runs}`;
       return runWorkflowLocally(
         definitions[workflow],
-        { region, reason: 'integration test', requestedBy: 'operator' },
+        {
+          region,
+          reason: 'integration test',
+          requestedBy: 'operator',
+          ...(options.target && { target: options.target }),
+        },
         {
           tasks,
           executionName,

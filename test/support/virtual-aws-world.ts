@@ -851,7 +851,7 @@ export class VirtualAwsWorld {
         },
         ...(hostname && { status: { loadBalancer: { ingress: [{ hostname }] } } }),
         ...(object.kind === 'Deployment' && { status: this.deploymentStatus(region, stored) }),
-      };
+      } as KubernetesObject;
     };
     return {
       apply: async (path, manifest) => {

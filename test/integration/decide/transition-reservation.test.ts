@@ -101,4 +101,68 @@ describeWithMoto('transition reservation against the emulator (DynamoDB transact
     expect(outcomes.filter(Boolean)).toHaveLength(1);
     expect((await store.getRegionState('sa-east-1')).status).toBe('DRAINING');
   });
+
+  it('claims a WARM region for its scale-up, recording where it comes from and goes to, and gives it back WARM', async () => {
+    await store.putRegionState({
+      region: 'ap-south-1',
+      status: 'WARM',
+      since: now.toISOString(),
+      consecutiveFailures: 0,
+    });
+    const db = documentClient('us-east-1');
+    const reservation = {
+      region: 'ap-south-1',
+      direction: 'up' as const,
+      observedStatus: 'WARM' as const,
+      observedSince: now.toISOString(),
+      executionArn: arn('ap-south-1'),
+      freeElasticRegions: [],
+      target: 'ACTIVE' as const,
+      now,
+    };
+    expect(await reserveTransition(db, TABLE, reservation)).toBe(true);
+    expect(await store.getRegionState('ap-south-1')).toMatchObject({
+      status: 'PROVISIONING',
+      transitionFrom: 'WARM',
+      transitionTarget: 'ACTIVE',
+    });
+    expect(await releaseReservation(db, TABLE, reservation, 'WARM', now)).toBe(true);
+    expect((await store.getRegionState('ap-south-1')).status).toBe('WARM');
+  });
+
+  it('counts a region warming up (PROVISIONING towards WARM) as free, and one provisioning to serve as taken', async () => {
+    const db = documentClient('us-east-1');
+    await store.putRegionState({
+      region: 'ap-northeast-1',
+      status: 'PROVISIONING',
+      transitionTarget: 'WARM',
+      since: now.toISOString(),
+      consecutiveFailures: 0,
+    });
+    await store.putRegionState({
+      region: 'eu-west-2',
+      status: 'INACTIVE',
+      since: now.toISOString(),
+      consecutiveFailures: 0,
+    });
+    const claim = (region: string, free: string[]) =>
+      reserveTransition(db, TABLE, {
+        region,
+        direction: 'up',
+        observedStatus: 'INACTIVE',
+        executionArn: arn(`${region}-slot`),
+        freeElasticRegions: free,
+        target: 'ACTIVE',
+        now,
+      });
+    expect(await claim('eu-west-2', ['eu-west-2', 'ap-northeast-1'])).toBe(true);
+    await store.updateRegionState('ap-northeast-1', (s) => ({ ...s, transitionTarget: 'ACTIVE' }));
+    await store.putRegionState({
+      region: 'eu-west-3',
+      status: 'INACTIVE',
+      since: now.toISOString(),
+      consecutiveFailures: 0,
+    });
+    expect(await claim('eu-west-3', ['eu-west-3', 'ap-northeast-1'])).toBe(false);
+  });
 });

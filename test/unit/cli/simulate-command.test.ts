@@ -65,6 +65,7 @@ describe('regionctl simulate', () => {
       userMinutes: expect.any(Number),
       farUserMinutes: expect.any(Number),
       scaleEvents: expect.any(Number),
+      warmHours: expect.any(Number),
     };
     expect(report.totals).toEqual(totalsShape);
     expect(report.baselines).toEqual({ allOn: totalsShape, oracle: totalsShape });
@@ -81,14 +82,24 @@ describe('regionctl simulate', () => {
       servingMinutes: 2880,
       clusterHours: 48,
       costUsd: expect.any(Number),
+      warmHours: 0,
     });
     expect(report.regions['ap-southeast-1'].list).toBe('elastic');
     expect(report.events.length).toBeGreaterThan(0);
     for (const event of report.events) {
       expect(Object.keys(event).sort()).toEqual(['action', 'at', 'reason', 'region']);
-      expect(['scale-up-start', 'scale-up-done', 'scale-down-start', 'scale-down-done', 'rejected']).toContain(
-        event.action,
-      );
+      expect([
+        'scale-up-start',
+        'scale-up-done',
+        'scale-down-start',
+        'scale-down-done',
+        'rejected',
+        'warm-up-start',
+        'warm-up-done',
+        'warm-teardown-start',
+        'warm-teardown-done',
+        'pre-warm-planned',
+      ]).toContain(event.action);
       expect(event.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
     }
     expect(report.events.map((e: { action: string }) => e.action)).toContain('scale-up-start');
@@ -151,5 +162,45 @@ describe('regionctl simulate', () => {
         (e: { region: string; reason: string }) => e.region === 'ap-southeast-1' && e.reason.includes('paused'),
       ),
     ).toBe(true);
+  });
+
+  it('what-if overrides change the configuration for the run only, validated like the file', async () => {
+    const json = async (...args: string[]) =>
+      JSON.parse((await run('--trace', 'trace.csv', '--json', ...args)).stdout[0]!);
+    const plain = await json();
+    const warm = await json('--warm-regions', 'ap-southeast-1,sa-east-1', '--keep-hours', '1');
+    expect(plain.totals.warmHours).toBe(0);
+    expect(warm.totals.warmHours).toBeGreaterThan(0);
+    expect(warm.regions['ap-southeast-1'].warmHours).toBeGreaterThan(0);
+    expect((await json('--warm-regions', 'none')).totals).toEqual(plain.totals);
+    const without = await json('--forecast', 'off', '--preempt-ratio', '0');
+    expect(without.events.some((e: { reason: string }) => e.reason.includes('pre-warm'))).toBe(false);
+    const refused = await run('--trace', 'trace.csv', '--warm-regions', 'us-east-1');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.join('\n')).toContain(
+      'with the command-line overrides):\n  - autoscaler.warm.regions.0 = "us-east-1": us-east-1 is always-on',
+    );
+    const errors: string[] = [];
+    const command = simulateCommand({ cwd: dir, setExitCode: () => undefined })
+      .exitOverride()
+      .configureOutput({ writeErr: (text) => void errors.push(text) });
+    await expect(
+      command.parseAsync(['--trace', 'trace.csv', '--warm-regions', 'ap-south-1,'], { from: 'user' }),
+    ).rejects.toThrow();
+    expect(errors.join('')).toContain('"ap-south-1," is not a list of regions; use e.g. ap-south-1,sa-east-1 or none');
+  });
+
+  it('--compare-warm prints the trace under each warm setting, with how to choose', async () => {
+    const { code, stdout } = await run('--trace', 'trace.csv', '--compare-warm');
+    expect(code).toBe(0);
+    const text = stdout.join('\n');
+    expect(text).toContain('Warm settings compared (same trace, same configuration otherwise):');
+    expect(text).toMatch(/\nnone\s+[\d,.]+\s+0\s+/);
+    expect(text).toMatch(/\nall elastic, keep 6 h\s+[\d,.]+/);
+    expect(text).toContain('Choose the cheapest setting whose far user-minutes you accept');
+    const json = JSON.parse((await run('--trace', 'trace.csv', '--json', '--compare-warm')).stdout[0]!);
+    expect(json.warmComparison.map((r: { setting: { label: string } }) => r.setting.label)).toContain(
+      'ap-south-1, keep 1 h',
+    );
   });
 });

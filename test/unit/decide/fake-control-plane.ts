@@ -231,7 +231,7 @@ export class FakeControlPlane {
       // releaseReservation
       if (!current || current.status !== values[':claimed'] || current.executionArn !== values[':arn'])
         throw awsError('ConditionalCheckFailedException');
-      const { executionArn: _gone, ...rest } = current;
+      const { executionArn: _gone, transitionFrom: _given, ...rest } = current;
       this.items.set(key, { ...rest, status: values[':status'], since: values[':since'] });
       return;
     }

@@ -49,7 +49,7 @@ describe('warm tier, forecast and preemption settings', () => {
   it('refuses more than 14 days of forecast history (one GetMetricData call), an unknown mode, a negative warm cap', () => {
     expect(
       problemsAfter((raw) => {
-        raw.forecast = { historyDays: 15, mode: 'always' };
+        raw.forecast = { historyDays: 15, mode: 'always' as 'on' };
         raw.warm = { maxUsdPerHour: -1, keepHours: 200 };
       }),
     ).toEqual([

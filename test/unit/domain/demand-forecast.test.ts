@@ -17,7 +17,7 @@ function feed(profile: DemandProfile, days: number, users: (atMs: number) => num
 
 /** 100 users at night, 1000 between 12:00 and 14:00 UTC. */
 const lunchPeak = (at: number) => {
-  const hour = ((at % DAY) + DAY) % DAY / HOUR;
+  const hour = (((at % DAY) + DAY) % DAY) / HOUR;
   return hour >= 12 && hour < 14 ? 1000 : 100;
 };
 
@@ -51,7 +51,9 @@ describe('DemandProfile', () => {
   it('never reads missing data as zero: a missing day is skipped, no data at all is unknown', () => {
     const profile = new DemandProfile(settings, 60);
     // Day 2's lunch hours are missing: the forecast comes from day 1 alone.
-    const now = feed(profile, 2, (at) => (at >= START + DAY + 11 * HOUR && at < START + DAY + 15 * HOUR ? NaN : lunchPeak(at)));
+    const now = feed(profile, 2, (at) =>
+      at >= START + DAY + 11 * HOUR && at < START + DAY + 15 * HOUR ? NaN : lunchPeak(at),
+    );
     expect(profile.expected(now + 12 * HOUR + 30 * MINUTE, now)).toBe(1000);
     const sparse = new DemandProfile(settings, 60);
     const end = feed(sparse, 2, (at) => ((at % DAY) / HOUR < 6 ? 100 : NaN));

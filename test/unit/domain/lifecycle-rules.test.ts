@@ -218,6 +218,12 @@ describe('state transitions of the warm tier', () => {
     });
   });
 
+  it('forgets where a transition came from once it ends, so no later claim reads a stale one', () => {
+    const running = state('sa-east-1', 'PROVISIONING', { transitionFrom: 'WARM', transitionTarget: 'ACTIVE' });
+    expect(finishedState(running, 'up', now)).not.toHaveProperty('transitionFrom');
+    expect(failedState(running, 'up', 'boom', now)).not.toHaveProperty('transitionFrom');
+  });
+
   it('forgets when a region became WARM once it is ACTIVE or INACTIVE', () => {
     const resumed = state('sa-east-1', 'PROVISIONING', {
       transitionTarget: 'ACTIVE',

@@ -63,7 +63,10 @@ describe('planPreWarm', () => {
   });
 
   it('scales a WARM region up within the warm lead time only', () => {
-    expect(plan('ap-southeast-1', 'WARM', 5)).toMatchObject({ kind: 'scale-up', crossingAt: '2026-03-03T10:05:00.000Z' });
+    expect(plan('ap-southeast-1', 'WARM', 5)).toMatchObject({
+      kind: 'scale-up',
+      crossingAt: '2026-03-03T10:05:00.000Z',
+    });
     expect(plan('ap-southeast-1', 'WARM', 10)).toMatchObject({ kind: 'none' });
   });
 
@@ -79,6 +82,15 @@ describe('planPreWarm', () => {
     expect(plan('ap-southeast-1', 'INACTIVE', 25, fastCold)).toMatchObject({ kind: 'none' });
     // A region not in warm.regions is never warmed up.
     expect(plan('ap-south-1', 'INACTIVE', 20, fastCold)).toMatchObject({ kind: 'none' });
+  });
+
+  it('with the configured lead times, warms a warm region up while the warm path (14 + 3.5 min) is in time', () => {
+    // In 20 min: the warm path fits (17.5 min plus the next look), so no slot is taken yet.
+    expect(plan('ap-southeast-1', 'INACTIVE', 20)).toMatchObject({ kind: 'warm-up' });
+    // In 15 min: too late for the warm path; the cold start (15 min) is the faster one.
+    expect(plan('ap-southeast-1', 'INACTIVE', 15)).toMatchObject({ kind: 'scale-up' });
+    // In 25 min: not yet (the next look, in 5 min, is still in time for the warm path).
+    expect(plan('ap-southeast-1', 'INACTIVE', 25)).toMatchObject({ kind: 'none' });
   });
 
   it('warms up instead when the measured cold start is no faster than the warm path', () => {
@@ -124,8 +136,13 @@ describe('planPreWarm', () => {
 
   it('uses the region threshold override (sa-east-1 scales up above 300)', () => {
     const profile = new DemandProfile(forecastSettings(config), 60);
-    for (let at = NOW - 2 * DAY; at < NOW; at += MINUTE) profile.observe(at, (at % DAY) >= (NOW % DAY) + 5 * MINUTE ? 400 : 100);
-    expect(planPreWarm(snapshot('sa-east-1', 'INACTIVE'), profile, config, configured, new Date(NOW)).kind).toBe('scale-up');
-    expect(planPreWarm(snapshot('ap-south-1', 'INACTIVE'), profile, config, configured, new Date(NOW)).kind).toBe('none');
+    for (let at = NOW - 2 * DAY; at < NOW; at += MINUTE)
+      profile.observe(at, at % DAY >= (NOW % DAY) + 5 * MINUTE ? 400 : 100);
+    expect(planPreWarm(snapshot('sa-east-1', 'INACTIVE'), profile, config, configured, new Date(NOW)).kind).toBe(
+      'scale-up',
+    );
+    expect(planPreWarm(snapshot('ap-south-1', 'INACTIVE'), profile, config, configured, new Date(NOW)).kind).toBe(
+      'none',
+    );
   });
 });

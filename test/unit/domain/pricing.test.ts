@@ -66,7 +66,7 @@ describe('clusterPrice and the Kubernetes version', () => {
 
 describe('warmPrice', () => {
   const AT = new Date('2026-12-01T12:00:00Z');
-  it('is the control plane, the kept load balancer and the stopped warm-pool nodes\' volumes: no node running', () => {
+  it("is the control plane, the kept load balancer and the stopped warm-pool nodes' volumes: no node running", () => {
     const price = warmPrice(exampleConfig(), undefined, AT);
     // 2 nodes x 20 GiB of gp3 at $0.08 per GiB-month, 730 hours a month.
     expect(price.usdPerHour).toBeCloseTo(EKS_CONTROL_PLANE_USD_PER_HOUR + NLB_USD_PER_HOUR + (2 * 20 * 0.08) / 730, 10);
@@ -80,7 +80,10 @@ describe('warmPrice', () => {
     const noPool = exampleConfig((raw) => {
       raw.warm = { nodeWarmPool: false };
     });
-    expect(warmPrice(noPool, undefined, AT).usdPerHour).toBeCloseTo(EKS_CONTROL_PLANE_USD_PER_HOUR + NLB_USD_PER_HOUR, 10);
+    expect(warmPrice(noPool, undefined, AT).usdPerHour).toBeCloseTo(
+      EKS_CONTROL_PLANE_USD_PER_HOUR + NLB_USD_PER_HOUR,
+      10,
+    );
     const old = exampleConfig((raw) => {
       raw.cluster.kubernetesVersion = '1.33';
       raw.warm = { nodeWarmPool: false };

@@ -146,9 +146,9 @@ describe('warm tier', () => {
   });
 
   it('refuses a warm-up of a region not in warm.regions, of a region not INACTIVE, and within the cooldown', () => {
-    expect(
-      decideScaling(request('ap-south-1', 'up', { target: 'WARM' }), fleet(), config, now),
-    ).toMatchObject({ rule: 'not-warm-region' });
+    expect(decideScaling(request('ap-south-1', 'up', { target: 'WARM' }), fleet(), config, now)).toMatchObject({
+      rule: 'not-warm-region',
+    });
     for (const status of ['WARM', 'ACTIVE', 'PROVISIONING', 'DRAINING'] as const) {
       const regions = fleet({ 'ap-southeast-1': { status } });
       expect(ruleOf(decideScaling(request('ap-southeast-1', 'up', { target: 'WARM' }), regions, config, now))).toBe(
@@ -163,11 +163,16 @@ describe('warm tier', () => {
 
   it('refuses a warm-up over the warm tier cost cap, counting regions WARM or on their way there', () => {
     const cap = warmConfig(2 * onePrice);
-    const two = fleet({ 'ap-northeast-1': warm(60), 'sa-east-1': { status: 'PROVISIONING', transitionTarget: 'WARM' } }, cap);
+    const two = fleet(
+      { 'ap-northeast-1': warm(60), 'sa-east-1': { status: 'PROVISIONING', transitionTarget: 'WARM' } },
+      cap,
+    );
     expect(warmTierUsdPerHour(two, cap, now)).toBeCloseTo(2 * onePrice, 10);
     const verdict = decideScaling(request('ap-southeast-1', 'up', { target: 'WARM' }), two, cap, now);
     expect(verdict).toMatchObject({ allowed: false, rule: 'warm-cost-cap' });
-    expect(verdict.reason).toMatch(/^warm cost cap: with ap-southeast-1 the warm tier would cost \$0\.38\d\/h, above warm.maxUsdPerHour \$0\.25\d*\/h$/);
+    expect(verdict.reason).toMatch(
+      /^warm cost cap: with ap-southeast-1 the warm tier would cost \$0\.38\d\/h, above warm.maxUsdPerHour \$0\.25\d*\/h$/,
+    );
     const one = fleet({ 'ap-northeast-1': warm(60) }, cap);
     expect(ruleOf(decideScaling(request('ap-southeast-1', 'up', { target: 'WARM' }), one, cap, now))).toBe('allowed');
   });
@@ -184,6 +189,22 @@ describe('warm tier', () => {
     expect(ruleOf(decideScaling(request('ap-southeast-1', 'up'), full, config, now))).toBe('max-elastic');
     const justWarm = fleet({ 'ap-southeast-1': warm(10) });
     expect(ruleOf(decideScaling(request('ap-southeast-1', 'up'), justWarm, config, now))).toBe('cooldown');
+  });
+
+  it('no cooldown between a warm-up and the scale-up it prepared; a region parked WARM by a scale-down waits it', () => {
+    const warmedUp = fleet({ 'ap-southeast-1': { ...warm(1), transitionFrom: 'INACTIVE' } });
+    expect(decideScaling(request('ap-southeast-1', 'up'), warmedUp, config, now)).toMatchObject({
+      allowed: true,
+      target: 'ACTIVE',
+    });
+    const afterFailure = fleet({ 'ap-southeast-1': { ...warm(1), transitionFrom: 'FAILED' } });
+    expect(ruleOf(decideScaling(request('ap-southeast-1', 'up'), afterFailure, config, now))).toBe('allowed');
+    for (const transitionFrom of ['ACTIVE', undefined] as const) {
+      const parked = fleet({ 'ap-southeast-1': { ...warm(1), transitionFrom } });
+      expect(ruleOf(decideScaling(request('ap-southeast-1', 'up'), parked, config, now))).toBe('cooldown');
+    }
+    // The exception is for going up only: a warmed-up region is not torn down within the cooldown.
+    expect(ruleOf(decideScaling(request('ap-southeast-1', 'down'), warmedUp, config, now))).toBe('cooldown');
   });
 
   it('a WARM region holds no elastic slot', () => {
@@ -206,9 +227,9 @@ describe('warm tier', () => {
     });
     expect(scaleDownTarget('ap-southeast-1', tierFull, cap, now)).toBe('INACTIVE');
     // A region that is not a warm region always goes INACTIVE.
-    expect(decideScaling(request('ap-south-1', 'down'), fleet({ 'ap-south-1': active(120) }), config, now)).toMatchObject(
-      { target: 'INACTIVE' },
-    );
+    expect(
+      decideScaling(request('ap-south-1', 'down'), fleet({ 'ap-south-1': active(120) }), config, now),
+    ).toMatchObject({ target: 'INACTIVE' });
   });
 
   it('honours an explicit scale-down target, and refuses WARM for a non-warm region or over the cap', () => {
@@ -221,7 +242,14 @@ describe('warm tier', () => {
     });
     const none = warmConfig(0);
     expect(
-      ruleOf(decideScaling(request('ap-southeast-1', 'down', { target: 'WARM' }), fleet({ 'ap-southeast-1': active(120) }, none), none, now)),
+      ruleOf(
+        decideScaling(
+          request('ap-southeast-1', 'down', { target: 'WARM' }),
+          fleet({ 'ap-southeast-1': active(120) }, none),
+          none,
+          now,
+        ),
+      ),
     ).toBe('warm-cost-cap');
   });
 
@@ -234,13 +262,24 @@ describe('warm tier', () => {
       rule: 'invalid-target',
     });
     expect(
-      ruleOf(decideScaling(request('ap-northeast-1', 'down', { target: 'WARM' }), fleet({ 'ap-northeast-1': warm(60) }), config, now)),
+      ruleOf(
+        decideScaling(
+          request('ap-northeast-1', 'down', { target: 'WARM' }),
+          fleet({ 'ap-northeast-1': warm(60) }),
+          config,
+          now,
+        ),
+      ),
     ).toBe('already-in-state');
   });
 
   it('a WARM region goes down to INACTIVE with no minimum active time and no last-serving check', () => {
     // Nothing else serves (both always-on regions down): a WARM region withdraws no record.
-    const regions = fleet({ 'ap-southeast-1': warm(45), 'us-east-1': { status: 'INACTIVE' }, 'eu-west-1': { status: 'INACTIVE' } });
+    const regions = fleet({
+      'ap-southeast-1': warm(45),
+      'us-east-1': { status: 'INACTIVE' },
+      'eu-west-1': { status: 'INACTIVE' },
+    });
     expect(decideScaling(request('ap-southeast-1', 'down'), regions, config, now)).toEqual({
       allowed: true,
       target: 'INACTIVE',

@@ -3,13 +3,20 @@ import { describe, expect, it } from '@jest/globals';
 import { approvedRegions } from '../../../functions/domain/config';
 import { InvalidRequestError, RefusedError } from '../../../functions/domain/errors';
 import { warmPrice } from '../../../functions/domain/pricing';
-import { statusBeforeClaim, type RegionState, type RegionStatus } from '../../../functions/domain/region-state';
+import {
+  statusBeforeClaim,
+  type RegionState,
+  type RegionStatus,
+  type ScaleDirection,
+  type TransitionTarget,
+} from '../../../functions/domain/region-state';
 import {
   nodegroupSizes,
   transitionPath,
   transitionStart,
   transitionTarget,
   wantsNodeWarmPool,
+  type TransitionPath,
 } from '../../../functions/domain/warm-standby';
 import { exampleConfig } from '../../support/config-fixtures';
 
@@ -88,7 +95,7 @@ describe('transitionTarget', () => {
 });
 
 describe('transitionPath', () => {
-  it.each([
+  it.each<[ScaleDirection, RegionStatus, TransitionTarget, TransitionPath]>([
     ['up', 'WARM', 'ACTIVE', 'resume'],
     ['up', 'INACTIVE', 'ACTIVE', 'create'],
     ['up', 'FAILED', 'ACTIVE', 'create'],
@@ -100,7 +107,7 @@ describe('transitionPath', () => {
     ['down', 'ACTIVE', 'INACTIVE', 'teardown'],
     ['down', 'FAILED', 'INACTIVE', 'teardown'],
     ['down', 'WARM', 'INACTIVE', 'warmTeardown'],
-  ] as const)('%s from %s to %s: %s', (direction, from, to, path) => {
+  ])('%s from %s to %s: %s', (direction, from, to, path) => {
     expect(transitionPath(region, direction, from, to)).toBe(path);
   });
 

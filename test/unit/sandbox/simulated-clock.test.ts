@@ -55,6 +55,70 @@ describe('SimulatedClock', () => {
   });
 });
 
+describe('SimulatedClock: a workflow takes simulated time only in its Wait states', () => {
+  it('stands still while held (an execution runs its steps), and flows on from there once released', () => {
+    const real = manualRealClock();
+    const clock = new SimulatedClock(START, 40, real.now);
+    clock.hold();
+    clock.hold();
+    real.advance(400);
+    expect(clock.now()).toBe(START);
+    clock.release();
+    expect(clock.now()).toBe(START);
+    clock.release();
+    real.advance(40);
+    expect(clock.now()).toBe(START + MINUTE);
+    expect(() => clock.release()).toThrow(/without a hold/);
+  });
+
+  it('lets the scenario move it while held, from the release on', () => {
+    const real = manualRealClock();
+    const clock = new SimulatedClock(START, 40, real.now);
+    clock.hold();
+    clock.advanceTo(START + MINUTE, START + 2 * MINUTE - 1);
+    expect(clock.now()).toBe(START);
+    clock.release();
+    expect(clock.now()).toBe(START + MINUTE);
+  });
+
+  it("does not pass a Wait's end until the execution resumes there, however far it is moved", () => {
+    const real = manualRealClock();
+    const clock = new SimulatedClock(START, 40, real.now);
+    const resumed = clock.stopAt(START + 30_000);
+    clock.advanceTo(START + 5 * MINUTE);
+    expect(clock.now()).toBe(START + 30_000);
+    real.advance(400);
+    expect(clock.now()).toBe(START + 30_000);
+    clock.hold();
+    resumed();
+    expect(clock.now()).toBe(START + 30_000);
+    clock.release();
+    real.advance(40);
+    expect(clock.now()).toBe(START + 30_000 + MINUTE);
+  });
+
+  it('resolves reach() once the moment has come, when the clock is moved or released', async () => {
+    const clock = new SimulatedClock(START, 40, () => 0);
+    let reached = false;
+    const reaching = clock.reach(START + MINUTE).then(() => void (reached = true));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(reached).toBe(false);
+    clock.advanceTo(START + MINUTE);
+    await reaching;
+    expect(reached).toBe(true);
+    await clock.reach(START); // a moment past: at once
+  });
+
+  it('ends at endAt(): what waits for a later moment goes on there', async () => {
+    const clock = new SimulatedClock(START, 40, () => 0);
+    const reaching = clock.reach(START + 3 * MINUTE);
+    clock.endAt(START + MINUTE);
+    clock.advanceTo(START + MINUTE, START + MINUTE);
+    await reaching;
+    expect(clock.now()).toBe(START + MINUTE);
+  });
+});
+
 describe('installSimulatedDate', () => {
   it('makes new Date() and Date.now() read the simulated clock, and leaves every other form alone', () => {
     const RealDate = Date;

@@ -19,7 +19,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { InvalidRequestError, RefusedError } from '../../../functions/domain/errors';
 import { warmPrice } from '../../../functions/domain/pricing';
-import type { RegionState } from '../../../functions/domain/region-state';
+import type {
+  RegionState,
+  RegionStatus,
+  ScaleDirection,
+  TransitionTarget,
+} from '../../../functions/domain/region-state';
+import type { TransitionPath } from '../../../functions/domain/warm-standby';
 import { exampleConfig } from '../../support/config-fixtures';
 import { lambdaContext, setTaskEnvironment } from '../../support/lambda-context';
 import { applyUpdateExpression } from '../../support/update-expression';
@@ -147,14 +153,14 @@ describe('lockRegion: the path from the status the region, or its claim, had', (
   const lock = (direction: 'up' | 'down', target?: string, by = owner) =>
     handler({ action: 'lockRegion', region, owner: by, direction, ...(target && { target }) });
 
-  it.each([
+  it.each<[RegionStatus, ScaleDirection, TransitionTarget, TransitionPath]>([
     ['WARM', 'up', 'ACTIVE', 'resume'],
     ['INACTIVE', 'up', 'ACTIVE', 'create'],
     ['FAILED', 'up', 'WARM', 'warmUp'],
     ['ACTIVE', 'down', 'WARM', 'park'],
     ['ACTIVE', 'down', 'INACTIVE', 'teardown'],
     ['WARM', 'down', 'INACTIVE', 'warmTeardown'],
-  ] as const)('%s, %s towards %s: %s', async (status, direction, target, path) => {
+  ])('%s, %s towards %s: %s', async (status, direction, target, path) => {
     putState({ region, status });
     expect(await lock(direction, target)).toEqual({ region, from: status, target, path });
     expect(stateOf(region)).toMatchObject({
