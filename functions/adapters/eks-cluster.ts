@@ -297,7 +297,12 @@ async function describeNodegroup(
  * again start from stopped instances instead of launching and booting new ones.
  */
 function nodeWarmPool(config: AutoscalerConfig): WarmPoolConfig {
-  return { enabled: true, minSize: config.cluster.nodes.desired, poolState: WarmPoolState.STOPPED, reuseOnScaleIn: true };
+  return {
+    enabled: true,
+    minSize: config.cluster.nodes.desired,
+    poolState: WarmPoolState.STOPPED,
+    reuseOnScaleIn: true,
+  };
 }
 
 /**
@@ -359,7 +364,12 @@ export async function ensureNodegroup(eks: EKSClient, spec: NodegroupSpec, now =
     const update = existing.status === 'ACTIVE' ? neededUpdate(existing, config, region, target) : undefined;
     if (update) {
       await updateNodegroupConfig(eks, clusterName, nodegroupName, update);
-      return { status: 'UPDATING', created, deadline, waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupScale, now, now) };
+      return {
+        status: 'UPDATING',
+        created,
+        deadline,
+        waitSeconds: nextWaitSeconds(POLL_PLANS.nodegroupScale, now, now),
+      };
     }
     return {
       status: existing.status,

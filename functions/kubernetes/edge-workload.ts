@@ -104,7 +104,11 @@ export async function readEdgeEndpoint(
   }
   const waitingFor = await podsWaitedFor(kube, manifests, watch.region);
   if (waitingFor.length === 0) return endpoint;
-  assertBeforeDeadline(`the edge pods in ${watch.region} to be available (${waitingFor.join('; ')})`, watch.deadline, now);
+  assertBeforeDeadline(
+    `the edge pods in ${watch.region} to be available (${waitingFor.join('; ')})`,
+    watch.deadline,
+    now,
+  );
   return { ready: false, waitSeconds: POLL_PLANS.edgePods.pollSeconds };
 }
 
@@ -114,7 +118,9 @@ async function podsWaitedFor(kube: KubernetesClient, manifests: PlacedManifest[]
   for (const { path } of deploymentsOf(manifests)) {
     const deployment = await kube.get(path);
     if (!deployment) {
-      throw new ResourceFailedError(`The edge Deployment ${path} of ${region} does not exist; fix: run the scale-up again to apply it`);
+      throw new ResourceFailedError(
+        `The edge Deployment ${path} of ${region} does not exist; fix: run the scale-up again to apply it`,
+      );
     }
     const status = deploymentRolloutStatus(deployment as DeploymentView);
     if (status.state === 'stalled') {

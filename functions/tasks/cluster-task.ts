@@ -89,7 +89,12 @@ export async function runClusterAction(
         now,
       );
     case 'scaleNodegroup':
-      return scaleNodegroup(eks, { clusterName: cluster, nodegroupName: nodegroup, region, prefix, config }, input.target, now);
+      return scaleNodegroup(
+        eks,
+        { clusterName: cluster, nodegroupName: nodegroup, region, prefix, config },
+        input.target,
+        now,
+      );
     case 'describeNodegroup':
       return nodegroupStatus(eks, cluster, nodegroup, input, now);
     case 'deleteNodegroup':

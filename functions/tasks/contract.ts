@@ -9,7 +9,12 @@
  * polls), so that a 10-minute cluster creation costs a handful of state transitions.
  */
 import { z } from 'zod';
-import { MAINTENANCE_KINDS, TRANSITION_TARGETS, type RegionStatus, type TransitionTarget } from '../domain/region-state';
+import {
+  MAINTENANCE_KINDS,
+  TRANSITION_TARGETS,
+  type RegionStatus,
+  type TransitionTarget,
+} from '../domain/region-state';
 import type { TransitionPath } from '../domain/warm-standby';
 import { REQUESTERS } from '../domain/workflow-input';
 

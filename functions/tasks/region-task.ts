@@ -161,7 +161,8 @@ async function validateScaleDown(rt: Runtime, raw: unknown): Promise<ScalingPlan
   const state = states.find((s) => s.region === region) ?? initialRegionState(region, now);
   const from = transitionStart(state);
   const target = transitionTarget(config, { region, direction: 'down', requested: request.target }, from, states, now);
-  if (transitionPath(region, 'down', from, target) !== 'warmTeardown') refuseLastServingScaleDown(config, region, states);
+  if (transitionPath(region, 'down', from, target) !== 'warmTeardown')
+    refuseLastServingScaleDown(config, region, states);
   const cluster = await describeEdgeCluster(eksClient(region), clusterName(config.prefix, region));
   if (cluster && !isOwned(cluster.tags, config.prefix)) {
     throw new NotOwnedError(

@@ -433,7 +433,13 @@ export class VirtualAwsWorld {
         const { region } = request;
         requireApprovedRegion(config, region);
         const from = this.transitionStart(region);
-        const target = transitionTarget(config, { region, direction: 'up', requested: request.target }, from, [], this.date());
+        const target = transitionTarget(
+          config,
+          { region, direction: 'up', requested: request.target },
+          from,
+          [],
+          this.date(),
+        );
         transitionPath(region, 'up', from, target);
         return this.plan(input.request, target, false);
       }
@@ -451,7 +457,8 @@ export class VirtualAwsWorld {
         if (cluster && !isOwned(cluster.tags, config.prefix)) {
           throw new NotOwnedError(`Scale-down of ${region} refused: cluster ${cluster.name} is not tagged as ours`);
         }
-        if (target === 'WARM' && !cluster) throw new RefusedError(`Scale-down of ${region} to WARM: no cluster to keep`);
+        if (target === 'WARM' && !cluster)
+          throw new RefusedError(`Scale-down of ${region} to WARM: no cluster to keep`);
         const state = { status: this.status.get(region) ?? 'INACTIVE' };
         return this.plan(input.request, target, scaleDownIsNoop(state, cluster !== undefined, target));
       }
@@ -462,7 +469,8 @@ export class VirtualAwsWorld {
         if (holder && holder !== owner) throw new RegionLockedError(`${region} is locked by ${holder}`);
         const from = this.transitionStart(region);
         const path = transitionPath(region, direction, from, target);
-        if (direction === 'down' && path !== 'warmTeardown') refuseLastServingScaleDown(config, region, this.regionStates());
+        if (direction === 'down' && path !== 'warmTeardown')
+          refuseLastServingScaleDown(config, region, this.regionStates());
         this.locks.set(region, owner);
         this.status.set(region, direction === 'up' ? 'PROVISIONING' : 'DRAINING');
         this.transitions.set(region, { from, target });

@@ -2,15 +2,18 @@
  * A short sandbox run in-process against the integration project's moto server: four simulated
  * hours in which one elastic region's demand spikes (with a publisher gap in the middle) and falls
  * back, played through what deploys: the bundled decision Lambda, reconciler and task Lambdas and
- * the synthesized workflow definitions (of the deployment the integration setup synthesized). The
- * emulator's final state is then checked with the AWS APIs themselves. Unique prefix: other
- * suites share the emulator.
+ * the synthesized workflow definitions (of the deployment the integration setup synthesized), with
+ * the emulated cloud's realistic timings (clusters, nodes, load balancers and DNS changes take
+ * AWS's time), as `npm start` runs. The emulator's final state is then checked with the AWS APIs
+ * themselves. Unique prefix: other suites share the emulator.
  */
 import { beforeAll, expect, it } from '@jest/globals';
 import { EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { namedProfile, TIMING_PROFILES } from '../../../sandbox/aws-timings';
 import { loadBalancerName } from '../../../sandbox/cloud-controller';
+import { renderSandboxReport } from '../../../sandbox/observed-report';
 import { runSandbox, type SandboxResult } from '../../../sandbox/sandbox-run';
 import { REAL_CLOCK_MARGIN_MS } from '../../../sandbox/scenario';
 import { latencyRecordTargets } from '../../../functions/adapters/latency-records';
@@ -72,6 +75,7 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
       msPerSimulatedMinute: 10,
       motoEndpoint: motoEndpoint(),
       synthesized: synthesizedDeployment(),
+      timings: namedProfile('realistic'),
       write: (line) => lines.push(line),
     });
   }, 360_000);
@@ -172,5 +176,41 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
       expect(executions.map((e) => e.status)).toEqual(executions.map(() => 'ABORTED'));
     }
     expect(result.counts).toMatchObject({ scaleUps: 3, scaleDowns: 1, executionsSucceeded: 4, executionsFailed: 0 });
+  });
+
+  it("shows each scale-up's lead time: cold, AWS's 15-20 minutes, and the control plane's own overhead in seconds", () => {
+    const t = TIMING_PROFILES.realistic;
+    const aws = t.clusterCreateSeconds + t.nodegroupCreateSeconds + t.loadBalancerCreateSeconds + t.dnsChangeSeconds;
+    expect(result.leadTimes.map((l) => [l.region, l.tier])).toEqual(
+      expect.arrayContaining([...ALWAYS_ON, SPIKING].map((region) => [region, 'cold'])),
+    );
+    expect(result.leadTimes).toHaveLength(3);
+    for (const leadTime of result.leadTimes) {
+      expect(leadTime.awsSeconds).toBe(aws);
+      expect(leadTime.leadSeconds / 60).toBeGreaterThanOrEqual(15);
+      expect(leadTime.leadSeconds / 60).toBeLessThanOrEqual(20);
+      // The sandbox's clock gives the workflow's steps no time, and its waits exactly theirs.
+      expect(leadTime.overheadSeconds).toBeGreaterThanOrEqual(0);
+      expect(leadTime.overheadSeconds).toBeLessThanOrEqual(30);
+    }
+    // The spiking region's record appears once the scale-up's DNS change is submitted: after AWS's cold time.
+    const [up] = decisions(result.events, SPIKING, 'up');
+    const added = result.events.find((e) => e.kind === 'dns' && e.region === SPIKING && e.change === 'added')!;
+    expect(added.at - up!.at).toBeGreaterThanOrEqual((aws - t.dnsChangeSeconds) * 1000);
+    expect(lines.filter((l) => / {2}lead-time [a-z0-9-]+ +cold scale-up serving after 1\d(\.\d)? min: AWS held it 16.5 min /.test(l))).toHaveLength(3);
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}cold {6}3 x {2}median 1\d(\.\d)? min, AWS 16.5 min, control plane \d+ s/));
+  });
+
+  it('takes AWS its time to delete too: the scale-down waits for the nodegroup and the cluster to be gone', () => {
+    const t = TIMING_PROFILES.realistic;
+    const down = result.executions.find((e) => e.region === SPIKING && e.direction === 'down')!;
+    expect(down.finishedAt - down.startedAt).toBeGreaterThanOrEqual((t.nodegroupDeleteSeconds + t.clusterDeleteSeconds) * 1000);
+  });
+
+  it("writes the lead times into the report, with the timings they were measured with", () => {
+    const html = renderSandboxReport(result.config, trace, result.events, undefined, namedProfile('realistic'));
+    expect(html).toContain('<h2>Scale-up lead times</h2>');
+    expect(html).toContain('(realistic timings)');
+    expect(html.match(/<tr><td>\d\d:\d\d<\/td><td>[a-z0-9-]+<\/td><td>cold<\/td>/g)).toHaveLength(3);
   });
 });
