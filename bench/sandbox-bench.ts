@@ -22,6 +22,9 @@ const round = (value: number, digits: number) => Math.round(value * 10 ** digits
 
 export async function measureSandboxLeadTimes(): Promise<SandboxFigures> {
   const config = exampleConfig((raw) => {
+    raw.regions.elastic = [ELASTIC];
+    raw.scaling.maxElasticActive = 1;
+    raw.scaling.regionOverrides = {};
     raw.warm = { ...raw.warm, regions: [ELASTIC] };
     raw.demand = { source: 'external' };
   });

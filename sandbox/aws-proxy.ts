@@ -158,9 +158,7 @@ export interface ServedRequest {
 }
 
 /** Plays one API of the emulated cloud (serve); undefined: not this responder's request, let it pass. */
-export type Responder = (
-  request: ServedRequest,
-) => ServedResponse | undefined | Promise<ServedResponse | undefined>;
+export type Responder = (request: ServedRequest) => ServedResponse | undefined | Promise<ServedResponse | undefined>;
 
 /** A served answer: a JSON body with status 200 unless given. */
 export interface ServedResponse {
@@ -550,7 +548,10 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       rewrites.push(rule);
       return removerOf(rewrites, rule);
     },
-    rewriteJson<T extends object = JsonObject>(match: CallMatch, mutate: (body: T, request: ServedRequest) => T | void) {
+    rewriteJson<T extends object = JsonObject>(
+      match: CallMatch,
+      mutate: (body: T, request: ServedRequest) => T | void,
+    ) {
       return proxy.rewriteResponses(match, (text, request) => {
         const body = JSON.parse(text) as T;
         return JSON.stringify(mutate(body, request) ?? body);

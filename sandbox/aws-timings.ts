@@ -81,7 +81,11 @@ export interface NamedTimings {
 
 export const namedProfile = (name: TimingProfileName): NamedTimings => ({ name, timings: TIMING_PROFILES[name] });
 
-const seconds = z.number().int().min(0).max(24 * 3600);
+const seconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 3600);
 const timingsFileSchema = z
   .object({
     base: z.enum(['fast', 'realistic']).optional(),
@@ -102,6 +106,7 @@ export function readTimings(option: string): NamedTimings {
     throw new Error(
       `--timings ${option}: not "fast", "realistic" or a readable JSON file (${(error as Error).message}); ` +
         'fix: pass a profile name or the path of a JSON object of timings in seconds',
+      { cause: error },
     );
   }
   return { name: option, timings: parseTimings(raw, option) };

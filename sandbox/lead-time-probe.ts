@@ -105,7 +105,14 @@ function leadTimeOf(
   execution: { executionName: string; startedAt: number; finishedAt: number },
 ): ScaleUpLeadTime {
   const leadTime = scaleUpLeadTime(
-    { ...execution, executionArn: execution.executionName, region, regions: [region], direction: 'up', status: 'SUCCEEDED' },
+    {
+      ...execution,
+      executionArn: execution.executionName,
+      region,
+      regions: [region],
+      direction: 'up',
+      status: 'SUCCEEDED',
+    },
     prepared.leadTimes,
   );
   return leadTime!;

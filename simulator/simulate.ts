@@ -607,6 +607,8 @@ class SimulatedForecast {
   private readonly drawEvery: number;
   private readonly stepMs: number;
   private readonly planned = new Map<string, string | undefined>();
+  /** forecast.mode is not off: the profiles learn. */
+  private readonly learning: boolean;
   /** Step of each region's newest datapoint (-Infinity: none yet). */
   private readonly latestStep: number[];
 
@@ -620,23 +622,24 @@ class SimulatedForecast {
     this.stepMs = trace.stepSeconds * 1000;
     this.aheadSteps = Math.round(this.aheadMs / this.stepMs);
     this.drawEvery = Math.max(1, Math.round(BIN_SECONDS / trace.stepSeconds));
+    this.learning = config.forecast.mode !== 'off';
     const settings = forecastSettings(config);
     this.forecasts = alarms.map(() => ({ profile: new DemandProfile(settings, trace.stepSeconds), lead: this.lead }));
     this.latestStep = alarms.map(() => -Infinity);
-    if (config.forecast.mode !== 'off') {
+    if (this.learning) {
       for (const a of alarms) this.series.set(a.machine.region, new Float64Array(trace.periods).fill(NaN));
     }
   }
 
   /** At the start of `step`: learn the step just over; every 5 minutes, note the forecast one cold lead ahead. */
   advance(step: number, nowMs: number): void {
-    const drawing = this.config.forecast.mode !== 'off' && step % this.drawEvery === 0;
+    const drawing = this.learning && step % this.drawEvery === 0;
     for (let i = 0; i < this.alarms.length; i++) {
       const m = this.alarms[i]!.machine;
       const forecast = this.forecasts[i]!;
       const latest = step > 0 && m.users ? m.users[step - 1]! : NaN;
       if (latest === latest) {
-        forecast.profile.observe(nowMs - this.stepMs, latest);
+        if (this.learning) forecast.profile.observe(nowMs - this.stepMs, latest);
         forecast.latestUsers = latest;
         this.latestStep[i] = step - 1;
       } else if (step - 1 - this.latestStep[i]! >= FRESH_PERIODS) {

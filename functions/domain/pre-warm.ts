@@ -60,15 +60,14 @@ export function planPreWarm(
   now: Date,
 ): PreWarmPlan {
   const { region } = snapshot;
-  const none = (reason: string): PreWarmPlan => ({ kind: 'none', reason: `no pre-warm of ${region}: ${reason}` });
-  if (config.forecast.mode === 'off') return none('forecast.mode is off');
-  if (regionList(config, region) !== 'elastic') return none('not an elastic region');
+  if (config.forecast.mode === 'off') return noPlan(region, 'forecast.mode is off');
+  if (regionList(config, region) !== 'elastic') return noPlan(region, 'not an elastic region');
   const tier = snapshot.status === 'WARM' ? 'warm' : snapshot.status === 'INACTIVE' ? 'cold' : undefined;
-  if (!tier) return none(`it is ${snapshot.status}`);
+  if (!tier) return noPlan(region, `it is ${snapshot.status}`);
   const nowMs = now.getTime();
   if (!profile || !profile.ready(nowMs)) {
     const hours = profile ? Math.floor(profile.historyHours(nowMs)) : 0;
-    return none(`${hours} h of demand history, the forecast needs ${config.forecast.minHistoryHours} h`);
+    return noPlan(region, `${hours} h of demand history, the forecast needs ${config.forecast.minHistoryHours} h`);
   }
   const threshold = thresholdsFor(config, region).scaleUp.users;
   const margin = config.scaling.reconcileIntervalMinutes * 60;
@@ -78,7 +77,7 @@ export function planPreWarm(
     tier === 'warm' ? lead.warmSeconds : warmCapable ? Math.max(warmPath, lead.coldSeconds) : lead.coldSeconds;
   const crossing = profile.firstCrossing(nowMs, nowMs + (horizon + margin) * 1000, threshold);
   if (crossing === undefined) {
-    return none(`forecast stays at or below ${threshold} users for the next ${minutes(horizon + margin)}`);
+    return noPlan(region, `forecast stays at or below ${threshold} users for the next ${minutes(horizon + margin)}`);
   }
   const inSeconds = Math.round((crossing - nowMs) / 1000);
   const crossingAt = new Date(crossing).toISOString();
@@ -90,11 +89,6 @@ export function planPreWarm(
       reason: `pre-warm: ${forecastSays}; a warm scale-up takes ${minutes(lead.warmSeconds)}`,
     };
   }
-  const coldStart = {
-    kind: 'scale-up' as const,
-    crossingAt,
-    reason: `pre-warm: ${forecastSays}; a cold scale-up takes ${minutes(lead.coldSeconds)}`,
-  };
   const coldNeeded = inSeconds <= lead.coldSeconds + margin;
   // The warm path in time, or the faster of the two even late: warm up (no slot, no node until the scale-up).
   if (warmCapable && (inSeconds > warmPath || lead.coldSeconds >= warmPath)) {
@@ -104,9 +98,18 @@ export function planPreWarm(
       reason: `pre-warm: ${forecastSays}; warming up (${minutes(lead.warmUpSeconds)}) so it can serve ${minutes(lead.warmSeconds)} after its scale-up`,
     };
   }
-  return coldNeeded
-    ? coldStart
-    : none(`${forecastSays}: a cold scale-up (${minutes(lead.coldSeconds)}) is not needed yet`);
+  if (!coldNeeded) {
+    return noPlan(region, `${forecastSays}: a cold scale-up (${minutes(lead.coldSeconds)}) is not needed yet`);
+  }
+  return {
+    kind: 'scale-up',
+    crossingAt,
+    reason: `pre-warm: ${forecastSays}; a cold scale-up takes ${minutes(lead.coldSeconds)}`,
+  };
+}
+
+function noPlan(region: string, reason: string): PreWarmPlan {
+  return { kind: 'none', reason: `no pre-warm of ${region}: ${reason}` };
 }
 
 function minutes(seconds: number): string {

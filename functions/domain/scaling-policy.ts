@@ -155,7 +155,7 @@ export function decideScaling(
   const targetProblem = requestedTargetProblem(request, config);
   if (targetProblem) return targetProblem;
   const warmUp = direction === 'up' && request.target === 'WARM';
-  const snapshot = regions.find((r) => r.region === region) ?? emptySnapshot(region, now);
+  const snapshot = snapshotOf(regions, region) ?? emptySnapshot(region, now);
 
   if (source === 'alarm' && snapshot.lastDecisionEventAt) {
     const mark = new Date(snapshot.lastDecisionEventAt);
@@ -227,8 +227,7 @@ export function decideScaling(
     };
   }
   // Whatever the region's own status (FAILED may still have its record): no other serving region, no scale-down.
-  const otherServing = regions.filter((r) => r.region !== region && regionList(config, r.region) && isServing(r));
-  if (otherServing.length === 0) {
+  if (!regions.some((r) => r.region !== region && isServing(r) && regionList(config, r.region))) {
     return reject('last-serving-region', `last serving region: no region other than ${region} is serving users`);
   }
   const reason = `scale-down of ${region} allowed (${describeSource(request)})`;
@@ -297,22 +296,25 @@ function requestedTargetProblem(request: ScalingRequest, config: AutoscalerConfi
 
 /** The region's status does not allow the transition asked for. */
 function stateProblem(request: ScalingRequest, snapshot: RegionSnapshot): Verdict | undefined {
-  const { region, direction, target } = request;
+  const { direction, target } = request;
   const status = snapshot.status;
-  const already = (what: string) =>
-    reject('already-in-state', `already ${status.toLowerCase()}: ${region} needs no ${what}`);
   if (direction === 'up') {
-    if (target === 'WARM') return status === 'INACTIVE' || status === 'FAILED' ? undefined : already('warm-up');
-    return occupiesElasticSlot(snapshot) ? already('scale-up') : undefined;
+    if (target === 'WARM')
+      return status === 'INACTIVE' || status === 'FAILED' ? undefined : alreadyIn(snapshot, 'warm-up');
+    return occupiesElasticSlot(snapshot) ? alreadyIn(snapshot, 'scale-up') : undefined;
   }
-  if (status === 'INACTIVE' || status === 'DRAINING') return already('scale-down');
+  if (status === 'INACTIVE' || status === 'DRAINING') return alreadyIn(snapshot, 'scale-down');
   if (target === 'WARM' && status !== 'ACTIVE') {
     return reject(
       'already-in-state',
-      `${status.toLowerCase()}: only an ACTIVE region is scaled down to WARM, ${region} is ${status}`,
+      `${status.toLowerCase()}: only an ACTIVE region is scaled down to WARM, ${snapshot.region} is ${status}`,
     );
   }
   return undefined;
+}
+
+function alreadyIn(snapshot: RegionSnapshot, what: string): Rejection {
+  return reject('already-in-state', `already ${snapshot.status.toLowerCase()}: ${snapshot.region} needs no ${what}`);
 }
 
 /** Cooldown and minimum active time (not for a forced request). */
@@ -384,11 +386,10 @@ function preemptionFor(
   const ratio = config.scaling.preemptRatio;
   const demand = requester.demand;
   if (ratio <= 0 || demand === undefined || !Number.isFinite(demand)) return undefined;
-  const elastic = regions.filter((r) => r.region !== requester.region && regionList(config, r.region) === 'elastic');
-  const draining = elastic.find((r) => r.status === 'DRAINING');
-  if (draining) return undefined;
   let weakest: RegionSnapshot | undefined;
-  for (const r of elastic) {
+  for (const r of regions) {
+    if (r.region === requester.region || regionList(config, r.region) !== 'elastic') continue;
+    if (r.status === 'DRAINING') return undefined;
     if (r.status !== 'ACTIVE' || r.demand === undefined || !Number.isFinite(r.demand)) continue;
     if (!weakest || r.demand < weakest.demand!) weakest = r;
   }
@@ -530,9 +531,17 @@ export function decideDriftRepair(
 
 /** The elastic regions other than `except` that are ACTIVE or PROVISIONING. */
 export function elasticSlotsInUse(regions: RegionSnapshot[], config: AutoscalerConfig, except?: string): string[] {
-  return regions
-    .filter((r) => r.region !== except && regionList(config, r.region) === 'elastic' && occupiesElasticSlot(r))
-    .map((r) => r.region);
+  const inUse: string[] = [];
+  for (const r of regions) {
+    if (r.region !== except && occupiesElasticSlot(r) && regionList(config, r.region) === 'elastic')
+      inUse.push(r.region);
+  }
+  return inUse;
+}
+
+function snapshotOf(regions: RegionSnapshot[], region: string): RegionSnapshot | undefined {
+  for (const r of regions) if (r.region === region) return r;
+  return undefined;
 }
 
 /** Seconds a FAILED region waits before its next attempt: cooldown * 2^(failures - 1). */

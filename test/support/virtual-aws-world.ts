@@ -10,8 +10,11 @@
  * given fake EKS (access entries: sandbox/eks-access-entries.ts), SSM, STS, ELBv2, Route53 and Kubernetes clients and the virtual time: waits,
  * deadlines, ownership, `created` and `written` are decided by the code that deploys. Only their
  * Lambda wrappers (real clients, logs, metrics) are left out. The region task's lock and state
- * need DynamoDB: they are kept in memory here, with the real lifecycle rules. The handlers
- * themselves run against the moto emulator in test/integration.
+ * need DynamoDB: they are kept in memory here, with the real lifecycle rules (and the warm tier's
+ * targets and paths, warm-standby.ts). A nodegroup's nodes are ready once it is ACTIVE, or a while
+ * after UpdateNodegroupConfig scales it up (sooner from its warm pool), and a Deployment's pods are
+ * available once nodes are ready and they had time to start. The handlers themselves run against
+ * the moto emulator in test/integration.
  */
 import {
   AssociateAccessPolicyCommand,

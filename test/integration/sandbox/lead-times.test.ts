@@ -21,7 +21,8 @@ const ELASTIC = 'ap-south-1';
 const TIMINGS: AwsTimings = { ...TIMING_PROFILES.realistic, clusterCreateSeconds: 690 };
 
 /** Seconds between a resource becoming ready and the workflow's poll that sees it. */
-const overshoot = (plan: PollPlan, readyAfterSeconds: number) => pollInstants(plan, readyAfterSeconds).at(-1)! - readyAfterSeconds;
+const overshoot = (plan: PollPlan, readyAfterSeconds: number) =>
+  pollInstants(plan, readyAfterSeconds).at(-1)! - readyAfterSeconds;
 
 describeWithMoto('scale-up lead times of the deployed workflows on the emulated cloud', () => {
   let probe: LeadTimeProbe;
@@ -30,6 +31,10 @@ describeWithMoto('scale-up lead times of the deployed workflows on the emulated 
     await useEmulator();
     const config = exampleConfig((raw) => {
       raw.prefix = uniquePrefix('leadtime');
+      // One elastic region: fewer foundations to create in the emulator.
+      raw.regions.elastic = [ELASTIC];
+      raw.scaling.maxElasticActive = 1;
+      raw.scaling.regionOverrides = {};
       raw.warm = { ...raw.warm, regions: [ELASTIC] };
       raw.demand = { source: 'external' };
     });
@@ -80,7 +85,10 @@ describeWithMoto('scale-up lead times of the deployed workflows on the emulated 
     expect(probe.warmUnavailable).toBeUndefined();
     const warm = probe.warm!;
     expect(warm.tier).toBe('warm');
-    expect(warm.aws).toMatchObject({ nodes: TIMINGS.nodegroupScaleOutFromWarmPoolSeconds, 'DNS change': TIMINGS.dnsChangeSeconds });
+    expect(warm.aws).toMatchObject({
+      nodes: TIMINGS.nodegroupScaleOutFromWarmPoolSeconds,
+      'DNS change': TIMINGS.dnsChangeSeconds,
+    });
     expect(warm.aws).not.toHaveProperty('cluster');
     expect(warm.aws).not.toHaveProperty('nodegroup');
     expect(warm.leadSeconds).toBeLessThanOrEqual(240);

@@ -197,17 +197,25 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     const [up] = decisions(result.events, SPIKING, 'up');
     const added = result.events.find((e) => e.kind === 'dns' && e.region === SPIKING && e.change === 'added')!;
     expect(added.at - up!.at).toBeGreaterThanOrEqual((aws - t.dnsChangeSeconds) * 1000);
-    expect(lines.filter((l) => / {2}lead-time [a-z0-9-]+ +cold scale-up serving after 1\d(\.\d)? min: AWS held it 16.5 min /.test(l))).toHaveLength(3);
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}cold {6}3 x {2}median 1\d(\.\d)? min, AWS 16.5 min, control plane \d+ s/));
+    expect(
+      lines.filter((l) =>
+        / {2}lead-time [a-z0-9-]+ +cold scale-up serving after 1\d(\.\d)? min: AWS held it 16.5 min /.test(l),
+      ),
+    ).toHaveLength(3);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}cold {6}3 x {2}median 1\d(\.\d)? min, AWS 16.5 min, control plane \d+ s/),
+    );
   });
 
   it('takes AWS its time to delete too: the scale-down waits for the nodegroup and the cluster to be gone', () => {
     const t = TIMING_PROFILES.realistic;
     const down = result.executions.find((e) => e.region === SPIKING && e.direction === 'down')!;
-    expect(down.finishedAt - down.startedAt).toBeGreaterThanOrEqual((t.nodegroupDeleteSeconds + t.clusterDeleteSeconds) * 1000);
+    expect(down.finishedAt - down.startedAt).toBeGreaterThanOrEqual(
+      (t.nodegroupDeleteSeconds + t.clusterDeleteSeconds) * 1000,
+    );
   });
 
-  it("writes the lead times into the report, with the timings they were measured with", () => {
+  it('writes the lead times into the report, with the timings they were measured with', () => {
     const html = renderSandboxReport(result.config, trace, result.events, undefined, namedProfile('realistic'));
     expect(html).toContain('<h2>Scale-up lead times</h2>');
     expect(html).toContain('(realistic timings)');

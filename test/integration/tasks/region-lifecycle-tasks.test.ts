@@ -99,10 +99,18 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       });
     });
 
-    it('locks the region and marks it PROVISIONING', async () => {
-      expect(await tasks.region({ action: 'lockRegion', region, owner, direction: 'up' })).toMatchObject({
+    it('locks the region and marks it PROVISIONING, on the cold path from INACTIVE', async () => {
+      expect(await tasks.region({ action: 'lockRegion', region, owner, direction: 'up' })).toEqual({
+        region,
+        from: 'INACTIVE',
+        target: 'ACTIVE',
+        path: 'create',
+      });
+      expect(await store.getRegionState(region)).toMatchObject({
         status: 'PROVISIONING',
         executionArn: owner,
+        transitionFrom: 'INACTIVE',
+        transitionTarget: 'ACTIVE',
       });
       expect((await store.getLock(region))?.owner).toBe(owner);
     });
@@ -222,8 +230,10 @@ describeWithMoto('scale-up and scale-down task Lambdas against the emulator', ()
       const downOwner = `${owner}-down`;
       expect(await tasks.region({ action: 'validateScaleDown', request: { region } })).toMatchObject({ noop: false });
       expect(await tasks.region({ action: 'lockRegion', region, owner: downOwner, direction: 'down' })).toMatchObject({
-        status: 'DRAINING',
+        from: 'ACTIVE',
+        path: 'teardown',
       });
+      expect((await store.getRegionState(region)).status).toBe('DRAINING');
 
       expect(await tasks.dns({ action: 'deleteRecord', region })).toMatchObject({ status: 'INSYNC' });
       expect((await latencyRecords()).map((r) => r.SetIdentifier)).toEqual(['us-east-1']);

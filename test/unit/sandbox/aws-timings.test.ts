@@ -29,7 +29,9 @@ describe('the timing profiles', () => {
 
   it('reads a profile by name', () => {
     expect(readTimings('fast')).toEqual({ name: 'fast', timings: TIMING_PROFILES.fast });
-    expect(describeTimings(readTimings('realistic'))).toMatch(/^realistic: EKS cluster 11 min to create, 5 min to delete;/);
+    expect(describeTimings(readTimings('realistic'))).toMatch(
+      /^realistic: EKS cluster 11 min to create, 5 min to delete;/,
+    );
   });
 });
 

@@ -22,7 +22,8 @@ const REALISTIC = TIMING_PROFILES.realistic;
 function fakeProxy() {
   const served: { match: CallMatch; responder: Responder }[] = [];
   const rewrites: { match: CallMatch; rewrite: (body: string, request: ServedRequest) => string }[] = [];
-  const matches = (m: CallMatch, service: string, operation: string) => m.service === service && m.operation === operation;
+  const matches = (m: CallMatch, service: string, operation: string) =>
+    m.service === service && m.operation === operation;
   const proxy = {
     serve(match: CallMatch, responder: Responder) {
       served.push({ match, responder });
@@ -69,7 +70,8 @@ function fakeProxy() {
     }
     if (options.upstream instanceof Error) return { fault: options.upstream.name };
     let answer = typeof options.upstream === 'string' ? options.upstream : JSON.stringify(options.upstream ?? {});
-    for (const rule of rewrites.filter((r) => matches(r.match, service, operation))) answer = rule.rewrite(answer, request);
+    for (const rule of rewrites.filter((r) => matches(r.match, service, operation)))
+      answer = rule.rewrite(answer, request);
     return typeof options.upstream === 'string' ? { text: answer } : { body: JSON.parse(answer) };
   }
   return { proxy, call };
@@ -203,16 +205,23 @@ describe('a nodegroup', () => {
     expect(layer.nodesReadyAt(REGION, CLUSTER)).toBeUndefined();
     after(REALISTIC.nodegroupCreateSeconds);
     expect(await eks.describeNodegroup()).toMatchObject({
-      body: { nodegroup: { status: "ACTIVE", createdAt: createdAt / 1000 } },
+      body: { nodegroup: { status: 'ACTIVE', createdAt: createdAt / 1000 } },
     });
     expect(layer.nodesReadyAt(REGION, CLUSTER)).toBe(now);
   });
 
   it.each([
-    ['with a warm pool', { warmPoolConfig: { enabled: true, poolState: 'Stopped' } }, REALISTIC.nodegroupScaleOutFromWarmPoolSeconds],
+    [
+      'with a warm pool',
+      { warmPoolConfig: { enabled: true, poolState: 'Stopped' } },
+      REALISTIC.nodegroupScaleOutFromWarmPoolSeconds,
+    ],
     ['without one', {}, REALISTIC.nodegroupScaleOutSeconds],
   ])('scaled from zero %s: UPDATING, its update InProgress, for that many seconds', async (_, body, seconds) => {
-    const { eks, layer } = await activeNodegroup({ ...body, scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 } });
+    const { eks, layer } = await activeNodegroup({
+      ...body,
+      scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 },
+    });
     after(REALISTIC.nodegroupCreateSeconds);
     expect(layer.nodesReadyAt(REGION, CLUSTER)).toBeUndefined();
     expect(await eks.scale(2, 'u-1')).toMatchObject({ body: { update: { id: 'u-1', status: 'InProgress' } } });
@@ -283,7 +292,10 @@ describe('the load balancer and the DNS change', () => {
     const pending = (await describe()).text!;
     expect(pending.match(/<Code>(\w+)<\/Code>/g)).toEqual(['<Code>provisioning</Code>', '<Code>active</Code>']);
     after(1);
-    expect((await describe()).text!.match(/<Code>(\w+)<\/Code>/g)).toEqual(['<Code>active</Code>', '<Code>active</Code>']);
+    expect((await describe()).text!.match(/<Code>(\w+)<\/Code>/g)).toEqual([
+      '<Code>active</Code>',
+      '<Code>active</Code>',
+    ]);
   });
 
   it('keeps a Route53 change PENDING, submitted at the simulated time, until its time, then INSYNC', async () => {
@@ -349,6 +361,9 @@ describe('what the layer held', () => {
     const { eks, layer } = emulated(TIMING_PROFILES.fast);
     expect(statusOf(await eks.createCluster())).toBe('ACTIVE');
     expect(statusOf(await eks.createNodegroup())).toBe('ACTIVE');
-    expect(layer.heldWithin(REGION, START, now)).toMatchObject({ seconds: 0, began: new Set(['cluster', 'nodegroup']) });
+    expect(layer.heldWithin(REGION, START, now)).toMatchObject({
+      seconds: 0,
+      began: new Set(['cluster', 'nodegroup']),
+    });
   });
 });

@@ -24,7 +24,10 @@ const leadTime = (tier: ScaleUpLeadTime['tier'], leadSeconds: number, awsSeconds
   servingAt: START + leadSeconds * 1000,
   leadSeconds,
   awsSeconds,
-  aws: tier === 'cold' ? { cluster: 660, nodegroup: 150, 'load balancer': 120, 'DNS change': awsSeconds - 930 } : { nodes: 60, 'DNS change': 60 },
+  aws:
+    tier === 'cold'
+      ? { cluster: 660, nodegroup: 150, 'load balancer': 120, 'DNS change': awsSeconds - 930 }
+      : { nodes: 60, 'DNS change': 60 },
   overheadSeconds: leadSeconds - awsSeconds,
 });
 
@@ -81,7 +84,9 @@ describe('how the sandbox shows lead times', () => {
   it("writes the report's section: the tiers, then every scale-up", () => {
     const html = leadTimesHtml([cold, warm], 'realistic');
     expect(html).toContain('<h2>Scale-up lead times</h2>');
-    expect(html).toContain('<tr><th>cold</th><td>1</td><td>16.7 min</td><td>16.5 min</td><td>10 s</td><td>10 s</td></tr>');
+    expect(html).toContain(
+      '<tr><th>cold</th><td>1</td><td>16.7 min</td><td>16.5 min</td><td>10 s</td><td>10 s</td></tr>',
+    );
     expect(html).toContain(
       '<tr><td>10:00</td><td>sa-east-1</td><td>warm</td><td>2.5 min</td><td>2 min</td><td>nodes 1 min, DNS change 1 min</td><td>30 s</td></tr>',
     );
