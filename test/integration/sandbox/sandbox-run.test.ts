@@ -1,7 +1,7 @@
 /**
  * A short sandbox run in-process against the integration project's moto server: four simulated
- * hours in which one elastic region's demand spikes (with a publisher gap in the middle) and falls
- * back, played through what deploys: the bundled decision Lambda, reconciler and task Lambdas and
+ * hours in which one elastic region's demand spikes (with a publisher gap in the middle), falls
+ * back (the region, a warm one, goes WARM) and spikes again (it comes back warm), played through what deploys: the bundled decision Lambda, reconciler and task Lambdas and
  * the synthesized workflow definitions (of the deployment the integration setup synthesized), with
  * the emulated cloud's realistic timings (clusters, nodes, load balancers and DNS changes take
  * AWS's time), as `npm start` runs. The emulator's final state is then checked with the AWS APIs
@@ -37,7 +37,10 @@ function series(...pieces: Array<[number | null, number]>): Float64Array {
   return Float64Array.from(pieces.flatMap(([users, minutes]) => new Array<number>(minutes).fill(users ?? NaN)));
 }
 
-/** 4 hours: the spiking region goes from 100 to 900 users at 00:30, silent 01:00-01:20, and falls to 50 at 02:00. */
+/**
+ * 4 hours: the spiking region goes from 100 to 900 users at 00:30, silent 01:00-01:20, falls to 50
+ * at 02:00, and is back at 900 from 03:00 to 03:30.
+ */
 const GAP = { from: START + 60 * MINUTE, to: START + 80 * MINUTE };
 const trace: DemandTrace = {
   startMs: START,
@@ -46,7 +49,7 @@ const trace: DemandTrace = {
   regions: [...ALWAYS_ON, SPIKING, QUIET],
   users: new Map([
     ...ALWAYS_ON.map((r): [string, Float64Array] => [r, series([300, 240])]),
-    [SPIKING, series([100, 30], [900, 30], [null, 20], [900, 40], [50, 120])],
+    [SPIKING, series([100, 30], [900, 30], [null, 20], [900, 40], [50, 60], [900, 30], [50, 30])],
     [QUIET, series([150, 240])], // between its thresholds (80 and 300): never scales
   ]),
 };
@@ -68,6 +71,7 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     const config = exampleConfig((raw) => {
       raw.prefix = prefix;
       raw.regions.elastic = [SPIKING, QUIET];
+      raw.warm = { ...raw.warm, regions: [SPIKING] };
     });
     result = await runSandbox({
       config,
@@ -129,7 +133,7 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     }
   });
 
-  it('scaled the spiking region up on its alarm and down again after its demand fell, never in the publisher gap', () => {
+  it('scaled the spiking region up on its alarm, down to WARM after its demand fell (never in the publisher gap), and up again', () => {
     const [up] = decisions(result.events, SPIKING, 'up');
     const [down] = decisions(result.events, SPIKING, 'down');
     expect(up).toMatchObject({ source: 'alarm' });
@@ -142,7 +146,10 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     expect(outcomes).toEqual([
       ['up', 'SUCCEEDED'],
       ['down', 'SUCCEEDED'],
+      ['up', 'SUCCEEDED'],
     ]);
+    const [, again] = decisions(result.events, SPIKING, 'up');
+    expect(again!.at).toBeGreaterThanOrEqual(START + 180 * MINUTE);
     const gapAlarms = result.events.filter(
       (e) => e.kind === 'alarm' && e.region === SPIKING && e.at >= GAP.from && e.at <= GAP.to,
     );
@@ -160,12 +167,22 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     const active = new Set(emulator.regions.filter((s) => s.status === 'ACTIVE').map((s) => s.region));
     expect(emulator.clusters.map((c) => c.region).sort()).toEqual([...active].sort());
     expect([...emulator.records.keys()].sort()).toEqual([...active].sort());
-    expect(emulator.regions.find((s) => s.region === SPIKING)?.status).toBe('INACTIVE');
+    expect(emulator.regions.find((s) => s.region === SPIKING)?.status).toBe('ACTIVE');
+    expect(emulator.regions.find((s) => s.region === QUIET)?.status).toBe('INACTIVE');
+    expect(emulator.locks).toEqual([]);
+  });
+
+  it("kept the spiking region's load balancer while it was WARM: its record points at the same one again", async () => {
+    const added = result.events.filter(
+      (e): e is Extract<TimelineEvent, { kind: 'dns' }> =>
+        e.kind === 'dns' && e.region === SPIKING && e.change === 'added',
+    );
+    expect(added).toHaveLength(2);
+    expect(added[1]!.target).toBe(added[0]!.target);
     const { LoadBalancers = [] } = await new ElasticLoadBalancingV2Client({ region: SPIKING }).send(
       new DescribeLoadBalancersCommand({}),
     );
-    expect(LoadBalancers.map((lb) => lb.LoadBalancerName)).not.toContain(loadBalancerName(prefix));
-    expect(emulator.locks).toEqual([]);
+    expect(LoadBalancers.filter((lb) => lb.LoadBalancerName === loadBalancerName(prefix))).toHaveLength(1);
   });
 
   it('ran every execution to its end and marked it ABORTED in moto, which cannot run Lambda tasks', async () => {
@@ -175,17 +192,16 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
       const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
       expect(executions.map((e) => e.status)).toEqual(executions.map(() => 'ABORTED'));
     }
-    expect(result.counts).toMatchObject({ scaleUps: 3, scaleDowns: 1, executionsSucceeded: 4, executionsFailed: 0 });
+    expect(result.counts).toMatchObject({ scaleUps: 4, scaleDowns: 1, executionsSucceeded: 5, executionsFailed: 0 });
   });
 
-  it("shows each scale-up's lead time: cold, AWS's 15-20 minutes, and the control plane's own overhead in seconds", () => {
+  it("shows each cold scale-up's lead time: AWS's 15-20 minutes, and the control plane's own overhead in seconds", () => {
     const t = TIMING_PROFILES.realistic;
     const aws = t.clusterCreateSeconds + t.nodegroupCreateSeconds + t.loadBalancerCreateSeconds + t.dnsChangeSeconds;
-    expect(result.leadTimes.map((l) => [l.region, l.tier])).toEqual(
-      expect.arrayContaining([...ALWAYS_ON, SPIKING].map((region) => [region, 'cold'])),
+    expect(result.leadTimes.map((l) => [l.region, l.tier]).sort()).toEqual(
+      [...[...ALWAYS_ON, SPIKING].map((region) => [region, 'cold']), [SPIKING, 'warm']].sort(),
     );
-    expect(result.leadTimes).toHaveLength(3);
-    for (const leadTime of result.leadTimes) {
+    for (const leadTime of result.leadTimes.filter((l) => l.tier === 'cold')) {
       expect(leadTime.awsSeconds).toBe(aws);
       expect(leadTime.leadSeconds / 60).toBeGreaterThanOrEqual(15);
       expect(leadTime.leadSeconds / 60).toBeLessThanOrEqual(20);
@@ -207,6 +223,16 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     );
   });
 
+  it('shows the warm scale-up serving within 4 minutes: nodes from the warm pool and the DNS change, no cluster', () => {
+    const t = TIMING_PROFILES.realistic;
+    const warm = result.leadTimes.find((l) => l.tier === 'warm')!;
+    expect(warm.region).toBe(SPIKING);
+    expect(warm.aws).toEqual({ nodes: t.nodegroupScaleOutFromWarmPoolSeconds, 'DNS change': t.dnsChangeSeconds });
+    expect(warm.leadSeconds).toBeLessThanOrEqual(240);
+    expect(warm.overheadSeconds).toBeGreaterThanOrEqual(0);
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}warm {6}1 x {2}median [0-3](\.\d)? min, AWS 2 min, /));
+  });
+
   it('takes AWS its time to delete too: the scale-down waits for the nodegroup and the cluster to be gone', () => {
     const t = TIMING_PROFILES.realistic;
     const down = result.executions.find((e) => e.region === SPIKING && e.direction === 'down')!;
@@ -220,5 +246,6 @@ describeWithMoto('the local sandbox, a short run against the emulator', () => {
     expect(html).toContain('<h2>Scale-up lead times</h2>');
     expect(html).toContain('(realistic timings)');
     expect(html.match(/<tr><td>\d\d:\d\d<\/td><td>[a-z0-9-]+<\/td><td>cold<\/td>/g)).toHaveLength(3);
+    expect(html).toContain('<tr><th>warm</th><td>1</td>');
   });
 });
