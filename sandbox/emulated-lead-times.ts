@@ -18,8 +18,8 @@
  * the simulated clock (moto stamps the real one). The Kubernetes API double asks it when a
  * cluster's nodes are ready (nodesReadyAt): pods need nodes.
  *
- * Every hold is kept (holds(), heldWithin()): the emulated AWS time of a scale-up, which its lead
- * time minus this is the control plane's own overhead (lead-times.ts). Installed before the
+ * Every hold is kept: heldWithin() tells the emulated AWS time within a scale-up's lead time
+ * (the lead time minus it is the control plane's own overhead, lead-times.ts). Installed before the
  * EKS version updates (eks-version-updates.ts), whose DescribeUpdate answers only for its own.
  */
 import type { AwsTimings } from './aws-timings';
@@ -36,7 +36,7 @@ export type HoldKind =
   | 'nodegroup deletion'
   | 'cluster deletion';
 
-export interface Hold {
+interface Hold {
   kind: HoldKind;
   /** The region of the resource (a DNS change: of the latency record it changes). */
   region: string;
@@ -174,21 +174,19 @@ export class EmulatedLeadTimes {
     return since.length ? Math.min(...since) : undefined;
   }
 
-  /** Every hold so far, oldest first; of one region when given. */
-  holds(region?: string): Hold[] {
-    return this.log.filter((h) => region === undefined || h.region === region).map((h) => ({ ...h }));
-  }
-
   /** What the region's resources were held within [fromMs, toMs]: the emulated AWS time of that span. */
   heldWithin(region: string, fromMs: number, toMs: number): HeldTime {
     const byKind: Partial<Record<HoldKind, number>> = {};
     const began = new Set<HoldKind>();
     const spans: [number, number][] = [];
     for (const h of this.log) {
-      if (h.region !== region || h.to < fromMs || h.from > toMs) continue;
-      if (h.from >= fromMs) began.add(h.kind);
+      if (h.region !== region) continue;
       const from = Math.max(h.from, fromMs);
       const to = Math.min(h.to, toMs);
+      const beganWithin = h.from >= fromMs && h.from <= toMs;
+      // A hold outside the window, or one that only touches it, is not of this span (a zero-second one that begins in it is).
+      if (to < from || (to === from && !beganWithin)) continue;
+      if (beganWithin) began.add(h.kind);
       byKind[h.kind] = (byKind[h.kind] ?? 0) + (to - from) / 1000;
       if (to > from) spans.push([from, to]);
     }

@@ -220,6 +220,13 @@ export function decideScaling(
   }
 
   if (snapshot.status === 'WARM') {
+    if (source === 'alarm') {
+      // Low demand is why it went WARM; a fresh scale-down alarm must not cut keepHours short.
+      return reject(
+        'already-in-state',
+        `already warm: ${region} serves nobody; it stays WARM for warm.keepHours (${config.warm.keepHours} h), then the reconciler scales it down to INACTIVE`,
+      );
+    }
     return {
       allowed: true,
       target: 'INACTIVE',
@@ -605,7 +612,9 @@ function describeSource(request: ScalingRequest): string {
     const flags = [request.force && 'forced', request.allowOverMax && 'over max allowed'].filter(Boolean);
     return flags.length ? `operator request, ${flags.join(', ')}` : 'operator request';
   }
-  return request.source === 'alarm' ? 'demand alarm' : 'reconciler: demand alarm still in ALARM';
+  // The reconciler asks for several reasons (an alarm still in ALARM, a forecast, a swap, a warm
+  // expiry): its own reason goes with the request, this names only who asked.
+  return request.source === 'alarm' ? 'demand alarm' : 'reconciler';
 }
 
 function activeUntil(iso: string | undefined, now: Date): Date | undefined {

@@ -270,8 +270,9 @@ export async function reconcile(deps: ReconcileDeps, scheduledAt: Date, now: Dat
   for (const alarm of inAlarm) {
     const target = parseScalingAlarmName(config.prefix, alarm.alarmName);
     if (!target || touched.has(target.region)) continue;
-    // A WARM region was scaled down already; its low demand keeps the scale-down alarm in ALARM.
-    if (target.direction === 'down' && snapshotOf(view, target.region)?.status === 'WARM') continue;
+    // Low demand keeps the scale-down alarm in ALARM while a region is down (INACTIVE, WARM): only an
+    // ACTIVE region has anything to scale down, and the others stay free for the pre-warm of step 7.
+    if (target.direction === 'down' && snapshotOf(view, target.region)?.status !== 'ACTIVE') continue;
     touched.add(target.region);
     const action: ReconcilerRequest = {
       request: { region: target.region, direction: target.direction, source: 'reconciler', eventAt: scheduledAt },

@@ -119,7 +119,7 @@ describeWithMoto('the reconciler forecast against the emulator', () => {
   });
   afterAll(() => resetClients());
 
-  it('starts a scale-up before the alarm could, sized by the measured lead time, with one GetMetricData request per pass (bundled reconciler)', async () => {
+  it('starts a scale-up before the alarm could, sized by the measured lead time, with one GetMetricData request per pass, whatever the scale-down alarm of the down region says (bundled reconciler)', async () => {
     const region = 'ap-southeast-1';
     const { config, deps } = await deploy('fcstup', (raw) => void (raw.homeRegion = 'ca-central-1'));
     await markServing(deps, config.regions.alwaysOn);
@@ -153,6 +153,17 @@ describeWithMoto('the reconciler forecast against the emulator', () => {
     }).reverse();
     expect(evaluateAlarm(alarm, range, 'OK')).not.toBe('ALARM');
     expect(Math.max(...range.filter((v): v is number => v !== null))).toBeLessThan(THRESHOLD);
+
+    // Its demand is low now, so the scale-down alarm of the INACTIVE region is in ALARM: that asks
+    // nothing of a region that is down, and must not keep the forecast from acting on it.
+    await createScalingAlarms(config, scalingAlarms(config));
+    await new CloudWatchClient({ region: config.homeRegion }).send(
+      new SetAlarmStateCommand({
+        AlarmName: scaleDownAlarmName(config.prefix, region),
+        StateValue: 'ALARM',
+        StateReason: 'test: fewer users than the scale-down threshold',
+      }),
+    );
 
     // The bundled reconciler, its SDK clients sent through a proxy that counts the requests.
     const proxy = await startAwsFaultProxy(motoEndpoint());

@@ -141,7 +141,7 @@ describe('warm tier', () => {
     expect(verdict).toEqual({
       allowed: true,
       target: 'WARM',
-      reason: 'warm-up of ap-southeast-1 allowed (reconciler: demand alarm still in ALARM); it holds no elastic slot',
+      reason: 'warm-up of ap-southeast-1 allowed (reconciler); it holds no elastic slot',
     });
   });
 
@@ -182,8 +182,7 @@ describe('warm tier', () => {
     expect(decideScaling(request('ap-southeast-1', 'up'), regions, config, now)).toEqual({
       allowed: true,
       target: 'ACTIVE',
-      reason:
-        'scale-up of ap-southeast-1 allowed (reconciler: demand alarm still in ALARM), from WARM; 1 of 2 elastic slots in use after it',
+      reason: 'scale-up of ap-southeast-1 allowed (reconciler), from WARM; 1 of 2 elastic slots in use after it',
     });
     const full = fleet({ 'ap-southeast-1': warm(45), 'ap-south-1': active(120), 'sa-east-1': active(120) });
     expect(ruleOf(decideScaling(request('ap-southeast-1', 'up'), full, config, now))).toBe('max-elastic');
@@ -283,8 +282,21 @@ describe('warm tier', () => {
     expect(decideScaling(request('ap-southeast-1', 'down'), regions, config, now)).toEqual({
       allowed: true,
       target: 'INACTIVE',
-      reason: 'scale-down of ap-southeast-1 allowed (reconciler: demand alarm still in ALARM), from WARM to INACTIVE',
+      reason: 'scale-down of ap-southeast-1 allowed (reconciler), from WARM to INACTIVE',
     });
+  });
+
+  it('a scale-down alarm does not cut the keepHours of a WARM region short; the reconciler and an operator may', () => {
+    const regions = fleet({ 'ap-southeast-1': warm(45) });
+    const verdict = decideScaling(request('ap-southeast-1', 'down', { source: 'alarm' }), regions, config, now);
+    expect(verdict).toEqual({
+      allowed: false,
+      rule: 'already-in-state',
+      reason: `already warm: ap-southeast-1 serves nobody; it stays WARM for warm.keepHours (${config.warm.keepHours} h), then the reconciler scales it down to INACTIVE`,
+    });
+    expect(ruleOf(decideScaling(request('ap-southeast-1', 'down', { source: 'operator' }), regions, config, now))).toBe(
+      'allowed',
+    );
   });
 
   it('warmExpired: WARM for warm.keepHours (from warmSince, else since)', () => {
