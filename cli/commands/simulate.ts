@@ -21,6 +21,7 @@ import {
 import { formatSummary, renderHtmlReport } from '../../simulator/report';
 import { simulate, type Pause } from '../../simulator/simulate';
 import { compareWarmSettings, formatWarmComparison, type WarmComparisonRow } from '../../simulator/warm-comparison';
+import { builtInDiurnalTrace } from '../../simulator/diurnal-trace';
 import { parseTrace, TraceError } from '../../simulator/trace';
 import { CONFIG_CONTEXT_KEY } from '../../infra/config-source';
 import { reportingFailures } from '../command-env';
@@ -53,24 +54,31 @@ export interface SimulateIo {
   cwd: string;
 }
 
+/** `--trace built-in-week`: the 7-day diurnal trace the benchmark replays (2 always-on + 4 elastic regions). */
+export const BUILT_IN_WEEK = 'built-in-week';
+
+function readTrace(io: SimulateIo, file: string): string {
+  try {
+    return readFileSync(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `Cannot read the trace ${file}: ${(error as Error).message}; fix: pass a readable CSV file with --trace, or --trace ${BUILT_IN_WEEK}`,
+      EXIT.failed,
+    );
+  }
+}
+
 /** Runs one simulation and writes its outputs; returns the exit code. */
 export function runSimulation(io: SimulateIo, options: SimulateOptions): Promise<ExitCode> {
   return reportingFailures(io.out, async () => {
     const config = loadConfig(io.cwd, options);
-    const tracePath = resolve(io.cwd, options.trace);
-    let text: string;
-    try {
-      text = readFileSync(tracePath, 'utf8');
-    } catch (error) {
-      throw new CliError(
-        `Cannot read the trace ${options.trace}: ${(error as Error).message}; fix: pass a readable CSV file with --trace`,
-        EXIT.failed,
-      );
-    }
     let run;
     let comparison: WarmComparisonRow[] | undefined;
     try {
-      const trace = parseTrace(text, options.trace);
+      const trace =
+        options.trace === BUILT_IN_WEEK
+          ? builtInDiurnalTrace()
+          : parseTrace(readTrace(io, options.trace), options.trace);
       const simulation = { pauses: options.pause, nodeUsdPerHour: options.nodePriceUsd };
       run = simulate(config, trace, simulation);
       if (options.compareWarm) comparison = compareWarmSettings(config, trace, simulation);
@@ -200,7 +208,7 @@ export function simulateCommand(deps: SimulateCommandDeps = {}): Command {
     )
     .requiredOption(
       '--trace <file>',
-      'CSV with header timestamp,region,users (ISO-8601 UTC; one row per region per period)',
+      `CSV with header timestamp,region,users (ISO-8601 UTC; one row per region per period), or ${BUILT_IN_WEEK} for the benchmark's 7-day diurnal trace`,
     )
     .option('--config <path>', 'JSON file holding the configuration (default: ./cdk.json context "autoscaler")')
     .option('--json', 'print one JSON object: events, regions, totals, baselines')
@@ -245,6 +253,7 @@ export function simulateCommand(deps: SimulateCommandDeps = {}): Command {
         '  $ regionctl simulate --trace demand.csv --config ./prod-autoscaler.json --html report.html\n' +
         "  $ regionctl simulate --trace demand.csv --json | jq '.totals'\n" +
         '  $ regionctl simulate --trace demand.csv --compare-warm\n' +
+        `  $ regionctl simulate --trace ${BUILT_IN_WEEK} --compare-warm --html week.html\n` +
         '  $ regionctl simulate --trace demand.csv --warm-regions ap-south-1 --keep-hours 1\n' +
         '  $ regionctl simulate --trace demand.csv --forecast off --preempt-ratio 0   # the policy without pre-warm and swaps\n' +
         '\nA missing row is a missing datapoint (the scale-down alarm treats it as not breaching).\n' +

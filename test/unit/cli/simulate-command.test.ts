@@ -147,6 +147,18 @@ describe('regionctl simulate', () => {
     expect(broken.stderr.join('\n')).toContain('autoscaler.prefix = "X"');
   });
 
+  it('--trace built-in-week replays the 7-day diurnal trace of the benchmark', async () => {
+    const { code, stdout } = await run('--trace', 'built-in-week', '--config', 'autoscaler.json', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout[0]!);
+    const { regions } = exampleRawConfig();
+    expect(Object.keys(report.regions).sort()).toEqual([...regions.alwaysOn, ...regions.elastic].sort());
+    // 7 days of every region's users, and the elastic regions come and go.
+    expect(report.totals.userMinutes).toBeGreaterThan(0);
+    expect(report.regions['ap-south-1'].servingMinutes).toBeGreaterThan(0);
+    expect(report.regions['ap-south-1'].servingMinutes).toBeLessThan(7 * 24 * 60);
+  });
+
   it('applies --pause windows', async () => {
     const { stdout } = await run(
       '--trace',
