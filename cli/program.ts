@@ -107,12 +107,17 @@ export function buildProgram(deps: ProgramDeps): Command {
     .option('--wait', 'follow the workflow step by step; exit non-zero with its cause if it fails')
     .option('--hold <duration>', 'keep the region up that long (automatic scale-down suppressed), e.g. 90m, 6h, 1d')
     .option('--allow-over-max', 'exceed scaling.maxElasticActive deliberately')
+    .option(
+      '--warm',
+      'a warm-up: cluster and load balancer, no node, no record; the region ends WARM (warm.regions only)',
+    )
     .addHelpText(
       'after',
       examples(
         'regionctl up ap-southeast-1 --reason "launch in Singapore" --hold 6h',
         'regionctl up sa-east-1 --wait',
         'regionctl up ap-south-1 --allow-over-max --reason "extra capacity for the final"',
+        'regionctl up ap-south-1 --warm --reason "the final starts in an hour"',
       ) +
         '\nSkips demand thresholds and cooldowns, never the safety rules (approved region, maximum elastic\n' +
         'regions unless --allow-over-max, one execution per region). Without --hold, autoscaling may take the\n' +
@@ -128,9 +133,17 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<region>', 'elastic region to take down, e.g. sa-east-1')
     .option('--reason <text>', 'why (recorded with the decision and sent to the workflow)')
     .option('--wait', 'follow the workflow step by step; exit non-zero with its cause if it fails')
+    .option(
+      '--to <tier>',
+      'where it ends: warm (cluster and load balancer kept, no node) or inactive (default: warm for a region of warm.regions while the cost cap allows)',
+    )
     .addHelpText(
       'after',
-      examples('regionctl down sa-east-1 --reason "event over"', 'regionctl down ap-southeast-1 --wait') +
+      examples(
+        'regionctl down sa-east-1 --reason "event over"',
+        'regionctl down ap-southeast-1 --wait',
+        'regionctl down ap-south-1 --to inactive',
+      ) +
         '\nSkips cooldowns, minimum active time and holds; always refuses an always-on region and the last\n' +
         'serving region.\n',
     )

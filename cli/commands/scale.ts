@@ -13,7 +13,7 @@ import { StateStore } from '../../functions/adapters/state-store';
 import { claimAndStart, type StartResult } from '../../functions/decide/claimed-start';
 import { parseDuration } from '../../functions/domain/duration';
 import { InvalidRequestError } from '../../functions/domain/errors';
-import type { ScaleDirection } from '../../functions/domain/region-state';
+import type { ScaleDirection, TransitionTarget } from '../../functions/domain/region-state';
 import {
   decideScaling,
   formatDuration,
@@ -28,13 +28,20 @@ import { discoverDeployment, requireApprovedRegion, type Deployment } from '../d
 import { watchExecution } from '../execution-watch';
 import { EXIT, type ExitCode } from '../exit-codes';
 
-export interface ScaleDownOptions {
+interface ScaleOptions {
   reason?: string;
   /** Follow the workflow until it ends; the exit code is its outcome. */
   wait?: boolean;
 }
 
-export interface ScaleUpOptions extends ScaleDownOptions {
+export interface ScaleDownOptions extends ScaleOptions {
+  /** Where the scale-down ends: "warm" or "inactive" (default: WARM for a warm region while the cost cap allows). */
+  to?: string;
+}
+
+export interface ScaleUpOptions extends ScaleOptions {
+  /** A warm-up: cluster and load balancer, no node, no record (the region ends WARM). */
+  warm?: boolean;
   /** Keep the region up (automatic scale-down suppressed) for this long, e.g. "2h". */
   hold?: string;
   /** Exceed scaling.maxElasticActive deliberately. */
@@ -49,20 +56,37 @@ const CLAIM_ATTEMPTS = 3;
 export function scaleUp(env: CommandEnv, region: string, options: ScaleUpOptions = {}): Promise<ExitCode> {
   return reportingFailures(env.out, async () => {
     const holdSeconds = options.hold === undefined ? undefined : parseDuration(options.hold, '--hold');
-    return forceScaling(env, 'up', region, options, holdSeconds);
+    if (options.warm && holdSeconds !== undefined) {
+      throw new InvalidRequestError('--hold keeps a serving region up, and --warm ends WARM; fix: pass one of them');
+    }
+    return forceScaling(env, 'up', region, options, holdSeconds, options.warm ? 'WARM' : undefined);
   });
 }
 
 export function scaleDown(env: CommandEnv, region: string, options: ScaleDownOptions = {}): Promise<ExitCode> {
-  return reportingFailures(env.out, () => forceScaling(env, 'down', region, options, undefined));
+  return reportingFailures(env.out, () =>
+    forceScaling(env, 'down', region, options, undefined, downTarget(options.to)),
+  );
+}
+
+function downTarget(to: string | undefined): TransitionTarget | undefined {
+  if (to === undefined) return undefined;
+  const target = to.toUpperCase();
+  if (target !== 'WARM' && target !== 'INACTIVE') {
+    throw new InvalidRequestError(
+      `--to ${to}: a scale-down ends warm or inactive; fix: pass --to warm or --to inactive, or leave it out`,
+    );
+  }
+  return target;
 }
 
 async function forceScaling(
   env: CommandEnv,
   direction: ScaleDirection,
   region: string,
-  options: ScaleUpOptions,
+  options: ScaleOptions & Pick<ScaleUpOptions, 'allowOverMax'>,
   holdSeconds: number | undefined,
+  target: TransitionTarget | undefined,
 ): Promise<ExitCode> {
   const reason = checkedReason(options.reason, direction);
   const deployment = await discoverDeployment(env.clients, env.target);
@@ -78,8 +102,15 @@ async function forceScaling(
     eventAt: now,
     force: true,
     allowOverMax: options.allowOverMax === true,
+    ...(target ? { target } : {}),
   };
-  const input: WorkflowInput = { region, reason, requestedBy: 'operator', requestedAt: now.toISOString() };
+  const input: WorkflowInput = {
+    region,
+    reason,
+    requestedBy: 'operator',
+    requestedAt: now.toISOString(),
+    ...(target ? { target } : {}),
+  };
   const { started, allowed } = await startForced(env, deployment, store, request, input);
   const { executionName: name, executionArn } = started;
   const holdUntil = holdSeconds === undefined ? undefined : new Date(now.getTime() + holdSeconds * 1000).toISOString();
@@ -100,10 +131,11 @@ async function forceScaling(
   );
 
   const { out } = env;
-  out.line(`Started ${direction === 'up' ? 'scale-up' : 'scale-down'} of ${region}: ${name}`);
+  const verb = target === 'WARM' && direction === 'up' ? 'warm-up' : direction === 'up' ? 'scale-up' : 'scale-down';
+  out.line(`Started ${verb} of ${region}: ${name}`);
   out.line(`  ${allowed}`);
   out.line(`  execution: ${executionArn}`);
-  if (direction === 'up') {
+  if (direction === 'up' && target !== 'WARM') {
     const minActive = formatDuration(config.scaling.minActiveSeconds);
     if (holdUntil && holdSeconds !== undefined) {
       out.line(

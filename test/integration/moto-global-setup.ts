@@ -19,6 +19,9 @@ export default async function setup(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), 'edge-autoscaler-synth-'));
   const synth = spawnSync('node_modules/.bin/tsx', ['infra/synthesize-deployment-cli.ts', outdir], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    // Without CDK's built-in CloudFormation validation (about 10 s of CPU before any test starts):
+    // its findings are warnings no test reads; the tests use the bundles and definitions only.
+    env: { ...process.env, CDK_VALIDATION: 'false' },
   });
   if (synth.status !== 0) throw new Error(`Synthesizing the deployment failed (exit ${synth.status})`);
   // test/support/deployed-lambdas.ts reads it from here.

@@ -18,8 +18,15 @@ describeWithMoto('regionctl up / down against the emulator', () => {
   });
   afterAll(() => resetClients());
 
-  async function deployment(): Promise<EmulatedControlStack & { store: StateStore; sfn: SFNClient }> {
-    const stack = await deployControlStack(exampleConfig((c) => void (c.prefix = uniquePrefix('ctlscale'))));
+  async function deployment(
+    warmRegions: string[] = [],
+  ): Promise<EmulatedControlStack & { store: StateStore; sfn: SFNClient }> {
+    const stack = await deployControlStack(
+      exampleConfig((c) => {
+        c.prefix = uniquePrefix('ctlscale');
+        c.warm = { regions: warmRegions };
+      }),
+    );
     return {
       ...stack,
       store: new StateStore(documentClient('us-east-1'), stack.stateTableName),
@@ -197,6 +204,52 @@ describeWithMoto('regionctl up / down against the emulator', () => {
     const env = regionctlEnv(d.config.prefix, NOW);
     expect(await scaleUp(env, 'ap-south-1', { hold: '2 weeks' })).toBe(EXIT.usage);
     expect(env.out.errors[0]).toMatch(/^regionctl: --hold "2 weeks" is not a duration; fix: /);
+    expect(await d.store.listDecisions('ap-south-1')).toEqual([]);
+  });
+
+  it('up --warm starts a warm-up of a warm region; down --to names where it ends, checked by the policy', async () => {
+    const d = await deployment(['ap-south-1']);
+    await setStatus(d.store, 'us-east-1', 'ACTIVE', NOW.toISOString());
+    const env = regionctlEnv(d.config.prefix, NOW);
+    expect(await scaleUp(env, 'ap-south-1', { warm: true, reason: 'the final starts in an hour' })).toBe(EXIT.ok);
+    const [warmUp] = await executions(d.sfn, d.scaleUpStateMachineArn);
+    const described = await d.sfn.send(new DescribeExecutionCommand({ executionArn: warmUp!.executionArn }));
+    expect(JSON.parse(described.input!)).toEqual({
+      region: 'ap-south-1',
+      reason: 'the final starts in an hour',
+      requestedBy: 'operator',
+      requestedAt: '2026-11-21T10:00:00.000Z',
+      target: 'WARM',
+    });
+    expect(env.out.lines[0]).toBe('Started warm-up of ap-south-1: up-ap-south-1-manual-20261121T100000Z');
+
+    // sa-east-1 is not a warm region: a scale-down to WARM is refused, and nothing starts.
+    await setStatus(d.store, 'sa-east-1', 'ACTIVE', NOW.toISOString());
+    const refused = regionctlEnv(d.config.prefix, NOW);
+    expect(await scaleDown(refused, 'sa-east-1', { to: 'warm' })).toBe(EXIT.refused);
+    expect(refused.out.errors[0]).toMatch(
+      /^regionctl: Refused by rule "not-warm-region": not a warm region: sa-east-1/,
+    );
+    expect(await executions(d.sfn, d.scaleDownStateMachineArn)).toEqual([]);
+
+    const down = regionctlEnv(d.config.prefix, NOW);
+    expect(await scaleDown(down, 'sa-east-1', { to: 'inactive' })).toBe(EXIT.ok);
+    const [started] = await executions(d.sfn, d.scaleDownStateMachineArn);
+    const input = await d.sfn.send(new DescribeExecutionCommand({ executionArn: started!.executionArn }));
+    expect(JSON.parse(input.input!)).toMatchObject({ region: 'sa-east-1', target: 'INACTIVE' });
+  });
+
+  it('refuses --to other than warm or inactive, and --warm with --hold, before touching anything', async () => {
+    const d = await deployment(['ap-south-1']);
+    const env = regionctlEnv(d.config.prefix, NOW);
+    expect(await scaleDown(env, 'ap-south-1', { to: 'cold' })).toBe(EXIT.usage);
+    expect(env.out.errors[0]).toBe(
+      'regionctl: --to cold: a scale-down ends warm or inactive; fix: pass --to warm or --to inactive, or leave it out',
+    );
+    expect(await scaleUp(env, 'ap-south-1', { warm: true, hold: '2h' })).toBe(EXIT.usage);
+    expect(env.out.errors[1]).toBe(
+      'regionctl: --hold keeps a serving region up, and --warm ends WARM; fix: pass one of them',
+    );
     expect(await d.store.listDecisions('ap-south-1')).toEqual([]);
   });
 });

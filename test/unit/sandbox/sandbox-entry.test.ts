@@ -40,6 +40,13 @@ describe('npm start (the local sandbox entry)', () => {
     );
   }, 180_000);
 
+  it('refuses --timings that is neither a profile nor a timings file, before any emulator starts', () => {
+    const result = sandbox(['--timings', 'slow']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('--timings slow: not "fast", "realistic" or a readable JSON file');
+    expect(result.stdout).toBe('');
+  }, 180_000);
+
   it('refuses a speed that is not a positive number', () => {
     const result = sandbox(['--speed', '0']);
     expect(result.status).not.toBe(0);
