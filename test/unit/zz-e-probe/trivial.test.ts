@@ -1,2 +1,0 @@
-import { expect, it } from '@jest/globals';
-it('nothing', () => expect(1).toBe(1));
