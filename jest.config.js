@@ -17,6 +17,7 @@ export default {
   // fault matrix holds a worker for minutes while mostly waiting on its emulated cloud, and the
   // CPU-bound suites (CDK synths) then still have both cores.
   maxWorkers: 3,
+  testSequencer: '<rootDir>/test/slow-first-sequencer.mjs',
   // A hang detector, not a speed check: on a shared 2-core machine an emulator-backed test that
   // takes 2 s alone can take 6 s beside another worker (speed is measured by `npm run bench`).
   testTimeout: 90_000,

@@ -24,7 +24,8 @@ export function synthConfigFile(dir: string, config: unknown): CliSynthResult {
       AWS_PROFILE: '',
       CDK_DISABLE_VERSION_CHECK: '1',
     },
-    timeout: 300_000,
+    // A hang detector: a loaded 2-core machine once took over 300 s for one synth.
+    timeout: 600_000,
   });
   return { status: result.status, output: `${result.stdout}\n${result.stderr}`, outDir };
 }

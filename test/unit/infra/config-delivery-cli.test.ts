@@ -28,7 +28,7 @@ describe('npx cdk synth of a configuration the deployment cannot carry (the real
       /The configuration is \d+ bytes as the SSM parameter \/edgescale\/config stores it .*more than the 8192 bytes an advanced parameter holds .*; fix: /,
     );
     expect(result.output).not.toMatch(NO_STACK_TRACE);
-  }, 360_000);
+  }, 900_000);
 
   it('exits non-zero naming a missing edge.manifestsPath file, without a stack trace', () => {
     let missing = '';
@@ -39,5 +39,5 @@ describe('npx cdk synth of a configuration the deployment cannot carry (the real
     expect(result.status).not.toBe(0);
     expect(result.output).toContain(`Cannot read the edge manifests file ${missing} (edge.manifestsPath): ENOENT`);
     expect(result.output).not.toMatch(NO_STACK_TRACE);
-  }, 360_000);
+  }, 900_000);
 });
