@@ -22,6 +22,7 @@ interface SandboxArguments {
   report: string;
   config?: string;
   rolloutAt?: string;
+  warmRegions?: string;
   timings: string;
 }
 
@@ -31,9 +32,17 @@ function positiveNumber(value: string): number {
   return number;
 }
 
-function loadConfig(path: string | undefined): AutoscalerConfig {
-  if (path) return readConfigFile(path);
-  return loadCdkJsonConfig();
+function loadConfig(path: string | undefined, warmRegions: string | undefined): AutoscalerConfig {
+  const config = path ? readConfigFile(path) : loadCdkJsonConfig();
+  if (warmRegions === undefined) return config;
+  const regions = warmRegions === 'none' ? [] : warmRegions.split(',').map((r) => r.trim());
+  const notElastic = regions.filter((r) => !config.regions.elastic.includes(r));
+  if (notElastic.length > 0) {
+    throw new Error(
+      `--warm-regions ${warmRegions}: ${notElastic.join(', ')} not in regions.elastic; fix: name elastic regions (${config.regions.elastic.join(', ')}), comma-separated, or none`,
+    );
+  }
+  return { ...config, warm: { ...config.warm, regions } };
 }
 
 function loadScenario(args: SandboxArguments, config: AutoscalerConfig): Scenario {
@@ -58,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
       'at this simulated time (UTC), deploy a changed edge configuration (HTML cache TTL doubled): the reconciler rolls it out to every ACTIVE region',
     )
     .option(
+      '--warm-regions <list>',
+      'what-if for this run: warm.regions (comma-separated elastic regions, or none); in the built-in day a warm region has an evening event at 22:00 and comes back on the warm path',
+    )
+    .option(
       '--timings <fast|realistic|file>',
       "how long the emulated cloud takes to create clusters, nodes, load balancers and DNS changes: AWS's figures (realistic), at once (fast), or a JSON file of timings (see sandbox/aws-timings.ts)",
       'realistic',
@@ -70,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
   let timings: NamedTimings;
   try {
     timings = readTimings(args.timings);
-    config = loadConfig(args.config);
+    config = loadConfig(args.config, args.warmRegions);
     scenario = loadScenario(args, config);
     if (args.rolloutAt !== undefined) {
       rolloutOffsetMs(args.rolloutAt, { startMs: scenario.trace.startMs, endMs: scenarioEndMs(scenario.trace) });

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { demandAlarmsFor } from '../functions/domain/alarm-policy';
-import { regionList, type AutoscalerConfig } from '../functions/domain/config';
+import { isWarmRegion, regionList, type AutoscalerConfig } from '../functions/domain/config';
 import { generateDiurnalTrace, WORLD_REGIONS, type DataGap, type DiurnalRegion } from '../simulator/diurnal-trace';
 import { formatIsoUtc, parseTrace, type DemandTrace } from '../simulator/trace';
 
@@ -43,7 +43,10 @@ export function builtInStartMs(nowMs: number, hours: number): number {
  *   that it asks while every elastic slot is taken (refused: max elastic) and gets a slot later;
  * - the other elastic regions stay between their two thresholds;
  * - the first elastic region's publisher is silent for 20 minutes at 04:00, while it serves: the
- *   scale-down alarm treats missing data as not breaching, so nothing scales down.
+ *   scale-down alarm treats missing data as not breaching, so nothing scales down;
+ * - a region of warm.regions among the peaking ones has an evening event: its demand is back at its
+ *   peak from 22:00 to 22:45, when it is WARM (its scale-down came hours before, within
+ *   warm.keepHours) and a slot is free, so it comes back on the warm path.
  */
 export function builtInScenario(config: AutoscalerConfig, hours: number, startMs: number): Scenario {
   const k = config.scaling.maxElasticActive;
@@ -88,7 +91,18 @@ export function builtInScenario(config: AutoscalerConfig, hours: number, startMs
     gaps,
     seed: 7,
   });
+  for (const [i, region] of config.regions.elastic.entries()) {
+    if (i <= k && isWarmRegion(config, region)) replayPeak(trace.users.get(region)!, regions[i]!.peakUsers);
+  }
   return { name: 'built-in', trace, ignoredRegions: [], gaps };
+}
+
+const EVENING_EVENT = { fromMinute: 22 * 60, minutes: 45 };
+
+/** The evening event of a warm region: its peak demand again for EVENING_EVENT (within the day played). */
+function replayPeak(users: Float64Array, peakUsers: number): void {
+  const end = Math.min(users.length, EVENING_EVENT.fromMinute + EVENING_EVENT.minutes);
+  for (let minute = EVENING_EVENT.fromMinute; minute < end; minute++) users[minute] = peakUsers;
 }
 
 function worldPeakHour(region: string, index: number): number {

@@ -47,6 +47,15 @@ describe('npm start (the local sandbox entry)', () => {
     expect(result.stdout).toBe('');
   }, 180_000);
 
+  it('refuses --warm-regions naming a region that is not elastic, before any emulator starts', () => {
+    const result = sandbox(['--warm-regions', 'ap-southeast-1,us-east-1']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      '--warm-regions ap-southeast-1,us-east-1: us-east-1 not in regions.elastic; fix: name elastic regions (ap-southeast-1, ap-northeast-1, sa-east-1, ap-south-1), comma-separated, or none',
+    );
+    expect(result.stdout).toBe('');
+  }, 180_000);
+
   it('refuses a speed that is not a positive number', () => {
     const result = sandbox(['--speed', '0']);
     expect(result.status).not.toBe(0);

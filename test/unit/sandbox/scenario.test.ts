@@ -53,6 +53,39 @@ describe('the built-in scenario', () => {
   });
 });
 
+describe('the built-in scenario with a warm region', () => {
+  const warmConfig = exampleConfig((raw) => void (raw.warm = { regions: ['ap-southeast-1'] }));
+  const startMs = builtInStartMs(NOW, 24);
+  const scenario = builtInScenario(warmConfig, 24, startMs);
+  const plain = builtInScenario(config, 24, startMs);
+
+  it('gives the warm region an evening event at its peak, 22:00-22:45, and changes nothing else', () => {
+    const warm = scenario.trace.users.get('ap-southeast-1')!;
+    const before = plain.trace.users.get('ap-southeast-1')!;
+    const changed = [...warm.keys()].filter(
+      (i) => warm[i] !== before[i] && !(Number.isNaN(warm[i]) && Number.isNaN(before[i])),
+    );
+    expect(changed[0]).toBe(22 * 60);
+    expect(changed.at(-1)).toBeLessThan(22 * 60 + 45);
+    expect(Math.min(...Array.from(warm.slice(22 * 60, 22 * 60 + 45)))).toBeGreaterThan(
+      warmConfig.scaling.thresholds.scaleUp.users,
+    );
+    for (const region of scenario.trace.regions.filter((r) => r !== 'ap-southeast-1')) {
+      expect(scenario.trace.users.get(region)).toEqual(plain.trace.users.get(region));
+    }
+  });
+
+  it('brings the warm region back from WARM for its evening event, as the simulator plays it', () => {
+    const run = simulate(warmConfig, scenario.trace);
+    const eveningMs = startMs + 22 * 3_600_000;
+    const warmUps = run.report.events.filter(
+      (e) => e.region === 'ap-southeast-1' && e.action === 'scale-up-start' && Date.parse(e.at) >= eveningMs,
+    );
+    expect(warmUps).toHaveLength(1);
+    expect(warmUps[0]!.reason).toMatch(/from WARM/);
+  });
+});
+
 describe('scenario files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-scenario-'));
   const write = (name: string, text: string) => {
