@@ -15,7 +15,6 @@
  */
 import {
   CreateNodegroupCommand,
-  EKSClient,
   UpdateNodegroupConfigCommand,
   type CreateNodegroupCommandInput,
   type CreateNodegroupCommandOutput,
@@ -24,6 +23,7 @@ import {
   type WarmPoolConfig,
 } from '@aws-sdk/client-eks';
 import { AwsServiceFault, type AwsFaultProxy, type RemoveRule, type ServedRequest } from './aws-proxy';
+import { UpstreamEksClients } from './upstream-eks';
 
 export interface NodegroupConfigOptions {
   /** Simulated seconds a nodegroup is UPDATING after UpdateNodegroupConfig (EKS: half a minute to a minute). */
@@ -51,14 +51,15 @@ export class EmulatedNodegroupConfig {
   private readonly warmPools = new Map<string, WarmPoolConfig>();
   /** When each nodegroup's update in progress ends (ms of this process's Date). */
   private readonly updatingUntil = new Map<string, number>();
-  private readonly clients = new Map<string, EKSClient>();
+  private readonly moto: UpstreamEksClients;
   private removeRules: RemoveRule = () => undefined;
 
   constructor(
     /** moto's endpoint, where the served calls are sent on. */
-    private readonly upstream: string,
+    upstream: string,
     options: NodegroupConfigOptions = {},
   ) {
+    this.moto = new UpstreamEksClients(upstream);
     this.updateSeconds = options.updateSeconds ?? 40;
   }
 
@@ -84,7 +85,7 @@ export class EmulatedNodegroupConfig {
   private async createNodegroup(request: ServedRequest) {
     const [, clusterName = ''] = request.segments;
     const input = { ...request.body, clusterName } as unknown as CreateNodegroupCommandInput;
-    const { nodegroup } = await this.send<CreateNodegroupCommandOutput>(
+    const { nodegroup } = await this.moto.send<CreateNodegroupCommandOutput>(
       request.region,
       new CreateNodegroupCommand(input),
     );
@@ -104,7 +105,7 @@ export class EmulatedNodegroupConfig {
       });
     }
     const input = { ...request.body, clusterName, nodegroupName } as unknown as UpdateNodegroupConfigCommandInput;
-    const { update } = await this.send<UpdateNodegroupConfigCommandOutput>(
+    const { update } = await this.moto.send<UpdateNodegroupConfigCommandOutput>(
       request.region,
       new UpdateNodegroupConfigCommand(input),
     );
@@ -133,26 +134,6 @@ export class EmulatedNodegroupConfig {
     const { clusterName, nodegroupName } = nodegroup ?? {};
     if (!region || typeof clusterName !== 'string' || typeof nodegroupName !== 'string') return undefined;
     return `${region}/${clusterName}/${nodegroupName}`;
-  }
-
-  /** A call sent on to moto; its AWS error is answered as the same error. */
-  private async send<O>(region: string, command: CreateNodegroupCommand | UpdateNodegroupConfigCommand): Promise<O> {
-    let client = this.clients.get(region);
-    if (!client) {
-      client = new EKSClient({
-        region,
-        endpoint: this.upstream,
-        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-        maxAttempts: 1,
-      });
-      this.clients.set(region, client);
-    }
-    try {
-      return (await client.send(command as CreateNodegroupCommand)) as O;
-    } catch (error) {
-      const { name, message, $metadata } = error as Error & { $metadata?: { httpStatusCode?: number } };
-      throw new AwsServiceFault({ code: name, status: $metadata?.httpStatusCode ?? 500, message });
-    }
   }
 }
 

@@ -18,6 +18,7 @@
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { compareKubernetesVersions, nextMinorVersion } from '../functions/domain/kubernetes-versions';
 import { AwsServiceFault, type AwsFaultProxy, type RemoveRule, type ServedRequest } from './aws-proxy';
+import { UpstreamEksClients } from './upstream-eks';
 
 /** moto's version for a nodegroup created without one (moto/eks/models.py DEFAULT_KUBERNETES_VERSION). */
 const MOTO_DEFAULT_VERSION = '1.19';
@@ -78,15 +79,16 @@ export class EmulatedEksVersions {
   private readonly runs: EmulatedUpdate[] = [];
   /** AMI releases published by publishRelease(), by Kubernetes version. */
   private readonly published = new Map<string, string>();
-  private readonly motoClients = new Map<string, EKSClient>();
+  private readonly motoClients: UpstreamEksClients;
   private removeRules: RemoveRule = () => undefined;
   private updateCount = 0;
 
   constructor(
     /** moto's endpoint: the update calls check there that the resource exists. */
-    private readonly upstream: string,
+    upstream: string,
     options: EksVersionUpdateOptions = {},
   ) {
+    this.motoClients = new UpstreamEksClients(upstream);
     this.clusterUpdateSeconds = options.clusterUpdateSeconds ?? 600;
     this.nodegroupUpdateSeconds = options.nodegroupUpdateSeconds ?? 900;
     const latest = options.latestReleaseVersion ?? defaultRelease;
@@ -304,17 +306,7 @@ export class EmulatedEksVersions {
   }
 
   private moto(region: string): EKSClient {
-    let client = this.motoClients.get(region);
-    if (!client) {
-      client = new EKSClient({
-        region,
-        endpoint: this.upstream,
-        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-        maxAttempts: 1,
-      });
-      this.motoClients.set(region, client);
-    }
-    return client;
+    return this.motoClients.in(region);
   }
 
   // ---------- updates ----------
