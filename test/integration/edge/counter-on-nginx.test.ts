@@ -46,6 +46,21 @@ function requestFrom(from: string, port: number, path: string, headers: Outgoing
   });
 }
 
+/**
+ * Runs `send` right after a period begins, again in a later period when its requests spilled into
+ * the next one (a loaded machine), so that every request it makes falls into the one period returned.
+ */
+async function withinOnePeriod<T>(send: () => Promise<T>): Promise<{ periodStart: number; answers: T }> {
+  for (let attempt = 1; ; attempt++) {
+    // A whole period after the last attempt, so that none of its log lines reaches this one.
+    const periodStart = Math.ceil((Date.now() + PERIOD_MS) / PERIOD_MS) * PERIOD_MS;
+    await new Promise((resolve) => setTimeout(resolve, periodStart + 50 - Date.now()));
+    const answers = await send();
+    if (Date.now() < periodStart + PERIOD_MS) return { periodStart, answers };
+    if (attempt === 3) throw new Error(`the requests took longer than one ${PERIOD_SECONDS} s period three times`);
+  }
+}
+
 describeWithNginx('the edge agent beside real nginx running the edge configuration', (nginxBinary) => {
   let origin: Server;
   let counter: AgentProgram;
@@ -107,29 +122,26 @@ describeWithNginx('the edge agent beside real nginx running the edge configurati
   });
 
   it('counts exactly the distinct clients of each prefix that nginx served, by socket address only', async () => {
-    // Start right after a period begins, so that every request falls into that one period.
-    const periodStart = Math.ceil((Date.now() + 1) / PERIOD_MS) * PERIOD_MS;
-    await new Promise((resolve) => setTimeout(resolve, periodStart + 50 - Date.now()));
-
-    const answers = await Promise.all([
-      // One /24, three clients, one of them three times, through locations cached and not.
-      requestFrom('127.1.1.10', port, '/'),
-      requestFrom('127.1.1.10', port, '/api/items?page=2'),
-      requestFrom('127.1.1.10', port, '/admin/'),
-      requestFrom('127.1.1.11', port, '/images/logo.png'),
-      requestFrom('127.1.1.12', port, '/app.css?v=3'),
-      // Another /24.
-      requestFrom('127.1.2.10', port, '/'),
-      // IPv6.
-      requestFrom('::1', port, '/'),
-      // Forwarding headers a client sends: the socket's address counts, never theirs.
-      requestFrom('127.1.3.10', port, '/', { 'X-Forwarded-For': '200.147.1.1' }),
-      requestFrom('127.1.3.11', port, '/', { 'X-Real-IP': '200.147.1.2' }),
-      requestFrom('127.1.3.12', port, '/', { Forwarded: 'for=200.147.1.3', 'X-Forwarded-For': '200.147.1.3' }),
-      // Probes are not traffic.
-      requestFrom('127.1.4.10', port, '/health'),
-    ]);
-    expect(Date.now()).toBeLessThan(periodStart + PERIOD_MS); // else requests spilled into the next period
+    const { periodStart, answers } = await withinOnePeriod(() =>
+      Promise.all([
+        // One /24, three clients, one of them three times, through locations cached and not.
+        requestFrom('127.1.1.10', port, '/'),
+        requestFrom('127.1.1.10', port, '/api/items?page=2'),
+        requestFrom('127.1.1.10', port, '/admin/'),
+        requestFrom('127.1.1.11', port, '/images/logo.png'),
+        requestFrom('127.1.1.12', port, '/app.css?v=3'),
+        // Another /24.
+        requestFrom('127.1.2.10', port, '/'),
+        // IPv6.
+        requestFrom('::1', port, '/'),
+        // Forwarding headers a client sends: the socket's address counts, never theirs.
+        requestFrom('127.1.3.10', port, '/', { 'X-Forwarded-For': '200.147.1.1' }),
+        requestFrom('127.1.3.11', port, '/', { 'X-Real-IP': '200.147.1.2' }),
+        requestFrom('127.1.3.12', port, '/', { Forwarded: 'for=200.147.1.3', 'X-Forwarded-For': '200.147.1.3' }),
+        // Probes are not traffic.
+        requestFrom('127.1.4.10', port, '/health'),
+      ]),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(new Array(answers.length).fill(200));
     expect(answers.slice(0, -1).every((answer) => answer.body === 'from the origin\n')).toBe(true);
     expect(answers.at(-1)!.body).toBe('OK\n');

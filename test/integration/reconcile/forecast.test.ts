@@ -64,6 +64,10 @@ function dailyRiseAt(riseAt: number): (at: number) => number {
   return (at) => ((((at - riseAt) % DAY_MS) + DAY_MS) % DAY_MS < 2 * 3_600_000 ? 900 : 100);
 }
 
+/**
+ * Each test's `mutate` gives it a home region no other suite uses: the demand metrics share one
+ * namespace, so two suites publishing in one region of the shared moto would read each other's users.
+ */
 async function deploy(base: string, mutate: (raw: AutoscalerConfigInput) => void) {
   return deployReconciler(uniquePrefix(base), undefined, (raw) => {
     // Three days are enough for these histories and keep moto's GetMetricData quick.
@@ -121,7 +125,7 @@ describeWithMoto('the reconciler forecast against the emulator', () => {
 
   it('starts a scale-up before the alarm could, sized by the measured lead time, with one GetMetricData request per pass, whatever the scale-down alarm of the down region says (bundled reconciler)', async () => {
     const region = 'ap-southeast-1';
-    const { config, deps } = await deploy('fcstup', (raw) => void (raw.homeRegion = 'ca-central-1'));
+    const { config, deps } = await deploy('fcstup', (raw) => void (raw.homeRegion = 'us-east-2'));
     await markServing(deps, config.regions.alwaysOn);
     const nowMs = Date.now();
     const tick = period(nowMs);
@@ -225,7 +229,7 @@ describeWithMoto('the reconciler forecast against the emulator', () => {
 
   it('in forecast-only mode records what the forecast would have done and starts nothing; nothing before 24 h of history', async () => {
     const { config, deps } = await deploy('fcstonly', (raw) => {
-      raw.homeRegion = 'eu-north-1';
+      raw.homeRegion = 'eu-south-1';
       raw.forecast = { historyDays: 3, mode: 'forecast-only' };
     });
     await markServing(deps, config.regions.alwaysOn);
