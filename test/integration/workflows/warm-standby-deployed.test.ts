@@ -13,6 +13,7 @@ import { clusterName, nodegroupName } from '../../../functions/domain/naming';
 import { LONGEST_PATH_SECONDS } from '../../../functions/domain/phase-deadlines';
 import { startDeployedWorkflows, type DeployedWorkflows } from '../../support/deployed-workflows';
 import { synthesizedDeployment } from '../../support/deployed-lambdas';
+import { captureMetrics, enableMetrics, type EmittedMetric } from '../../support/emf-capture';
 import { describeWithMoto, motoClientConfig } from '../../support/moto';
 
 const ELASTIC = 'ap-southeast-1';
@@ -63,6 +64,20 @@ async function expectWarm(): Promise<void> {
   expect(await world.store.getLock(ELASTIC)).toBeUndefined();
 }
 
+/** Runs `run` with the bundles' Powertools metrics on; returns its result and the metrics the bundles emitted. */
+async function withBundleMetrics<T>(run: () => Promise<T>): Promise<{ result: T; metrics: EmittedMetric[] }> {
+  enableMetrics();
+  await world.reloadTasks();
+  try {
+    let result: T | undefined;
+    const { metrics } = await captureMetrics(async () => void (result = await run()));
+    return { result: result as T, metrics };
+  } finally {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    await world.reloadTasks();
+  }
+}
+
 /** Back to an INACTIVE elastic region with nothing in AWS, through the workflow itself. */
 async function tearDown(): Promise<void> {
   world.proxy.reset();
@@ -105,8 +120,20 @@ describeWithMoto('the warm standby tier: synthesized definitions, bundled Lambda
     expect(park.statesEntered.at(-1)).toBe('RegionWarm');
     await expectWarm();
 
-    const resume = await world.run('scaleUp', ELASTIC);
+    const { result: resume, metrics } = await withBundleMetrics(() => world.run('scaleUp', ELASTIC));
     expect(resume.status).toBe('SUCCEEDED');
+    // The bundled region task records the warm path's lead time apart from the cold one's: the
+    // forecaster reads it back as the warm tier's lead time.
+    const leadTimes = metrics.filter((m) => m.name.endsWith('LeadTimeSeconds'));
+    expect(leadTimes).toEqual([
+      {
+        namespace: 'EdgeAutoscaler',
+        name: 'WarmScaleUpLeadTimeSeconds',
+        unit: 'Seconds',
+        value: resume.waitedSeconds,
+        dimensions: { service: 'edge-autoscaler', Region: ELASTIC },
+      },
+    ]);
     expect(resume.statesEntered).toEqual(expect.arrayContaining(['ResumeNodegroup', 'WaitForNodes', 'UpsertRecord']));
     expect(resume.statesEntered).not.toContain('EnsureCluster');
     expect(resume.statesEntered.length).toBeLessThanOrEqual(20);
