@@ -10,7 +10,7 @@ import { rolloutOffsetMs } from './edge-deploy';
 import { readTimings, type NamedTimings } from './aws-timings';
 import { MOTO_INSTALL_HINT, motoServerInstalled } from './moto-server';
 import { builtInScenario, builtInStartMs, readScenarioFile, scenarioEndMs, type Scenario } from './scenario';
-import { DEFAULT_MS_PER_SIMULATED_MINUTE, runSandbox } from './sandbox-run';
+import { DEFAULT_MS_PER_SIMULATED_MINUTE } from './simulated-clock';
 
 const EXIT_INTERRUPTED = 130;
 const BUILT_IN_HOURS = 24;
@@ -105,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Loaded only now (the CDK and the SDKs: seconds), so that bad input is refused at once.
+  const { runSandbox } = await import('./sandbox-run');
   const result = await runSandbox({
     config,
     scenario,

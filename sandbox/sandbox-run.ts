@@ -34,6 +34,7 @@ import { installLeadTimes, type EmulatedLeadTimes } from './emulated-lead-times'
 import { formatLeadTimeSummary, leadTimeEvent, leadTimesOf, scaleUpLeadTime, type ScaleUpLeadTime } from './lead-times';
 import { installEksVersionUpdates } from './eks-version-updates';
 import { serveAccessEntries } from './eks-access-entries';
+import { serveLongMetricReads } from './metric-reads';
 import { loadBalancerController, regionOfServicePath } from './cloud-controller';
 import { deployToEmulator, type SandboxDeployment } from './emulated-automation';
 import {
@@ -67,8 +68,6 @@ import { placeBeforeNow, REAL_CLOCK_MARGIN_MS, scenarioEndMs, type Scenario } fr
 import { ScenarioPlayer } from './scenario-player';
 import { installSimulatedDate, SimulatedClock } from './simulated-clock';
 import { formatSimulatedTime, Timeline, type TimelineEvent, type Writer } from './timeline';
-
-export const DEFAULT_MS_PER_SIMULATED_MINUTE = 40;
 
 export interface SandboxOptions {
   config: AutoscalerConfig;
@@ -248,6 +247,8 @@ export async function prepareSandbox(
   serveAccessEntries(proxy, moto);
   // Nor Kubernetes version updates: the proxy plays them (the cluster upgrade and the node patches).
   installEksVersionUpdates(proxy, moto);
+  // moto's GetMetricData is quadratic in the window: a reconciler's first, 14-day read goes to it an hour at a time.
+  serveLongMetricReads(proxy, moto);
   const kubernetes = new KubernetesApiDouble();
   kubernetes.cloudController = loadBalancerController(config.prefix, moto, {
     created: (region, dnsName) => leadTimes.loadBalancerCreated(region, dnsName),

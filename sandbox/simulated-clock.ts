@@ -17,6 +17,9 @@
  * its seconds, however the clock jumps; `reach` waits, in real time, for a simulated moment.
  */
 
+/** `npm start`'s default speed: a simulated day in about a minute. */
+export const DEFAULT_MS_PER_SIMULATED_MINUTE = 40;
+
 export type RealClock = () => number;
 
 export class SimulatedClock {
