@@ -364,7 +364,7 @@ describeWithNginx('the edge on real nginx, with the origin failing', (binary) =>
     certificates = issueTestCertificate(ORIGIN_NAME);
     dns = tinyDns(await freeLoopbackPort(), { [ORIGIN_NAME]: '127.0.0.1' });
     await dns.start();
-    origin = await startTestOrigin({ port: await freeLoopbackPort(), slowMs: 2500 });
+    origin = await startTestOrigin({ port: await freeLoopbackPort(), slowMs: 5000 });
     const prefix = createNginxPrefix();
     const config = edgeConfig(`http://${ORIGIN_NAME}:${origin.port}`, (e) => {
       e.cache = {
@@ -439,7 +439,8 @@ describeWithNginx('the edge on real nginx, with the origin failing', (binary) =>
   it('gives up on an origin slower than the read timeout', async () => {
     const started = Date.now();
     expect((await get(edge.port, '/api/slow')).status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(2400);
+    // Well before the origin's 5 s answer (a loaded machine delays this process, not nginx's 1 s timer).
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 });
 
