@@ -14,6 +14,10 @@
  * Id in the order ScanBy asks for (TimestampDescending when absent, as CloudWatch). moto computes
  * every value; the join only concatenates. Shorter reads, and reads with an expression (metric math
  * or Metrics Insights, which may combine periods across the window), go to moto untouched.
+ *
+ * The sub-windows are read from the newest back, and each one that comes back without a datapoint
+ * doubles the next one's length: every sub-read also costs moto a scan of all the region's data, and
+ * the window before a sandbox's first simulated day is empty (a few reads instead of hundreds).
  */
 import {
   CloudWatchClient,
@@ -100,18 +104,24 @@ export function serveLongMetricReads(
       credentials: { accessKeyId: 'emulated', secretAccessKey: 'emulated' },
       maxAttempts: 1,
     });
+    // Newest first, in whole `length`s from StartTime: [start + from * length, start + to * length), cut at EndTime.
     const answers: GetMetricDataCommandOutput[] = [];
     try {
-      for (let from = start; from < end; from += length) {
+      let units = 1;
+      for (let to = Math.ceil((end - start) / length); to > 0;) {
+        const from = Math.max(0, to - units);
         const input = {
           ...request.body,
-          StartTime: new Date(from * 1000),
-          EndTime: new Date(Math.min(from + length, end) * 1000),
+          StartTime: new Date((start + from * length) * 1000),
+          EndTime: new Date(Math.min(start + to * length, end) * 1000),
         } as GetMetricDataCommandInput;
         counts.subWindowReads += 1;
         const answer = await cloudWatch.send(new GetMetricDataCommand(input));
         if (answer.NextToken) throw new Error('GetMetricData: a sub-window read came back paged, which the join lacks');
         answers.push(answer);
+        const empty = (answer.MetricDataResults ?? []).every((r) => (r.Values ?? []).length === 0);
+        units = empty ? units * 2 : 1;
+        to = from;
       }
     } catch (error) {
       if (!(error instanceof Error) || !('$metadata' in error)) throw error;
@@ -120,7 +130,7 @@ export function serveLongMetricReads(
     } finally {
       cloudWatch.destroy();
     }
-    if (descending) answers.reverse();
+    if (!descending) answers.reverse();
     const ids = (answers[0]?.MetricDataResults ?? []).map((r) => r.Id!);
     const messages = distinctMessages(answers.flatMap((a) => a.Messages ?? []));
     const results = ids.map((id) =>

@@ -161,10 +161,22 @@ describeWithMoto('long GetMetricData reads through the proxy, as sub-window read
       MetricDataQueries: QUERIES,
     });
     expect(before.proxied).toEqual(before.fromMoto);
-    expect(before.subWindowReads).toBe(48);
+    // 48 empty hours, newest first, each empty answer doubling the next read: 1 + 2 + 4 + 8 + 16 + 17.
+    expect(before.subWindowReads).toBe(6);
     expect(before.proxied.MetricDataResults).toHaveLength(4);
     for (const result of before.proxied.MetricDataResults ?? [])
       expect(result).toMatchObject({ Timestamps: [], Values: [], StatusCode: 'Complete' });
+
+    // The 30 hours of data hour by hour, then the empty 2 days before them in 6 reads.
+    const history = await readBoth({
+      StartTime: new Date(START - 2 * 24 * HOUR),
+      EndTime: new Date(START + HOURS * HOUR),
+      MetricDataQueries: QUERIES,
+      ScanBy: 'TimestampAscending',
+    });
+    expect(history.proxied).toEqual(history.fromMoto);
+    expect(history.subWindowReads).toBe(HOURS + 6);
+    expect(history.proxied.MetricDataResults?.[0]?.Timestamps).toHaveLength(HOURS * 24);
 
     const unknown = await readBoth({
       StartTime: new Date(START),
