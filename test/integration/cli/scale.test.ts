@@ -42,6 +42,11 @@ describeWithMoto('regionctl up / down against the emulator', () => {
     return (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
   }
 
+  /** The input an execution was started with, as Step Functions holds it. */
+  async function executionInput(sfn: SFNClient, executionArn: string | undefined): Promise<unknown> {
+    return JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn }))).input!);
+  }
+
   it('up starts the scale-up workflow with the documented input and a manual execution name', async () => {
     const d = await deployment();
     const env = regionctlEnv(d.config.prefix, NOW);
@@ -51,8 +56,7 @@ describeWithMoto('regionctl up / down against the emulator', () => {
 
     const [started] = await executions(d.sfn, d.scaleUpStateMachineArn);
     expect(started!.name).toBe('up-ap-southeast-1-manual-20261121T100000Z');
-    const described = await d.sfn.send(new DescribeExecutionCommand({ executionArn: started!.executionArn }));
-    expect(JSON.parse(described.input!)).toEqual({
+    expect(await executionInput(d.sfn, started!.executionArn)).toEqual({
       region: 'ap-southeast-1',
       reason: 'launch in Singapore',
       requestedBy: 'operator',
@@ -145,8 +149,7 @@ describeWithMoto('regionctl up / down against the emulator', () => {
     expect(await scaleDown(again, 'sa-east-1', { reason: 'event over' })).toBe(EXIT.ok);
     const [started] = await executions(d.sfn, d.scaleDownStateMachineArn);
     expect(started!.name).toBe('down-sa-east-1-manual-20261121T100000Z');
-    const described = await d.sfn.send(new DescribeExecutionCommand({ executionArn: started!.executionArn }));
-    expect(JSON.parse(described.input!)).toEqual({
+    expect(await executionInput(d.sfn, started!.executionArn)).toEqual({
       region: 'sa-east-1',
       reason: 'event over',
       requestedBy: 'operator',
@@ -213,8 +216,7 @@ describeWithMoto('regionctl up / down against the emulator', () => {
     const env = regionctlEnv(d.config.prefix, NOW);
     expect(await scaleUp(env, 'ap-south-1', { warm: true, reason: 'the final starts in an hour' })).toBe(EXIT.ok);
     const [warmUp] = await executions(d.sfn, d.scaleUpStateMachineArn);
-    const described = await d.sfn.send(new DescribeExecutionCommand({ executionArn: warmUp!.executionArn }));
-    expect(JSON.parse(described.input!)).toEqual({
+    expect(await executionInput(d.sfn, warmUp!.executionArn)).toEqual({
       region: 'ap-south-1',
       reason: 'the final starts in an hour',
       requestedBy: 'operator',
@@ -235,8 +237,10 @@ describeWithMoto('regionctl up / down against the emulator', () => {
     const down = regionctlEnv(d.config.prefix, NOW);
     expect(await scaleDown(down, 'sa-east-1', { to: 'inactive' })).toBe(EXIT.ok);
     const [started] = await executions(d.sfn, d.scaleDownStateMachineArn);
-    const input = await d.sfn.send(new DescribeExecutionCommand({ executionArn: started!.executionArn }));
-    expect(JSON.parse(input.input!)).toMatchObject({ region: 'sa-east-1', target: 'INACTIVE' });
+    expect(await executionInput(d.sfn, started!.executionArn)).toMatchObject({
+      region: 'sa-east-1',
+      target: 'INACTIVE',
+    });
   });
 
   it('refuses --to other than warm or inactive, and --warm with --hold, before touching anything', async () => {
